@@ -1,0 +1,2 @@
+//! kernels (being written).
+#![no_std]

@@ -1,0 +1,2 @@
+//! rspnn-model (being written).
+#![no_std]

@@ -1,0 +1,2 @@
+//! n64-demo (being written).
+#![no_std]

@@ -1,0 +1,2 @@
+//! n64-rt (being written).
+#![no_std]

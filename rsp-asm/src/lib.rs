@@ -1,0 +1,1 @@
+//! rsp-asm (being written).

@@ -1,0 +1,1 @@
+//! rsp-sim (being written).

@@ -1,0 +1,1 @@
+fn main() { eprintln!("xtask: being written"); std::process::exit(2); }

@@ -1,0 +1,1 @@
+//! z64-rsp (being written).
