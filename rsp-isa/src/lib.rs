@@ -15,6 +15,17 @@
 //! no likely branches, no LWL/LWR/SWL/SWR, no coprocessor 1 (ares `n64/rsp/decoder.cpp`).
 #![no_std]
 
+mod decode;
+mod display;
+mod effects;
+mod encode;
+mod names;
+
+pub use decode::{decode, decode_lenient};
+pub use display::{cop0_register_name, gpr_name, DisplayAt};
+pub use effects::{Effects, Unit, VuState};
+pub use names::{cop0_register_by_name, gpr_by_name, VECTOR_CONTROL_NAMES};
+
 /// A general-purpose register number, 0..=31.
 pub type Gpr = u8;
 /// A vector register number, 0..=31.
@@ -29,20 +40,45 @@ pub type Vr = u8;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Instr {
     /// `rd = rt <op> sa` (SLL, SRL, SRA). `sll $zero, $zero, 0` is the canonical NOP.
-    Shift { op: ShiftOp, rd: Gpr, rt: Gpr, sa: u8 },
+    Shift {
+        op: ShiftOp,
+        rd: Gpr,
+        rt: Gpr,
+        sa: u8,
+    },
     /// `rd = rt <op> (rs & 31)` (SLLV, SRLV, SRAV).
-    ShiftVar { op: ShiftOp, rd: Gpr, rt: Gpr, rs: Gpr },
+    ShiftVar {
+        op: ShiftOp,
+        rd: Gpr,
+        rt: Gpr,
+        rs: Gpr,
+    },
     /// `rd = rs <op> rt` (ADD, ADDU, SUB, SUBU, AND, OR, XOR, NOR, SLT, SLTU).
     /// On the RSP ADD/SUB never trap: they behave as ADDU/SUBU.
-    AluReg { op: AluRegOp, rd: Gpr, rs: Gpr, rt: Gpr },
+    AluReg {
+        op: AluRegOp,
+        rd: Gpr,
+        rs: Gpr,
+        rt: Gpr,
+    },
     /// `rt = rs <op> imm` (ADDI, ADDIU, SLTI, SLTIU sign-extend `imm`; ANDI, ORI, XORI
     /// zero-extend it).
-    AluImm { op: AluImmOp, rt: Gpr, rs: Gpr, imm: u16 },
+    AluImm {
+        op: AluImmOp,
+        rt: Gpr,
+        rs: Gpr,
+        imm: u16,
+    },
     /// `rt = imm << 16`.
     Lui { rt: Gpr, imm: u16 },
     /// Conditional branch; target = address of the delay slot + `offset * 4`.
     /// `rt` is only meaningful for BEQ/BNE (it is 0 in the other encodings).
-    Branch { cond: BranchCond, rs: Gpr, rt: Gpr, offset: i16 },
+    Branch {
+        cond: BranchCond,
+        rs: Gpr,
+        rt: Gpr,
+        offset: i16,
+    },
     /// J / JAL; `target` is the 26-bit word-index field (the RSP PC is 12 bits, so only the
     /// low 10 bits matter, but all 26 are kept).
     Jump { link: bool, target: u32 },
@@ -54,9 +90,19 @@ pub enum Instr {
     /// interrupt-on-break is enabled). `code` is the ignored 20-bit field.
     Break { code: u32 },
     /// Scalar load: `rt = mem[base + offset]`.
-    Load { width: LoadWidth, rt: Gpr, base: Gpr, offset: i16 },
+    Load {
+        width: LoadWidth,
+        rt: Gpr,
+        base: Gpr,
+        offset: i16,
+    },
     /// Scalar store: `mem[base + offset] = rt`.
-    Store { width: StoreWidth, rt: Gpr, base: Gpr, offset: i16 },
+    Store {
+        width: StoreWidth,
+        rt: Gpr,
+        base: Gpr,
+        offset: i16,
+    },
     /// `rt = cop0[rd]` (SP registers 0..7, DP registers 8..15).
     Mfc0 { rt: Gpr, rd: u8 },
     /// `cop0[rd] = rt`.
@@ -75,11 +121,29 @@ pub enum Instr {
     /// holds the destination element ("de") and `e` selects the source lane of `vt`. For VSAR
     /// `e` is 8/9/10 (accumulator high/middle/low). VNOP and VNULL keep whatever fields the
     /// word had.
-    Vector { op: VecOp, vd: Vr, vs: Vr, vt: Vr, e: u8 },
+    Vector {
+        op: VecOp,
+        vd: Vr,
+        vs: Vr,
+        vt: Vr,
+        e: u8,
+    },
     /// Vector load (LWC2), `offset` is the raw signed 7-bit field (scaled by the access size).
-    VLoad { op: VMemOp, vt: Vr, e: u8, base: Gpr, offset: i8 },
+    VLoad {
+        op: VMemOp,
+        vt: Vr,
+        e: u8,
+        base: Gpr,
+        offset: i8,
+    },
     /// Vector store (SWC2), `offset` is the raw signed 7-bit field (scaled by the access size).
-    VStore { op: VMemOp, vt: Vr, e: u8, base: Gpr, offset: i8 },
+    VStore {
+        op: VMemOp,
+        vt: Vr,
+        e: u8,
+        base: Gpr,
+        offset: i8,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
