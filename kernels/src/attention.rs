@@ -40,15 +40,29 @@ pub fn attention(
     probs: &mut [i16],
     out: &mut [i16],
 ) -> Result<(), KernelError> {
-    let AttentionShape { d_model, n_heads, slot_stride, n_pos } = shape;
+    let AttentionShape {
+        d_model,
+        n_heads,
+        slot_stride,
+        n_pos,
+    } = shape;
     if n_heads == 0 || d_model == 0 || d_model % n_heads != 0 {
-        return Err(KernelError::Shape { what: "attention heads", value: n_heads });
+        return Err(KernelError::Shape {
+            what: "attention heads",
+            value: n_heads,
+        });
     }
     if slot_stride < d_model {
-        return Err(KernelError::Shape { what: "attention slot stride", value: slot_stride });
+        return Err(KernelError::Shape {
+            what: "attention slot stride",
+            value: slot_stride,
+        });
     }
     if n_pos == 0 {
-        return Err(KernelError::Shape { what: "attention positions", value: 0 });
+        return Err(KernelError::Shape {
+            what: "attention positions",
+            value: 0,
+        });
     }
     check_len("attention q", d_model, q.len())?;
     check_len("attention out", d_model, out.len())?;
@@ -80,7 +94,10 @@ pub fn attention(
         softmax(scores, probs)?;
         for d in lo..lo + hd {
             out[d] = vmulf_chain(
-                probs.iter().enumerate().map(|(j, &p)| (p, v_cache[j * slot_stride + d])),
+                probs
+                    .iter()
+                    .enumerate()
+                    .map(|(j, &p)| (p, v_cache[j * slot_stride + d])),
             );
         }
     }

@@ -33,7 +33,11 @@ pub fn embedding_lookup(
     out: &mut [i16],
 ) -> Result<(), KernelError> {
     if token >= emb.rows() {
-        return Err(KernelError::Index { what: "token", index: token, limit: emb.rows() });
+        return Err(KernelError::Index {
+            what: "token",
+            index: token,
+            limit: emb.rows(),
+        });
     }
     check_len("embedding output", emb.cols(), out.len())?;
     let shift = 16 - emb.bits().bits();

@@ -39,7 +39,11 @@ impl fmt::Display for KernelError {
 }
 
 /// Checks that `slice_len == expected`.
-pub(crate) fn check_len(what: &'static str, expected: usize, actual: usize) -> Result<(), KernelError> {
+pub(crate) fn check_len(
+    what: &'static str,
+    expected: usize,
+    actual: usize,
+) -> Result<(), KernelError> {
     if expected == actual {
         Ok(())
     } else {

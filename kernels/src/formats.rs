@@ -19,7 +19,7 @@ pub const F_K: u32 = 10;
 /// With 7 fractional bits the exp's first step `1 + d/256` is exactly `0x7FFF + d` in Q0.15.
 pub const F_SCORE: u32 = F_Q + F_K - 15;
 /// Attention value and the attention-weighted sum: Q4.11.
-pub const F_V: u32 = 11;
+pub const F_V: u32 = 10;
 /// Softmax probabilities and exp outputs: Q0.15.
 pub const F_PROB: u32 = 15;
 /// The FFN hidden layer after ReLU: Q7.8.

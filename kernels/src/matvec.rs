@@ -116,16 +116,35 @@ impl<'a> BlockMatrix<'a> {
         records: &'a [u8],
     ) -> Result<Self, KernelError> {
         if rows == 0 || rows % RECORD_ROWS != 0 || rows > MAX_ROWS {
-            return Err(KernelError::Shape { what: "matrix rows", value: rows });
+            return Err(KernelError::Shape {
+                what: "matrix rows",
+                value: rows,
+            });
         }
         if cols == 0 || cols % BLOCK_COLS != 0 || cols > MAX_COLS {
-            return Err(KernelError::Shape { what: "matrix cols", value: cols });
+            return Err(KernelError::Shape {
+                what: "matrix cols",
+                value: cols,
+            });
         }
         if out_shift > MAX_OUT_SHIFT {
-            return Err(KernelError::Shape { what: "matrix output shift", value: out_shift as usize });
+            return Err(KernelError::Shape {
+                what: "matrix output shift",
+                value: out_shift as usize,
+            });
         }
-        check_len("matrix record bytes", matrix_bytes(bits, rows, cols), records.len())?;
-        Ok(BlockMatrix { bits, rows, cols, out_shift, records })
+        check_len(
+            "matrix record bytes",
+            matrix_bytes(bits, rows, cols),
+            records.len(),
+        )?;
+        Ok(BlockMatrix {
+            bits,
+            rows,
+            cols,
+            out_shift,
+            records,
+        })
     }
 
     /// Weight precision.

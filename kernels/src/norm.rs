@@ -39,10 +39,12 @@ pub const fn eps_ss(n: usize, eps_ppm: u64) -> u64 {
 
 /// `sum_i vabs(x_i)^2`, exact.
 pub fn sum_squares(x: &[i16]) -> u64 {
-    x.iter().map(|&v| {
-        let a = vabs(v) as u64;
-        a * a
-    }).sum()
+    x.iter()
+        .map(|&v| {
+            let a = vabs(v) as u64;
+            a * a
+        })
+        .sum()
 }
 
 /// The multiplier `m ~= 2^30 / sqrt(ss)` of step 2 (for `ss >= 1`; `ss = 0` gives the VRSQ
@@ -67,7 +69,10 @@ pub fn apply_multiplier(c: &[i16], m: u32, out: &mut [i16]) -> Result<(), Kernel
 
 fn check_norm_len(n: usize) -> Result<(), KernelError> {
     if n == 0 || n > MAX_NORM_LEN {
-        Err(KernelError::Shape { what: "norm length", value: n })
+        Err(KernelError::Shape {
+            what: "norm length",
+            value: n,
+        })
     } else {
         Ok(())
     }

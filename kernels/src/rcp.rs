@@ -120,7 +120,17 @@ mod tests {
 
     #[test]
     fn isqrt_is_exact_around_squares() {
-        for r in [0u64, 1, 2, 3, 255, 65535, 1 << 20, (1 << 31) - 1, (1 << 32) - 1] {
+        for r in [
+            0u64,
+            1,
+            2,
+            3,
+            255,
+            65535,
+            1 << 20,
+            (1 << 31) - 1,
+            (1 << 32) - 1,
+        ] {
             assert_eq!(isqrt_u64(r * r), r);
             if r > 0 {
                 assert_eq!(isqrt_u64(r * r - 1), r - 1);
@@ -140,10 +150,23 @@ mod tests {
     #[test]
     fn reciprocal_is_close_to_the_true_value() {
         // The table has 9 index bits: the result is within 2^-9 of 2^31/x.
-        for x in [3i32, 7, 100, 1000, 32767, 40000, 1 << 20, 2_000_000, 0x7FFF_FFFF] {
+        for x in [
+            3i32,
+            7,
+            100,
+            1000,
+            32767,
+            40000,
+            1 << 20,
+            2_000_000,
+            0x7FFF_FFFF,
+        ] {
             let exact = (1u64 << 31) as f64 / x as f64;
             let got = vrcp32(x) as f64;
-            assert!((got - exact).abs() <= exact / 512.0 + 1.0, "x={x}: {got} vs {exact}");
+            assert!(
+                (got - exact).abs() <= exact / 512.0 + 1.0,
+                "x={x}: {got} vs {exact}"
+            );
         }
     }
 
@@ -152,7 +175,10 @@ mod tests {
         for x in [1i32, 2, 3, 4, 100, 12345, 1 << 20, 123_456_789, 0x7FFF_FFFF] {
             let exact = (1u64 << 31) as f64 / (x as f64).sqrt();
             let got = vrsq32(x) as f64;
-            assert!((got - exact).abs() <= exact / 256.0 + 1.0, "x={x}: {got} vs {exact}");
+            assert!(
+                (got - exact).abs() <= exact / 256.0 + 1.0,
+                "x={x}: {got} vs {exact}"
+            );
         }
     }
 }

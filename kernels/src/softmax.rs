@@ -18,7 +18,10 @@ pub const MAX_SOFTMAX_LEN: usize = 1 << 15;
 pub fn softmax(scores: &[i16], probs: &mut [i16]) -> Result<(), KernelError> {
     check_len("softmax output", scores.len(), probs.len())?;
     if scores.is_empty() || scores.len() > MAX_SOFTMAX_LEN {
-        return Err(KernelError::Shape { what: "softmax length", value: scores.len() });
+        return Err(KernelError::Shape {
+            what: "softmax length",
+            value: scores.len(),
+        });
     }
     let m = scores.iter().copied().max().unwrap_or(0);
     let mut sum: i64 = 0;

@@ -29,7 +29,10 @@ fn check_suite(cases: &[Value], suite: &str, f: fn(i32) -> i32) -> usize {
                 let x = hex16(&input[lane]) as i16;
                 let want = ((hex16(&hi[lane]) as u32) << 16) | hex16(&lo[lane]) as u32;
                 let got = f(x as i32) as u32;
-                assert_eq!(got, want, "{suite}({x}) = {got:#010x}, hardware {want:#010x}");
+                assert_eq!(
+                    got, want,
+                    "{suite}({x}) = {got:#010x}, hardware {want:#010x}"
+                );
                 checked += 1;
             }
         }
@@ -52,10 +55,28 @@ fn vrsq_matches_hardware_on_all_16_bit_inputs() {
 #[test]
 fn vrcpl_32_bit_inputs_match_hardware() {
     let Some(cases) = load() else { return };
-    let case = cases.iter().find(|c| c["suite"] == "vrcpl").expect("vrcpl case");
-    let v0: Vec<u16> = case["inputs"]["v128:v0"].as_array().unwrap().iter().map(hex16).collect();
-    let rcp1: Vec<u16> = case["expected"]["v128:rcp1"].as_array().unwrap().iter().map(hex16).collect();
-    let rcp2: Vec<u16> = case["expected"]["v128:rcp2"].as_array().unwrap().iter().map(hex16).collect();
+    let case = cases
+        .iter()
+        .find(|c| c["suite"] == "vrcpl")
+        .expect("vrcpl case");
+    let v0: Vec<u16> = case["inputs"]["v128:v0"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(hex16)
+        .collect();
+    let rcp1: Vec<u16> = case["expected"]["v128:rcp1"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(hex16)
+        .collect();
+    let rcp2: Vec<u16> = case["expected"]["v128:rcp2"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(hex16)
+        .collect();
     // Lane 2: VRCPH loaded DIVIN = v0[2], then VRCPL of v0[0]: input (v0[2] << 16) | v0[0].
     let a = vrcp32(((v0[2] as u32) << 16 | v0[0] as u32) as i32) as u32;
     assert_eq!(a as u16, rcp1[2]);

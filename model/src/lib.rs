@@ -1,2 +1,34 @@
-//! rspnn-model (being written).
-#![no_std]
+//! Weight files and the scalar model runner of rspnn.
+//!
+//! * [`rspw`]: our versioned weight format (docs/weight-format.md): header, integer block
+//!   scales in the RSP's block-record layout, CRC-32; parsed in place (no copy, no allocator).
+//! * [`seed`]: importers for the seed demo's "SEAI" files (v5 Q8, v2 Q4).
+//! * [`convert`]: seed -> ours, computing each matrix's integer scales and output shift once.
+//! * [`runner`]: the fixed-point model runner (any layer count, width, heads, FFN width and
+//!   context) with a ring-buffer KV cache; the VR4300 path and the RSP's oracle.
+//! * [`backend`]: the `Backend` trait the CLI drives (scalar, float, later rsp-sim).
+//! * `float_ref` (feature `std`): the float32 reference used to measure quantisation loss.
+//! * `requant` (feature `std`): post-training Q8 -> Q4 requantisation.
+#![cfg_attr(not(feature = "std"), no_std)]
+#![forbid(unsafe_code)]
+
+#[cfg(feature = "alloc")]
+extern crate alloc;
+
+pub mod backend;
+pub mod convert;
+pub mod crc32;
+pub mod dims;
+pub mod error;
+pub mod half;
+pub mod rspw;
+pub mod runner;
+pub mod scales;
+pub mod seed;
+
+#[cfg(feature = "std")]
+pub mod float_ref;
+#[cfg(feature = "std")]
+pub mod requant;
+
+pub use error::ModelError;
