@@ -1,0 +1,87 @@
+//! Loading any supported weight file as RSPW bytes, and building a backend over it.
+
+use rspnn_model::backend::{Backend, DecodeMask};
+use rspnn_model::convert::to_rspw_vec;
+use rspnn_model::float_ref::{FloatModel, FloatRunner};
+use rspnn_model::requant::Requantized;
+use rspnn_model::rspw::{ModelView, MAGIC};
+use rspnn_model::runner::{workspace_len, ScalarRunner};
+use rspnn_model::seed::{SeedModel, SEED_MAGIC};
+
+/// Reads `path` (RSPW, SEAI v5 or SEAI v2) and returns RSPW bytes; `q4` requantises the layer
+/// matrices to Q4 first (seed files only).
+pub fn load_rspw(path: &str, q4: bool) -> Result<Vec<u8>, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("{path}: {e}"))?;
+    let err = |e: rspnn_model::ModelError| format!("{path}: {e}");
+    if bytes.len() >= 4 && bytes[0..4] == SEED_MAGIC {
+        let seed = SeedModel::parse(&bytes).map_err(err)?;
+        if q4 {
+            let rq = Requantized::to_q4(&seed);
+            return to_rspw_vec(&rq).map_err(err);
+        }
+        return to_rspw_vec(&seed).map_err(err);
+    }
+    if bytes.len() >= 4 && bytes[0..4] == MAGIC {
+        ModelView::parse(&bytes).map_err(err)?;
+        if q4 {
+            return Err(format!("{path}: --q4 converts seed files; this file is already RSPW"));
+        }
+        return Ok(bytes);
+    }
+    // Let the RSPW parser produce its precise message (magic, truncation).
+    ModelView::parse(&bytes).map_err(err)?;
+    Ok(bytes)
+}
+
+/// The backends this binary offers. A later crate (the RSP simulator backend) adds a variant
+/// here and an `impl Backend` in its own crate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BackendKind {
+    Scalar,
+    Float,
+}
+
+impl BackendKind {
+    pub fn parse(s: &str) -> Result<Self, String> {
+        match s {
+            "scalar" => Ok(BackendKind::Scalar),
+            "float" => Ok(BackendKind::Float),
+            other => Err(format!("unknown backend '{other}' (expected scalar or float)")),
+        }
+    }
+}
+
+/// Parses `--vocab all|printable`.
+pub fn parse_mask(s: Option<&str>) -> Result<DecodeMask, String> {
+    match s {
+        None | Some("all") => Ok(DecodeMask::All),
+        Some("printable") => Ok(DecodeMask::Printable),
+        Some(other) => Err(format!("unknown --vocab '{other}' (expected all or printable)")),
+    }
+}
+
+/// Owns what a backend borrows.
+pub enum BackendStore {
+    Scalar,
+    Float(FloatModel),
+}
+
+impl BackendStore {
+    pub fn new(kind: BackendKind, view: &ModelView<'_>) -> Result<Self, String> {
+        Ok(match kind {
+            BackendKind::Scalar => BackendStore::Scalar,
+            BackendKind::Float => BackendStore::Float(FloatModel::from_view(view).map_err(|e| e.to_string())?),
+        })
+    }
+
+    /// A backend over `view`.
+    pub fn backend<'a>(&'a self, view: ModelView<'a>) -> Result<Box<dyn Backend + 'a>, String> {
+        Ok(match self {
+            BackendStore::Scalar => {
+                let ws = vec![0i16; workspace_len(view.dims())];
+                Box::new(ScalarRunner::new(view, ws).map_err(|e| e.to_string())?)
+            }
+            BackendStore::Float(m) => Box::new(FloatRunner::new(m)),
+        })
+    }
+}
