@@ -1,2 +1,9 @@
-//! n64-demo (being written).
+//! The computations of rspnn's N64 ROMs, kept apart from the ROM binaries so that the host
+//! tests (and `cargo xtask test`, which compares a ROM's printed result with this code run on
+//! the host) compile exactly what the ROMs run.
+//!
+//! The ROMs themselves are `src/bin/*.rs`; they build only for the N64 target with the `rom`
+//! feature (`cargo xtask n64-build`).
 #![no_std]
+
+pub mod q4dot;
