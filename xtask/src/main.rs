@@ -1,1 +1,196 @@
-fn main() { eprintln!("xtask: being written"); std::process::exit(2); }
+//! `cargo xtask`: rspnn's automation (see `usage()` and the README).
+
+mod args;
+mod elf;
+mod emulator;
+mod fpu_check;
+mod ipl3;
+mod mips;
+mod n64_build;
+mod process;
+mod rom;
+mod roms;
+mod setup;
+mod steps;
+mod test_suite;
+mod workspace;
+
+use args::Args;
+use emulator::{Emulator, Ending};
+use n64_build::RomElf;
+use rom::BootPath;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+use workspace::Workspace;
+
+pub type Result<T> = std::result::Result<T, String>;
+
+/// How long a ROM may run in the emulator before it counts as hung.
+pub const DEFAULT_ROM_TIMEOUT_S: f64 = 60.0;
+/// The ROM `cargo xtask demo` shows (the best one we have).
+const DEMO_ROM: &str = "q4dot";
+
+fn usage() -> &'static str {
+    "usage: cargo xtask <command>
+
+commands:
+  setup                        install what is missing (Debian packages, rustup toolchain link)
+  n64-build                    build the N64 ROM programs and pack them into <target>/n64/roms/
+  pack ELF -o ROM [--ipl3 FILE] [--title TITLE]
+                               pack an N64 ELF into a .z64 ROM; with --ipl3, boot through
+                               libdragon's IPL3 (real hardware) instead of ours (emulators)
+  run ROM [--timeout S]        run a ROM in mupen64plus, print its IS-Viewer lines, stop at its
+                               end line (default timeout 60 s)
+  test                         everything: setup, host tests, N64 build, ROMs in mupen64plus
+  demo                         build and run the best ROM we have"
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let outcome = match args.first().map(String::as_str) {
+        Some("setup") => cmd_setup(),
+        Some("n64-build") => cmd_n64_build(),
+        Some("pack") => cmd_pack(&args[1..]),
+        Some("run") => cmd_run(&args[1..]),
+        Some("test") => test_suite::run(),
+        Some("demo") => cmd_demo(),
+        Some("help" | "-h" | "--help") => {
+            println!("{}", usage());
+            Ok(())
+        }
+        Some(other) => Err(with_usage(format!("unknown command `{other}`"))),
+        None => Err(usage().to_string()),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn with_usage(message: String) -> String {
+    format!("{message}\n\n{}", usage())
+}
+
+fn cmd_setup() -> Result<()> {
+    let report = setup::ensure()?;
+    if report.did_nothing() {
+        println!("setup: everything is present");
+    } else {
+        println!(
+            "setup: installed {:?}, linked toolchain: {}",
+            report.installed_packages, report.linked_toolchain
+        );
+    }
+    Ok(())
+}
+
+fn cmd_n64_build() -> Result<()> {
+    setup::ensure()?;
+    let ws = Workspace::locate()?;
+    let elfs = n64_build::build(&ws)?;
+    for (elf, rom) in elfs.iter().zip(pack_all(&ws, &elfs)?) {
+        println!("{}: {} -> {}", elf.name, elf.path.display(), rom.display());
+    }
+    Ok(())
+}
+
+fn cmd_pack(args: &[String]) -> Result<()> {
+    let args = Args::parse(args, &["-o", "--ipl3", "--title"]).map_err(with_usage)?;
+    let [elf_path] = args.positional.as_slice() else {
+        return Err(with_usage("pack takes one ELF file".into()));
+    };
+    let out = args.option("-o").ok_or("pack needs -o ROM")?;
+    let boot = match args.option("--ipl3") {
+        Some(file) => BootPath::LibdragonIpl3(
+            std::fs::read(file).map_err(|e| format!("cannot read IPL3 file {file}: {e}"))?,
+        ),
+        None => BootPath::OwnIpl3,
+    };
+    let stem = Path::new(elf_path)
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned());
+    let title = match args.option("--title") {
+        Some(title) => title.to_string(),
+        None => rom::default_title(&stem.unwrap_or_default()),
+    };
+    pack_file(Path::new(elf_path), Path::new(out), &title, &boot)?;
+    println!("{out}: {title:?}");
+    Ok(())
+}
+
+fn pack_file(elf_path: &Path, out: &Path, title: &str, boot: &BootPath) -> Result<()> {
+    let bytes =
+        std::fs::read(elf_path).map_err(|e| format!("cannot read {}: {e}", elf_path.display()))?;
+    let program = elf::parse(&bytes).map_err(|e| format!("{}: {e}", elf_path.display()))?;
+    let rom =
+        rom::pack(&program, title, boot).map_err(|e| format!("{}: {e}", elf_path.display()))?;
+    if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    }
+    std::fs::write(out, rom).map_err(|e| format!("cannot write {}: {e}", out.display()))
+}
+
+/// Packs every built program with our IPL3 into the ROM directory.
+pub fn pack_all(ws: &Workspace, elfs: &[RomElf]) -> Result<Vec<PathBuf>> {
+    let mut roms = Vec::new();
+    for elf in elfs {
+        let rom = ws.rom_dir().join(format!("{}.z64", elf.name));
+        pack_file(
+            &elf.path,
+            &rom,
+            &rom::default_title(&elf.name),
+            &BootPath::OwnIpl3,
+        )?;
+        roms.push(rom);
+    }
+    Ok(roms)
+}
+
+fn cmd_run(args: &[String]) -> Result<()> {
+    let args = Args::parse(args, &["--timeout"]).map_err(with_usage)?;
+    let [rom] = args.positional.as_slice() else {
+        return Err(with_usage("run takes one ROM file".into()));
+    };
+    let timeout = match args.option("--timeout") {
+        Some(text) => text
+            .parse::<f64>()
+            .ok()
+            .filter(|s| s.is_finite() && *s > 0.0)
+            .ok_or_else(|| format!("--timeout {text}: expected a positive number of seconds"))?,
+        None => DEFAULT_ROM_TIMEOUT_S,
+    };
+    setup::ensure()?;
+    let run = Emulator::locate()?.run(Path::new(rom), Duration::from_secs_f64(timeout), true)?;
+    match run.ending {
+        Ending::Done => Ok(()),
+        Ending::Panic => Err(format!("{rom} panicked")),
+    }
+}
+
+fn cmd_demo() -> Result<()> {
+    setup::ensure()?;
+    let ws = Workspace::locate()?;
+    let elfs = n64_build::build(&ws)?;
+    let elf = elfs.iter().find(|e| e.name == DEMO_ROM);
+    let elf = elf.ok_or_else(|| format!("the N64 build made no `{DEMO_ROM}` program"))?;
+    let rom = ws.rom_dir().join(format!("{DEMO_ROM}.z64"));
+    let title = rom::default_title(DEMO_ROM);
+    pack_file(&elf.path, &rom, &title, &BootPath::OwnIpl3)?;
+    println!(
+        "\nrunning {} in mupen64plus (IS-Viewer output):",
+        rom.display()
+    );
+    let timeout = Duration::from_secs_f64(DEFAULT_ROM_TIMEOUT_S);
+    let run = Emulator::locate()?.run(&rom, timeout, true)?;
+    let check = roms::ROM_CHECKS
+        .iter()
+        .find(|c| c.name == DEMO_ROM)
+        .ok_or("no check for the demo")?;
+    println!("\ndemo: {}", (check.check)(&run, &title)?);
+    Ok(())
+}

@@ -1,0 +1,118 @@
+//! `cargo xtask test`: everything, in order, as named steps with a summary (see
+//! [`crate::steps`]): setup, the host tests, the N64 build, the no-FPU check, packing, and each
+//! ROM of [`crate::roms::ROM_CHECKS`] in mupen64plus.
+//!
+//! To add a step (a bounded fuzz run, z64 checks, a benchmark ROM), add one `steps.add(...)`
+//! line below; a ROM with a check is added in `roms.rs` instead.
+
+use crate::emulator::Emulator;
+use crate::n64_build::{self, RomElf};
+use crate::workspace::Workspace;
+use crate::{fpu_check, pack_all, process, rom, roms, setup, steps, Result, DEFAULT_ROM_TIMEOUT_S};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// What the steps of `cargo xtask test` hand each other.
+struct TestContext {
+    ws: Option<Workspace>,
+    elfs: Vec<RomElf>,
+    /// (program name, ROM file, title) of each packed ROM.
+    roms: Vec<(String, PathBuf, String)>,
+}
+
+/// Runs the steps; an error when any failed.
+pub fn run() -> Result<()> {
+    let mut steps = steps::Steps::new("cargo xtask test");
+    steps.add("setup", |ctx: &mut TestContext| {
+        let report = setup::ensure()?;
+        ctx.ws = Some(Workspace::locate()?);
+        Ok(if report.did_nothing() {
+            String::new()
+        } else {
+            format!("{report:?}")
+        })
+    });
+    steps.add("host tests (cargo test --workspace)", |_| {
+        // CI=true reaches the tests through the inherited environment: under CI a missing
+        // fixture or tool fails a test instead of skipping it.
+        process::run(process::host_cargo().args(["test", "--workspace"]))?;
+        Ok(if shared_fixtures::under_ci() {
+            "CI=true".into()
+        } else {
+            String::new()
+        })
+    });
+    steps.add("n64 build (Debian Rust, -Zbuild-std)", |ctx| {
+        let ws = ctx.ws.as_ref().ok_or("no workspace: setup failed")?;
+        ctx.elfs = n64_build::build(ws)?;
+        Ok(ctx
+            .elfs
+            .iter()
+            .map(|e| e.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", "))
+    });
+    steps.add("n64 programs use no FPU instruction (objdump)", |ctx| {
+        if ctx.elfs.is_empty() {
+            return Err("no programs: the N64 build failed".into());
+        }
+        for elf in &ctx.elfs {
+            let found = fpu_check::fpu_instructions(&elf.path)?;
+            if !found.is_empty() {
+                return Err(format!(
+                    "{} has FPU instructions:\n{}",
+                    elf.name,
+                    found.join("\n")
+                ));
+            }
+        }
+        Ok(format!("{} programs checked", ctx.elfs.len()))
+    });
+    steps.add("pack ROMs (our IPL3)", |ctx| {
+        let ws = ctx.ws.as_ref().ok_or("no workspace: setup failed")?;
+        let paths = pack_all(ws, &ctx.elfs)?;
+        for (elf, path) in ctx.elfs.iter().zip(paths) {
+            ctx.roms
+                .push((elf.name.clone(), path, rom::default_title(&elf.name)));
+        }
+        let unchecked: Vec<&str> = ctx
+            .elfs
+            .iter()
+            .map(|e| e.name.as_str())
+            .filter(|name| roms::ROM_CHECKS.iter().all(|c| c.name != *name))
+            .collect();
+        Ok(if unchecked.is_empty() {
+            format!("{} ROMs", ctx.roms.len())
+        } else {
+            format!(
+                "{} ROMs; not run (no check in xtask/src/roms.rs): {}",
+                ctx.roms.len(),
+                unchecked.join(", ")
+            )
+        })
+    });
+    for check in roms::ROM_CHECKS {
+        steps.add(format!("rom {} in mupen64plus", check.name), move |ctx| {
+            let (_, path, title) = ctx
+                .roms
+                .iter()
+                .find(|(name, _, _)| name == check.name)
+                .ok_or_else(|| {
+                    format!("no ROM `{}`: the build or the packing failed", check.name)
+                })?;
+            let timeout = Duration::from_secs_f64(DEFAULT_ROM_TIMEOUT_S);
+            let run = Emulator::locate()?.run(path, timeout, true)?;
+            (check.check)(&run, title)
+        });
+    }
+    let mut context = TestContext {
+        ws: None,
+        elfs: Vec::new(),
+        roms: Vec::new(),
+    };
+    if steps.run(&mut context) {
+        Ok(())
+    } else {
+        Err("cargo xtask test failed (see the summary above)".into())
+    }
+}
