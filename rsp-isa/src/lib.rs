@@ -19,7 +19,7 @@ mod decode;
 mod display;
 mod effects;
 mod encode;
-mod names;
+pub mod names;
 
 pub use decode::{decode, decode_lenient};
 pub use display::{cop0_register_name, gpr_name, DisplayAt};
