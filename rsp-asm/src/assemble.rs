@@ -1,0 +1,910 @@
+//! The passes: lay the statements out until every address is stable, then encode.
+//!
+//! Each pass walks all statements in order. Symbols defined further down (forward references)
+//! take their value from the previous pass; the first pass uses 0 for them. A pass that
+//! reproduces the previous layout exactly ends the iteration, and one more pass, the final one,
+//! encodes and reports errors. Instruction sizes only grow between passes (a `li` that needed
+//! two words once keeps two), so the iteration settles.
+//!
+//! Memory map: resident text at IMEM 0 (`.text` subsections in number order), then the overlay
+//! region (every `.overlay` section starts at the same 8-aligned address after the resident
+//! text); `.data` subsections at DMEM 0, then `.bss`.
+
+use std::collections::{HashMap, HashSet};
+
+use rsp_isa::Instr;
+
+use crate::diag::{Diagnostic, Errors};
+use crate::directive;
+use crate::expr::{self, ExprError, Region, Scope, Value};
+use crate::instr::{self, InstrEnv};
+use crate::parse::{self, Body, LabelName, Stmt};
+use crate::preprocess::{Line, Preprocessed};
+use crate::ucode::{ListingEntry, Overlay, Symbol, SymbolKind, Ucode, DMEM_SIZE, IMEM_SIZE};
+
+const MAX_PASSES: usize = 24;
+/// No section may grow past this, whatever the input says (`.space 1000000000`): far more than
+/// the 4 KB memories, small enough to allocate.
+pub(crate) const MAX_SECTION_BYTES: u32 = 0x10000;
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum SectionKey {
+    Text(u32),
+    Overlay(String),
+    Data(u32),
+    Bss(u32),
+}
+
+impl SectionKey {
+    pub fn is_code(&self) -> bool {
+        matches!(self, SectionKey::Text(_) | SectionKey::Overlay(_))
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Section {
+    pub size: u32,
+    pub align: u32,
+    pub bytes: Vec<u8>,
+}
+
+/// Where everything landed in one pass.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct Layout {
+    pub keys: Vec<SectionKey>,
+    pub bases: Vec<u32>,
+    pub labels: HashMap<String, (usize, u32)>,
+    pub consts: HashMap<String, Value>,
+    /// Numeric local labels: (label, statement index, section, offset).
+    pub locals: Vec<(u32, usize, usize, u32)>,
+    /// Bytes emitted by each statement.
+    pub sizes: Vec<u32>,
+}
+
+impl Layout {
+    pub fn region(&self, sec: usize) -> Region {
+        region_of(&self.keys, sec)
+    }
+
+    pub fn abs(&self, sec: usize, off: u32) -> Value {
+        let base = self.bases.get(sec).copied().unwrap_or(0);
+        Value {
+            n: base as i64 + off as i64,
+            region: Some(self.region(sec)),
+        }
+    }
+}
+
+fn region_of(keys: &[SectionKey], sec: usize) -> Region {
+    match keys.get(sec) {
+        Some(SectionKey::Overlay(_)) => {
+            let ordinal = keys[..sec]
+                .iter()
+                .filter(|k| matches!(k, SectionKey::Overlay(_)))
+                .count();
+            Region::Imem(Some(ordinal))
+        }
+        Some(SectionKey::Data(_) | SectionKey::Bss(_)) => Region::Dmem,
+        _ => Region::Imem(None),
+    }
+}
+
+/// A label defined at the current position with nothing emitted since: alignment padding
+/// moves it (as GNU as for MIPS does), so `x: .word 1` after a `.byte` labels the word.
+#[derive(Clone, Debug)]
+pub(crate) enum Pending {
+    Named(String),
+    Local(usize),
+}
+
+pub(crate) struct StructState {
+    pub name: String,
+    pub offset: u32,
+    pub align: u32,
+}
+
+pub(crate) struct Program {
+    pub lines: Vec<Line>,
+    pub stmts: Vec<Stmt>,
+}
+
+/// One pass over the program.
+pub(crate) struct Pass<'p> {
+    pub prog: &'p Program,
+    pub prev: &'p Layout,
+    pub final_pass: bool,
+    pub keys: Vec<SectionKey>,
+    pub sections: Vec<Section>,
+    pub cur: usize,
+    pub previous_section: usize,
+    pub labels: HashMap<String, (usize, u32)>,
+    pub label_stmt: HashMap<String, usize>,
+    pub consts: HashMap<String, Value>,
+    pub const_stmt: HashMap<String, usize>,
+    pub locals: Vec<(u32, usize, usize, u32)>,
+    pub sizes: Vec<u32>,
+    pub pending: Vec<Pending>,
+    pub at_allowed: bool,
+    pub in_struct: Option<StructState>,
+    pub globals: Vec<(String, usize)>,
+    pub entry: Option<(Value, usize)>,
+    /// (section, offset) of the delay slot after the last branch/jump emitted.
+    pub delay_slot_at: Option<(usize, u32)>,
+    /// (statement, section, offset, bytes) for the listing.
+    pub listing: Vec<(usize, usize, u32, Vec<u8>)>,
+    pub stmt_idx: usize,
+    pub errors: Vec<Diagnostic>,
+}
+
+/// Names `rsp.inc` defines that authors use as operands (values per RSP-FACTS "Encodings":
+/// COP0 registers 0..15, vector control registers 0..2, VSAR accumulator slices 8..10).
+fn builtin(name: &str) -> Option<i64> {
+    if let Some(r) = rsp_isa::cop0_register_by_name(name) {
+        return Some(r as i64);
+    }
+    if let Some(i) = rsp_isa::VECTOR_CONTROL_NAMES
+        .iter()
+        .position(|n| *n == name)
+    {
+        return Some(i as i64);
+    }
+    match name {
+        "COP2_ACC_HI" => Some(8),
+        "COP2_ACC_MD" => Some(9),
+        "COP2_ACC_LO" => Some(10),
+        _ => None,
+    }
+}
+
+impl Scope for Pass<'_> {
+    fn symbol(&self, name: &str) -> Option<Value> {
+        if let Some(v) = self.consts.get(name) {
+            return Some(*v);
+        }
+        if let Some(&(sec, off)) = self.prev.labels.get(name) {
+            return Some(self.prev.abs(sec, off));
+        }
+        if let Some(v) = self.prev.consts.get(name) {
+            return Some(*v);
+        }
+        if let Some(v) = builtin(name) {
+            return Some(Value::plain(v));
+        }
+        // Before the final pass an unknown symbol may be defined later: assume 0 for now.
+        (!self.final_pass).then_some(Value::plain(0))
+    }
+
+    fn dot(&self) -> Value {
+        let base = self.prev.bases.get(self.cur).copied().unwrap_or(0);
+        Value {
+            n: base as i64 + self.sections[self.cur].size as i64,
+            region: Some(region_of(&self.keys, self.cur)),
+        }
+    }
+
+    fn local_label(&self, label: u32, forward: bool) -> Option<Value> {
+        let found = if forward {
+            self.prev
+                .locals
+                .iter()
+                .find(|(l, s, _, _)| *l == label && *s > self.stmt_idx)
+                .map(|&(_, _, sec, off)| (sec, off))
+        } else {
+            self.locals
+                .iter()
+                .rev()
+                .find(|(l, s, _, _)| *l == label && *s <= self.stmt_idx)
+                .map(|&(_, _, sec, off)| (sec, off))
+        };
+        match found {
+            Some((sec, off)) => Some(self.prev.abs(sec, off)),
+            None => (!self.final_pass).then_some(Value::plain(0)),
+        }
+    }
+}
+
+struct Env<'a, 'p> {
+    pass: &'a Pass<'p>,
+    pc: u32,
+}
+
+impl InstrEnv for Env<'_, '_> {
+    fn eval(&self, e: &expr::Expr) -> Result<Value, ExprError> {
+        expr::eval(e, self.pass)
+    }
+    fn pc(&self) -> u32 {
+        self.pc
+    }
+    fn region(&self) -> Region {
+        region_of(&self.pass.keys, self.pass.cur)
+    }
+    fn at_allowed(&self) -> bool {
+        self.pass.at_allowed
+    }
+}
+
+impl<'p> Pass<'p> {
+    fn new(prog: &'p Program, prev: &'p Layout, final_pass: bool) -> Pass<'p> {
+        Pass {
+            prog,
+            prev,
+            final_pass,
+            keys: vec![SectionKey::Text(0)],
+            sections: vec![Section::default()],
+            cur: 0,
+            previous_section: 0,
+            labels: HashMap::new(),
+            label_stmt: HashMap::new(),
+            consts: HashMap::new(),
+            const_stmt: HashMap::new(),
+            locals: Vec::new(),
+            sizes: Vec::with_capacity(prog.stmts.len()),
+            pending: Vec::new(),
+            at_allowed: true,
+            in_struct: None,
+            globals: Vec::new(),
+            entry: None,
+            delay_slot_at: None,
+            listing: Vec::new(),
+            stmt_idx: 0,
+            errors: Vec::new(),
+        }
+    }
+
+    pub fn line(&self) -> &'p Line {
+        &self.prog.lines[self.prog.stmts[self.stmt_idx].line]
+    }
+
+    /// Records an error (final pass only: earlier passes run on provisional values).
+    pub fn error(&mut self, start: usize, end: usize, message: impl Into<String>) {
+        if self.final_pass {
+            let d = self.line().error(start, end, message);
+            self.errors.push(d);
+        }
+    }
+
+    pub fn report(&mut self, e: ExprError) {
+        self.error(e.start, e.end, e.message);
+    }
+
+    pub fn eval(&self, e: &expr::Expr) -> Result<Value, ExprError> {
+        expr::eval(e, self)
+    }
+
+    pub fn switch_to(&mut self, key: SectionKey) {
+        let idx = match self.keys.iter().position(|k| *k == key) {
+            Some(i) => i,
+            None => {
+                self.keys.push(key);
+                self.sections.push(Section::default());
+                self.keys.len() - 1
+            }
+        };
+        if idx != self.cur {
+            self.previous_section = self.cur;
+            self.cur = idx;
+        }
+        self.pending.clear();
+        self.delay_slot_at = None;
+    }
+
+    pub fn cur_key(&self) -> &SectionKey {
+        &self.keys[self.cur]
+    }
+
+    /// Pads the current section to a multiple of `align` (a power of two), moving pending
+    /// labels to the aligned address.
+    pub fn align_to(&mut self, align: u32, fill: u8, at: (usize, usize)) {
+        let align = align.max(1);
+        let sec = &mut self.sections[self.cur];
+        sec.align = sec.align.max(align);
+        let pad = (align - sec.size % align) % align;
+        if pad == 0 {
+            return;
+        }
+        let size = self.sections[self.cur].size;
+        if !self.grow_ok(pad, at) {
+            return;
+        }
+        let new = size + pad;
+        for p in &self.pending {
+            match p {
+                Pending::Named(n) => {
+                    if let Some(pos) = self.labels.get_mut(n) {
+                        pos.1 = new;
+                    }
+                }
+                Pending::Local(i) => {
+                    if let Some(l) = self.locals.get_mut(*i) {
+                        l.3 = new;
+                    }
+                }
+            }
+        }
+        let sec = &mut self.sections[self.cur];
+        if self.final_pass {
+            sec.bytes.resize(new as usize, fill);
+        }
+        sec.size = new;
+        self.delay_slot_at = None;
+    }
+
+    fn grow_ok(&mut self, n: u32, at: (usize, usize)) -> bool {
+        let size = self.sections[self.cur].size;
+        if size.checked_add(n).is_none_or(|s| s > MAX_SECTION_BYTES) {
+            self.error(
+                at.0,
+                at.1,
+                format!(
+                    "section would grow past {MAX_SECTION_BYTES} bytes (IMEM and DMEM hold 4096)"
+                ),
+            );
+            return false;
+        }
+        true
+    }
+
+    /// Appends bytes to the current section (after aligning to `align`).
+    pub fn emit(&mut self, bytes: &[u8], align: u32, at: (usize, usize)) {
+        self.align_to(align, 0, at);
+        if !self.grow_ok(bytes.len() as u32, at) {
+            return;
+        }
+        let off = self.sections[self.cur].size;
+        if matches!(self.cur_key(), SectionKey::Bss(_)) && bytes.iter().any(|b| *b != 0) {
+            self.error(
+                at.0,
+                at.1,
+                "`.bss` holds only zeros (use `.space`, or put initialised data in `.data`)",
+            );
+        }
+        let sec = &mut self.sections[self.cur];
+        if self.final_pass {
+            sec.bytes.extend_from_slice(bytes);
+            self.listing
+                .push((self.stmt_idx, self.cur, off, bytes.to_vec()));
+        }
+        sec.size += bytes.len() as u32;
+        self.pending.clear();
+        self.delay_slot_at = None;
+    }
+
+    /// Appends `n` copies of `fill` (no per-byte listing lines).
+    pub fn emit_fill(&mut self, n: u32, fill: u8, at: (usize, usize)) {
+        if !self.grow_ok(n, at) {
+            return;
+        }
+        if matches!(self.cur_key(), SectionKey::Bss(_)) && fill != 0 {
+            self.error(at.0, at.1, "`.bss` holds only zeros");
+        }
+        let off = self.sections[self.cur].size;
+        let sec = &mut self.sections[self.cur];
+        if self.final_pass {
+            sec.bytes.resize((off + n) as usize, fill);
+            self.listing
+                .push((self.stmt_idx, self.cur, off, Vec::new()));
+        }
+        sec.size += n;
+        if n > 0 {
+            self.pending.clear();
+        }
+        self.delay_slot_at = None;
+    }
+
+    pub fn define_const(&mut self, name: &str, v: Value, at: (usize, usize)) {
+        if self.labels.contains_key(name) {
+            self.error(at.0, at.1, format!("`{name}` is already a label"));
+            return;
+        }
+        if builtin(name).is_some() {
+            self.error(at.0, at.1, format!("`{name}` is a predefined name"));
+            return;
+        }
+        self.consts.insert(name.to_string(), v);
+        self.const_stmt.insert(name.to_string(), self.stmt_idx);
+    }
+
+    fn define_labels(&mut self, stmt: &Stmt) {
+        for l in &stmt.labels {
+            if self.in_struct.is_some() {
+                self.error(
+                    l.start,
+                    l.end,
+                    "labels are not allowed inside `.struct` (use `.field`)",
+                );
+                continue;
+            }
+            let off = self.sections[self.cur].size;
+            match &l.name {
+                LabelName::Named(n) => {
+                    if operand_is_register_name(n) {
+                        self.error(
+                            l.start,
+                            l.end,
+                            format!("`{n}` is a register name and cannot be a label"),
+                        );
+                    }
+                    if let Some(&first) = self.label_stmt.get(n) {
+                        let at = self.prog.lines[self.prog.stmts[first].line].location(0, 0);
+                        self.error(
+                            l.start,
+                            l.end,
+                            format!("label `{n}` is already defined at {}:{}", at.file, at.line),
+                        );
+                        continue;
+                    }
+                    if self.consts.contains_key(n) || builtin(n).is_some() {
+                        self.error(l.start, l.end, format!("`{n}` is already a constant"));
+                        continue;
+                    }
+                    self.labels.insert(n.clone(), (self.cur, off));
+                    self.label_stmt.insert(n.clone(), self.stmt_idx);
+                    self.pending.push(Pending::Named(n.clone()));
+                }
+                LabelName::Numeric(k) => {
+                    self.locals.push((*k, self.stmt_idx, self.cur, off));
+                    self.pending.push(Pending::Local(self.locals.len() - 1));
+                }
+            }
+        }
+    }
+
+    fn instruction(
+        &mut self,
+        mnemonic: &str,
+        start: usize,
+        end: usize,
+        operands: &[crate::operand::Operand],
+    ) {
+        if self.in_struct.is_some() {
+            self.error(start, end, "instructions are not allowed inside `.struct`");
+            return;
+        }
+        if !self.cur_key().is_code() {
+            self.error(
+                start,
+                end,
+                "instructions belong in `.text` or an `.overlay` (this is DMEM)",
+            );
+            return;
+        }
+        let off = self.sections[self.cur].size;
+        if off % 4 != 0 {
+            self.error(start, end, format!("instruction at an address that is not a multiple of 4 (offset {off}); add `.align 2` before it"));
+        }
+        let base = self.prev.bases.get(self.cur).copied().unwrap_or(0);
+        let pc = base.wrapping_add(off);
+        let result = instr::encode(mnemonic, operands, &Env { pass: self, pc }, end);
+        let prev_size = self.prev.sizes.get(self.stmt_idx).copied().unwrap_or(0);
+        let mut instrs = match result {
+            Ok(i) => i,
+            Err(e) => {
+                self.report(e);
+                // Keep the layout of a broken statement stable: one word, or what it had.
+                vec![
+                    Instr::Shift {
+                        op: rsp_isa::ShiftOp::Sll,
+                        rd: 0,
+                        rt: 0,
+                        sa: 0
+                    };
+                    (prev_size / 4).max(1) as usize
+                ]
+            }
+        };
+        if let Some((sec, at)) = self.delay_slot_at {
+            if sec == self.cur && at == off && instrs.len() > 1 {
+                self.error(start, end, format!("`{mnemonic}` expands to {} instructions here, in a branch delay slot: only the first would be in the slot", instrs.len()));
+            }
+        }
+        // Sizes never shrink between passes (see module docs); pad with NOPs if they would.
+        while (instrs.len() as u32) * 4 < prev_size {
+            instrs.push(Instr::Shift {
+                op: rsp_isa::ShiftOp::Sll,
+                rd: 0,
+                rt: 0,
+                sa: 0,
+            });
+        }
+        let mut bytes = Vec::with_capacity(instrs.len() * 4);
+        for i in &instrs {
+            bytes.extend_from_slice(&i.encode().to_be_bytes());
+        }
+        let last_has_delay = instrs.last().is_some_and(Instr::has_delay_slot);
+        self.emit(&bytes, 1, (start, end));
+        if last_has_delay {
+            self.delay_slot_at = Some((self.cur, self.sections[self.cur].size));
+        }
+    }
+
+    fn run(&mut self) {
+        let prog = self.prog;
+        for (i, stmt) in prog.stmts.iter().enumerate() {
+            self.stmt_idx = i;
+            let before = self.total_size_marker();
+            self.define_labels(stmt);
+            match &stmt.body {
+                Body::Empty | Body::Invalid => {}
+                Body::Assign {
+                    name,
+                    name_start,
+                    name_end,
+                    value,
+                } => match self.eval(value) {
+                    Ok(v) => self.define_const(name, v, (*name_start, *name_end)),
+                    Err(e) => self.report(e),
+                },
+                Body::Directive {
+                    name,
+                    start,
+                    end,
+                    args,
+                } => directive::run(self, name, *start, *end, args),
+                Body::Instr {
+                    mnemonic,
+                    start,
+                    end,
+                    operands,
+                } => self.instruction(mnemonic, *start, *end, operands),
+            }
+            let after = self.total_size_marker();
+            // A statement that switched sections emitted nothing in the one it started in.
+            let emitted = if after.0 == before.0 {
+                after.1.saturating_sub(before.1)
+            } else {
+                0
+            };
+            self.sizes.push(emitted);
+        }
+        if let Some(s) = &self.in_struct {
+            let name = s.name.clone();
+            if self.final_pass {
+                self.errors.push(Diagnostic::global(
+                    &self
+                        .prog
+                        .lines
+                        .first()
+                        .map(|l| l.file.to_string())
+                        .unwrap_or_default(),
+                    format!("`.struct {name}` is never closed with `.endstruct`"),
+                ));
+            }
+        }
+    }
+
+    /// (current section, its size), to measure what one statement emitted.
+    fn total_size_marker(&self) -> (usize, u32) {
+        (self.cur, self.sections[self.cur].size)
+    }
+
+    /// Section bases from this pass's sizes (see the module docs for the memory map).
+    fn bases(&self) -> (Vec<u32>, u32, u32, u32) {
+        let mut bases = vec![0u32; self.keys.len()];
+        let align_up = |x: u32, a: u32| x.div_ceil(a.max(1)) * a.max(1);
+        let mut order: Vec<usize> = (0..self.keys.len()).collect();
+        order.sort_by_key(|&i| match &self.keys[i] {
+            SectionKey::Text(n) => (0, *n, i),
+            SectionKey::Overlay(_) => (1, 0, i),
+            SectionKey::Data(n) => (2, *n, i),
+            SectionKey::Bss(n) => (3, *n, i),
+        });
+        let mut imem = 0u32;
+        let mut dmem = 0u32;
+        let overlay_align = order
+            .iter()
+            .filter(|&&i| matches!(self.keys[i], SectionKey::Overlay(_)))
+            .map(|&i| self.sections[i].align)
+            .max()
+            .unwrap_or(1)
+            .max(8);
+        let mut overlay_base = None;
+        for &i in &order {
+            let s = &self.sections[i];
+            match &self.keys[i] {
+                SectionKey::Text(_) => {
+                    imem = align_up(imem, s.align);
+                    bases[i] = imem;
+                    imem += s.size;
+                }
+                SectionKey::Overlay(_) => {
+                    let b = *overlay_base.get_or_insert(align_up(imem, overlay_align));
+                    bases[i] = b;
+                }
+                SectionKey::Data(_) | SectionKey::Bss(_) => {
+                    dmem = align_up(dmem, s.align);
+                    bases[i] = dmem;
+                    dmem += s.size;
+                }
+            }
+        }
+        let resident_end = imem;
+        (
+            bases,
+            resident_end,
+            overlay_base.unwrap_or(align_up(resident_end, 8)),
+            dmem,
+        )
+    }
+
+    fn layout(&self) -> Layout {
+        Layout {
+            keys: self.keys.clone(),
+            bases: self.bases().0,
+            labels: self.labels.clone(),
+            consts: self.consts.clone(),
+            locals: self.locals.clone(),
+            sizes: self.sizes.clone(),
+        }
+    }
+}
+
+/// `t0`, `zero`, ...: libdragon writes GPRs without `$`, so these cannot be symbols.
+fn operand_is_register_name(n: &str) -> bool {
+    crate::operand::bare_gpr(n).is_some()
+}
+
+/// Runs the passes and builds the [`Ucode`].
+pub(crate) fn assemble(pre: Preprocessed, main: &str) -> Result<Ucode, Errors> {
+    let mut errors = pre.errors;
+    let stmts = parse::parse_all(&pre.lines, &mut errors);
+    let prog = Program {
+        lines: pre.lines,
+        stmts,
+    };
+
+    let mut prev = Layout::default();
+    let mut settled = false;
+    for _ in 0..MAX_PASSES {
+        let mut pass = Pass::new(&prog, &prev, false);
+        pass.run();
+        let layout = pass.layout();
+        if layout == prev {
+            settled = true;
+            break;
+        }
+        prev = layout;
+    }
+    let mut fin = Pass::new(&prog, &prev, true);
+    fin.run();
+    errors.append(&mut fin.errors);
+    if !settled {
+        errors.push(Diagnostic::global(
+            main,
+            "addresses do not settle: some symbol's value changes the size of code that defines it",
+        ));
+    }
+    let (bases, resident_end, overlay_base, dmem_end) = fin.bases();
+    check_sizes(
+        &fin,
+        &bases,
+        resident_end,
+        overlay_base,
+        dmem_end,
+        main,
+        &mut errors,
+    );
+    if !errors.is_empty() {
+        errors.sort_by_key(|d| d.location.is_none());
+        return Err(Errors(errors));
+    }
+    Ok(build_ucode(
+        &fin,
+        &bases,
+        resident_end,
+        overlay_base,
+        pre.files,
+    ))
+}
+
+fn symbol_is_exported(name: &str) -> bool {
+    !name.starts_with(".L") && !name.starts_with("__rsp_asm_")
+}
+
+/// IMEM/DMEM overflow, naming the biggest contributors (labels by the bytes up to the next
+/// label, and sections by size).
+fn check_sizes(
+    p: &Pass,
+    bases: &[u32],
+    resident_end: u32,
+    overlay_base: u32,
+    dmem_end: u32,
+    main: &str,
+    errors: &mut Vec<Diagnostic>,
+) {
+    let overlay_max = p
+        .keys
+        .iter()
+        .enumerate()
+        .filter(|(_, k)| matches!(k, SectionKey::Overlay(_)))
+        .map(|(i, _)| p.sections[i].size.div_ceil(8) * 8)
+        .max();
+    let imem_used = match overlay_max {
+        Some(m) => overlay_base + m,
+        None => resident_end,
+    };
+    for (used, limit, is_imem) in [(imem_used, IMEM_SIZE, true), (dmem_end, DMEM_SIZE, false)] {
+        if used <= limit {
+            continue;
+        }
+        let memory = if is_imem { "IMEM" } else { "DMEM" };
+        let mut d = Diagnostic::global(
+            main,
+            format!(
+                "{memory} overflow: {used} bytes used, {limit} available ({} too many)",
+                used - limit
+            ),
+        );
+        // Sections by size.
+        let mut secs: Vec<(String, u32)> = p
+            .keys
+            .iter()
+            .enumerate()
+            .filter(|(_, k)| k.is_code() == is_imem)
+            .map(|(i, k)| {
+                let name = match k {
+                    SectionKey::Text(0) => ".text".to_string(),
+                    SectionKey::Text(n) => format!(".text {n}"),
+                    SectionKey::Overlay(n) => format!(".overlay {n}"),
+                    SectionKey::Data(0) => ".data".to_string(),
+                    SectionKey::Data(n) => format!(".data {n}"),
+                    SectionKey::Bss(0) => ".bss".to_string(),
+                    SectionKey::Bss(n) => format!(".bss {n}"),
+                };
+                (name, p.sections[i].size)
+            })
+            .filter(|(_, s)| *s > 0)
+            .collect();
+        secs.sort_by_key(|s| std::cmp::Reverse(s.1));
+        let list: Vec<String> = secs.iter().map(|(n, s)| format!("{n} {s} bytes")).collect();
+        d = d.with_note(format!("sections: {}", list.join(", ")));
+        // Labels by extent.
+        let mut labels: Vec<(u32, u32, &String, usize)> = p
+            .labels
+            .iter()
+            .filter(|(_, (sec, _))| p.keys[*sec].is_code() == is_imem)
+            .map(|(n, (sec, off))| {
+                (
+                    *sec as u32,
+                    bases[*sec] + off,
+                    n,
+                    p.label_stmt.get(n).copied().unwrap_or(0),
+                )
+            })
+            .collect();
+        labels.sort_by_key(|l| (l.0, l.1));
+        let mut extents: Vec<(u32, &String, usize)> = Vec::new();
+        for (k, l) in labels.iter().enumerate() {
+            let sec_end = bases[l.0 as usize] + p.sections[l.0 as usize].size;
+            let end = labels
+                .get(k + 1)
+                .filter(|n| n.0 == l.0)
+                .map(|n| n.1)
+                .unwrap_or(sec_end);
+            extents.push((end.saturating_sub(l.1), l.2, l.3));
+        }
+        extents.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(b.1)));
+        for (size, name, stmt) in extents.iter().take(5) {
+            let line = &p.prog.lines[p.prog.stmts[*stmt].line];
+            d = d.with_note(format!(
+                "`{name}` takes {size} bytes ({}:{})",
+                line.file, line.line_no
+            ));
+        }
+        errors.push(d);
+    }
+}
+
+fn build_ucode(
+    p: &Pass,
+    bases: &[u32],
+    resident_end: u32,
+    overlay_base: u32,
+    files: Vec<String>,
+) -> Ucode {
+    let mut text = vec![0u8; resident_end as usize];
+    let mut data_end = 0u32;
+    let mut overlays = Vec::new();
+    for (i, key) in p.keys.iter().enumerate() {
+        let s = &p.sections[i];
+        if let SectionKey::Data(_) = key {
+            data_end = data_end.max(bases[i] + s.size);
+        }
+    }
+    let mut data = vec![0u8; data_end as usize];
+    let mut dmem_end = data_end;
+    for (i, key) in p.keys.iter().enumerate() {
+        let s = &p.sections[i];
+        let b = bases[i] as usize;
+        match key {
+            SectionKey::Text(_) => text[b..b + s.bytes.len()].copy_from_slice(&s.bytes),
+            SectionKey::Data(_) => data[b..b + s.bytes.len()].copy_from_slice(&s.bytes),
+            SectionKey::Bss(_) => dmem_end = dmem_end.max(bases[i] + s.size),
+            SectionKey::Overlay(name) => {
+                let mut image = s.bytes.clone();
+                image.resize(image.len().div_ceil(8) * 8, 0);
+                overlays.push(Overlay {
+                    name: name.clone(),
+                    load_address: overlay_base,
+                    image,
+                });
+            }
+        }
+    }
+    let line_of = |stmt: usize| &p.prog.lines[p.prog.stmts[stmt].line];
+    let defined_at = |stmt: usize| {
+        let l = line_of(stmt);
+        format!("{}:{}", l.file, l.line_no)
+    };
+    let globals: HashSet<&str> = p.globals.iter().map(|(n, _)| n.as_str()).collect();
+    let mut symbols = Vec::new();
+    for (name, &(sec, off)) in &p.labels {
+        if !symbol_is_exported(name) {
+            continue;
+        }
+        let kind = match &p.keys[sec] {
+            SectionKey::Text(_) => SymbolKind::Text,
+            SectionKey::Overlay(n) => SymbolKind::Overlay(n.clone()),
+            _ => SymbolKind::Data,
+        };
+        let stmt = p.label_stmt.get(name).copied().unwrap_or(0);
+        symbols.push(Symbol {
+            name: name.clone(),
+            value: (bases[sec] + off) as i64,
+            kind,
+            global: globals.contains(name.as_str()),
+            defined_at: defined_at(stmt),
+        });
+    }
+    for (name, v) in &p.consts {
+        if !symbol_is_exported(name) {
+            continue;
+        }
+        let stmt = p.const_stmt.get(name).copied().unwrap_or(0);
+        symbols.push(Symbol {
+            name: name.clone(),
+            value: v.n,
+            kind: SymbolKind::Constant,
+            global: globals.contains(name.as_str()),
+            defined_at: defined_at(stmt),
+        });
+    }
+    symbols.sort_by(|a, b| a.name.cmp(&b.name));
+    let listing = p
+        .listing
+        .iter()
+        .map(|(stmt, sec, off, bytes)| {
+            let line = line_of(*stmt);
+            let memory = match &p.keys[*sec] {
+                SectionKey::Text(_) => "imem".to_string(),
+                SectionKey::Overlay(n) => n.clone(),
+                _ => "dmem".to_string(),
+            };
+            let source = line
+                .text
+                .get(line.start..line.end)
+                .unwrap_or("")
+                .trim()
+                .to_string();
+            ListingEntry {
+                memory,
+                address: bases[*sec] + off,
+                bytes: bytes.clone(),
+                file: line.file.to_string(),
+                line: line.line_no,
+                source,
+            }
+        })
+        .collect();
+    let entry = p.entry.map(|(v, _)| v.n as u32).unwrap_or(0);
+    Ucode {
+        text,
+        data,
+        bss_size: dmem_end - data_end,
+        overlay_base,
+        overlays,
+        symbols,
+        entry,
+        listing,
+        source_files: files,
+    }
+}

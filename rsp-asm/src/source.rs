@@ -1,0 +1,86 @@
+//! Where source text comes from: the file system (with include directories) or memory (tests,
+//! the fuzzer, build scripts that generate source).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+/// Loads the main file and every file named by `.include` / `#include`.
+pub trait SourceLoader {
+    /// Loads `name`. `from` is the display name of the including file (`None` for the main
+    /// file). Returns the display name used in diagnostics and the text.
+    fn load(&self, name: &str, from: Option<&str>) -> Result<(String, String), String>;
+}
+
+/// Reads files from disk. Includes are looked up next to the including file first, then in
+/// each include directory in order (like `-I` for GNU as).
+#[derive(Clone, Debug, Default)]
+pub struct FsLoader {
+    pub include_dirs: Vec<PathBuf>,
+}
+
+impl FsLoader {
+    pub fn new() -> FsLoader {
+        FsLoader::default()
+    }
+
+    pub fn with_include_dirs(include_dirs: Vec<PathBuf>) -> FsLoader {
+        FsLoader { include_dirs }
+    }
+
+    fn candidates(&self, name: &str, from: Option<&str>) -> Vec<PathBuf> {
+        let path = Path::new(name);
+        if path.is_absolute() || from.is_none() {
+            return vec![path.to_path_buf()];
+        }
+        let mut out = Vec::new();
+        if let Some(dir) = from.and_then(|f| Path::new(f).parent()) {
+            out.push(dir.join(path));
+        }
+        out.extend(self.include_dirs.iter().map(|d| d.join(path)));
+        out
+    }
+}
+
+impl SourceLoader for FsLoader {
+    fn load(&self, name: &str, from: Option<&str>) -> Result<(String, String), String> {
+        let candidates = self.candidates(name, from);
+        for candidate in &candidates {
+            if let Ok(bytes) = std::fs::read(candidate) {
+                // Source is ASCII in practice; stray bytes in comments must not stop a build.
+                let text = String::from_utf8_lossy(&bytes).into_owned();
+                return Ok((candidate.display().to_string(), text));
+            }
+        }
+        let looked: Vec<String> = candidates.iter().map(|p| p.display().to_string()).collect();
+        Err(format!(
+            "cannot read `{name}` (looked for {})",
+            looked.join(", ")
+        ))
+    }
+}
+
+/// Source files held in memory, by exact name.
+#[derive(Clone, Debug, Default)]
+pub struct MemoryLoader {
+    pub files: HashMap<String, String>,
+}
+
+impl MemoryLoader {
+    pub fn new() -> MemoryLoader {
+        MemoryLoader::default()
+    }
+
+    pub fn with(mut self, name: &str, text: &str) -> MemoryLoader {
+        self.files.insert(name.to_string(), text.to_string());
+        self
+    }
+}
+
+impl SourceLoader for MemoryLoader {
+    fn load(&self, name: &str, _from: Option<&str>) -> Result<(String, String), String> {
+        self.files
+            .get(name)
+            .map(|t| (name.to_string(), t.clone()))
+            .ok_or_else(|| format!("cannot read `{name}`"))
+    }
+}
