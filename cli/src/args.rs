@@ -40,7 +40,10 @@ impl Args {
 
     /// A required option.
     pub fn req(&self, name: &str) -> Result<&str, String> {
-        self.values.get(name).map(String::as_str).ok_or_else(|| format!("missing --{name}"))
+        self.values
+            .get(name)
+            .map(String::as_str)
+            .ok_or_else(|| format!("missing --{name}"))
     }
 
     /// An optional option.
@@ -52,7 +55,9 @@ impl Args {
     pub fn num(&self, name: &str, default: usize) -> Result<usize, String> {
         match self.opt(name) {
             None => Ok(default),
-            Some(v) => v.parse().map_err(|_| format!("--{name} must be a non-negative integer, got '{v}'")),
+            Some(v) => v
+                .parse()
+                .map_err(|_| format!("--{name} must be a non-negative integer, got '{v}'")),
         }
     }
 

@@ -7,6 +7,7 @@ use rspnn_model::requant::Requantized;
 use rspnn_model::rspw::{ModelView, MAGIC};
 use rspnn_model::runner::{workspace_len, ScalarRunner};
 use rspnn_model::seed::{SeedModel, SEED_MAGIC};
+use rspnn_model::window::Staggered;
 
 /// Reads `path` (RSPW, SEAI v5 or SEAI v2) and returns RSPW bytes; `q4` requantises the layer
 /// matrices to Q4 first (seed files only).
@@ -24,7 +25,9 @@ pub fn load_rspw(path: &str, q4: bool) -> Result<Vec<u8>, String> {
     if bytes.len() >= 4 && bytes[0..4] == MAGIC {
         ModelView::parse(&bytes).map_err(err)?;
         if q4 {
-            return Err(format!("{path}: --q4 converts seed files; this file is already RSPW"));
+            return Err(format!(
+                "{path}: --q4 converts seed files; this file is already RSPW"
+            ));
         }
         return Ok(bytes);
     }
@@ -46,8 +49,21 @@ impl BackendKind {
         match s {
             "scalar" => Ok(BackendKind::Scalar),
             "float" => Ok(BackendKind::Float),
-            other => Err(format!("unknown backend '{other}' (expected scalar or float)")),
+            other => Err(format!(
+                "unknown backend '{other}' (expected scalar or float)"
+            )),
         }
+    }
+}
+
+/// Parses `--cache staggered|ring` (true = ring).
+pub fn parse_cache(s: Option<&str>) -> Result<bool, String> {
+    match s {
+        None | Some("staggered") => Ok(false),
+        Some("ring") => Ok(true),
+        Some(other) => Err(format!(
+            "unknown --cache '{other}' (expected staggered or ring)"
+        )),
     }
 }
 
@@ -56,7 +72,9 @@ pub fn parse_mask(s: Option<&str>) -> Result<DecodeMask, String> {
     match s {
         None | Some("all") => Ok(DecodeMask::All),
         Some("printable") => Ok(DecodeMask::Printable),
-        Some(other) => Err(format!("unknown --vocab '{other}' (expected all or printable)")),
+        Some(other) => Err(format!(
+            "unknown --vocab '{other}' (expected all or printable)"
+        )),
     }
 }
 
@@ -70,18 +88,44 @@ impl BackendStore {
     pub fn new(kind: BackendKind, view: &ModelView<'_>) -> Result<Self, String> {
         Ok(match kind {
             BackendKind::Scalar => BackendStore::Scalar,
-            BackendKind::Float => BackendStore::Float(FloatModel::from_view(view).map_err(|e| e.to_string())?),
+            BackendKind::Float => {
+                BackendStore::Float(FloatModel::from_view(view).map_err(|e| e.to_string())?)
+            }
         })
     }
 
-    /// A backend over `view`.
-    pub fn backend<'a>(&'a self, view: ModelView<'a>) -> Result<Box<dyn Backend + 'a>, String> {
+    /// A backend over `view`. `ring` gives the plain ring-buffer cache (for measuring it);
+    /// otherwise two staggered windows keep the model's accuracy past its context
+    /// (rspnn_model::window).
+    pub fn backend<'a>(
+        &'a self,
+        view: ModelView<'a>,
+        ring: bool,
+    ) -> Result<Box<dyn Backend + 'a>, String> {
+        let ctx = view.dims().ctx;
         Ok(match self {
             BackendStore::Scalar => {
-                let ws = vec![0i16; workspace_len(view.dims())];
-                Box::new(ScalarRunner::new(view, ws).map_err(|e| e.to_string())?)
+                let lane = || -> Result<ScalarRunner<'a, Vec<i16>>, String> {
+                    ScalarRunner::new(view, vec![0i16; workspace_len(view.dims())])
+                        .map_err(|e| e.to_string())
+                };
+                if ring {
+                    Box::new(lane()?)
+                } else {
+                    Box::new(Staggered::new(lane()?, lane()?, ctx))
+                }
             }
-            BackendStore::Float(m) => Box::new(FloatRunner::new(m)),
+            BackendStore::Float(m) => {
+                if ring {
+                    Box::new(FloatRunner::new(m))
+                } else {
+                    Box::new(Staggered::new(
+                        FloatRunner::new(m),
+                        FloatRunner::new(m),
+                        ctx,
+                    ))
+                }
+            }
         })
     }
 }

@@ -31,5 +31,9 @@ fn exp_of_far_negative_differences_is_zero_and_of_zero_is_largest() {
     assert_eq!(exp_neg_q15(i16::MIN), 0);
     // (1 - 200/256)^256 is about 1e-170: zero in Q0.15.
     assert_eq!(exp_neg_q15(-200 * 128), 0);
-    assert_eq!(exp_neg_q15(5), exp_neg_q15(0), "positive inputs are treated as 0");
+    assert_eq!(
+        exp_neg_q15(5),
+        exp_neg_q15(0),
+        "positive inputs are treated as 0"
+    );
 }

@@ -12,7 +12,10 @@ use kernels::KernelError;
 struct Lcg(u64);
 impl Lcg {
     fn next(&mut self) -> u32 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         (self.0 >> 33) as u32
     }
     fn range(&mut self, lo: i32, hi: i32) -> i32 {
@@ -34,7 +37,8 @@ fn q8_records(rows: usize, cols: usize, q: &[i8], g: &[u16]) -> Vec<u8> {
                 }
             }
             for j in 0..8 {
-                rec[256 + 2 * j..258 + 2 * j].copy_from_slice(&g[(grp * 8 + j) * nb + b].to_be_bytes());
+                rec[256 + 2 * j..258 + 2 * j]
+                    .copy_from_slice(&g[(grp * 8 + j) * nb + b].to_be_bytes());
             }
             out.extend(rec);
         }
@@ -57,7 +61,8 @@ fn q4_records(rows: usize, cols: usize, q: &[i8], g: &[u16]) -> Vec<u8> {
                 }
             }
             for j in 0..8 {
-                rec[128 + 2 * j..130 + 2 * j].copy_from_slice(&g[(grp * 8 + j) * nb + b].to_be_bytes());
+                rec[128 + 2 * j..130 + 2 * j]
+                    .copy_from_slice(&g[(grp * 8 + j) * nb + b].to_be_bytes());
             }
             out.extend(rec);
         }
@@ -170,12 +175,20 @@ fn output_shift_doubles_and_saturates() {
 fn random_matvec_tracks_real_arithmetic() {
     let mut rng = Lcg(7);
     for &(bits, rows, cols) in &[(WeightBits::Q8, 16, 128), (WeightBits::Q4, 24, 64)] {
-        let (lo, hi) = if bits == WeightBits::Q8 { (-128, 127) } else { (-8, 7) };
+        let (lo, hi) = if bits == WeightBits::Q8 {
+            (-128, 127)
+        } else {
+            (-8, 7)
+        };
         let q: Vec<i8> = (0..rows * cols).map(|_| rng.range(lo, hi) as i8).collect();
         let nb = cols / 32;
         let g: Vec<u16> = (0..rows * nb).map(|_| rng.range(0, 65535) as u16).collect();
         let x: Vec<i16> = (0..cols).map(|_| rng.range(-3000, 3000) as i16).collect();
-        let rec = if bits == WeightBits::Q8 { q8_records(rows, cols, &q, &g) } else { q4_records(rows, cols, &q, &g) };
+        let rec = if bits == WeightBits::Q8 {
+            q8_records(rows, cols, &q, &g)
+        } else {
+            q4_records(rows, cols, &q, &g)
+        };
         let m = BlockMatrix::new(bits, rows, cols, 0, &rec).unwrap();
         let mut y = vec![0i16; rows];
         matvec(&m, &x, &mut y).unwrap();
@@ -183,13 +196,19 @@ fn random_matvec_tracks_real_arithmetic() {
         for r in 0..rows {
             let mut real = 0f64;
             for b in 0..nb {
-                let h: f64 = (0..32).map(|c| q[r * cols + b * 32 + c] as f64 / half * x[b * 32 + c] as f64).sum();
+                let h: f64 = (0..32)
+                    .map(|c| q[r * cols + b * 32 + c] as f64 / half * x[b * 32 + c] as f64)
+                    .sum();
                 real += h * g[r * nb + b] as f64 / 65536.0;
             }
             // Each block sum rounds by at most 1/2, times G/2^16 < 1; the final floor-with-
             // half adds at most 1/2.
             let bound = nb as f64 * 0.5 + 0.5 + 1e-9;
-            assert!((y[r] as f64 - real).abs() <= bound, "row {r}: {} vs {real}", y[r]);
+            assert!(
+                (y[r] as f64 - real).abs() <= bound,
+                "row {r}: {} vs {real}",
+                y[r]
+            );
         }
     }
 }
@@ -197,13 +216,28 @@ fn random_matvec_tracks_real_arithmetic() {
 #[test]
 fn matvec_rejects_bad_shapes_without_panicking() {
     let rec = vec![0u8; Q8_RECORD_BYTES];
-    assert!(matches!(BlockMatrix::new(WeightBits::Q8, 7, 32, 0, &rec), Err(KernelError::Shape { .. })));
-    assert!(matches!(BlockMatrix::new(WeightBits::Q8, 8, 33, 0, &rec), Err(KernelError::Shape { .. })));
-    assert!(matches!(BlockMatrix::new(WeightBits::Q8, 8, 64, 0, &rec), Err(KernelError::Length { .. })));
-    assert!(matches!(BlockMatrix::new(WeightBits::Q8, 8, 32, 16, &rec), Err(KernelError::Shape { .. })));
+    assert!(matches!(
+        BlockMatrix::new(WeightBits::Q8, 7, 32, 0, &rec),
+        Err(KernelError::Shape { .. })
+    ));
+    assert!(matches!(
+        BlockMatrix::new(WeightBits::Q8, 8, 33, 0, &rec),
+        Err(KernelError::Shape { .. })
+    ));
+    assert!(matches!(
+        BlockMatrix::new(WeightBits::Q8, 8, 64, 0, &rec),
+        Err(KernelError::Length { .. })
+    ));
+    assert!(matches!(
+        BlockMatrix::new(WeightBits::Q8, 8, 32, 16, &rec),
+        Err(KernelError::Shape { .. })
+    ));
     let m = BlockMatrix::new(WeightBits::Q8, 8, 32, 0, &rec).unwrap();
     let mut y = vec![0i16; 8];
-    assert!(matches!(matvec(&m, &[0; 31], &mut y), Err(KernelError::Length { .. })));
+    assert!(matches!(
+        matvec(&m, &[0; 31], &mut y),
+        Err(KernelError::Length { .. })
+    ));
 }
 
 #[test]
@@ -217,7 +251,10 @@ fn rms_norm_gives_the_unit_direction_in_q1_14() {
         for (a, b) in u.iter().zip(&x) {
             let want = *b as f64 / norm * 16384.0;
             // VRSQ's table is good to about 2^-10; plus half a unit of rounding.
-            assert!((*a as f64 - want).abs() <= want.abs() / 700.0 + 1.0, "{a} vs {want}");
+            assert!(
+                (*a as f64 - want).abs() <= want.abs() / 700.0 + 1.0,
+                "{a} vs {want}"
+            );
         }
     }
     // Saturated residual: -32768 everywhere still gives |u| <= 1.
@@ -253,7 +290,12 @@ fn softmax_properties() {
         let mut p = vec![0i16; n];
         softmax(&s, &mut p).unwrap();
         let want = 32768.0 / n as f64;
-        assert!(p.iter().all(|&v| (v as f64 - want).abs() <= want / 500.0 + 1.0), "n={n}: {:?}", &p[..n.min(4)]);
+        assert!(
+            p.iter()
+                .all(|&v| (v as f64 - want).abs() <= want / 500.0 + 1.0),
+            "n={n}: {:?}",
+            &p[..n.min(4)]
+        );
     }
     // A score 256 above the rest takes everything.
     let s = [-32768i16, 0, -32768, -32768];
@@ -277,12 +319,21 @@ fn attention_is_independent_of_slot_order() {
     let q: Vec<i16> = (0..d).map(|_| rng.range(-6000, 6000) as i16).collect();
     let k: Vec<i16> = (0..d * n).map(|_| rng.range(-6000, 6000) as i16).collect();
     let v: Vec<i16> = (0..d * n).map(|_| rng.range(-6000, 6000) as i16).collect();
-    let shape = AttentionShape { d_model: d, n_heads: heads, slot_stride: d, n_pos: n };
+    let shape = AttentionShape {
+        d_model: d,
+        n_heads: heads,
+        slot_stride: d,
+        n_pos: n,
+    };
     let (mut s, mut p) = (vec![0i16; n], vec![0i16; n]);
     let mut out1 = vec![0i16; d];
     attention(shape, &q, &k, &v, &mut s, &mut p, &mut out1).unwrap();
     // Rotate the slots, as a ring buffer does.
-    let rot = |a: &[i16]| -> Vec<i16> { let mut r = a[3 * d..].to_vec(); r.extend_from_slice(&a[..3 * d]); r };
+    let rot = |a: &[i16]| -> Vec<i16> {
+        let mut r = a[3 * d..].to_vec();
+        r.extend_from_slice(&a[..3 * d]);
+        r
+    };
     let mut out2 = vec![0i16; d];
     attention(shape, &q, &rot(&k), &rot(&v), &mut s, &mut p, &mut out2).unwrap();
     assert_eq!(out1, out2);
@@ -303,7 +354,11 @@ fn elementwise_kernels() {
     residual_add(&mut x, &[1000, -1000, -6]).unwrap();
     assert_eq!(x, [32767, -32768, -1]);
     assert!(residual_add(&mut x, &[1]).is_err());
-    assert_eq!(argmax_in(&[3, 9, 9, 1], 0, 4), Some(1), "ties go to the lower index");
+    assert_eq!(
+        argmax_in(&[3, 9, 9, 1], 0, 4),
+        Some(1),
+        "ties go to the lower index"
+    );
     assert_eq!(argmax_in(&[3, 9, 9, 1], 2, 4), Some(2));
     assert_eq!(argmax_in(&[3], 1, 1), None);
     // Embedding: q = -128 and 127 with G = 113 (seed-v5): round(q * 113 / 256).
@@ -319,5 +374,8 @@ fn elementwise_kernels() {
     assert_eq!(out[1], 56); // 127 * 113 / 256 = 56.06
     embedding_lookup(&m, 1, 113, &mut out).unwrap();
     assert_eq!(out[2], 0); // 113 / 256 = 0.44
-    assert!(matches!(embedding_lookup(&m, 8, 113, &mut out), Err(KernelError::Index { .. })));
+    assert!(matches!(
+        embedding_lookup(&m, 8, 113, &mut out),
+        Err(KernelError::Index { .. })
+    ));
 }

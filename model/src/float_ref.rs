@@ -58,7 +58,9 @@ impl FloatModel {
                 let mut w = Vec::with_capacity(rows * cols);
                 for r in 0..rows {
                     for c in 0..cols {
-                        let s = view.real_scale(l, kind, r, c / 32).ok_or(ModelError::NoRealScales)?;
+                        let s = view
+                            .real_scale(l, kind, r, c / 32)
+                            .ok_or(ModelError::NoRealScales)?;
                         let s = f32::from_bits(half_to_f32_bits(s));
                         w.push(m.weight(r, c).unwrap_or(0) as f32 * s);
                     }
@@ -74,7 +76,15 @@ impl FloatModel {
                 mk(MatrixKind::Ff2)?,
             ]);
         }
-        Ok(FloatModel { dims, emb: Dense { rows: dims.vocab, cols: dims.d_model, w: ew }, layers })
+        Ok(FloatModel {
+            dims,
+            emb: Dense {
+                rows: dims.vocab,
+                cols: dims.d_model,
+                w: ew,
+            },
+            layers,
+        })
     }
 
     /// Dimensions.
@@ -104,14 +114,23 @@ impl<'a> FloatRunner<'a> {
     pub fn new(m: &'a FloatModel) -> Self {
         let d = m.dims;
         let cache = d.n_layers * d.ctx * d.d_model;
-        FloatRunner { m, k: vec![0.0; cache], v: vec![0.0; cache], pos: 0, logits: vec![0.0; d.vocab] }
+        FloatRunner {
+            m,
+            k: vec![0.0; cache],
+            v: vec![0.0; cache],
+            pos: 0,
+            logits: vec![0.0; d.vocab],
+        }
     }
 
     /// Feeds `token` and returns the logits for the next one.
     pub fn step(&mut self, token: usize) -> Result<&[f32], ModelError> {
         let d = self.m.dims;
         if token >= d.vocab {
-            return Err(ModelError::TokenOutOfRange { token, vocab: d.vocab });
+            return Err(ModelError::TokenOutOfRange {
+                token,
+                vocab: d.vocab,
+            });
         }
         let n = d.d_model;
         let hd = d.head_dim();
@@ -135,7 +154,12 @@ impl<'a> FloatRunner<'a> {
                 let lo = head * hd;
                 for (j, pj) in p.iter_mut().enumerate() {
                     let kj = &self.k[base + j * n + lo..base + j * n + lo + hd];
-                    *pj = q[lo..lo + hd].iter().zip(kj).map(|(a, b)| a * b).sum::<f32>() * scale;
+                    *pj = q[lo..lo + hd]
+                        .iter()
+                        .zip(kj)
+                        .map(|(a, b)| a * b)
+                        .sum::<f32>()
+                        * scale;
                 }
                 let m = p.iter().copied().fold(f32::NEG_INFINITY, f32::max);
                 let mut s = 0.0;
@@ -144,7 +168,12 @@ impl<'a> FloatRunner<'a> {
                     s += *pj;
                 }
                 for dd in lo..lo + hd {
-                    att[dd] = p.iter().enumerate().map(|(j, pj)| pj * self.v[base + j * n + dd]).sum::<f32>() / s;
+                    att[dd] = p
+                        .iter()
+                        .enumerate()
+                        .map(|(j, pj)| pj * self.v[base + j * n + dd])
+                        .sum::<f32>()
+                        / s;
                 }
             }
             w[3].apply(&att, &mut tmp);

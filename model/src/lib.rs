@@ -25,6 +25,7 @@ pub mod rspw;
 pub mod runner;
 pub mod scales;
 pub mod seed;
+pub mod window;
 
 #[cfg(feature = "std")]
 pub mod float_ref;

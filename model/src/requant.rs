@@ -31,7 +31,11 @@ pub fn quantize_block_q4(w: &[f32], codes: &mut [i8]) -> u16 {
     let s_bits = f32_bits_to_half((amax / 7.0).to_bits());
     let s = half_f32(s_bits);
     for (c, v) in codes.iter_mut().zip(w) {
-        *c = if s > 0.0 { (v / s).round().clamp(-8.0, 7.0) as i8 } else { 0 };
+        *c = if s > 0.0 {
+            (v / s).round().clamp(-8.0, 7.0) as i8
+        } else {
+            0
+        };
     }
     s_bits
 }
@@ -57,7 +61,8 @@ impl<'a> Requantized<'a> {
                             *wc = src.q(l, kind, r, b * 32 + c) as f32 * sc;
                         }
                         let at = r * cols + b * 32;
-                        scales[r * (cols / 32) + b] = quantize_block_q4(&w, &mut codes[at..at + 32]);
+                        scales[r * (cols / 32) + b] =
+                            quantize_block_q4(&w, &mut codes[at..at + 32]);
                     }
                 }
                 ql[kind.index()] = codes;

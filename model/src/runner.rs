@@ -216,9 +216,15 @@ impl<'m, W: AsMut<[i16]> + AsRef<[i16]>> ScalarRunner<'m, W> {
         let (up_to_q, from_att) = rest.split_at_mut(r.att - r.x);
         let q = &up_to_q[r.q - r.x..][..n];
         let (att, after_att) = from_att.split_at_mut(n);
-        let (scores, from_probs) = after_att[r.scores - r.att - n..].split_at_mut(r.probs - r.scores);
+        let (scores, from_probs) =
+            after_att[r.scores - r.att - n..].split_at_mut(r.probs - r.scores);
         let probs = &mut from_probs[..d.ctx];
-        let shape = AttentionShape { d_model: n, n_heads: d.n_heads, slot_stride: n, n_pos };
+        let shape = AttentionShape {
+            d_model: n,
+            n_heads: d.n_heads,
+            slot_stride: n,
+            n_pos,
+        };
         attention(shape, q, kc, vc, scores, probs, att)?;
         Ok(())
     }

@@ -12,7 +12,14 @@ use rspnn_model::rspw::{finish_crc, ModelView, HEADER_BYTES};
 use rspnn_model::seed::{SeedModel, SeedVersion};
 
 fn small_dims() -> ModelDims {
-    ModelDims { n_layers: 2, d_model: 64, n_heads: 2, d_ff: 128, vocab: 16, ctx: 8 }
+    ModelDims {
+        n_layers: 2,
+        d_model: 64,
+        n_heads: 2,
+        d_ff: 128,
+        vocab: 16,
+        ctx: 8,
+    }
 }
 
 /// (f_in, f_out, fold) of each matrix, restated from docs/numerics.md.
@@ -44,7 +51,10 @@ fn round_trip_keeps_codes_and_computes_scales_like_f64() {
             }
         }
         // Embedding lookup scale: round(56/2032 * 2^(8 + F_RES)).
-        assert_eq!(view.info().g_emb as f64, (56.0 / 2032.0 * 2f64.powi(8 + F_RES as i32)).round());
+        assert_eq!(
+            view.info().g_emb as f64,
+            (56.0 / 2032.0 * 2f64.powi(8 + F_RES as i32)).round()
+        );
         let mut exact = 0;
         let mut total = 0;
         for l in 0..d.n_layers {
@@ -61,12 +71,18 @@ fn round_trip_keeps_codes_and_computes_scales_like_f64() {
                     for b in 0..cols / 32 {
                         let sb = src.scale_bits(l, kind, r, b);
                         assert_eq!(view.real_scale(l, kind, r, b), Some(sb));
-                        let g = half_f64(sb) * 2f64.powi(bits.bits() as i32 - 1) * fold
+                        let g = half_f64(sb)
+                            * 2f64.powi(bits.bits() as i32 - 1)
+                            * fold
                             * 2f64.powi(16 + fo as i32 - fi as i32);
                         max_g_unshifted = max_g_unshifted.max(g);
                         let want = (g / 2f64.powi(k)).round();
                         let got = m.scale(r, b).unwrap() as f64;
-                        assert!((got - want).abs() <= 1.0, "layer {l} {} r{r} b{b}: {got} vs {want}", kind.name());
+                        assert!(
+                            (got - want).abs() <= 1.0,
+                            "layer {l} {} r{r} b{b}: {got} vs {want}",
+                            kind.name()
+                        );
                         exact += usize::from(got == want);
                         total += 1;
                     }
@@ -74,7 +90,10 @@ fn round_trip_keeps_codes_and_computes_scales_like_f64() {
                 // k is the smallest shift that fits u16.
                 assert!((max_g_unshifted / 2f64.powi(k)).round() <= 65535.0);
                 if k > 0 {
-                    assert!((max_g_unshifted / 2f64.powi(k - 1)).round() > 65535.0, "shift {k} not minimal");
+                    assert!(
+                        (max_g_unshifted / 2f64.powi(k - 1)).round() > 65535.0,
+                        "shift {k} not minimal"
+                    );
                 }
             }
         }
@@ -94,8 +113,22 @@ fn rspw_bytes_are_stable_through_parse_and_rewrite() {
     assert_eq!(u16::from_be_bytes([a[4], a[5]]), 1);
     assert_eq!(u16::from_be_bytes([a[10], a[11]]), 64); // d_model
     assert_eq!(a[20], 8);
-    assert_eq!(&a[22..29], &[F_RES as u8, F_UNIT as u8, F_Q as u8, F_K as u8, F_V as u8, F_FFH as u8, F_LOGIT as u8]);
-    assert_eq!(u32::from_be_bytes([a[48], a[49], a[50], a[51]]) as usize, a.len() - HEADER_BYTES);
+    assert_eq!(
+        &a[22..29],
+        &[
+            F_RES as u8,
+            F_UNIT as u8,
+            F_Q as u8,
+            F_K as u8,
+            F_V as u8,
+            F_FFH as u8,
+            F_LOGIT as u8
+        ]
+    );
+    assert_eq!(
+        u32::from_be_bytes([a[48], a[49], a[50], a[51]]) as usize,
+        a.len() - HEADER_BYTES
+    );
     // Every record section is 16-byte aligned: the embedding starts at 64 and layers follow.
     let emb_bytes = 16 / 8 * (64 / 32) * 272;
     assert_eq!((HEADER_BYTES + emb_bytes) % 16, 0);
@@ -119,7 +152,13 @@ fn rspw_rejects_every_bad_input_class() {
     assert!(matches!(parse_err(&bad), ModelError::BadMagic { .. }));
 
     for len in [0, 3, 10, 63, 64, 1000, good.len() - 1] {
-        assert!(matches!(parse_err(&good[..len]), ModelError::Truncated { .. } | ModelError::BadMagic { .. }), "len {len}");
+        assert!(
+            matches!(
+                parse_err(&good[..len]),
+                ModelError::Truncated { .. } | ModelError::BadMagic { .. }
+            ),
+            "len {len}"
+        );
     }
     let mut long = good.clone();
     long.push(0);
@@ -127,13 +166,16 @@ fn rspw_rejects_every_bad_input_class() {
 
     let mut v = good.clone();
     v[5] = 2;
-    assert!(matches!(parse_err(&v), ModelError::UnsupportedVersion { version: 2 }));
+    assert!(matches!(
+        parse_err(&v),
+        ModelError::UnsupportedVersion { version: 2 }
+    ));
 
     // Inconsistent or absurd dimensions, each reported with its header offset.
     for (offset, value, field) in [
-        (10usize, 65u16, "d_model"),   // not a multiple of 32
-        (12, 3, "n_heads"),            // does not divide 64
-        (16, 65535, "vocab"),          // absurd
+        (10usize, 65u16, "d_model"), // not a multiple of 32
+        (12, 3, "n_heads"),          // does not divide 64
+        (16, 65535, "vocab"),        // absurd
         (8, 0, "n_layers"),
         (18, 0, "ctx"),
     ] {
@@ -141,7 +183,11 @@ fn rspw_rejects_every_bad_input_class() {
         b[offset..offset + 2].copy_from_slice(&value.to_be_bytes());
         finish_crc(&mut b);
         match parse_err(&b) {
-            ModelError::BadField { offset: o, field: f, .. } => {
+            ModelError::BadField {
+                offset: o,
+                field: f,
+                ..
+            } => {
                 assert_eq!((o, f), (offset, field));
             }
             e => panic!("{field}: {e}"),
@@ -154,24 +200,39 @@ fn rspw_rejects_every_bad_input_class() {
     ModelView::parse(&b).unwrap();
     b[14..16].copy_from_slice(&256u16.to_be_bytes()); // ...but d_ff does
     finish_crc(&mut b);
-    assert!(matches!(parse_err(&b), ModelError::BadField { offset: 48, .. }));
+    assert!(matches!(
+        parse_err(&b),
+        ModelError::BadField { offset: 48, .. }
+    ));
 
     let mut b = good.clone();
     b[20] = 5;
     finish_crc(&mut b);
-    assert!(matches!(parse_err(&b), ModelError::BadField { offset: 20, .. }));
+    assert!(matches!(
+        parse_err(&b),
+        ModelError::BadField { offset: 20, .. }
+    ));
     let mut b = good.clone();
     b[21] = 0x80;
     finish_crc(&mut b);
-    assert!(matches!(parse_err(&b), ModelError::BadField { offset: 21, .. }));
+    assert!(matches!(
+        parse_err(&b),
+        ModelError::BadField { offset: 21, .. }
+    ));
     let mut b = good.clone();
     b[23] += 1; // F_UNIT
     finish_crc(&mut b);
-    assert!(matches!(parse_err(&b), ModelError::BadField { offset: 23, .. }));
+    assert!(matches!(
+        parse_err(&b),
+        ModelError::BadField { offset: 23, .. }
+    ));
     let mut b = good.clone();
     b[40] = 16; // head shift
     finish_crc(&mut b);
-    assert!(matches!(parse_err(&b), ModelError::BadField { offset: 40, .. }));
+    assert!(matches!(
+        parse_err(&b),
+        ModelError::BadField { offset: 40, .. }
+    ));
     let layer0 = HEADER_BYTES + 16 / 8 * 2 * 272;
     let mut b = good.clone();
     b[layer0 + 2] = 99; // wv output shift of layer 0
@@ -187,7 +248,14 @@ fn rspw_rejects_every_bad_input_class() {
 
 #[test]
 fn seed_importer_reads_v5_and_rejects_bad_files() {
-    let d = ModelDims { n_layers: 1, d_model: 32, n_heads: 1, d_ff: 128, vocab: 8, ctx: 4 };
+    let d = ModelDims {
+        n_layers: 1,
+        d_model: 32,
+        n_heads: 1,
+        d_ff: 128,
+        vocab: 8,
+        ctx: 4,
+    };
     let src = Synthetic::random(d, WeightBits::Q8, 77);
     let bytes = v5_bytes(&src, 56);
     let seed = SeedModel::parse(&bytes).unwrap();
@@ -200,14 +268,20 @@ fn seed_importer_reads_v5_and_rejects_bad_files() {
                 assert_eq!(seed.q(0, kind, row, col), src.q(0, kind, row, col));
             }
             for b in 0..c / 32 {
-                assert_eq!(seed.scale_bits(0, kind, row, b), src.scale_bits(0, kind, row, b));
+                assert_eq!(
+                    seed.scale_bits(0, kind, row, b),
+                    src.scale_bits(0, kind, row, b)
+                );
             }
         }
     }
     assert_eq!(seed.emb_scale(), (56, 16 * 127));
 
     let err = |b: &[u8]| SeedModel::parse(b).err().expect("bad seed accepted");
-    assert!(matches!(err(&bytes[..bytes.len() - 1]), ModelError::Truncated { .. }));
+    assert!(matches!(
+        err(&bytes[..bytes.len() - 1]),
+        ModelError::Truncated { .. }
+    ));
     assert!(matches!(err(&bytes[..11]), ModelError::Truncated { .. }));
     let mut long = bytes.clone();
     long.push(1);
@@ -232,7 +306,12 @@ fn seed_importer_reads_v5_and_rejects_bad_files() {
         b[scales_at + 2..scales_at + 4].copy_from_slice(&bits.to_le_bytes()); // wq row 1 block 0
         let s = SeedModel::parse(&b).unwrap();
         match to_rspw_vec(&s) {
-            Err(ModelError::BadScale { row: 1, block: 0, why: w, .. }) => assert!(w.starts_with(why)),
+            Err(ModelError::BadScale {
+                row: 1,
+                block: 0,
+                why: w,
+                ..
+            }) => assert!(w.starts_with(why)),
             other => panic!("{other:?}"),
         }
     }
@@ -240,15 +319,27 @@ fn seed_importer_reads_v5_and_rejects_bad_files() {
     let mut b = bytes.clone();
     b[scales_at..scales_at + 2].copy_from_slice(&0x7BFFu16.to_le_bytes()); // 65504
     let s = SeedModel::parse(&b).unwrap();
-    assert!(matches!(to_rspw_vec(&s), Err(ModelError::ScaleOverflow { .. })));
+    assert!(matches!(
+        to_rspw_vec(&s),
+        Err(ModelError::ScaleOverflow { .. })
+    ));
 }
 
 #[test]
 fn seed_v2_q4_imports_from_bytes_built_here() {
-    let d = ModelDims { n_layers: 2, d_model: 64, n_heads: 2, d_ff: 256, vocab: 16, ctx: 32 };
+    let d = ModelDims {
+        n_layers: 2,
+        d_model: 64,
+        n_heads: 2,
+        d_ff: 256,
+        vocab: 16,
+        ctx: 32,
+    };
     let src = Synthetic::random(d, WeightBits::Q4, 5);
     let mut rng = common::Lcg(8);
-    let emb4: Vec<i8> = (0..d.vocab * d.d_model).map(|_| rng.range(-8, 7) as i8).collect();
+    let emb4: Vec<i8> = (0..d.vocab * d.d_model)
+        .map(|_| rng.range(-8, 7) as i8)
+        .collect();
     let bytes = v2_bytes(&src, &emb4, 48);
     let seed = SeedModel::parse(&bytes).unwrap();
     assert_eq!(seed.version(), SeedVersion::V2Q4);

@@ -10,7 +10,10 @@ use rspnn_model::error::MatrixKind;
 pub struct Lcg(pub u64);
 impl Lcg {
     pub fn next(&mut self) -> u32 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         (self.0 >> 33) as u32
     }
     pub fn range(&mut self, lo: i32, hi: i32) -> i32 {
@@ -33,8 +36,14 @@ impl Synthetic {
     /// Random codes; scales drawn from a few float16 values between 2^-9 and 2^-4.
     pub fn random(dims: ModelDims, bits: WeightBits, seed: u64) -> Self {
         let mut rng = Lcg(seed);
-        let (lo, hi) = if bits == WeightBits::Q8 { (-128, 127) } else { (-8, 7) };
-        let emb = (0..dims.vocab * dims.d_model).map(|_| rng.range(-127, 127) as i8).collect();
+        let (lo, hi) = if bits == WeightBits::Q8 {
+            (-128, 127)
+        } else {
+            (-8, 7)
+        };
+        let emb = (0..dims.vocab * dims.d_model)
+            .map(|_| rng.range(-127, 127) as i8)
+            .collect();
         let mut q = Vec::new();
         let mut s = Vec::new();
         for _ in 0..dims.n_layers {
@@ -44,12 +53,23 @@ impl Synthetic {
                 let (r, c) = dims.matrix_shape(kind);
                 ql.push((0..r * c).map(|_| rng.range(lo, hi) as i8).collect());
                 // float16 with exponent field 6..11 (2^-9 .. 2^-4 range) and any fraction.
-                sl.push((0..r * c / 32).map(|_| ((rng.range(6, 11) as u16) << 10) | rng.range(0, 1023) as u16).collect());
+                sl.push(
+                    (0..r * c / 32)
+                        .map(|_| ((rng.range(6, 11) as u16) << 10) | rng.range(0, 1023) as u16)
+                        .collect(),
+                );
             }
             q.push(ql);
             s.push(sl);
         }
-        Synthetic { dims, bits, emb, emb_scale: (56, 16 * 127), q, s }
+        Synthetic {
+            dims,
+            bits,
+            emb,
+            emb_scale: (56, 16 * 127),
+            q,
+            s,
+        }
     }
 }
 
@@ -132,6 +152,14 @@ pub fn v2_bytes(m: &Synthetic, emb_codes: &[i8], em16: u8) -> Vec<u8> {
 pub fn half_f64(bits: u16) -> f64 {
     let e = ((bits >> 10) & 0x1F) as i32;
     let f = (bits & 0x3FF) as f64;
-    let v = if e == 0 { f * 2f64.powi(-24) } else { (1.0 + f / 1024.0) * 2f64.powi(e - 15) };
-    if bits & 0x8000 != 0 { -v } else { v }
+    let v = if e == 0 {
+        f * 2f64.powi(-24)
+    } else {
+        (1.0 + f / 1024.0) * 2f64.powi(e - 15)
+    };
+    if bits & 0x8000 != 0 {
+        -v
+    } else {
+        v
+    }
 }
