@@ -35,7 +35,8 @@ pub fn run() -> Result<()> {
     steps.add("host tests (cargo test --workspace)", |_| {
         // CI=true reaches the tests through the inherited environment: under CI a missing
         // fixture or tool fails a test instead of skipping it.
-        process::run(process::host_cargo().args(["test", "--workspace"]))?;
+        // --no-fail-fast: one run reports every failing test binary, not just the first.
+        process::run(process::host_cargo().args(["test", "--workspace", "--no-fail-fast"]))?;
         Ok(if shared_fixtures::under_ci() {
             "CI=true".into()
         } else {
