@@ -12,16 +12,44 @@ use rsp_sim::Rsp;
 const ITERATIONS: u16 = 20_000;
 
 fn program() -> Vec<u8> {
-    let addiu = |rt, rs, imm: i16| Instr::AluImm { op: AluImmOp::Addiu, rt, rs, imm: imm as u16 };
-    let lqv = |vt, offset, base| Instr::VLoad { op: VMemOp::Qv, vt, e: 0, base, offset };
-    let lpv = |vt, offset, base| Instr::VLoad { op: VMemOp::Pv, vt, e: 0, base, offset };
-    let vmacf = |vd, vs, vt, e| Instr::Vector { op: VecOp::Vmacf, vd, vs, vt, e };
+    let addiu = |rt, rs, imm: i16| Instr::AluImm {
+        op: AluImmOp::Addiu,
+        rt,
+        rs,
+        imm: imm as u16,
+    };
+    let lqv = |vt, offset, base| Instr::VLoad {
+        op: VMemOp::Qv,
+        vt,
+        e: 0,
+        base,
+        offset,
+    };
+    let lpv = |vt, offset, base| Instr::VLoad {
+        op: VMemOp::Pv,
+        vt,
+        e: 0,
+        base,
+        offset,
+    };
+    let vmacf = |vd, vs, vt, e| Instr::Vector {
+        op: VecOp::Vmacf,
+        vd,
+        vs,
+        vt,
+        e,
+    };
     let (s0, s1, t0) = (16, 17, 8);
     let mut p = vec![
         addiu(s0, 0, 0x000),
         addiu(s1, 0, 0x800),
         addiu(t0, 0, ITERATIONS as i16),
-        Instr::Shift { op: rsp_isa::ShiftOp::Sll, rd: 0, rt: 0, sa: 0 },
+        Instr::Shift {
+            op: rsp_isa::ShiftOp::Sll,
+            rd: 0,
+            rt: 0,
+            sa: 0,
+        },
     ];
     // loop (at 0x10, 8-byte aligned):
     let body = [
@@ -39,8 +67,19 @@ fn program() -> Vec<u8> {
     ];
     p.extend_from_slice(&body);
     let branch_index = p.len() as i16;
-    p.push(Instr::Branch { cond: BranchCond::Bgtz, rs: t0, rt: 0, offset: 4 - (branch_index + 1) });
-    p.push(Instr::Vector { op: VecOp::Vmulf, vd: 21, vs: 16, vt: 17, e: 0 });
+    p.push(Instr::Branch {
+        cond: BranchCond::Bgtz,
+        rs: t0,
+        rt: 0,
+        offset: 4 - (branch_index + 1),
+    });
+    p.push(Instr::Vector {
+        op: VecOp::Vmulf,
+        vd: 21,
+        vs: 16,
+        vt: 17,
+        e: 0,
+    });
     p.push(Instr::Break { code: 0 });
     p.iter().flat_map(|i| i.encode().to_be_bytes()).collect()
 }

@@ -154,7 +154,12 @@ impl DmaEngine {
     pub fn complete_row(&mut self) -> Option<Row> {
         let a = self.active.as_mut()?;
         let r = a.request;
-        let row = Row { sp_addr: a.sp_addr, dram_addr: a.dram_addr, bytes: r.row_bytes, to_rdram: r.to_rdram };
+        let row = Row {
+            sp_addr: a.sp_addr,
+            dram_addr: a.dram_addr,
+            bytes: r.row_bytes,
+            to_rdram: r.to_rdram,
+        };
         let done_at = a.row_done_at;
         self.stats.bytes += r.row_bytes as u64;
         a.rows_left -= 1;

@@ -23,7 +23,11 @@ pub enum SimError {
     /// The PC reached a word that is not an RSP instruction.
     InvalidInstruction { pc: u32, word: u32, reason: String },
     /// `run` used up its cycle budget before the RSP halted.
-    CycleLimit { limit: u64, pc: u32, recent: Vec<RecentInstr> },
+    CycleLimit {
+        limit: u64,
+        pc: u32,
+        recent: Vec<RecentInstr>,
+    },
     /// A DMA would touch RDRAM beyond the buffer the simulator was given.
     DmaOutOfRange {
         /// The RSP PC of the MTC0 that requested it, `None` when the CPU side did.
@@ -33,7 +37,12 @@ pub enum SimError {
         rdram_len: usize,
     },
     /// A host-side access to DMEM/IMEM/RDRAM outside the memory.
-    OutOfRange { what: &'static str, addr: u64, len: usize, size: usize },
+    OutOfRange {
+        what: &'static str,
+        addr: u64,
+        len: usize,
+        size: usize,
+    },
 }
 
 impl fmt::Display for SimError {
@@ -43,13 +52,21 @@ impl fmt::Display for SimError {
                 write!(f, "invalid instruction {word:08x} at pc {pc:03x}: {reason}")
             }
             SimError::CycleLimit { limit, pc, recent } => {
-                write!(f, "no BREAK within {limit} cycles; pc = {pc:03x}; last instructions:")?;
+                write!(
+                    f,
+                    "no BREAK within {limit} cycles; pc = {pc:03x}; last instructions:"
+                )?;
                 for r in recent {
                     write!(f, "\n  {r}")?;
                 }
                 Ok(())
             }
-            SimError::DmaOutOfRange { pc, dram_addr, dram_end, rdram_len } => {
+            SimError::DmaOutOfRange {
+                pc,
+                dram_addr,
+                dram_end,
+                rdram_len,
+            } => {
                 match pc {
                     Some(pc) => write!(f, "DMA requested at pc {pc:03x}")?,
                     None => write!(f, "DMA requested by the CPU")?,
@@ -59,7 +76,12 @@ impl fmt::Display for SimError {
                     " touches RDRAM {dram_addr:#08x}..{dram_end:#08x}, beyond the {rdram_len}-byte RDRAM buffer"
                 )
             }
-            SimError::OutOfRange { what, addr, len, size } => write!(
+            SimError::OutOfRange {
+                what,
+                addr,
+                len,
+                size,
+            } => write!(
                 f,
                 "{what}: {len} bytes at {addr:#x} do not fit in its {size} bytes"
             ),

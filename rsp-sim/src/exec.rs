@@ -49,7 +49,11 @@ impl Rsp {
                 recent: self.recent_instructions(),
             });
         }
-        Ok(if self.sp.broke { StopReason::Break } else { StopReason::Halted })
+        Ok(if self.sp.broke {
+            StopReason::Break
+        } else {
+            StopReason::Halted
+        })
     }
 
     /// Lets `cycles` cycles pass: a running RSP executes (the call returns early when it
@@ -61,7 +65,11 @@ impl Rsp {
             return Ok(Advance::Halted);
         }
         let limit = self.stats.cycles.saturating_add(cycles);
-        Ok(if self.run_until(limit)? { Advance::Halted } else { Advance::Running })
+        Ok(if self.run_until(limit)? {
+            Advance::Halted
+        } else {
+            Advance::Running
+        })
     }
 
     /// Advances a halted RSP's clock by `cycles` (DMA transfers progress).
@@ -148,7 +156,11 @@ impl Rsp {
         let instr = match slot.instr {
             Ok(i) => i,
             Err(e) => {
-                return Err(SimError::InvalidInstruction { pc, word: slot.word, reason: format!("{e:?}") });
+                return Err(SimError::InvalidInstruction {
+                    pc,
+                    word: slot.word,
+                    reason: format!("{e:?}"),
+                });
             }
         };
         self.pc = self.next_pc;
@@ -238,7 +250,12 @@ impl Rsp {
                 self.set_gpr_raw(rt, r);
             }
             Instr::Lui { rt, imm } => self.set_gpr_raw(rt, (imm as u32) << 16),
-            Instr::Branch { cond, rs, rt, offset } => {
+            Instr::Branch {
+                cond,
+                rs,
+                rt,
+                offset,
+            } => {
                 let a = g(self, rs);
                 let b = g(self, rt);
                 let taken = match cond {
@@ -279,7 +296,12 @@ impl Rsp {
                     self.sp.interrupt = true;
                 }
             }
-            Instr::Load { width, rt, base, offset } => {
+            Instr::Load {
+                width,
+                rt,
+                base,
+                offset,
+            } => {
                 let addr = g(self, base).wrapping_add(offset as i32 as u32);
                 let v = match width {
                     LoadWidth::Lb => self.dmem.read_u8(addr) as i8 as i32 as u32,
@@ -290,7 +312,12 @@ impl Rsp {
                 };
                 self.set_gpr_raw(rt, v);
             }
-            Instr::Store { width, rt, base, offset } => {
+            Instr::Store {
+                width,
+                rt,
+                base,
+                offset,
+            } => {
                 let addr = g(self, base).wrapping_add(offset as i32 as u32);
                 let v = g(self, rt);
                 match width {
@@ -323,12 +350,26 @@ impl Rsp {
                 let v = g(self, rt);
                 self.vu.write_control(rd, v);
             }
-            Instr::Vector { op, vd, vs, vt, e } => vu::execute_compute(&mut self.vu, op, vd, vs, vt, e),
-            Instr::VLoad { op, vt, e, base, offset } => {
+            Instr::Vector { op, vd, vs, vt, e } => {
+                vu::execute_compute(&mut self.vu, op, vd, vs, vt, e)
+            }
+            Instr::VLoad {
+                op,
+                vt,
+                e,
+                base,
+                offset,
+            } => {
                 let addr = g(self, base).wrapping_add((offset as i32 * op.offset_scale()) as u32);
                 vu::vector_load(&mut self.vu, &self.dmem, op, vt, e, addr);
             }
-            Instr::VStore { op, vt, e, base, offset } => {
+            Instr::VStore {
+                op,
+                vt,
+                e,
+                base,
+                offset,
+            } => {
                 let addr = g(self, base).wrapping_add((offset as i32 * op.offset_scale()) as u32);
                 vu::vector_store(&self.vu, &mut self.dmem, op, vt, e, addr);
             }
@@ -377,7 +418,11 @@ impl Rsp {
             }
             _ => {
                 if busy {
-                    self.poll = Some(Poll { kind, pc, since: now });
+                    self.poll = Some(Poll {
+                        kind,
+                        pc,
+                        since: now,
+                    });
                 }
             }
         }

@@ -50,7 +50,9 @@ pub(crate) struct ICache {
 impl ICache {
     /// All-zero IMEM (every word is NOP).
     pub fn new() -> ICache {
-        ICache { slots: Box::new([Slot::new(0); 1024]) }
+        ICache {
+            slots: Box::new([Slot::new(0); 1024]),
+        }
     }
 
     #[inline(always)]

@@ -45,5 +45,5 @@ pub use mem::{Mem4K, MEM_SIZE};
 pub use pipeline::StallCycles;
 pub use sp::SpReg;
 pub use stats::Stats;
-pub use trace::{Change, TraceRecord};
+pub use trace::{Change, TraceRecord, TraceSink};
 pub use vu::{AccSlice, VReg, VectorUnit};

@@ -74,7 +74,12 @@ impl core::fmt::Debug for Rsp {
 
 fn check_range(what: &'static str, addr: u64, len: usize, size: usize) -> Result<(), SimError> {
     if addr + len as u64 > size as u64 {
-        return Err(SimError::OutOfRange { what, addr, len, size });
+        return Err(SimError::OutOfRange {
+            what,
+            addr,
+            len,
+            size,
+        });
     }
     Ok(())
 }
@@ -117,7 +122,8 @@ impl Rsp {
     pub fn load_imem(&mut self, addr: u32, bytes: &[u8]) -> Result<(), SimError> {
         check_range("IMEM", addr as u64, bytes.len(), MEM_SIZE)?;
         self.imem.write_bytes(addr, bytes);
-        self.icache.refresh(self.imem.bytes(), addr, bytes.len() as u32);
+        self.icache
+            .refresh(self.imem.bytes(), addr, bytes.len() as u32);
         Ok(())
     }
 
@@ -261,7 +267,11 @@ impl Rsp {
                     Ok(i) => i.at(pc).to_string(),
                     Err(e) => format!("{e:?}"),
                 };
-                RecentInstr { pc, word: slot.word, text }
+                RecentInstr {
+                    pc,
+                    word: slot.word,
+                    text,
+                }
             })
             .collect()
     }
@@ -310,12 +320,22 @@ impl Rsp {
         }
     }
 
-    pub(crate) fn write_sp_reg(&mut self, reg: SpReg, value: u32, pc: Option<u32>) -> Result<(), SimError> {
+    pub(crate) fn write_sp_reg(
+        &mut self,
+        reg: SpReg,
+        value: u32,
+        pc: Option<u32>,
+    ) -> Result<(), SimError> {
         match reg {
             SpReg::MemAddr => self.dma.mem_addr = value & 0x1FF8,
             SpReg::DramAddr => self.dma.dram_addr = value & 0x00FF_FFF8,
             SpReg::RdLen | SpReg::WrLen => {
-                let request = Request::new(self.dma.mem_addr, self.dma.dram_addr, value, reg == SpReg::WrLen);
+                let request = Request::new(
+                    self.dma.mem_addr,
+                    self.dma.dram_addr,
+                    value,
+                    reg == SpReg::WrLen,
+                );
                 if request.dram_end() > self.rdram.len() as u64 {
                     return Err(SimError::DmaOutOfRange {
                         pc,
@@ -353,7 +373,9 @@ impl Rsp {
     /// Performs every DMA row due by now.
     pub(crate) fn dma_advance(&mut self) {
         while self.dma.next_event() <= self.stats.cycles {
-            let Some(row) = self.dma.complete_row() else { break };
+            let Some(row) = self.dma.complete_row() else {
+                break;
+            };
             let imem = row.sp_addr & 0x1000 != 0;
             let base = row.dram_addr as usize;
             let len = row.bytes as usize;
@@ -367,7 +389,8 @@ impl Rsp {
             } else {
                 mem.write_bytes(row.sp_addr & 0xFFF, &self.rdram[base..base + len]);
                 if imem {
-                    self.icache.refresh(self.imem.bytes(), row.sp_addr & 0xFFF, row.bytes);
+                    self.icache
+                        .refresh(self.imem.bytes(), row.sp_addr & 0xFFF, row.bytes);
                 }
             }
         }

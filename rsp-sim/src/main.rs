@@ -12,7 +12,8 @@ use rsp_sim::{Rsp, StopReason};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: rsp-sim run --imem TEXT.bin --dmem DATA.bin [--rdram FILE] --out-dmem OUT.bin \
+const USAGE: &str =
+    "usage: rsp-sim run --imem TEXT.bin --dmem DATA.bin [--rdram FILE] --out-dmem OUT.bin \
 [--out-rdram FILE] [--max-cycles N] [--trace]";
 
 #[derive(Debug, Default)]
@@ -33,9 +34,16 @@ fn parse(args: &[String]) -> Result<Options, String> {
         Some(other) => return Err(format!("unknown command `{other}`")),
         None => return Err("missing command".into()),
     }
-    let mut o = Options { max_cycles: 10_000_000, ..Default::default() };
+    let mut o = Options {
+        max_cycles: 10_000_000,
+        ..Default::default()
+    };
     while let Some(flag) = it.next() {
-        let mut value = |name: &str| it.next().cloned().ok_or_else(|| format!("{name} needs a value"));
+        let mut value = |name: &str| {
+            it.next()
+                .cloned()
+                .ok_or_else(|| format!("{name} needs a value"))
+        };
         match flag.as_str() {
             "--imem" => o.imem = Some(value("--imem")?.into()),
             "--dmem" => o.dmem = Some(value("--dmem")?.into()),
@@ -44,7 +52,10 @@ fn parse(args: &[String]) -> Result<Options, String> {
             "--out-rdram" => o.out_rdram = Some(value("--out-rdram")?.into()),
             "--max-cycles" => {
                 let v = value("--max-cycles")?;
-                o.max_cycles = v.replace('_', "").parse().map_err(|_| format!("--max-cycles: `{v}` is not a number"))?;
+                o.max_cycles = v
+                    .replace('_', "")
+                    .parse()
+                    .map_err(|_| format!("--max-cycles: `{v}` is not a number"))?;
             }
             "--trace" => o.trace = true,
             other => return Err(format!("unknown option `{other}`")),
@@ -66,7 +77,11 @@ fn read(path: &PathBuf, what: &str, max: Option<usize>) -> Result<Vec<u8>, Strin
     let bytes = std::fs::read(path).map_err(|e| format!("{what} {}: {e}", path.display()))?;
     if let Some(max) = max {
         if bytes.len() > max {
-            return Err(format!("{what} {}: {} bytes, more than the {max} it holds", path.display(), bytes.len()));
+            return Err(format!(
+                "{what} {}: {} bytes, more than the {max} it holds",
+                path.display(),
+                bytes.len()
+            ));
         }
     }
     Ok(bytes)

@@ -32,7 +32,9 @@ impl core::fmt::Debug for Mem4K {
 impl Mem4K {
     /// A zero-filled memory.
     pub fn new() -> Self {
-        Self { bytes: Box::new([0; MEM_SIZE]) }
+        Self {
+            bytes: Box::new([0; MEM_SIZE]),
+        }
     }
 
     /// All 4096 bytes.
@@ -71,7 +73,12 @@ impl Mem4K {
         let a = addr & ADDR_MASK;
         if a <= ADDR_MASK - 3 {
             let i = a as usize;
-            u32::from_be_bytes([self.bytes[i], self.bytes[i + 1], self.bytes[i + 2], self.bytes[i + 3]])
+            u32::from_be_bytes([
+                self.bytes[i],
+                self.bytes[i + 1],
+                self.bytes[i + 2],
+                self.bytes[i + 3],
+            ])
         } else {
             u32::from_be_bytes([
                 self.read_u8(a),

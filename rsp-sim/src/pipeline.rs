@@ -291,13 +291,30 @@ mod tests {
     use rsp_isa::{AluImmOp, LoadWidth};
 
     fn vmulf(vd: u8, vs: u8, vt: u8) -> PipeInfo {
-        PipeInfo::of(&Instr::Vector { op: VecOp::Vmulf, vd, vs, vt, e: 0 })
+        PipeInfo::of(&Instr::Vector {
+            op: VecOp::Vmulf,
+            vd,
+            vs,
+            vt,
+            e: 0,
+        })
     }
 
     #[test]
     fn scalar_and_vector_pair_unless_dependent() {
-        let addi = PipeInfo::of(&Instr::AluImm { op: AluImmOp::Addiu, rt: 1, rs: 1, imm: 4 });
-        let lqv = PipeInfo::of(&Instr::VLoad { op: VMemOp::Qv, vt: 2, e: 0, base: 1, offset: 0 });
+        let addi = PipeInfo::of(&Instr::AluImm {
+            op: AluImmOp::Addiu,
+            rt: 1,
+            rs: 1,
+            imm: 4,
+        });
+        let lqv = PipeInfo::of(&Instr::VLoad {
+            op: VMemOp::Qv,
+            vt: 2,
+            e: 0,
+            base: 1,
+            offset: 0,
+        });
         assert!(can_dual_issue(&addi, &vmulf(3, 4, 5)));
         assert!(can_dual_issue(&vmulf(3, 4, 5), &addi));
         assert!(!can_dual_issue(&vmulf(3, 4, 5), &vmulf(6, 7, 8)));
@@ -321,9 +338,24 @@ mod tests {
 
     #[test]
     fn load_use_stalls_two_then_one() {
-        let lw = PipeInfo::of(&Instr::Load { width: LoadWidth::Lw, rt: 8, base: 0, offset: 0 });
-        let use8 = PipeInfo::of(&Instr::AluImm { op: AluImmOp::Addiu, rt: 9, rs: 8, imm: 1 });
-        let other = PipeInfo::of(&Instr::AluImm { op: AluImmOp::Addiu, rt: 10, rs: 10, imm: 1 });
+        let lw = PipeInfo::of(&Instr::Load {
+            width: LoadWidth::Lw,
+            rt: 8,
+            base: 0,
+            offset: 0,
+        });
+        let use8 = PipeInfo::of(&Instr::AluImm {
+            op: AluImmOp::Addiu,
+            rt: 9,
+            rs: 8,
+            imm: 1,
+        });
+        let other = PipeInfo::of(&Instr::AluImm {
+            op: AluImmOp::Addiu,
+            rt: 10,
+            rs: 10,
+            imm: 1,
+        });
         let mut s = StallCycles::default();
         let mut p = Pipeline::default();
         p.issue(&Group::of(&lw), &mut s);

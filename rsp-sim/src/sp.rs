@@ -181,14 +181,24 @@ mod tests {
     fn status_write_pairs() {
         let mut f = SpFlags::default();
         assert!(f.halt);
-        f.write(status_write::CLEAR_HALT | status_write::set_signal(2) | status_write::SET_INTERRUPT_ON_BREAK);
+        f.write(
+            status_write::CLEAR_HALT
+                | status_write::set_signal(2)
+                | status_write::SET_INTERRUPT_ON_BREAK,
+        );
         assert!(!f.halt);
-        assert_eq!(f.read(false, false), status::signal(2) | status::INTERRUPT_ON_BREAK);
+        assert_eq!(
+            f.read(false, false),
+            status::signal(2) | status::INTERRUPT_ON_BREAK
+        );
         // Both halves of a pair: no change.
         f.write(status_write::CLEAR_HALT | status_write::SET_HALT);
         assert!(!f.halt);
         f.write(status_write::clear_signal(2));
         assert_eq!(f.signals, 0);
-        assert_eq!(f.read(true, true), status::INTERRUPT_ON_BREAK | status::DMA_BUSY | status::DMA_FULL);
+        assert_eq!(
+            f.read(true, true),
+            status::INTERRUPT_ON_BREAK | status::DMA_BUSY | status::DMA_FULL
+        );
     }
 }

@@ -46,7 +46,11 @@ impl fmt::Display for Stats {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "cycles: {}", self.cycles)?;
         writeln!(f, "instructions: {}", self.instructions)?;
-        writeln!(f, "dual-issued groups: {} of {}", self.dual_issued, self.groups)?;
+        writeln!(
+            f,
+            "dual-issued groups: {} of {}",
+            self.dual_issued, self.groups
+        )?;
         writeln!(
             f,
             "stall cycles: {} (vector dependency {}, scalar load-use {}, load/store {}, taken branch {})",

@@ -8,15 +8,28 @@ use rsp_isa::Instr;
 /// A state change made by one instruction.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Change {
-    Gpr { reg: u8, value: u32 },
-    Vreg { reg: u8, value: VReg },
+    Gpr {
+        reg: u8,
+        value: u32,
+    },
+    Vreg {
+        reg: u8,
+        value: VReg,
+    },
     /// The accumulator slices (high, mid, low) after the instruction.
-    Acc { high: VReg, mid: VReg, low: VReg },
+    Acc {
+        high: VReg,
+        mid: VReg,
+        low: VReg,
+    },
     Vco(u16),
     Vcc(u16),
     Vce(u8),
     /// Consecutive DMEM bytes written (new values).
-    Dmem { addr: u32, bytes: Vec<u8> },
+    Dmem {
+        addr: u32,
+        bytes: Vec<u8>,
+    },
     /// SP_STATUS after the instruction.
     Status(u32),
 }
@@ -34,7 +47,10 @@ pub struct TraceRecord {
 }
 
 fn lanes(v: &VReg) -> String {
-    v.iter().map(|l| format!("{l:04x}")).collect::<Vec<_>>().join(" ")
+    v.iter()
+        .map(|l| format!("{l:04x}"))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 impl fmt::Display for Change {
@@ -43,7 +59,13 @@ impl fmt::Display for Change {
             Change::Gpr { reg, value } => write!(f, "${}={value:08x}", rsp_isa::gpr_name(*reg)),
             Change::Vreg { reg, value } => write!(f, "$v{reg:02}=[{}]", lanes(value)),
             Change::Acc { high, mid, low } => {
-                write!(f, "acc.h=[{}] acc.m=[{}] acc.l=[{}]", lanes(high), lanes(mid), lanes(low))
+                write!(
+                    f,
+                    "acc.h=[{}] acc.m=[{}] acc.l=[{}]",
+                    lanes(high),
+                    lanes(mid),
+                    lanes(low)
+                )
             }
             Change::Vco(v) => write!(f, "vco={v:04x}"),
             Change::Vcc(v) => write!(f, "vcc={v:04x}"),
@@ -62,7 +84,11 @@ impl fmt::Display for Change {
 
 impl fmt::Display for TraceRecord {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:>8} {:03x}: {:08x}  {:<36}", self.cycle, self.pc, self.word, self.text)?;
+        write!(
+            f,
+            "{:>8} {:03x}: {:08x}  {:<36}",
+            self.cycle, self.pc, self.word, self.text
+        )?;
         for c in &self.changes {
             write!(f, " {c}")?;
         }
@@ -80,26 +106,48 @@ pub(crate) struct Snapshot {
 
 impl Snapshot {
     pub fn take(rsp: &Rsp) -> Snapshot {
-        Snapshot { gpr: rsp.gpr, vu: rsp.vu.clone(), dmem: Box::new(*rsp.dmem.bytes()), status: rsp.status() }
+        Snapshot {
+            gpr: rsp.gpr,
+            vu: rsp.vu.clone(),
+            dmem: Box::new(*rsp.dmem.bytes()),
+            status: rsp.status(),
+        }
     }
 }
 
+/// A receiver of trace records.
+pub type TraceSink = Box<dyn FnMut(&TraceRecord)>;
+
 /// Receives trace records.
 pub(crate) struct Tracer {
-    sink: Box<dyn FnMut(&TraceRecord)>,
+    sink: TraceSink,
 }
 
 impl Tracer {
-    pub fn emit(&mut self, pc: u32, word: u32, instr: &Instr, cycle: u64, before: &Snapshot, after: &Rsp) {
+    pub fn emit(
+        &mut self,
+        pc: u32,
+        word: u32,
+        instr: &Instr,
+        cycle: u64,
+        before: &Snapshot,
+        after: &Rsp,
+    ) {
         let mut changes = Vec::new();
         for r in 1..32 {
             if before.gpr[r] != after.gpr[r] {
-                changes.push(Change::Gpr { reg: r as u8, value: after.gpr[r] });
+                changes.push(Change::Gpr {
+                    reg: r as u8,
+                    value: after.gpr[r],
+                });
             }
         }
         for r in 0..32 {
             if before.vu.regs[r] != after.vu.regs[r] {
-                changes.push(Change::Vreg { reg: r as u8, value: after.vu.regs[r] });
+                changes.push(Change::Vreg {
+                    reg: r as u8,
+                    value: after.vu.regs[r],
+                });
             }
         }
         if before.vu.acc != after.vu.acc {
@@ -126,7 +174,10 @@ impl Tracer {
                 while i < 4096 && before.dmem[i] != now[i] {
                     i += 1;
                 }
-                changes.push(Change::Dmem { addr: start as u32, bytes: now[start..i].to_vec() });
+                changes.push(Change::Dmem {
+                    addr: start as u32,
+                    bytes: now[start..i].to_vec(),
+                });
             } else {
                 i += 1;
             }
@@ -135,7 +186,13 @@ impl Tracer {
         if status != before.status {
             changes.push(Change::Status(status));
         }
-        let record = TraceRecord { pc, word, text: instr.at(pc).to_string(), cycle, changes };
+        let record = TraceRecord {
+            pc,
+            word,
+            text: instr.at(pc).to_string(),
+            cycle,
+            changes,
+        };
         (self.sink)(&record);
     }
 }
@@ -143,7 +200,7 @@ impl Tracer {
 impl Rsp {
     /// Installs (or with `None` removes) a per-instruction trace sink. Tracing slows the
     /// simulator down a lot; without a sink the run loop has no tracing cost.
-    pub fn set_tracer(&mut self, sink: Option<Box<dyn FnMut(&TraceRecord)>>) {
+    pub fn set_tracer(&mut self, sink: Option<TraceSink>) {
         self.tracer = sink.map(|sink| Tracer { sink });
     }
 }

@@ -17,7 +17,11 @@ fn temp_dir(name: &str) -> PathBuf {
 fn runs_to_break_and_writes_dmem() {
     let dir = temp_dir("ok");
     // lw $t0, 0($zero); addiu $t0, $t0, 1; sw $t0, 4($zero); break
-    std::fs::write(dir.join("text.bin"), words(&[0x8C08_0000, 0x2508_0001, 0xAC08_0004, 0x0000_000D])).unwrap();
+    std::fs::write(
+        dir.join("text.bin"),
+        words(&[0x8C08_0000, 0x2508_0001, 0xAC08_0004, 0x0000_000D]),
+    )
+    .unwrap();
     std::fs::write(dir.join("data.bin"), words(&[41])).unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_rsp-sim"))
         .args(["run", "--imem"])
@@ -29,7 +33,11 @@ fn runs_to_break_and_writes_dmem() {
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(stdout.contains("instructions: 4"), "{stdout}");
     assert!(stdout.contains("cycles: "), "{stdout}");
     let dmem = std::fs::read(dir.join("out.bin")).unwrap();
@@ -81,7 +89,10 @@ fn trace_prints_one_line_per_instruction() {
 
 #[test]
 fn bad_usage_is_reported() {
-    let out = Command::new(env!("CARGO_BIN_EXE_rsp-sim")).args(["run", "--imem"]).output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_rsp-sim"))
+        .args(["run", "--imem"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--imem needs a value"));
 }

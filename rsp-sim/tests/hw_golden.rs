@@ -20,16 +20,27 @@ use std::rc::Rc;
 /// Cases that do not pass, each with the reason. Empty: every case passes.
 const KNOWN_FAILING: &[(&str, &str, &str)] = &[];
 
+/// The PCs the simulator executed with what each instruction changed.
+type Executed = Rc<RefCell<Vec<(u32, Vec<Change>)>>>;
+
 /// Runs one case; `Err` describes the first mismatch.
-fn run_case(rsp: &mut Rsp, case: &Case, trace_of: Option<&[serde_json::Value]>) -> Result<(), String> {
-    rsp.load_imem(0, &words_to_bytes(&case.imem_words)).map_err(|e| e.to_string())?;
-    rsp.load_dmem(0, &words_to_bytes(&case.input_words)).map_err(|e| e.to_string())?;
+fn run_case(
+    rsp: &mut Rsp,
+    case: &Case,
+    trace_of: Option<&[serde_json::Value]>,
+) -> Result<(), String> {
+    rsp.load_imem(0, &words_to_bytes(&case.imem_words))
+        .map_err(|e| e.to_string())?;
+    rsp.load_dmem(0, &words_to_bytes(&case.input_words))
+        .map_err(|e| e.to_string())?;
     rsp.set_pc(0);
 
-    let executed: Rc<RefCell<Vec<(u32, Vec<Change>)>>> = Rc::default();
+    let executed: Executed = Rc::default();
     if trace_of.is_some() {
         let sink = executed.clone();
-        rsp.set_tracer(Some(Box::new(move |r| sink.borrow_mut().push((r.pc, r.changes.clone())))));
+        rsp.set_tracer(Some(Box::new(move |r| {
+            sink.borrow_mut().push((r.pc, r.changes.clone()))
+        })));
     }
     let stop = rsp.run(2_000_000);
     rsp.set_tracer(None);
@@ -45,7 +56,9 @@ fn run_case(rsp: &mut Rsp, case: &Case, trace_of: Option<&[serde_json::Value]>) 
     let mut addr = 0x800u32;
     for (key, value) in &case.expected.0 {
         let want = field_bytes(key, value);
-        let got: Vec<u8> = (0..want.len() as u32).map(|k| rsp.dmem()[((addr + k) & 0xFFF) as usize]).collect();
+        let got: Vec<u8> = (0..want.len() as u32)
+            .map(|k| rsp.dmem()[((addr + k) & 0xFFF) as usize])
+            .collect();
         if got != want {
             return Err(format!(
                 "{key} at DMEM {addr:#05x}: expected {}, got {}",
@@ -64,7 +77,11 @@ fn hex(b: &[u8]) -> String {
 
 /// The executed instructions (without branches/jumps/NOPs) must be the trace's records, and
 /// the scalar values the trace gives must be what the simulator computed.
-fn check_trace(rsp: &Rsp, records: &[serde_json::Value], executed: &[(u32, Vec<Change>)]) -> Result<(), String> {
+fn check_trace(
+    rsp: &Rsp,
+    records: &[serde_json::Value],
+    executed: &[(u32, Vec<Change>)],
+) -> Result<(), String> {
     let imem = rsp.imem();
     let listed: Vec<&(u32, Vec<Change>)> = executed
         .iter()
@@ -78,16 +95,26 @@ fn check_trace(rsp: &Rsp, records: &[serde_json::Value], executed: &[(u32, Vec<C
         })
         .collect();
     if listed.len() != records.len() {
-        return Err(format!("executed {} listed instructions, trace has {}", listed.len(), records.len()));
+        return Err(format!(
+            "executed {} listed instructions, trace has {}",
+            listed.len(),
+            records.len()
+        ));
     }
     for (k, (rec, (pc, changes))) in records.iter().zip(listed.iter()).enumerate() {
         let want_pc = rec["pc"].as_u64().unwrap_or(u64::MAX) as u32;
         if want_pc != *pc {
-            return Err(format!("record {k}: trace pc {want_pc:#x}, simulator executed {pc:#x}"));
+            return Err(format!(
+                "record {k}: trace pc {want_pc:#x}, simulator executed {pc:#x}"
+            ));
         }
         if let Some(v) = rec.get("value").and_then(|v| v.as_str()) {
             let want = hex_u32(v);
-            let rt = rec.get("rt").or_else(|| rec.get("rd")).and_then(|r| r.as_u64()).unwrap_or(0) as u8;
+            let rt = rec
+                .get("rt")
+                .or_else(|| rec.get("rd"))
+                .and_then(|r| r.as_u64())
+                .unwrap_or(0) as u8;
             // The value is the register's content after the instruction: a change record, or
             // (no change) the register already held it; the value check after the run covers
             // the latter only if nothing overwrote it, so require a change unless rt is $zero.
@@ -97,7 +124,9 @@ fn check_trace(rsp: &Rsp, records: &[serde_json::Value], executed: &[(u32, Vec<C
             });
             if let Some(got) = got {
                 if got != want {
-                    return Err(format!("record {k} at pc {pc:#x}: value {want:#010x}, simulator {got:#010x}"));
+                    return Err(format!(
+                        "record {k} at pc {pc:#x}: value {want:#010x}, simulator {got:#010x}"
+                    ));
                 }
             }
         }
@@ -107,7 +136,9 @@ fn check_trace(rsp: &Rsp, records: &[serde_json::Value], executed: &[(u32, Vec<C
 
 #[test]
 fn hardware_golden_cases() {
-    let Some(json) = shared_fixtures::read("fixtures/rsp/rsp_hw_golden.json") else { return };
+    let Some(json) = shared_fixtures::read("fixtures/rsp/rsp_hw_golden.json") else {
+        return;
+    };
     let suites = load_suites(&json);
 
     // Traces given as "same_as:suite/case" resolve to that case's list.
@@ -134,15 +165,22 @@ fn hardware_golden_cases() {
         for case in cases {
             let trace = trace_for(case);
             let outcome = run_case(&mut rsp, case, trace.as_deref());
-            let known = KNOWN_FAILING.iter().find(|(s, c, _)| s == suite && *c == case.case);
+            let known = KNOWN_FAILING
+                .iter()
+                .find(|(s, c, _)| s == suite && *c == case.case);
             match (&outcome, known) {
                 (Ok(()), None) => suite_pass += 1,
                 (Ok(()), Some((_, _, why))) => {
                     suite_pass += 1;
-                    unexpected.push(format!("{suite}/{}: listed as failing ({why}) but passes", case.case));
+                    unexpected.push(format!(
+                        "{suite}/{}: listed as failing ({why}) but passes",
+                        case.case
+                    ));
                 }
                 (Err(e), None) => unexpected.push(format!("{suite}/{}: {e}", case.case)),
-                (Err(e), Some((_, _, why))) => println!("  known failure {suite}/{}: {why} ({e})", case.case),
+                (Err(e), Some((_, _, why))) => {
+                    println!("  known failure {suite}/{}: {why} ({e})", case.case)
+                }
             }
         }
         println!("{:<12} {:>6} {:>6}", suite, suite_pass, cases.len());
@@ -151,5 +189,10 @@ fn hardware_golden_cases() {
     }
     println!("{:<12} {:>6} {:>6}", "total", passed, total);
     assert_eq!(total, 1380, "the fixture has 1,380 cases");
-    assert!(unexpected.is_empty(), "{} unexpected results:\n{}", unexpected.len(), unexpected.join("\n"));
+    assert!(
+        unexpected.is_empty(),
+        "{} unexpected results:\n{}",
+        unexpected.len(),
+        unexpected.join("\n")
+    );
 }

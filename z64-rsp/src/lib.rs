@@ -87,7 +87,11 @@ pub enum Z64Error {
     /// `PluginStartup` failed.
     Startup { code: i32 },
     /// An image does not fit its memory.
-    ImageTooLarge { what: &'static str, len: usize, max: usize },
+    ImageTooLarge {
+        what: &'static str,
+        len: usize,
+        max: usize,
+    },
 }
 
 impl fmt::Display for Z64Error {
@@ -96,7 +100,9 @@ impl fmt::Display for Z64Error {
             Z64Error::PluginUnavailable { path, reason } => {
                 write!(f, "z64 RSP plugin {} unavailable: {reason}", path.display())
             }
-            Z64Error::Startup { code } => write!(f, "z64 RSP plugin: PluginStartup returned {code}"),
+            Z64Error::Startup { code } => {
+                write!(f, "z64 RSP plugin: PluginStartup returned {code}")
+            }
             Z64Error::ImageTooLarge { what, len, max } => {
                 write!(f, "{what} image of {len} bytes is larger than {max} bytes")
             }
@@ -114,13 +120,25 @@ pub fn is_available() -> bool {
 /// Runs `job` on the z64 RSP from a clean state until it halts.
 pub fn run(job: &Job) -> Result<Outcome, Z64Error> {
     if job.imem.len() > 4096 {
-        return Err(Z64Error::ImageTooLarge { what: "IMEM", len: job.imem.len(), max: 4096 });
+        return Err(Z64Error::ImageTooLarge {
+            what: "IMEM",
+            len: job.imem.len(),
+            max: 4096,
+        });
     }
     if job.dmem.len() > 4096 {
-        return Err(Z64Error::ImageTooLarge { what: "DMEM", len: job.dmem.len(), max: 4096 });
+        return Err(Z64Error::ImageTooLarge {
+            what: "DMEM",
+            len: job.dmem.len(),
+            max: 4096,
+        });
     }
     if job.rdram.len() > plugin::RDRAM_MAX {
-        return Err(Z64Error::ImageTooLarge { what: "RDRAM", len: job.rdram.len(), max: plugin::RDRAM_MAX });
+        return Err(Z64Error::ImageTooLarge {
+            what: "RDRAM",
+            len: job.rdram.len(),
+            max: plugin::RDRAM_MAX,
+        });
     }
     plugin::with_plugin(|p| p.run(job))?
 }

@@ -9,7 +9,8 @@ use std::path::PathBuf;
 use std::sync::{Mutex, MutexGuard};
 
 /// Where Debian's `mupen64plus-rsp-z64` package installs the plugin.
-pub const DEFAULT_PLUGIN_PATH: &str = "/usr/lib/x86_64-linux-gnu/mupen64plus/mupen64plus-rsp-z64.so";
+pub const DEFAULT_PLUGIN_PATH: &str =
+    "/usr/lib/x86_64-linux-gnu/mupen64plus/mupen64plus-rsp-z64.so";
 
 /// Largest RDRAM image a job may bring (the N64's 8 MB).
 pub(crate) const RDRAM_MAX: usize = 8 << 20;
@@ -20,7 +21,9 @@ const RDRAM_BUFFER: usize = (16 << 20) + (2 << 20) + 4096;
 
 /// The plugin path: `$Z64_RSP_PLUGIN` or [`DEFAULT_PLUGIN_PATH`].
 pub fn plugin_path() -> PathBuf {
-    std::env::var_os("Z64_RSP_PLUGIN").map(PathBuf::from).unwrap_or_else(|| PathBuf::from(DEFAULT_PLUGIN_PATH))
+    std::env::var_os("Z64_RSP_PLUGIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_PLUGIN_PATH))
 }
 
 pub(crate) struct Plugin {
@@ -47,7 +50,9 @@ extern "C" fn debug_message(_context: *mut c_void, level: c_int, message: *const
         return;
     }
     // SAFETY: the plugin passes a NUL-terminated string that lives for the call.
-    let text = unsafe { CStr::from_ptr(message) }.to_string_lossy().into_owned();
+    let text = unsafe { CStr::from_ptr(message) }
+        .to_string_lossy()
+        .into_owned();
     lock(&MESSAGES).push(format!("[{level}] {text}"));
 }
 
@@ -55,23 +60,38 @@ extern "C" fn no_op() {}
 
 fn load() -> Result<Plugin, Z64Error> {
     let path = plugin_path();
-    let unavailable = |reason: String| Z64Error::PluginUnavailable { path: path.clone(), reason };
+    let unavailable = |reason: String| Z64Error::PluginUnavailable {
+        path: path.clone(),
+        reason,
+    };
     // SAFETY: loading runs the library's initialisers; the z64 plugin's only set up its
     // static tables.
-    let library = unsafe { libloading::Library::new(&path) }.map_err(|e| unavailable(e.to_string()))?;
+    let library =
+        unsafe { libloading::Library::new(&path) }.map_err(|e| unavailable(e.to_string()))?;
     // SAFETY: the symbol types are those of m64p_plugin.h / m64p_types.h (see abi.rs).
     unsafe {
-        let startup: abi::PluginStartup =
-            *library.get::<abi::PluginStartup>(b"PluginStartup\0").map_err(|e| unavailable(e.to_string()))?;
-        let initiate: abi::InitiateRsp =
-            *library.get::<abi::InitiateRsp>(b"InitiateRSP\0").map_err(|e| unavailable(e.to_string()))?;
-        let do_cycles: abi::DoRspCycles =
-            *library.get::<abi::DoRspCycles>(b"DoRspCycles\0").map_err(|e| unavailable(e.to_string()))?;
-        let code = startup(std::ptr::null_mut(), std::ptr::null_mut(), Some(debug_message));
+        let startup: abi::PluginStartup = *library
+            .get::<abi::PluginStartup>(b"PluginStartup\0")
+            .map_err(|e| unavailable(e.to_string()))?;
+        let initiate: abi::InitiateRsp = *library
+            .get::<abi::InitiateRsp>(b"InitiateRSP\0")
+            .map_err(|e| unavailable(e.to_string()))?;
+        let do_cycles: abi::DoRspCycles = *library
+            .get::<abi::DoRspCycles>(b"DoRspCycles\0")
+            .map_err(|e| unavailable(e.to_string()))?;
+        let code = startup(
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            Some(debug_message),
+        );
         if code != abi::M64ERR_SUCCESS && code != abi::M64ERR_ALREADY_INIT {
             return Err(Z64Error::Startup { code });
         }
-        Ok(Plugin { _library: library, initiate, do_cycles })
+        Ok(Plugin {
+            _library: library,
+            initiate,
+            do_cycles,
+        })
     }
 }
 

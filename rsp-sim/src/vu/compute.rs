@@ -45,8 +45,14 @@ fn clamp_unsigned(acc: i64) -> u16 {
 fn select(v: &VReg, e: u8) -> VReg {
     let lanes = &ELEMENT_LANES[(e & 15) as usize];
     [
-        v[lanes[0]], v[lanes[1]], v[lanes[2]], v[lanes[3]],
-        v[lanes[4]], v[lanes[5]], v[lanes[6]], v[lanes[7]],
+        v[lanes[0]],
+        v[lanes[1]],
+        v[lanes[2]],
+        v[lanes[3]],
+        v[lanes[4]],
+        v[lanes[5]],
+        v[lanes[6]],
+        v[lanes[7]],
     ]
 }
 
@@ -80,13 +86,21 @@ pub(crate) fn execute(vu: &mut VectorUnit, op: VecOp, vd: u8, vs: u8, vt: u8, e:
         VecOp::Vmulf | VecOp::Vmulu => {
             for i in 0..8 {
                 acc[i] = (a[i] as i16 as i64) * (b[i] as i16 as i64) * 2 + 0x8000;
-                out[i] = if op == VecOp::Vmulf { clamp_signed(acc[i]) } else { clamp_unsigned(acc[i]) };
+                out[i] = if op == VecOp::Vmulf {
+                    clamp_signed(acc[i])
+                } else {
+                    clamp_unsigned(acc[i])
+                };
             }
         }
         VecOp::Vmacf | VecOp::Vmacu => {
             for i in 0..8 {
                 acc[i] = wrap48(acc[i] + (a[i] as i16 as i64) * (b[i] as i16 as i64) * 2);
-                out[i] = if op == VecOp::Vmacf { clamp_signed(acc[i]) } else { clamp_unsigned(acc[i]) };
+                out[i] = if op == VecOp::Vmacf {
+                    clamp_signed(acc[i])
+                } else {
+                    clamp_unsigned(acc[i])
+                };
             }
         }
         VecOp::Vmudl => {
@@ -340,16 +354,24 @@ pub(crate) fn execute(vu: &mut VectorUnit, op: VecOp, vd: u8, vs: u8, vt: u8, e:
             for i in 0..8 {
                 let s = a[i] as i16 as i32;
                 let t = b[i] as i16 as i32;
-                let r;
-                if (s ^ t) < 0 {
-                    let le = s + t + 1 <= 0;
+                let r = if (s ^ t) < 0 {
+                    // "less or equal" in one's complement: vs + vt + 1 <= 0.
+                    let le = s + t < 0;
                     vcc |= ((t < 0) as u16) << (8 + i) | (le as u16) << i;
-                    r = if le { !b[i] } else { a[i] };
+                    if le {
+                        !b[i]
+                    } else {
+                        a[i]
+                    }
                 } else {
                     let ge = s - t >= 0;
                     vcc |= ((t < 0) as u16) << i | (ge as u16) << (8 + i);
-                    r = if ge { b[i] } else { a[i] };
-                }
+                    if ge {
+                        b[i]
+                    } else {
+                        a[i]
+                    }
+                };
                 set_low(&mut acc[i], r);
                 out[i] = r;
             }
@@ -415,7 +437,10 @@ mod tests {
     fn vmulf_rounds_and_saturates_the_minus_one_square() {
         // 0x8000 * 0x8000 = (-1.0)^2 = +1.0, not representable: clamps to 0x7FFF.
         // 0x4000 * 0x4000 = 0.25 -> 2ab + 0x8000 = 0x2000_8000 -> 0x2000.
-        let mut vu = vu_with([0x8000, 0x4000, 0xC000, 0, 0, 0, 0, 0], [0x8000, 0x4000, 0x4000, 0, 0, 0, 0, 0]);
+        let mut vu = vu_with(
+            [0x8000, 0x4000, 0xC000, 0, 0, 0, 0, 0],
+            [0x8000, 0x4000, 0x4000, 0, 0, 0, 0, 0],
+        );
         execute(&mut vu, VecOp::Vmulf, 3, 1, 2, 0);
         assert_eq!(&vu.regs[3][..4], &[0x7FFF, 0x2000, 0xE000, 0x0000]);
         assert_eq!(vu.acc[0], 0x8000_8000);
@@ -435,7 +460,10 @@ mod tests {
     #[test]
     fn vaddc_then_vadd_carries_between_lanes_of_a_32_bit_add() {
         // 0x0001_FFFF + 0x0000_0001 = 0x0002_0000 using lane 0 = low halves, lane 1 = high.
-        let mut vu = vu_with([0xFFFF, 0x0001, 0, 0, 0, 0, 0, 0], [0x0001, 0x0000, 0, 0, 0, 0, 0, 0]);
+        let mut vu = vu_with(
+            [0xFFFF, 0x0001, 0, 0, 0, 0, 0, 0],
+            [0x0001, 0x0000, 0, 0, 0, 0, 0, 0],
+        );
         execute(&mut vu, VecOp::Vaddc, 3, 1, 2, 0);
         assert_eq!(vu.regs[3][0], 0x0000);
         assert_eq!(vu.vco, 0x0001);
@@ -450,8 +478,10 @@ mod tests {
 
     #[test]
     fn vsar_reads_slices_without_changing_the_accumulator() {
-        let mut vu = VectorUnit::default();
-        vu.acc = [0x1234_5678_9ABC; 8];
+        let mut vu = VectorUnit {
+            acc: [0x1234_5678_9ABC; 8],
+            ..Default::default()
+        };
         execute(&mut vu, VecOp::Vsar, 1, 0, 0, 8);
         execute(&mut vu, VecOp::Vsar, 2, 0, 0, 9);
         execute(&mut vu, VecOp::Vsar, 3, 0, 0, 10);

@@ -71,7 +71,10 @@ fn lookup(input: i32, sqrt: bool) -> i32 {
         let shift = (data as u32).leading_zeros();
         let index = ((((data as u32 as u64) << shift) & 0x7FC0_0000) >> 22) as usize;
         let (entry, result_shift) = if sqrt {
-            (RSQ_TABLE[(index & 0x1FE) | (shift as usize & 1)], (31 - shift) >> 1)
+            (
+                RSQ_TABLE[(index & 0x1FE) | (shift as usize & 1)],
+                (31 - shift) >> 1,
+            )
         } else {
             (RCP_TABLE[index], 31 - shift)
         };
@@ -85,12 +88,9 @@ fn lookup(input: i32, sqrt: bool) -> i32 {
 /// also copies vt[e] (element-selected) into the accumulator's low slice.
 pub(crate) fn execute(vu: &mut VectorUnit, op: VecOp, vd: usize, de: u8, vt: &VReg, e: u8) {
     let lanes = &ELEMENT_LANES[(e & 15) as usize];
-    let mut selected = [0u16; 8];
-    for i in 0..8 {
-        selected[i] = vt[lanes[i]];
-    }
-    for i in 0..8 {
-        vu.acc[i] = (vu.acc[i] & !0xFFFF) | selected[i] as i64;
+    let selected: VReg = core::array::from_fn(|i| vt[lanes[i]]);
+    for (acc, v) in vu.acc.iter_mut().zip(selected.iter()) {
+        *acc = (*acc & !0xFFFF) | *v as i64;
     }
     let de = (de & 7) as usize;
     let source = vt[(e & 7) as usize];
@@ -126,7 +126,10 @@ mod tests {
     #[test]
     fn reciprocal_table_starts_like_the_hardware_rom() {
         // First entries of the RSP's reciprocal ROM as published on n64brew's RSP page.
-        assert_eq!(RCP_TABLE[..8], [0xFFFF, 0xFF00, 0xFE01, 0xFD04, 0xFC07, 0xFB0C, 0xFA11, 0xF918]);
+        assert_eq!(
+            RCP_TABLE[..8],
+            [0xFFFF, 0xFF00, 0xFE01, 0xFD04, 0xFC07, 0xFB0C, 0xFA11, 0xF918]
+        );
     }
 
     #[test]

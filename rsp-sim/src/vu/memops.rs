@@ -88,7 +88,11 @@ pub(crate) fn load(vu: &mut VectorUnit, dmem: &Mem4K, op: VMemOp, vt: u8, e: u8,
             let end = (e + 8).min(16);
             for byte in e..end {
                 let lane = lanes[byte >> 1];
-                let value = if byte & 1 == 0 { (lane >> 8) as u8 } else { lane as u8 };
+                let value = if byte & 1 == 0 {
+                    (lane >> 8) as u8
+                } else {
+                    lane as u8
+                };
                 vu.set_reg_byte(r, byte, value);
             }
         }
@@ -145,7 +149,10 @@ pub(crate) fn store(vu: &VectorUnit, dmem: &mut Mem4K, op: VMemOp, vt: u8, e: u8
             let block = addr & !15;
             let skip = 16 - misalign;
             for k in 0..misalign {
-                dmem.write_u8(block.wrapping_add(k as u32), vu.reg_byte(r, (e + k + skip) & 15));
+                dmem.write_u8(
+                    block.wrapping_add(k as u32),
+                    vu.reg_byte(r, (e + k + skip) & 15),
+                );
             }
         }
         VMemOp::Pv | VMemOp::Uv => {
@@ -156,7 +163,11 @@ pub(crate) fn store(vu: &VectorUnit, dmem: &mut Mem4K, op: VMemOp, vt: u8, e: u8
                 let pos = (e + k) & 15;
                 let lane = vu.regs[r][pos & 7];
                 let high_form = (pos < 8) == (op == VMemOp::Pv);
-                let value = if high_form { (lane >> 8) as u8 } else { (lane >> 7) as u8 };
+                let value = if high_form {
+                    (lane >> 8) as u8
+                } else {
+                    (lane >> 7) as u8
+                };
                 dmem.write_u8(addr.wrapping_add(k as u32), value);
             }
         }
@@ -166,7 +177,10 @@ pub(crate) fn store(vu: &VectorUnit, dmem: &mut Mem4K, op: VMemOp, vt: u8, e: u8
             for k in 0..8usize {
                 let b = e + 2 * k;
                 let value = (vu.reg_byte(r, b & 15) << 1) | (vu.reg_byte(r, (b + 1) & 15) >> 7);
-                dmem.write_u8(block.wrapping_add(index.wrapping_add(2 * k as u32) & 15), value);
+                dmem.write_u8(
+                    block.wrapping_add(index.wrapping_add(2 * k as u32) & 15),
+                    value,
+                );
             }
         }
         VMemOp::Fv => {
@@ -239,7 +253,10 @@ mod tests {
         vu.regs[1] = [0xEEEE; 8];
         load(&mut vu, &m, VMemOp::Qv, 1, 0, 0x10C);
         // Bytes 0x0C..0x0F land in register bytes 0..3; the rest keep their old value.
-        assert_eq!(vu.regs[1], [0x0C0D, 0x0E0F, 0xEEEE, 0xEEEE, 0xEEEE, 0xEEEE, 0xEEEE, 0xEEEE]);
+        assert_eq!(
+            vu.regs[1],
+            [0x0C0D, 0x0E0F, 0xEEEE, 0xEEEE, 0xEEEE, 0xEEEE, 0xEEEE, 0xEEEE]
+        );
     }
 
     #[test]
@@ -248,7 +265,10 @@ mod tests {
         let mut vu = VectorUnit::default();
         load(&mut vu, &m, VMemOp::Rv, 1, 0, 0x10C);
         // 12 bytes before 0x10C in its block (0x100..0x10B) land at register bytes 4..15.
-        assert_eq!(vu.regs[1], [0, 0, 0x0001, 0x0203, 0x0405, 0x0607, 0x0809, 0x0A0B]);
+        assert_eq!(
+            vu.regs[1],
+            [0, 0, 0x0001, 0x0203, 0x0405, 0x0607, 0x0809, 0x0A0B]
+        );
     }
 
     #[test]
@@ -257,7 +277,9 @@ mod tests {
         let mut vu = VectorUnit::default();
         load(&mut vu, &m, VMemOp::Qv, 1, 0, 0x105);
         load(&mut vu, &m, VMemOp::Rv, 1, 0, 0x115);
-        let expected: Vec<u16> = (0..8).map(|i| u16::from_be_bytes([5 + 2 * i, 6 + 2 * i])).collect();
+        let expected: Vec<u16> = (0..8)
+            .map(|i| u16::from_be_bytes([5 + 2 * i, 6 + 2 * i]))
+            .collect();
         assert_eq!(vu.regs[1].to_vec(), expected);
     }
 
@@ -265,7 +287,9 @@ mod tests {
     fn sqv_plus_srv_store_an_unaligned_vector() {
         let mut m = Mem4K::new();
         let mut vu = VectorUnit::default();
-        vu.regs[2] = [0x0102, 0x0304, 0x0506, 0x0708, 0x090A, 0x0B0C, 0x0D0E, 0x0F10];
+        vu.regs[2] = [
+            0x0102, 0x0304, 0x0506, 0x0708, 0x090A, 0x0B0C, 0x0D0E, 0x0F10,
+        ];
         store(&vu, &mut m, VMemOp::Qv, 2, 0, 0x203);
         store(&vu, &mut m, VMemOp::Rv, 2, 0, 0x213);
         let mut out = [0u8; 16];

@@ -12,8 +12,8 @@ mod compute;
 mod divide;
 mod memops;
 
-pub use divide::{RCP_TABLE, RSQ_TABLE};
 pub(crate) use compute::execute as execute_compute;
+pub use divide::{RCP_TABLE, RSQ_TABLE};
 pub(crate) use memops::{load as vector_load, store as vector_store};
 
 /// One vector register: eight lanes, lane 0 first.
@@ -41,8 +41,8 @@ pub const ELEMENT_LANES: [[usize; 8]; 16] = {
     t
 };
 
-/// The architectural state of the vector unit.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// The architectural state of the vector unit (all zero after reset).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct VectorUnit {
     /// v0..v31.
     pub regs: [VReg; 32],
@@ -60,21 +60,6 @@ pub struct VectorUnit {
     pub div_out: u16,
     /// Set by VRCPH/VRSQH: the next VRCPL/VRSQL uses `div_in` as its high half.
     pub div_dp: bool,
-}
-
-impl Default for VectorUnit {
-    fn default() -> Self {
-        Self {
-            regs: [[0; 8]; 32],
-            acc: [0; 8],
-            vco: 0,
-            vcc: 0,
-            vce: 0,
-            div_in: 0,
-            div_out: 0,
-            div_dp: false,
-        }
-    }
 }
 
 /// Which 16-bit slice of the accumulator (VSAR's element 8, 9, 10).

@@ -50,7 +50,10 @@ pub fn hex_u32(s: &str) -> u32 {
 }
 
 pub fn words_to_bytes(words: &[String]) -> Vec<u8> {
-    words.iter().flat_map(|w| hex_u32(w).to_be_bytes()).collect()
+    words
+        .iter()
+        .flat_map(|w| hex_u32(w).to_be_bytes())
+        .collect()
 }
 
 /// The bytes an expected field describes: `v128` = 8 big-endian lanes, `u32` = one word.
@@ -63,7 +66,9 @@ pub fn field_bytes(key: &str, value: &Value) -> Vec<u8> {
             .iter()
             .flat_map(|l| (hex_u32(l.as_str().expect("lane hex")) as u16).to_be_bytes())
             .collect(),
-        "u32" => hex_u32(value.as_str().expect("u32 hex")).to_be_bytes().to_vec(),
+        "u32" => hex_u32(value.as_str().expect("u32 hex"))
+            .to_be_bytes()
+            .to_vec(),
         other => panic!("unknown field type {other} in {key}"),
     }
 }
