@@ -138,6 +138,9 @@ impl Rsp {
         self.stats.groups += 1;
         self.exec_slot::<TRACE>(&first)?;
         if let Some(second) = second {
+            // An instruction paired after one that halts (BREAK, MTC0 setting HALT) does not
+            // run. ares' interpreter would still run it; no hardware vector settles this, and
+            // stopping at the BREAK is what ucode authors expect.
             if !self.sp.halt {
                 self.stats.dual_issued += 1;
                 self.exec_slot::<TRACE>(&second)?;
