@@ -68,20 +68,14 @@ impl Layout {
 
     pub fn abs(&self, sec: usize, off: u32) -> Value {
         let base = self.bases.get(sec).copied().unwrap_or(0);
-        Value {
-            n: base as i64 + off as i64,
-            region: Some(self.region(sec)),
-        }
+        Value { n: base as i64 + off as i64, region: Some(self.region(sec)) }
     }
 }
 
 fn region_of(keys: &[SectionKey], sec: usize) -> Region {
     match keys.get(sec) {
         Some(SectionKey::Overlay(_)) => {
-            let ordinal = keys[..sec]
-                .iter()
-                .filter(|k| matches!(k, SectionKey::Overlay(_)))
-                .count();
+            let ordinal = keys[..sec].iter().filter(|k| matches!(k, SectionKey::Overlay(_))).count();
             Region::Imem(Some(ordinal))
         }
         Some(SectionKey::Data(_) | SectionKey::Bss(_)) => Region::Dmem,
@@ -142,10 +136,7 @@ fn builtin(name: &str) -> Option<i64> {
     if let Some(r) = rsp_isa::cop0_register_by_name(name) {
         return Some(r as i64);
     }
-    if let Some(i) = rsp_isa::VECTOR_CONTROL_NAMES
-        .iter()
-        .position(|n| *n == name)
-    {
+    if let Some(i) = rsp_isa::VECTOR_CONTROL_NAMES.iter().position(|n| *n == name) {
         return Some(i as i64);
     }
     match name {
@@ -176,10 +167,7 @@ impl Scope for Pass<'_> {
 
     fn dot(&self) -> Value {
         let base = self.prev.bases.get(self.cur).copied().unwrap_or(0);
-        Value {
-            n: base as i64 + self.sections[self.cur].size as i64,
-            region: Some(region_of(&self.keys, self.cur)),
-        }
+        Value { n: base as i64 + self.sections[self.cur].size as i64, region: Some(region_of(&self.keys, self.cur)) }
     }
 
     fn local_label(&self, label: u32, forward: bool) -> Option<Value> {
@@ -335,9 +323,7 @@ impl<'p> Pass<'p> {
             self.error(
                 at.0,
                 at.1,
-                format!(
-                    "section would grow past {MAX_SECTION_BYTES} bytes (IMEM and DMEM hold 4096)"
-                ),
+                format!("section would grow past {MAX_SECTION_BYTES} bytes (IMEM and DMEM hold 4096)"),
             );
             return false;
         }
@@ -352,17 +338,12 @@ impl<'p> Pass<'p> {
         }
         let off = self.sections[self.cur].size;
         if matches!(self.cur_key(), SectionKey::Bss(_)) && bytes.iter().any(|b| *b != 0) {
-            self.error(
-                at.0,
-                at.1,
-                "`.bss` holds only zeros (use `.space`, or put initialised data in `.data`)",
-            );
+            self.error(at.0, at.1, "`.bss` holds only zeros (use `.space`, or put initialised data in `.data`)");
         }
         let sec = &mut self.sections[self.cur];
         if self.final_pass {
             sec.bytes.extend_from_slice(bytes);
-            self.listing
-                .push((self.stmt_idx, self.cur, off, bytes.to_vec()));
+            self.listing.push((self.stmt_idx, self.cur, off, bytes.to_vec()));
         }
         sec.size += bytes.len() as u32;
         self.pending.clear();
@@ -381,8 +362,7 @@ impl<'p> Pass<'p> {
         let sec = &mut self.sections[self.cur];
         if self.final_pass {
             sec.bytes.resize((off + n) as usize, fill);
-            self.listing
-                .push((self.stmt_idx, self.cur, off, Vec::new()));
+            self.listing.push((self.stmt_idx, self.cur, off, Vec::new()));
         }
         sec.size += n;
         if n > 0 {
@@ -407,22 +387,14 @@ impl<'p> Pass<'p> {
     fn define_labels(&mut self, stmt: &Stmt) {
         for l in &stmt.labels {
             if self.in_struct.is_some() {
-                self.error(
-                    l.start,
-                    l.end,
-                    "labels are not allowed inside `.struct` (use `.field`)",
-                );
+                self.error(l.start, l.end, "labels are not allowed inside `.struct` (use `.field`)");
                 continue;
             }
             let off = self.sections[self.cur].size;
             match &l.name {
                 LabelName::Named(n) => {
                     if operand_is_register_name(n) {
-                        self.error(
-                            l.start,
-                            l.end,
-                            format!("`{n}` is a register name and cannot be a label"),
-                        );
+                        self.error(l.start, l.end, format!("`{n}` is a register name and cannot be a label"));
                     }
                     if let Some(&first) = self.label_stmt.get(n) {
                         let at = self.prog.lines[self.prog.stmts[first].line].location(0, 0);
@@ -449,28 +421,24 @@ impl<'p> Pass<'p> {
         }
     }
 
-    fn instruction(
-        &mut self,
-        mnemonic: &str,
-        start: usize,
-        end: usize,
-        operands: &[crate::operand::Operand],
-    ) {
+    fn instruction(&mut self, mnemonic: &str, start: usize, end: usize, operands: &[crate::operand::Operand]) {
         if self.in_struct.is_some() {
             self.error(start, end, "instructions are not allowed inside `.struct`");
             return;
         }
         if !self.cur_key().is_code() {
-            self.error(
-                start,
-                end,
-                "instructions belong in `.text` or an `.overlay` (this is DMEM)",
-            );
+            self.error(start, end, "instructions belong in `.text` or an `.overlay` (this is DMEM)");
             return;
         }
         let off = self.sections[self.cur].size;
         if off % 4 != 0 {
-            self.error(start, end, format!("instruction at an address that is not a multiple of 4 (offset {off}); add `.align 2` before it"));
+            self.error(
+                start,
+                end,
+                format!(
+                    "instruction at an address that is not a multiple of 4 (offset {off}); add `.align 2` before it"
+                ),
+            );
         }
         let base = self.prev.bases.get(self.cur).copied().unwrap_or(0);
         let pc = base.wrapping_add(off);
@@ -481,15 +449,7 @@ impl<'p> Pass<'p> {
             Err(e) => {
                 self.report(e);
                 // Keep the layout of a broken statement stable: one word, or what it had.
-                vec![
-                    Instr::Shift {
-                        op: rsp_isa::ShiftOp::Sll,
-                        rd: 0,
-                        rt: 0,
-                        sa: 0
-                    };
-                    (prev_size / 4).max(1) as usize
-                ]
+                vec![Instr::Shift { op: rsp_isa::ShiftOp::Sll, rd: 0, rt: 0, sa: 0 }; (prev_size / 4).max(1) as usize]
             }
         };
         if let Some((sec, at)) = self.delay_slot_at {
@@ -499,12 +459,7 @@ impl<'p> Pass<'p> {
         }
         // Sizes never shrink between passes (see module docs); pad with NOPs if they would.
         while (instrs.len() as u32) * 4 < prev_size {
-            instrs.push(Instr::Shift {
-                op: rsp_isa::ShiftOp::Sll,
-                rd: 0,
-                rt: 0,
-                sa: 0,
-            });
+            instrs.push(Instr::Shift { op: rsp_isa::ShiftOp::Sll, rd: 0, rt: 0, sa: 0 });
         }
         let mut bytes = Vec::with_capacity(instrs.len() * 4);
         for i in &instrs {
@@ -525,47 +480,23 @@ impl<'p> Pass<'p> {
             self.define_labels(stmt);
             match &stmt.body {
                 Body::Empty | Body::Invalid => {}
-                Body::Assign {
-                    name,
-                    name_start,
-                    name_end,
-                    value,
-                } => match self.eval(value) {
+                Body::Assign { name, name_start, name_end, value } => match self.eval(value) {
                     Ok(v) => self.define_const(name, v, (*name_start, *name_end)),
                     Err(e) => self.report(e),
                 },
-                Body::Directive {
-                    name,
-                    start,
-                    end,
-                    args,
-                } => directive::run(self, name, *start, *end, args),
-                Body::Instr {
-                    mnemonic,
-                    start,
-                    end,
-                    operands,
-                } => self.instruction(mnemonic, *start, *end, operands),
+                Body::Directive { name, start, end, args } => directive::run(self, name, *start, *end, args),
+                Body::Instr { mnemonic, start, end, operands } => self.instruction(mnemonic, *start, *end, operands),
             }
             let after = self.total_size_marker();
             // A statement that switched sections emitted nothing in the one it started in.
-            let emitted = if after.0 == before.0 {
-                after.1.saturating_sub(before.1)
-            } else {
-                0
-            };
+            let emitted = if after.0 == before.0 { after.1.saturating_sub(before.1) } else { 0 };
             self.sizes.push(emitted);
         }
         if let Some(s) = &self.in_struct {
             let name = s.name.clone();
             if self.final_pass {
                 self.errors.push(Diagnostic::global(
-                    &self
-                        .prog
-                        .lines
-                        .first()
-                        .map(|l| l.file.to_string())
-                        .unwrap_or_default(),
+                    &self.prog.lines.first().map(|l| l.file.to_string()).unwrap_or_default(),
                     format!("`.struct {name}` is never closed with `.endstruct`"),
                 ));
             }
@@ -618,12 +549,7 @@ impl<'p> Pass<'p> {
             }
         }
         let resident_end = imem;
-        (
-            bases,
-            resident_end,
-            overlay_base.unwrap_or(align_up(resident_end, 8)),
-            dmem,
-        )
+        (bases, resident_end, overlay_base.unwrap_or(align_up(resident_end, 8)), dmem)
     }
 
     fn layout(&self) -> Layout {
@@ -647,10 +573,7 @@ fn operand_is_register_name(n: &str) -> bool {
 pub(crate) fn assemble(pre: Preprocessed, main: &str) -> Result<Ucode, Errors> {
     let mut errors = pre.errors;
     let stmts = parse::parse_all(&pre.lines, &mut errors);
-    let prog = Program {
-        lines: pre.lines,
-        stmts,
-    };
+    let prog = Program { lines: pre.lines, stmts };
 
     let mut prev = Layout::default();
     let mut settled = false;
@@ -674,26 +597,36 @@ pub(crate) fn assemble(pre: Preprocessed, main: &str) -> Result<Ucode, Errors> {
         ));
     }
     let (bases, resident_end, overlay_base, dmem_end) = fin.bases();
-    check_sizes(
-        &fin,
-        &bases,
-        resident_end,
-        overlay_base,
-        dmem_end,
-        main,
-        &mut errors,
-    );
+    check_sizes(&fin, &bases, resident_end, overlay_base, dmem_end, main, &mut errors);
     if !errors.is_empty() {
-        errors.sort_by_key(|d| d.location.is_none());
+        sort_in_source_order(&mut errors, &prog.lines);
         return Err(Errors(errors));
     }
-    Ok(build_ucode(
-        &fin,
-        &bases,
-        resident_end,
-        overlay_base,
-        pre.files,
-    ))
+    Ok(build_ucode(&fin, &bases, resident_end, overlay_base, pre.files))
+}
+
+/// Orders diagnostics as the statements they refer to were read (an error in an included file
+/// comes where the include is), errors without a location last. Lines that produced no
+/// statement (preprocessor errors) sort after the closest earlier statement of their file.
+fn sort_in_source_order(errors: &mut [Diagnostic], lines: &[Line]) {
+    let mut per_file: HashMap<&str, Vec<(u32, usize)>> = HashMap::new();
+    for (i, l) in lines.iter().enumerate() {
+        per_file.entry(&l.file).or_default().push((l.line_no, i));
+    }
+    for v in per_file.values_mut() {
+        v.sort();
+    }
+    let key = |d: &Diagnostic| match &d.location {
+        None => (1, usize::MAX, 0, 0),
+        Some(loc) => {
+            let pos = per_file.get(loc.file.as_str()).and_then(|v| {
+                let k = v.partition_point(|(line, _)| *line <= loc.line);
+                k.checked_sub(1).map(|k| v[k].1)
+            });
+            (0, pos.unwrap_or(0), loc.line, loc.col)
+        }
+    };
+    errors.sort_by_key(key);
 }
 
 fn symbol_is_exported(name: &str) -> bool {
@@ -729,10 +662,7 @@ fn check_sizes(
         let memory = if is_imem { "IMEM" } else { "DMEM" };
         let mut d = Diagnostic::global(
             main,
-            format!(
-                "{memory} overflow: {used} bytes used, {limit} available ({} too many)",
-                used - limit
-            ),
+            format!("{memory} overflow: {used} bytes used, {limit} available ({} too many)", used - limit),
         );
         // Sections by size.
         let mut secs: Vec<(String, u32)> = p
@@ -762,45 +692,25 @@ fn check_sizes(
             .labels
             .iter()
             .filter(|(_, (sec, _))| p.keys[*sec].is_code() == is_imem)
-            .map(|(n, (sec, off))| {
-                (
-                    *sec as u32,
-                    bases[*sec] + off,
-                    n,
-                    p.label_stmt.get(n).copied().unwrap_or(0),
-                )
-            })
+            .map(|(n, (sec, off))| (*sec as u32, bases[*sec] + off, n, p.label_stmt.get(n).copied().unwrap_or(0)))
             .collect();
         labels.sort_by_key(|l| (l.0, l.1));
         let mut extents: Vec<(u32, &String, usize)> = Vec::new();
         for (k, l) in labels.iter().enumerate() {
             let sec_end = bases[l.0 as usize] + p.sections[l.0 as usize].size;
-            let end = labels
-                .get(k + 1)
-                .filter(|n| n.0 == l.0)
-                .map(|n| n.1)
-                .unwrap_or(sec_end);
+            let end = labels.get(k + 1).filter(|n| n.0 == l.0).map(|n| n.1).unwrap_or(sec_end);
             extents.push((end.saturating_sub(l.1), l.2, l.3));
         }
         extents.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(b.1)));
         for (size, name, stmt) in extents.iter().take(5) {
             let line = &p.prog.lines[p.prog.stmts[*stmt].line];
-            d = d.with_note(format!(
-                "`{name}` takes {size} bytes ({}:{})",
-                line.file, line.line_no
-            ));
+            d = d.with_note(format!("`{name}` takes {size} bytes ({}:{})", line.file, line.line_no));
         }
         errors.push(d);
     }
 }
 
-fn build_ucode(
-    p: &Pass,
-    bases: &[u32],
-    resident_end: u32,
-    overlay_base: u32,
-    files: Vec<String>,
-) -> Ucode {
+fn build_ucode(p: &Pass, bases: &[u32], resident_end: u32, overlay_base: u32, files: Vec<String>) -> Ucode {
     let mut text = vec![0u8; resident_end as usize];
     let mut data_end = 0u32;
     let mut overlays = Vec::new();
@@ -822,11 +732,7 @@ fn build_ucode(
             SectionKey::Overlay(name) => {
                 let mut image = s.bytes.clone();
                 image.resize(image.len().div_ceil(8) * 8, 0);
-                overlays.push(Overlay {
-                    name: name.clone(),
-                    load_address: overlay_base,
-                    image,
-                });
+                overlays.push(Overlay { name: name.clone(), load_address: overlay_base, image });
             }
         }
     }
@@ -879,12 +785,7 @@ fn build_ucode(
                 SectionKey::Overlay(n) => n.clone(),
                 _ => "dmem".to_string(),
             };
-            let source = line
-                .text
-                .get(line.start..line.end)
-                .unwrap_or("")
-                .trim()
-                .to_string();
+            let source = line.text.get(line.start..line.end).unwrap_or("").trim().to_string();
             ListingEntry {
                 memory,
                 address: bases[*sec] + off,

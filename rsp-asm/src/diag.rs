@@ -30,21 +30,11 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     pub(crate) fn at(location: Location, message: impl Into<String>) -> Diagnostic {
-        Diagnostic {
-            file: location.file.clone(),
-            location: Some(location),
-            message: message.into(),
-            notes: Vec::new(),
-        }
+        Diagnostic { file: location.file.clone(), location: Some(location), message: message.into(), notes: Vec::new() }
     }
 
     pub(crate) fn global(file: &str, message: impl Into<String>) -> Diagnostic {
-        Diagnostic {
-            location: None,
-            file: file.to_string(),
-            message: message.into(),
-            notes: Vec::new(),
-        }
+        Diagnostic { location: None, file: file.to_string(), message: message.into(), notes: Vec::new() }
     }
 
     pub(crate) fn with_note(mut self, note: impl Into<String>) -> Diagnostic {
@@ -62,31 +52,18 @@ impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.location {
             Some(loc) => {
-                writeln!(
-                    f,
-                    "{}:{}:{}: error: {}",
-                    loc.file,
-                    loc.line,
-                    loc.col + 1,
-                    self.message
-                )?;
+                writeln!(f, "{}:{}:{}: error: {}", loc.file, loc.line, loc.col + 1, self.message)?;
                 // Tabs are kept in the echoed line and reproduced in the caret's indentation,
                 // so the caret lines up in any terminal.
-                let shown: String = loc
-                    .line_text
-                    .chars()
-                    .map(|c| if c == '\n' || c == '\r' { ' ' } else { c })
-                    .collect();
+                let shown: String =
+                    loc.line_text.chars().map(|c| if c == '\n' || c == '\r' { ' ' } else { c }).collect();
                 writeln!(f, "    {shown}")?;
                 let indent: String = shown
                     .char_indices()
                     .take_while(|(i, _)| (*i as u32) < loc.col)
                     .map(|(_, c)| if c == '\t' { '\t' } else { ' ' })
                     .collect();
-                let width = shown
-                    .get(loc.col as usize..)
-                    .map(|rest| rest.chars().count())
-                    .unwrap_or(0);
+                let width = shown.get(loc.col as usize..).map(|rest| rest.chars().count()).unwrap_or(0);
                 let len = (loc.len as usize).clamp(1, width.max(1));
                 write!(f, "    {indent}^{}", "~".repeat(len - 1))?;
             }
@@ -125,12 +102,7 @@ impl fmt::Display for Errors {
             }
             writeln!(f, "{d}")?;
         }
-        write!(
-            f,
-            "{} error{}",
-            self.0.len(),
-            if self.0.len() == 1 { "" } else { "s" }
-        )
+        write!(f, "{} error{}", self.0.len(), if self.0.len() == 1 { "" } else { "s" })
     }
 }
 

@@ -15,11 +15,7 @@ fn span(tokens: &[Token], fallback: (usize, usize)) -> (usize, usize) {
 }
 
 fn fail<T>(at: (usize, usize), message: impl Into<String>) -> R<T> {
-    Err(ExprError {
-        start: at.0,
-        end: at.1,
-        message: message.into(),
-    })
+    Err(ExprError { start: at.0, end: at.1, message: message.into() })
 }
 
 struct Args<'a> {
@@ -39,10 +35,7 @@ impl Args<'_> {
     }
 
     fn span(&self, k: usize) -> (usize, usize) {
-        self.list
-            .get(k)
-            .map(|t| span(t, (self.dir.1, self.dir.1 + 1)))
-            .unwrap_or((self.dir.1, self.dir.1 + 1))
+        self.list.get(k).map(|t| span(t, (self.dir.1, self.dir.1 + 1))).unwrap_or((self.dir.1, self.dir.1 + 1))
     }
 
     fn expect(&self, allowed: std::ops::RangeInclusive<usize>, usage: &str) -> R<()> {
@@ -62,47 +55,29 @@ impl Args<'_> {
     fn number(&self, pass: &Pass, k: usize, lo: i64, hi: i64, what: &str) -> R<i64> {
         let v = self.value(pass, k)?.n;
         if v < lo || v > hi {
-            return fail(
-                self.span(k),
-                format!("{what} {v} is out of range ({lo}..{hi})"),
-            );
+            return fail(self.span(k), format!("{what} {v} is out of range ({lo}..{hi})"));
         }
         Ok(v)
     }
 
     fn ident(&self, k: usize, what: &str) -> R<String> {
         match self.list.get(k).map(Vec::as_slice) {
-            Some(
-                [Token {
-                    tok: Tok::Ident(s), ..
-                }],
-            ) => Ok(s.clone()),
+            Some([Token { tok: Tok::Ident(s), .. }]) => Ok(s.clone()),
             _ => fail(self.span(k), format!("`{}` needs {what}", self.name)),
         }
     }
 
     fn string(&self, k: usize) -> R<Vec<u8>> {
         match self.list.get(k).map(Vec::as_slice) {
-            Some(
-                [Token {
-                    tok: Tok::Str(b), ..
-                }],
-            ) => Ok(b.clone()),
-            _ => fail(
-                self.span(k),
-                format!("`{}` needs a string in double quotes", self.name),
-            ),
+            Some([Token { tok: Tok::Str(b), .. }]) => Ok(b.clone()),
+            _ => fail(self.span(k), format!("`{}` needs a string in double quotes", self.name)),
         }
     }
 }
 
 /// Runs one directive; errors go to the pass (reported in the final pass).
 pub(crate) fn run(pass: &mut Pass, name: &str, start: usize, end: usize, list: &[Vec<Token>]) {
-    let args = Args {
-        list,
-        dir: (start, end),
-        name,
-    };
+    let args = Args { list, dir: (start, end), name };
     if let Err(e) = dispatch(pass, name, &args) {
         pass.report(e);
     }
@@ -120,9 +95,7 @@ fn dispatch(pass: &mut Pass, name: &str, args: &Args) -> R<()> {
     if pass.in_struct.is_some() && !matches!(name, ".field" | ".align" | ".endstruct") {
         return fail(
             args.dir,
-            format!(
-                "`{name}` is not allowed inside `.struct` (only `.field`, `.align`, `.endstruct`)"
-            ),
+            format!("`{name}` is not allowed inside `.struct` (only `.field`, `.align`, `.endstruct`)"),
         );
     }
     match name {
@@ -141,24 +114,20 @@ fn dispatch(pass: &mut Pass, name: &str, args: &Args) -> R<()> {
         ".section" => {
             let first = args.list.first().map(Vec::as_slice).unwrap_or(&[]);
             let sec_name = match first {
-                [Token {
-                    tok: Tok::Ident(s), ..
-                }] => s.clone(),
-                [Token {
-                    tok: Tok::Str(b), ..
-                }] => String::from_utf8_lossy(b).into_owned(),
-                _ => {
-                    return fail(
-                        args.dir,
-                        "`.section` needs a name (.text, .data, .rodata or .bss)",
-                    )
-                }
+                [Token { tok: Tok::Ident(s), .. }] => s.clone(),
+                [Token { tok: Tok::Str(b), .. }] => String::from_utf8_lossy(b).into_owned(),
+                _ => return fail(args.dir, "`.section` needs a name (.text, .data, .rodata or .bss)"),
             };
             let key = match sec_name.as_str() {
                 ".text" => SectionKey::Text(0),
                 ".data" | ".rodata" => SectionKey::Data(0),
                 ".bss" => SectionKey::Bss(0),
-                other => return fail(args.span(0), format!("unknown section `{other}` (rsp-asm has .text, .data, .bss and `.overlay NAME`)")),
+                other => {
+                    return fail(
+                        args.span(0),
+                        format!("unknown section `{other}` (rsp-asm has .text, .data, .bss and `.overlay NAME`)"),
+                    )
+                }
             };
             pass.switch_to(key);
         }
@@ -172,8 +141,8 @@ fn dispatch(pass: &mut Pass, name: &str, args: &Args) -> R<()> {
             pass.switch_to(SectionKey::Overlay(n));
         }
         ".align" | ".p2align" | ".balign" => align(pass, name, args)?,
-        ".byte" | ".2byte" | ".half" | ".short" | ".hword" | ".4byte" | ".word" | ".long"
-        | ".int" | ".8byte" | ".quad" | ".dword" => {
+        ".byte" | ".2byte" | ".half" | ".short" | ".hword" | ".4byte" | ".word" | ".long" | ".int" | ".8byte"
+        | ".quad" | ".dword" => {
             let size = match name {
                 ".byte" => 1,
                 ".2byte" | ".half" | ".short" | ".hword" => 2,
@@ -184,39 +153,15 @@ fn dispatch(pass: &mut Pass, name: &str, args: &Args) -> R<()> {
         }
         ".space" | ".skip" => {
             args.expect(1..=2, "`size[, fill]`")?;
-            let n = args.number(
-                pass,
-                0,
-                0,
-                crate::assemble::MAX_SECTION_BYTES as i64,
-                "size",
-            )? as u32;
-            let fill = if args.len() == 2 {
-                args.number(pass, 1, -128, 255, "fill byte")? as u8
-            } else {
-                0
-            };
+            let n = args.number(pass, 0, 0, crate::assemble::MAX_SECTION_BYTES as i64, "size")? as u32;
+            let fill = if args.len() == 2 { args.number(pass, 1, -128, 255, "fill byte")? as u8 } else { 0 };
             pass.emit_fill(n, fill, args.dir);
         }
         ".fill" => {
             args.expect(1..=3, "`count[, size[, value]]`")?;
-            let count = args.number(
-                pass,
-                0,
-                0,
-                crate::assemble::MAX_SECTION_BYTES as i64,
-                "count",
-            )? as u32;
-            let size = if args.len() >= 2 {
-                args.number(pass, 1, 0, 8, "size")? as u32
-            } else {
-                1
-            };
-            let value = if args.len() == 3 {
-                args.value(pass, 2)?.n
-            } else {
-                0
-            };
+            let count = args.number(pass, 0, 0, crate::assemble::MAX_SECTION_BYTES as i64, "count")? as u32;
+            let size = if args.len() >= 2 { args.number(pass, 1, 0, 8, "size")? as u32 } else { 1 };
+            let value = if args.len() == 3 { args.value(pass, 2)?.n } else { 0 };
             repeat(pass, args, count, size, value)?;
         }
         ".dcb" | ".dcb.b" | ".dcb.w" | ".dcb.l" => {
@@ -227,18 +172,8 @@ fn dispatch(pass: &mut Pass, name: &str, args: &Args) -> R<()> {
                 ".dcb.l" => 4,
                 _ => 2,
             };
-            let count = args.number(
-                pass,
-                0,
-                0,
-                crate::assemble::MAX_SECTION_BYTES as i64,
-                "count",
-            )? as u32;
-            let value = if args.len() == 2 {
-                args.value(pass, 1)?.n
-            } else {
-                0
-            };
+            let count = args.number(pass, 0, 0, crate::assemble::MAX_SECTION_BYTES as i64, "count")? as u32;
+            let value = if args.len() == 2 { args.value(pass, 1)?.n } else { 0 };
             pass.align_to(size, 0, args.dir);
             repeat(pass, args, count, size, value)?;
         }
@@ -260,13 +195,8 @@ fn dispatch(pass: &mut Pass, name: &str, args: &Args) -> R<()> {
             }
             args.expect(2..=2, "`name, value`")?;
             let sym = args.ident(0, "a symbol name")?;
-            if name == ".equiv"
-                && (pass.consts.contains_key(&sym) || pass.labels.contains_key(&sym))
-            {
-                return fail(
-                    args.span(0),
-                    format!("`{sym}` is already defined (`.equiv` does not redefine)"),
-                );
+            if name == ".equiv" && (pass.consts.contains_key(&sym) || pass.labels.contains_key(&sym)) {
+                return fail(args.span(0), format!("`{sym}` is already defined (`.equiv` does not redefine)"));
             }
             let v = args.value(pass, 1)?;
             pass.define_const(&sym, v, args.span(0));
@@ -281,21 +211,14 @@ fn dispatch(pass: &mut Pass, name: &str, args: &Args) -> R<()> {
             args.expect(1..=1, "an address: `.entry label`")?;
             let v = args.value(pass, 0)?;
             if !matches!(v.region, Some(Region::Imem(None))) && pass.final_pass {
-                return fail(
-                    args.span(0),
-                    "the entry point must be a label in resident `.text`",
-                );
+                return fail(args.span(0), "the entry point must be a label in resident `.text`");
             }
             pass.entry = Some((v, pass.stmt_idx));
         }
         ".struct" => {
             args.expect(1..=1, "a name: `.struct NAME`")?;
             let n = args.ident(0, "a name")?;
-            pass.in_struct = Some(StructState {
-                name: n,
-                offset: 0,
-                align: 1,
-            });
+            pass.in_struct = Some(StructState { name: n, offset: 0, align: 1 });
         }
         ".field" => field(pass, args)?,
         ".endstruct" => {
@@ -303,23 +226,14 @@ fn dispatch(pass: &mut Pass, name: &str, args: &Args) -> R<()> {
                 return fail(args.dir, "`.endstruct` without `.struct`");
             };
             let size = s.offset.div_ceil(s.align) * s.align;
-            pass.define_const(
-                &format!("{}.SIZE", s.name),
-                Value::plain(size as i64),
-                args.dir,
-            );
-            pass.define_const(
-                &format!("{}.ALIGN", s.name),
-                Value::plain(s.align as i64),
-                args.dir,
-            );
+            pass.define_const(&format!("{}.SIZE", s.name), Value::plain(size as i64), args.dir);
+            pass.define_const(&format!("{}.ALIGN", s.name), Value::plain(s.align as i64), args.dir);
         }
         // Debug-info and ELF bookkeeping that GNU as sources carry; nothing to do for a raw image.
-        ".func" | ".endfunc" | ".type" | ".size" | ".ent" | ".end" | ".file" | ".loc"
-        | ".frame" | ".mask" | ".fmask" | ".ident" | ".local" | ".weak" | ".list" | ".nolist"
-        | ".warning" | ".print" | ".module" | ".abicalls" | ".insn" | ".hidden" => {}
-        ".if" | ".ifdef" | ".ifndef" | ".else" | ".elseif" | ".endif" | ".macro" | ".endm"
-        | ".include" | ".exitm" => {
+        ".func" | ".endfunc" | ".type" | ".size" | ".ent" | ".end" | ".file" | ".loc" | ".frame" | ".mask"
+        | ".fmask" | ".ident" | ".local" | ".weak" | ".list" | ".nolist" | ".warning" | ".print" | ".module"
+        | ".abicalls" | ".insn" | ".hidden" => {}
+        ".if" | ".ifdef" | ".ifndef" | ".else" | ".elseif" | ".endif" | ".macro" | ".endm" | ".include" | ".exitm" => {
             return fail(args.dir, format!("misplaced `{name}`"));
         }
         ".org" | ".rept" | ".irp" | ".irpc" | ".endr" | ".incbin" | ".float" | ".double" => {
@@ -334,11 +248,15 @@ fn dispatch(pass: &mut Pass, name: &str, args: &Args) -> R<()> {
 fn option(pass: &mut Pass, args: &Args) -> R<()> {
     let opt = args.ident(0, "an option or `name, value`")?;
     match opt.as_str() {
-        "noreorder" | "nomacro" | "macro" | "push" | "pop" | "mips1" | "mips2" | "mips3" | "mips32" | "nomips16" | "nomicromips" | "volatile" | "novolatile" => {}
+        "noreorder" | "nomacro" | "macro" | "push" | "pop" | "mips1" | "mips2" | "mips3" | "mips32" | "nomips16"
+        | "nomicromips" | "volatile" | "novolatile" => {}
         "at" => pass.at_allowed = true,
         "noat" => pass.at_allowed = false,
         "reorder" => {
-            return fail(args.span(0), "rsp-asm never reorders or fills delay slots; `.set reorder` is not supported (write the delay slots)")
+            return fail(
+                args.span(0),
+                "rsp-asm never reorders or fills delay slots; `.set reorder` is not supported (write the delay slots)",
+            )
         }
         other => return fail(args.span(0), format!("unknown `.set` option `{other}`")),
     }
@@ -357,11 +275,7 @@ fn align(pass: &mut Pass, name: &str, args: &Args) -> R<()> {
         // MIPS GNU as: `.align n` aligns to 2^n bytes.
         1u32 << args.number(pass, 0, 0, 12, "alignment exponent")?
     };
-    let fill = if args.len() == 2 {
-        args.number(pass, 1, -128, 255, "fill byte")? as u8
-    } else {
-        0
-    };
+    let fill = if args.len() == 2 { args.number(pass, 1, -128, 255, "fill byte")? as u8 } else { 0 };
     if let Some(s) = pass.in_struct.as_mut() {
         s.offset = s.offset.div_ceil(bytes) * bytes;
         s.align = s.align.max(bytes);
@@ -375,10 +289,7 @@ fn align(pass: &mut Pass, name: &str, args: &Args) -> R<()> {
 /// aligns them too).
 fn data(pass: &mut Pass, args: &Args, size: u32) -> R<()> {
     if args.len() == 0 {
-        return fail(
-            args.dir,
-            format!("`{}` needs at least one value", args.name),
-        );
+        return fail(args.dir, format!("`{}` needs at least one value", args.name));
     }
     let (lo, hi): (i64, i64) = match size {
         1 => (-0x80, 0xff),

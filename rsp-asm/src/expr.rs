@@ -100,25 +100,13 @@ const MAX_DEPTH: u32 = 64;
 
 /// Parses a whole expression from `tokens` (all of them must be used).
 pub(crate) fn parse(tokens: &[Token], line_end: usize) -> Result<Expr, ExprError> {
-    let mut p = Parser {
-        tokens,
-        pos: 0,
-        line_end,
-    };
+    let mut p = Parser { tokens, pos: 0, line_end };
     if tokens.is_empty() {
-        return Err(ExprError {
-            start: line_end,
-            end: line_end + 1,
-            message: "expected an expression".into(),
-        });
+        return Err(ExprError { start: line_end, end: line_end + 1, message: "expected an expression".into() });
     }
     let e = p.binary(0, 0)?;
     if let Some(t) = tokens.get(p.pos) {
-        return Err(ExprError {
-            start: t.start,
-            end: t.end,
-            message: "unexpected text after expression".into(),
-        });
+        return Err(ExprError { start: t.start, end: t.end, message: "unexpected text after expression".into() });
     }
     Ok(e)
 }
@@ -158,16 +146,8 @@ fn binop(tok: &Tok) -> Option<(BinOp, u8)> {
 impl Parser<'_> {
     fn err_here(&self, message: &str) -> ExprError {
         match self.tokens.get(self.pos) {
-            Some(t) => ExprError {
-                start: t.start,
-                end: t.end,
-                message: message.into(),
-            },
-            None => ExprError {
-                start: self.line_end,
-                end: self.line_end + 1,
-                message: message.into(),
-            },
+            Some(t) => ExprError { start: t.start, end: t.end, message: message.into() },
+            None => ExprError { start: self.line_end, end: self.line_end + 1, message: message.into() },
         }
     }
 
@@ -182,18 +162,9 @@ impl Parser<'_> {
             let (start, end) = (lhs.start, rhs.end);
             let height = lhs.depth.max(rhs.depth) + 1;
             if height > MAX_DEPTH {
-                return Err(ExprError {
-                    start,
-                    end,
-                    message: "expression too complex (nested too deeply)".into(),
-                });
+                return Err(ExprError { start, end, message: "expression too complex (nested too deeply)".into() });
             }
-            lhs = Expr {
-                kind: ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)),
-                start,
-                end,
-                depth: height,
-            };
+            lhs = Expr { kind: ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)), start, end, depth: height };
         }
         Ok(lhs)
     }
@@ -211,10 +182,7 @@ impl Parser<'_> {
             Tok::Int(n) => ExprKind::Num(*n),
             Tok::Ident(s) if s == "." => ExprKind::Dot,
             Tok::Ident(s) => ExprKind::Sym(s.clone()),
-            Tok::LocalRef { label, forward } => ExprKind::LocalRef {
-                label: *label,
-                forward: *forward,
-            },
+            Tok::LocalRef { label, forward } => ExprKind::LocalRef { label: *label, forward: *forward },
             Tok::Punct(p @ ("-" | "~" | "!" | "+")) => {
                 let op = match *p {
                     "-" => UnOp::Neg,
@@ -224,23 +192,13 @@ impl Parser<'_> {
                 };
                 let inner = self.unary(depth + 1)?;
                 let (end, height) = (inner.end, inner.depth + 1);
-                return Ok(Expr {
-                    kind: ExprKind::Unary(op, Box::new(inner)),
-                    start,
-                    end,
-                    depth: height,
-                });
+                return Ok(Expr { kind: ExprKind::Unary(op, Box::new(inner)), start, end, depth: height });
             }
             Tok::Punct("(") => {
                 let inner = self.binary(0, depth + 1)?;
                 self.expect_close()?;
                 let end = self.tokens[self.pos - 1].end;
-                return Ok(Expr {
-                    kind: inner.kind,
-                    start,
-                    end,
-                    depth: inner.depth,
-                });
+                return Ok(Expr { kind: inner.kind, start, end, depth: inner.depth });
             }
             Tok::Func(name) => {
                 let is_lo = match name.as_str() {
@@ -254,10 +212,7 @@ impl Parser<'_> {
                         })
                     }
                 };
-                if !matches!(
-                    self.tokens.get(self.pos).map(|t| &t.tok),
-                    Some(Tok::Punct("("))
-                ) {
+                if !matches!(self.tokens.get(self.pos).map(|t| &t.tok), Some(Tok::Punct("("))) {
                     return Err(self.err_here("expected `(` after %lo/%hi"));
                 }
                 self.pos += 1;
@@ -266,17 +221,8 @@ impl Parser<'_> {
                 let end = self.tokens[self.pos - 1].end;
                 let height = inner.depth + 1;
                 let b = Box::new(inner);
-                let kind = if is_lo {
-                    ExprKind::Lo(b)
-                } else {
-                    ExprKind::Hi(b)
-                };
-                return Ok(Expr {
-                    kind,
-                    start,
-                    end,
-                    depth: height,
-                });
+                let kind = if is_lo { ExprKind::Lo(b) } else { ExprKind::Hi(b) };
+                return Ok(Expr { kind, start, end, depth: height });
             }
             Tok::Reg(r) => {
                 return Err(ExprError {
@@ -286,34 +232,18 @@ impl Parser<'_> {
                 })
             }
             Tok::Str(_) => {
-                return Err(ExprError {
-                    start,
-                    end: t.end,
-                    message: "string where a number was expected".into(),
-                })
+                return Err(ExprError { start, end: t.end, message: "string where a number was expected".into() })
             }
             Tok::Punct(p) => {
-                return Err(ExprError {
-                    start,
-                    end: t.end,
-                    message: format!("expected an expression, found `{p}`"),
-                })
+                return Err(ExprError { start, end: t.end, message: format!("expected an expression, found `{p}`") })
             }
         };
-        Ok(Expr {
-            kind,
-            start,
-            end: t.end,
-            depth: 1,
-        })
+        Ok(Expr { kind, start, end: t.end, depth: 1 })
     }
 
     fn expect_close(&mut self) -> Result<(), ExprError> {
         match self.tokens.get(self.pos) {
-            Some(Token {
-                tok: Tok::Punct(")"),
-                ..
-            }) => {
+            Some(Token { tok: Tok::Punct(")"), .. }) => {
                 self.pos += 1;
                 Ok(())
             }
@@ -333,29 +263,14 @@ pub(crate) trait Scope {
 }
 
 pub(crate) fn eval(e: &Expr, scope: &dyn Scope) -> Result<Value, ExprError> {
-    let err = |m: String| ExprError {
-        start: e.start,
-        end: e.end,
-        message: m,
-    };
+    let err = |m: String| ExprError { start: e.start, end: e.end, message: m };
     Ok(match &e.kind {
         ExprKind::Num(n) => Value::plain(*n),
-        ExprKind::Sym(s) => scope
-            .symbol(s)
-            .ok_or_else(|| err(format!("undefined symbol `{s}`")))?,
+        ExprKind::Sym(s) => scope.symbol(s).ok_or_else(|| err(format!("undefined symbol `{s}`")))?,
         ExprKind::Dot => scope.dot(),
-        ExprKind::LocalRef { label, forward } => {
-            scope.local_label(*label, *forward).ok_or_else(|| {
-                err(format!(
-                    "no local label `{label}:` {}",
-                    if *forward {
-                        "after this line"
-                    } else {
-                        "before this line"
-                    }
-                ))
-            })?
-        }
+        ExprKind::LocalRef { label, forward } => scope.local_label(*label, *forward).ok_or_else(|| {
+            err(format!("no local label `{label}:` {}", if *forward { "after this line" } else { "before this line" }))
+        })?,
         ExprKind::Unary(op, x) => {
             let v = eval(x, scope)?.n;
             Value::plain(match op {
@@ -419,16 +334,10 @@ mod tests {
     struct Empty;
     impl Scope for Empty {
         fn symbol(&self, name: &str) -> Option<Value> {
-            (name == "x").then_some(Value {
-                n: 0x1234_8000,
-                region: Some(Region::Dmem),
-            })
+            (name == "x").then_some(Value { n: 0x1234_8000, region: Some(Region::Dmem) })
         }
         fn dot(&self) -> Value {
-            Value {
-                n: 0x40,
-                region: Some(Region::Imem(None)),
-            }
+            Value { n: 0x40, region: Some(Region::Imem(None)) }
         }
         fn local_label(&self, _: u32, _: bool) -> Option<Value> {
             None

@@ -3,9 +3,7 @@
 //! `mips-linux-gnu-as` in the tests).
 
 use rsp_isa::names::ElementStyle;
-use rsp_isa::{
-    AluImmOp, AluRegOp, BranchCond, Instr, LoadWidth, ShiftOp, StoreWidth, VMemOp, VecOp,
-};
+use rsp_isa::{AluImmOp, AluRegOp, BranchCond, Instr, LoadWidth, ShiftOp, StoreWidth, VMemOp, VecOp};
 
 use crate::expr::{self, Expr, ExprError, Region, Value};
 use crate::operand::{Elem, OpKind, Operand};
@@ -26,11 +24,7 @@ type R<T> = Result<T, ExprError>;
 const AT: u8 = 1;
 
 fn err<T>(op: &Operand, message: impl Into<String>) -> R<T> {
-    Err(ExprError {
-        start: op.start,
-        end: op.end,
-        message: message.into(),
-    })
+    Err(ExprError { start: op.start, end: op.end, message: message.into() })
 }
 
 fn gpr(op: &Operand) -> R<u8> {
@@ -49,10 +43,7 @@ fn vreg_plain(op: &Operand) -> R<u8> {
             end: e.end,
             message: "no element suffix is allowed on this operand".into(),
         }),
-        OpKind::Gpr { .. } => err(
-            op,
-            "expected a vector register (`$v00`..`$v31`), found a GPR",
-        ),
+        OpKind::Gpr { .. } => err(op, "expected a vector register (`$v00`..`$v31`), found a GPR"),
         _ => err(op, "expected a vector register (`$v00`..`$v31`)"),
     }
 }
@@ -60,10 +51,7 @@ fn vreg_plain(op: &Operand) -> R<u8> {
 fn vreg_elem(op: &Operand) -> R<(u8, Option<Elem>)> {
     match &op.kind {
         OpKind::Vreg { n, elem } => Ok((*n, *elem)),
-        OpKind::Gpr { .. } => err(
-            op,
-            "expected a vector register (`$v00`..`$v31`), found a GPR",
-        ),
+        OpKind::Gpr { .. } => err(op, "expected a vector register (`$v00`..`$v31`), found a GPR"),
         _ => err(op, "expected a vector register (`$v00`..`$v31`)"),
     }
 }
@@ -79,13 +67,8 @@ fn is_gpr(op: &Operand) -> bool {
 fn value(env: &dyn InstrEnv, op: &Operand) -> R<(Value, bool)> {
     match &op.kind {
         OpKind::Expr(e) => Ok((env.eval(e)?, expr::is_lo(e))),
-        OpKind::Gpr { .. } | OpKind::Vreg { .. } => {
-            err(op, "expected a number or symbol, found a register")
-        }
-        OpKind::Mem { .. } => err(
-            op,
-            "expected a number or symbol, found an address `off(base)`",
-        ),
+        OpKind::Gpr { .. } | OpKind::Vreg { .. } => err(op, "expected a number or symbol, found a register"),
+        OpKind::Mem { .. } => err(op, "expected a number or symbol, found an address `off(base)`"),
         OpKind::ElemFn(_) => err(op, "`e(...)` is only an element operand"),
     }
 }
@@ -132,41 +115,22 @@ fn count(ops: &[Operand], allowed: &[usize], mnemonic: &str, usage: &str, at: us
         (Some(f), Some(l)) => (f.start, l.end),
         _ => (at, at + 1),
     };
-    Err(ExprError {
-        start,
-        end,
-        message: format!("`{mnemonic}` takes {usage}"),
-    })
+    Err(ExprError { start, end, message: format!("`{mnemonic}` takes {usage}") })
 }
 
 /// GNU as's `li`: one instruction when the value fits 16 bits, else `lui` (+ `ori`).
 fn load_immediate(rt: u8, v: i64) -> Vec<Instr> {
     if fits_signed16(v) {
-        return vec![Instr::AluImm {
-            op: AluImmOp::Addiu,
-            rt,
-            rs: 0,
-            imm: v as u16,
-        }];
+        return vec![Instr::AluImm { op: AluImmOp::Addiu, rt, rs: 0, imm: v as u16 }];
     }
     if fits_unsigned16(v) {
-        return vec![Instr::AluImm {
-            op: AluImmOp::Ori,
-            rt,
-            rs: 0,
-            imm: v as u16,
-        }];
+        return vec![Instr::AluImm { op: AluImmOp::Ori, rt, rs: 0, imm: v as u16 }];
     }
     let hi = (v as u32 >> 16) as u16;
     let lo = v as u16;
     let mut out = vec![Instr::Lui { rt, imm: hi }];
     if lo != 0 {
-        out.push(Instr::AluImm {
-            op: AluImmOp::Ori,
-            rt,
-            rs: rt,
-            imm: lo,
-        });
+        out.push(Instr::AluImm { op: AluImmOp::Ori, rt, rs: rt, imm: lo });
     }
     out
 }
@@ -175,10 +139,7 @@ fn need_at(env: &dyn InstrEnv, op: &Operand, mnemonic: &str) -> R<()> {
     if env.at_allowed() {
         Ok(())
     } else {
-        err(
-            op,
-            format!("`{mnemonic}` with this operand needs `$at`, but `.set noat` is in effect"),
-        )
+        err(op, format!("`{mnemonic}` with this operand needs `$at`, but `.set noat` is in effect"))
     }
 }
 
@@ -196,17 +157,11 @@ fn branch_offset(env: &dyn InstrEnv, op: &Operand, pc: u32) -> R<i16> {
     check_code_target(env, op, v, "branch")?;
     let delta = v.n - (pc as i64 + 4);
     if delta % 4 != 0 {
-        return err(
-            op,
-            format!("branch target 0x{:x} is not a multiple of 4", v.n),
-        );
+        return err(op, format!("branch target 0x{:x} is not a multiple of 4", v.n));
     }
     let words = delta / 4;
     if !(-0x8000..=0x7fff).contains(&words) {
-        return err(
-            op,
-            format!("branch target 0x{:x} is too far ({words} words)", v.n),
-        );
+        return err(op, format!("branch target 0x{:x} is too far ({words} words)", v.n));
     }
     Ok(words as i16)
 }
@@ -216,10 +171,9 @@ fn branch_offset(env: &dyn InstrEnv, op: &Operand, pc: u32) -> R<i16> {
 fn check_code_target(env: &dyn InstrEnv, op: &Operand, v: Value, what: &str) -> R<()> {
     match (v.region, env.region()) {
         (Some(Region::Dmem), _) => err(op, format!("{what} target is a DMEM label")),
-        (Some(Region::Imem(Some(a))), Region::Imem(Some(b))) if a != b => err(
-            op,
-            format!("{what} into another overlay (both occupy the same IMEM; only one is loaded)"),
-        ),
+        (Some(Region::Imem(Some(a))), Region::Imem(Some(b))) if a != b => {
+            err(op, format!("{what} into another overlay (both occupy the same IMEM; only one is loaded)"))
+        }
         _ => Ok(()),
     }
 }
@@ -251,12 +205,7 @@ fn immediate_form(op: AluRegOp) -> Option<(AluImmOp, bool)> {
 
 /// Encodes one statement. `mnemonic` is lower case. `at` is the mnemonic's end column (for
 /// errors about missing operands).
-pub(crate) fn encode(
-    mnemonic: &str,
-    ops: &[Operand],
-    env: &dyn InstrEnv,
-    at: usize,
-) -> R<Vec<Instr>> {
+pub(crate) fn encode(mnemonic: &str, ops: &[Operand], env: &dyn InstrEnv, at: usize) -> R<Vec<Instr>> {
     let m = mnemonic;
     let pc = env.pc();
     let one = |i: Instr| Ok(vec![i]);
@@ -264,75 +213,34 @@ pub(crate) fn encode(
     if let Some(op) = ShiftOp::ALL.iter().copied().find(|o| o.mnemonic() == m) {
         count(ops, &[2, 3], m, "`rd, rt, shift` or `rd, shift`", at)?;
         let rd = gpr(&ops[0])?;
-        let (rt, amount) = if ops.len() == 3 {
-            (gpr(&ops[1])?, &ops[2])
-        } else {
-            (rd, &ops[1])
-        };
+        let (rt, amount) = if ops.len() == 3 { (gpr(&ops[1])?, &ops[2]) } else { (rd, &ops[1]) };
         if is_gpr(amount) {
             // GNU as: a register shift amount means the variable form.
-            return one(Instr::ShiftVar {
-                op,
-                rd,
-                rt,
-                rs: gpr(amount)?,
-            });
+            return one(Instr::ShiftVar { op, rd, rt, rs: gpr(amount)? });
         }
         let sa = number_in(env, amount, 0, 31, "shift amount")? as u8;
         return one(Instr::Shift { op, rd, rt, sa });
     }
-    if let Some(op) = ShiftOp::ALL
-        .iter()
-        .copied()
-        .find(|o| o.variable_mnemonic() == m)
-    {
+    if let Some(op) = ShiftOp::ALL.iter().copied().find(|o| o.variable_mnemonic() == m) {
         count(ops, &[2, 3], m, "`rd, rt, rs` or `rd, rs`", at)?;
         let rd = gpr(&ops[0])?;
-        let (rt, rs) = if ops.len() == 3 {
-            (gpr(&ops[1])?, gpr(&ops[2])?)
-        } else {
-            (rd, gpr(&ops[1])?)
-        };
+        let (rt, rs) = if ops.len() == 3 { (gpr(&ops[1])?, gpr(&ops[2])?) } else { (rd, gpr(&ops[1])?) };
         return one(Instr::ShiftVar { op, rd, rt, rs });
     }
     if let Some(op) = alu_reg_op(m) {
-        count(
-            ops,
-            &[2, 3],
-            m,
-            "`rd, rs, rt`, `rd, rt`, or an immediate as the last operand",
-            at,
-        )?;
+        count(ops, &[2, 3], m, "`rd, rs, rt`, `rd, rt`, or an immediate as the last operand", at)?;
         let rd = gpr(&ops[0])?;
-        let (rs, last) = if ops.len() == 3 {
-            (gpr(&ops[1])?, &ops[2])
-        } else {
-            (rd, &ops[1])
-        };
+        let (rs, last) = if ops.len() == 3 { (gpr(&ops[1])?, &ops[2]) } else { (rd, &ops[1]) };
         if is_gpr(last) {
-            return one(Instr::AluReg {
-                op,
-                rd,
-                rs,
-                rt: gpr(last)?,
-            });
+            return one(Instr::AluReg { op, rd, rs, rt: gpr(last)? });
         }
         // Immediate operand: the I-form when it fits, else `li $at` + the register form.
         let v = li_value(env, last)?;
         if let Some((imm_op, negate)) = immediate_form(op) {
             let iv = if negate { -v } else { v };
-            let fits = if imm_op.sign_extends() {
-                fits_signed16(iv)
-            } else {
-                fits_unsigned16(iv)
-            };
+            let fits = if imm_op.sign_extends() { fits_signed16(iv) } else { fits_unsigned16(iv) };
             if fits {
-                return one(Instr::AluImm {
-                    op: imm_op,
-                    rt: rd,
-                    rs,
-                    imm: iv as u16,
-                });
+                return one(Instr::AluImm { op: imm_op, rt: rd, rs, imm: iv as u16 });
             }
         }
         need_at(env, last, m)?;
@@ -341,25 +249,10 @@ pub(crate) fn encode(
         return Ok(out);
     }
     if let Some(op) = alu_imm_op(m) {
-        count(
-            ops,
-            &[2, 3],
-            m,
-            "`rt, rs, immediate` or `rt, immediate`",
-            at,
-        )?;
+        count(ops, &[2, 3], m, "`rt, rs, immediate` or `rt, immediate`", at)?;
         let rt = gpr(&ops[0])?;
-        let (rs, imm_op) = if ops.len() == 3 {
-            (gpr(&ops[1])?, &ops[2])
-        } else {
-            (rt, &ops[1])
-        };
-        return one(Instr::AluImm {
-            op,
-            rt,
-            rs,
-            imm: imm16(env, imm_op, op.sign_extends())?,
-        });
+        let (rs, imm_op) = if ops.len() == 3 { (gpr(&ops[1])?, &ops[2]) } else { (rt, &ops[1]) };
+        return one(Instr::AluImm { op, rt, rs, imm: imm16(env, imm_op, op.sign_extends())? });
     }
     if let Some(cond) = BranchCond::ALL.iter().copied().find(|c| c.mnemonic() == m) {
         if cond.compares_two_registers() {
@@ -369,78 +262,36 @@ pub(crate) fn encode(
                 // `beq $t0, 5, label`: GNU as loads the constant into $at (0 is $zero).
                 let v = li_value(env, &ops[1])?;
                 if v == 0 {
-                    return one(Instr::Branch {
-                        cond,
-                        rs,
-                        rt: 0,
-                        offset: branch_offset(env, &ops[2], pc)?,
-                    });
+                    return one(Instr::Branch { cond, rs, rt: 0, offset: branch_offset(env, &ops[2], pc)? });
                 }
                 need_at(env, &ops[1], m)?;
                 let mut out = load_immediate(AT, v);
                 let bpc = pc + 4 * out.len() as u32;
-                out.push(Instr::Branch {
-                    cond,
-                    rs,
-                    rt: AT,
-                    offset: branch_offset(env, &ops[2], bpc)?,
-                });
+                out.push(Instr::Branch { cond, rs, rt: AT, offset: branch_offset(env, &ops[2], bpc)? });
                 return Ok(out);
             }
             let rt = gpr(&ops[1])?;
-            return one(Instr::Branch {
-                cond,
-                rs,
-                rt,
-                offset: branch_offset(env, &ops[2], pc)?,
-            });
+            return one(Instr::Branch { cond, rs, rt, offset: branch_offset(env, &ops[2], pc)? });
         }
         count(ops, &[2], m, "`rs, target`", at)?;
-        return one(Instr::Branch {
-            cond,
-            rs: gpr(&ops[0])?,
-            rt: 0,
-            offset: branch_offset(env, &ops[1], pc)?,
-        });
+        return one(Instr::Branch { cond, rs: gpr(&ops[0])?, rt: 0, offset: branch_offset(env, &ops[1], pc)? });
     }
     if let Some(width) = LoadWidth::ALL.iter().copied().find(|w| w.mnemonic() == m) {
         count(ops, &[2], m, "`rt, offset(base)`", at)?;
         let (base, offset) = scalar_address(env, &ops[1])?;
-        return one(Instr::Load {
-            width,
-            rt: gpr(&ops[0])?,
-            base,
-            offset,
-        });
+        return one(Instr::Load { width, rt: gpr(&ops[0])?, base, offset });
     }
     if let Some(width) = StoreWidth::ALL.iter().copied().find(|w| w.mnemonic() == m) {
         count(ops, &[2], m, "`rt, offset(base)`", at)?;
         let (base, offset) = scalar_address(env, &ops[1])?;
-        return one(Instr::Store {
-            width,
-            rt: gpr(&ops[0])?,
-            base,
-            offset,
-        });
+        return one(Instr::Store { width, rt: gpr(&ops[0])?, base, offset });
     }
     if let Some((op, is_load)) = VMemOp::from_mnemonic(m) {
         let (vt, e, base, offset) = vector_memory(env, m, op, ops, at)?;
         return one(if is_load {
-            Instr::VLoad {
-                op,
-                vt,
-                e,
-                base,
-                offset,
-            }
+            Instr::VLoad { op, vt, e, base, offset }
         } else {
-            Instr::VStore {
-                op,
-                vt,
-                e,
-                base,
-                offset,
-            }
+            Instr::VStore { op, vt, e, base, offset }
         });
     }
     if let Some(r) = vector_op(env, m, ops, at) {
@@ -453,19 +304,11 @@ pub(crate) fn encode(
     match m {
         "nop" => {
             count(ops, &[0], m, "no operands", at)?;
-            one(Instr::Shift {
-                op: ShiftOp::Sll,
-                rd: 0,
-                rt: 0,
-                sa: 0,
-            })
+            one(Instr::Shift { op: ShiftOp::Sll, rd: 0, rt: 0, sa: 0 })
         }
         "lui" => {
             count(ops, &[2], m, "`rt, immediate`", at)?;
-            one(Instr::Lui {
-                rt: gpr(&ops[0])?,
-                imm: imm16(env, &ops[1], false)?,
-            })
+            one(Instr::Lui { rt: gpr(&ops[0])?, imm: imm16(env, &ops[1], false)? })
         }
         "li" | "la" => {
             count(ops, &[2], m, "`rt, value`", at)?;
@@ -475,58 +318,34 @@ pub(crate) fn encode(
         "move" => {
             count(ops, &[2], m, "`rd, rs`", at)?;
             // GNU as (32-bit): `or rd, rs, $zero`.
-            one(Instr::AluReg {
-                op: AluRegOp::Or,
-                rd: gpr(&ops[0])?,
-                rs: gpr(&ops[1])?,
-                rt: 0,
-            })
+            one(Instr::AluReg { op: AluRegOp::Or, rd: gpr(&ops[0])?, rs: gpr(&ops[1])?, rt: 0 })
         }
         "neg" | "negu" => {
             count(ops, &[1, 2], m, "`rd, rs` or `rd`", at)?;
             let rd = gpr(&ops[0])?;
             let rt = if ops.len() == 2 { gpr(&ops[1])? } else { rd };
-            let op = if m == "neg" {
-                AluRegOp::Sub
-            } else {
-                AluRegOp::Subu
-            };
+            let op = if m == "neg" { AluRegOp::Sub } else { AluRegOp::Subu };
             one(Instr::AluReg { op, rd, rs: 0, rt })
         }
         "not" => {
             count(ops, &[1, 2], m, "`rd, rs` or `rd`", at)?;
             let rd = gpr(&ops[0])?;
             let rs = if ops.len() == 2 { gpr(&ops[1])? } else { rd };
-            one(Instr::AluReg {
-                op: AluRegOp::Nor,
-                rd,
-                rs,
-                rt: 0,
-            })
+            one(Instr::AluReg { op: AluRegOp::Nor, rd, rs, rt: 0 })
         }
         "j" | "jal" => {
             count(ops, &[1], m, "a target", at)?;
             if is_gpr(&ops[0]) {
                 // GNU as accepts `j $reg` / `jal $reg` as JR / JALR.
                 let rs = gpr(&ops[0])?;
-                return one(if m == "j" {
-                    Instr::Jr { rs }
-                } else {
-                    Instr::Jalr { rd: 31, rs }
-                });
+                return one(if m == "j" { Instr::Jr { rs } } else { Instr::Jalr { rd: 31, rs } });
             }
             let (v, _) = value(env, &ops[0])?;
             check_code_target(env, &ops[0], v, "jump")?;
             if v.n % 4 != 0 || !(0..1 << 28).contains(&v.n) {
-                return err(
-                    &ops[0],
-                    format!("jump target 0x{:x} must be a multiple of 4 below 2^28", v.n),
-                );
+                return err(&ops[0], format!("jump target 0x{:x} must be a multiple of 4 below 2^28", v.n));
             }
-            one(Instr::Jump {
-                link: m == "jal",
-                target: (v.n >> 2) as u32,
-            })
+            one(Instr::Jump { link: m == "jal", target: (v.n >> 2) as u32 })
         }
         "jr" => {
             count(ops, &[1], m, "`rs`", at)?;
@@ -535,69 +354,27 @@ pub(crate) fn encode(
         "jalr" => {
             count(ops, &[1, 2], m, "`rs` or `rd, rs`", at)?;
             if ops.len() == 1 {
-                return one(Instr::Jalr {
-                    rd: 31,
-                    rs: gpr(&ops[0])?,
-                });
+                return one(Instr::Jalr { rd: 31, rs: gpr(&ops[0])? });
             }
-            one(Instr::Jalr {
-                rd: gpr(&ops[0])?,
-                rs: gpr(&ops[1])?,
-            })
+            one(Instr::Jalr { rd: gpr(&ops[0])?, rs: gpr(&ops[1])? })
         }
         "break" => {
-            count(
-                ops,
-                &[0, 1, 2],
-                m,
-                "no operands, `code` or `code, code2`",
-                at,
-            )?;
-            let high = if let Some(o) = ops.first() {
-                number_in(env, o, 0, 1023, "break code")? as u32
-            } else {
-                0
-            };
-            let low = if let Some(o) = ops.get(1) {
-                number_in(env, o, 0, 1023, "break code")? as u32
-            } else {
-                0
-            };
-            one(Instr::Break {
-                code: high << 10 | low,
-            })
+            count(ops, &[0, 1, 2], m, "no operands, `code` or `code, code2`", at)?;
+            let high = if let Some(o) = ops.first() { number_in(env, o, 0, 1023, "break code")? as u32 } else { 0 };
+            let low = if let Some(o) = ops.get(1) { number_in(env, o, 0, 1023, "break code")? as u32 } else { 0 };
+            one(Instr::Break { code: high << 10 | low })
         }
         "mfc0" | "mtc0" => {
-            count(
-                ops,
-                &[2],
-                m,
-                "`rt, COP0 register` (`COP0_SP_STATUS`, `$4`, ...)",
-                at,
-            )?;
+            count(ops, &[2], m, "`rt, COP0 register` (`COP0_SP_STATUS`, `$4`, ...)", at)?;
             let rt = gpr(&ops[0])?;
             let rd = control_register(env, &ops[1], 31, "COP0 register")?;
-            one(if m == "mfc0" {
-                Instr::Mfc0 { rt, rd }
-            } else {
-                Instr::Mtc0 { rt, rd }
-            })
+            one(if m == "mfc0" { Instr::Mfc0 { rt, rd } } else { Instr::Mtc0 { rt, rd } })
         }
         "cfc2" | "ctc2" => {
-            count(
-                ops,
-                &[2],
-                m,
-                "`rt, control register` (`COP2_CTRL_VCO`/`VCC`/`VCE` or `$0`..`$2`)",
-                at,
-            )?;
+            count(ops, &[2], m, "`rt, control register` (`COP2_CTRL_VCO`/`VCC`/`VCE` or `$0`..`$2`)", at)?;
             let rt = gpr(&ops[0])?;
             let rd = control_register(env, &ops[1], 31, "vector control register")?;
-            one(if m == "cfc2" {
-                Instr::Cfc2 { rt, rd }
-            } else {
-                Instr::Ctc2 { rt, rd }
-            })
+            one(if m == "cfc2" { Instr::Cfc2 { rt, rd } } else { Instr::Ctc2 { rt, rd } })
         }
         "mfc2" | "mtc2" => {
             count(ops, &[2, 3], m, "`rt, $vNN.eN` or `rt, $vNN, element`", at)?;
@@ -609,11 +386,7 @@ pub(crate) fn encode(
                 (None, Some(raw)) => raw_element(env, raw, ElementStyle::Byte)?,
                 (None, None) => 0,
             };
-            one(if m == "mfc2" {
-                Instr::Mfc2 { rt, vs, e }
-            } else {
-                Instr::Mtc2 { rt, vs, e }
-            })
+            one(if m == "mfc2" { Instr::Mfc2 { rt, vs, e } } else { Instr::Mtc2 { rt, vs, e } })
         }
         _ => Err(not_an_instruction(m, ops, at)),
     }
@@ -621,43 +394,42 @@ pub(crate) fn encode(
 
 fn not_an_instruction(m: &str, ops: &[Operand], at: usize) -> ExprError {
     let start = at.saturating_sub(m.len());
+    let end = ops.last().map(|o| o.end).unwrap_or(at).max(at);
+    let message = unknown_mnemonic(m).unwrap_or_else(|| format!("bad use of `{m}`"));
+    ExprError { start, end: end.min(at).max(start + 1), message }
+}
+
+/// Why `m` is not an instruction of this assembler, or `None` if it is one.
+pub(crate) fn unknown_mnemonic(m: &str) -> Option<String> {
+    if all_mnemonics().contains(&m) {
+        return None;
+    }
     let reason = match m {
         "mult" | "multu" | "div" | "divu" | "mfhi" | "mflo" | "mthi" | "mtlo" => {
             "the RSP has no multiply/divide unit (use the vector unit)"
         }
-        "lwl" | "lwr" | "swl" | "swr" => {
-            "the RSP has no unaligned-word loads/stores (its lw/sw accept any alignment)"
-        }
+        "lwl" | "lwr" | "swl" | "swr" => "the RSP has no unaligned-word loads/stores (its lw/sw accept any alignment)",
         "beql" | "bnel" | "blezl" | "bgtzl" | "bltzl" | "bgezl" | "bltzall" | "bgezall" => {
             "the RSP has no branch-likely instructions"
         }
         "syscall" | "sync" | "eret" | "cache" | "ll" | "sc" => "the RSP does not have it",
-        "teq" | "tne" | "tge" | "tgeu" | "tlt" | "tltu" | "teqi" | "tnei" | "tgei" | "tgeiu"
-        | "tlti" | "tltiu" => "the RSP has no trap instructions",
+        "teq" | "tne" | "tge" | "tgeu" | "tlt" | "tltu" | "teqi" | "tnei" | "tgei" | "tgeiu" | "tlti" | "tltiu" => {
+            "the RSP has no trap instructions"
+        }
         _ if is_mips64_name(m) => "the RSP is a 32-bit MIPS (no 64-bit instructions)",
-        _ if m.ends_with("c1")
-            || m.starts_with("bc1")
-            || m.ends_with(".s")
-            || m.ends_with(".d") =>
-        {
+        _ if m.ends_with("c1") || m.starts_with("bc1") || m.ends_with(".s") || m.ends_with(".d") => {
             "the RSP has no floating-point unit"
         }
         _ => "",
     };
-    let end = ops.last().map(|o| o.end).unwrap_or(at).max(at);
-    let message = if reason.is_empty() {
+    Some(if reason.is_empty() {
         match suggestion(m) {
             Some(k) => format!("unknown instruction `{m}` (did you mean `{k}`?)"),
             None => format!("unknown instruction `{m}`"),
         }
     } else {
         format!("`{m}` is not an RSP instruction: {reason}")
-    };
-    ExprError {
-        start,
-        end: end.min(at).max(start + 1),
-        message,
-    }
+    })
 }
 
 fn is_mips64_name(m: &str) -> bool {
@@ -703,7 +475,10 @@ fn is_mips64_name(m: &str) -> bool {
 fn control_register(env: &dyn InstrEnv, op: &Operand, max: i64, what: &str) -> R<u8> {
     match &op.kind {
         OpKind::Gpr { n, numeric: true } => Ok(*n),
-        OpKind::Gpr { numeric: false, .. } => err(op, format!("expected a {what} (a name such as `COP0_SP_STATUS`/`COP2_CTRL_VCO`, or `$n`), found a GPR name")),
+        OpKind::Gpr { numeric: false, .. } => err(
+            op,
+            format!("expected a {what} (a name such as `COP0_SP_STATUS`/`COP2_CTRL_VCO`, or `$n`), found a GPR name"),
+        ),
         _ => Ok(number_in(env, op, 0, max, what)? as u8),
     }
 }
@@ -712,10 +487,7 @@ fn control_register(env: &dyn InstrEnv, op: &Operand, max: i64, what: &str) -> R
 fn scalar_address(env: &dyn InstrEnv, op: &Operand) -> R<(u8, i16)> {
     match &op.kind {
         OpKind::Mem { offset: None, base } => Ok((*base, 0)),
-        OpKind::Mem {
-            offset: Some(e),
-            base,
-        } => {
+        OpKind::Mem { offset: Some(e), base } => {
             let v = env.eval(e)?;
             if expr::is_lo(e) && fits_unsigned16(v.n) {
                 return Ok((*base, v.n as u16 as i16));
@@ -730,31 +502,16 @@ fn scalar_address(env: &dyn InstrEnv, op: &Operand) -> R<(u8, i16)> {
             if (expr::is_lo(e) && fits_unsigned16(v.n)) || fits_signed16(v.n) {
                 return Ok((0, v.n as u16 as i16));
             }
-            err(
-                op,
-                format!(
-                    "address 0x{:x} does not fit a 16-bit offset from $zero; use a base register",
-                    v.n
-                ),
-            )
+            err(op, format!("address 0x{:x} does not fit a 16-bit offset from $zero; use a base register", v.n))
         }
-        _ => err(
-            op,
-            "expected an address: `offset(base)`, `(base)` or a constant address",
-        ),
+        _ => err(op, "expected an address: `offset(base)`, `(base)` or a constant address"),
     }
 }
 
 /// A load/store/move element suffix to the raw 4-bit field (libdragon's meanings, see
 /// `rsp_isa::names::ElementStyle`).
 fn memory_element(style: ElementStyle, el: Elem, m: &str) -> R<u8> {
-    let bad = |msg: String| {
-        Err(ExprError {
-            start: el.start,
-            end: el.end,
-            message: msg,
-        })
-    };
+    let bad = |msg: String| Err(ExprError { start: el.start, end: el.end, message: msg });
     match (el.letter, style) {
         (b'e', ElementStyle::Lane) => Ok(el.n),
         (b'e', _) => Ok(el.n * 2),
@@ -763,11 +520,7 @@ fn memory_element(style: ElementStyle, el: Elem, m: &str) -> R<u8> {
         _ => bad(format!(
             "`.{}` is a broadcast selector of vector computational ops; `{m}` takes `.e0`-`.e7`{}",
             el.letter as char,
-            if style == ElementStyle::Byte {
-                " or `.b0`-`.b15`"
-            } else {
-                ""
-            }
+            if style == ElementStyle::Byte { " or `.b0`-`.b15`" } else { "" }
         )),
     }
 }
@@ -818,9 +571,7 @@ fn compute_suffix(el: Elem) -> R<u8> {
         return Err(ExprError {
             start: el.start,
             end: el.end,
-            message:
-                "`.bN` is a byte index for loads/stores; computational ops take .v/.qN/.hN/.eN"
-                    .into(),
+            message: "`.bN` is a byte index for loads/stores; computational ops take .v/.qN/.hN/.eN".into(),
         });
     }
     Ok(suffix_to_compute(el))
@@ -863,23 +614,11 @@ fn vector_op_inner(
     }
     if let Some(flag) = rnd_flag {
         // VRNDP/VRNDN: the vs slot is a flag (libdragon's vrndp16 sets it), not a register.
-        count(
-            ops,
-            &[2, 3, 4],
-            m,
-            "`vd, vt[.e]`, `vd, vt, element` or `vd, flag, vt[.e]`",
-            at,
-        )?;
+        count(ops, &[2, 3, 4], m, "`vd, vt[.e]`, `vd, vt, element` or `vd, flag, vt[.e]`", at)?;
         let vd = vreg_plain(&ops[0])?;
         if ops.len() >= 3 && !is_vreg(&ops[1]) {
             if m.ends_with("16") {
-                return err(
-                    &ops[1],
-                    format!(
-                        "`{m}` already sets the flag; write `{} ...` to give it",
-                        &m[..5]
-                    ),
-                );
+                return err(&ops[1], format!("`{m}` already sets the flag; write `{} ...` to give it", &m[..5]));
             }
             let vs = number_in(env, &ops[1], 0, 31, "vs field")? as u8;
             let (vt, e) = vt_and_element(env, &ops[2], ops.get(3))?;
@@ -906,20 +645,14 @@ fn vector_op_inner(
         VecOp::Vnop | VecOp::Vnull if ops.is_empty() => return v(0, 0, 0, 0),
         _ => {}
     }
-    count(
-        ops,
-        &[2, 3, 4],
-        m,
-        "`vd, vs, vt[.e]`, `vd, vs, vt, element` or `vd, vt[.e]`",
-        at,
-    )?;
+    count(ops, &[2, 3, 4], m, "`vd, vs, vt[.e]`, `vd, vs, vt, element` or `vd, vt[.e]`", at)?;
     let vd = vreg_plain(&ops[0])?;
     match ops.len() {
         2 => {
             let (vt, e) = vt_and_element(env, &ops[1], None)?;
             v(vd, vd, vt, e)
         }
-        3 if !is_vreg(&ops[2]) => {
+        3 if !is_vreg(&ops[2]) && !is_gpr(&ops[2]) => {
             // libdragon: `op vd, vt, element` (vs = vd).
             let (vt, e) = vt_and_element(env, &ops[1], Some(&ops[2]))?;
             v(vd, vd, vt, e)
@@ -952,11 +685,11 @@ fn single_lane(env: &dyn InstrEnv, m: &str, op: VecOp, ops: &[Operand], at: usiz
         Some(el) => (lane_suffix(el)?, &ops[1..]),
         None => {
             let Some(de_op) = ops.get(1) else {
-                return err(
-                    &ops[0],
-                    format!("`{m}` needs the destination element: `{m} $vd.eN, $vt.eN`"),
-                );
+                return err(&ops[0], format!("`{m}` needs the destination element: `{m} $vd.eN, $vt.eN`"));
             };
+            if is_vreg(de_op) {
+                return err(&ops[0], format!("`{m}` needs the destination element: `{m} $vd.eN, $vt.eN`"));
+            }
             let de = if let OpKind::ElemFn(_) = de_op.kind {
                 compute_element(env, de_op)?
             } else {
@@ -966,10 +699,7 @@ fn single_lane(env: &dyn InstrEnv, m: &str, op: VecOp, ops: &[Operand], at: usiz
         }
     };
     let Some(vt_op) = rest.first() else {
-        return err(
-            &ops[ops.len() - 1],
-            format!("`{m}` needs a source: `{m} $vd.eN, $vt.eN`"),
-        );
+        return err(&ops[ops.len() - 1], format!("`{m}` needs a source: `{m} $vd.eN, $vt.eN`"));
     };
     let (vt, vt_el) = vreg_elem(vt_op)?;
     let e = match (vt_el, rest.get(1)) {
@@ -981,25 +711,13 @@ fn single_lane(env: &dyn InstrEnv, m: &str, op: VecOp, ops: &[Operand], at: usiz
     if rest.len() > 2 {
         return err(&rest[2], "too many operands");
     }
-    Ok(Instr::Vector {
-        op,
-        vd,
-        vs: de,
-        vt,
-        e,
-    })
+    Ok(Instr::Vector { op, vd, vs: de, vt, e })
 }
 
 /// The 24 vector loads/stores: `vt[.el], off(base)`, `vt[.el], (base)`, `vt[.el], off, base`,
 /// `vt, element, off, base`. Offsets are in bytes and must be a multiple of the access size
 /// within the signed 7-bit field's reach (RSP-FACTS "Encodings").
-fn vector_memory(
-    env: &dyn InstrEnv,
-    m: &str,
-    op: VMemOp,
-    ops: &[Operand],
-    at: usize,
-) -> R<(u8, u8, u8, i8)> {
+fn vector_memory(env: &dyn InstrEnv, m: &str, op: VMemOp, ops: &[Operand], at: usize) -> R<(u8, u8, u8, i8)> {
     count(
         ops,
         &[2, 3, 4],
@@ -1011,33 +729,17 @@ fn vector_memory(
     let style = op.element_style();
     let (e, addr_ops) = if ops.len() == 4 {
         if let Some(el) = el {
-            return Err(ExprError {
-                start: el.start,
-                end: el.end,
-                message: "the element is given twice".into(),
-            });
+            return Err(ExprError { start: el.start, end: el.end, message: "the element is given twice".into() });
         }
         (raw_element(env, &ops[1], style)?, &ops[2..])
     } else {
-        (
-            el.map(|el| memory_element(style, el, m))
-                .transpose()?
-                .unwrap_or(0),
-            &ops[1..],
-        )
+        (el.map(|el| memory_element(style, el, m)).transpose()?.unwrap_or(0), &ops[1..])
     };
     let (base, off_op, offset) = match addr_ops {
         [mem] => match &mem.kind {
-            OpKind::Mem { offset, base } => (
-                *base,
-                mem,
-                offset
-                    .as_ref()
-                    .map(|e| env.eval(e))
-                    .transpose()?
-                    .map(|v| v.n)
-                    .unwrap_or(0),
-            ),
+            OpKind::Mem { offset, base } => {
+                (*base, mem, offset.as_ref().map(|e| env.eval(e)).transpose()?.map(|v| v.n).unwrap_or(0))
+            }
             OpKind::Expr(e) => (0, mem, env.eval(e)?.n),
             _ => return err(mem, "expected `offset(base)`"),
         },
@@ -1049,21 +751,11 @@ fn vector_memory(
     };
     let scale = op.offset_scale() as i64;
     if offset % scale != 0 {
-        return err(
-            off_op,
-            format!("offset {offset} of `{m}` must be a multiple of {scale}"),
-        );
+        return err(off_op, format!("offset {offset} of `{m}` must be a multiple of {scale}"));
     }
     let field = offset / scale;
     if !(-64..=63).contains(&field) {
-        return err(
-            off_op,
-            format!(
-                "offset {offset} of `{m}` is out of range ({}..{})",
-                -64 * scale,
-                63 * scale
-            ),
-        );
+        return err(off_op, format!("offset {offset} of `{m}` is out of range ({}..{})", -64 * scale, 63 * scale));
     }
     Ok((vt, e, base, field as i8))
 }
@@ -1076,40 +768,16 @@ fn pseudo_branch(env: &dyn InstrEnv, m: &str, ops: &[Operand], at: usize) -> Opt
         "b" | "bal" => (|| {
             count(ops, &[1], m, "a target", at)?;
             let offset = branch_offset(env, &ops[0], pc)?;
-            let cond = if m == "b" {
-                BranchCond::Beq
-            } else {
-                BranchCond::Bgezal
-            };
-            Ok(vec![Instr::Branch {
-                cond,
-                rs: 0,
-                rt: 0,
-                offset,
-            }])
+            let cond = if m == "b" { BranchCond::Beq } else { BranchCond::Bgezal };
+            Ok(vec![Instr::Branch { cond, rs: 0, rt: 0, offset }])
         })(),
         "beqz" | "bnez" => (|| {
             count(ops, &[2], m, "`rs, target`", at)?;
-            let cond = if m == "beqz" {
-                BranchCond::Beq
-            } else {
-                BranchCond::Bne
-            };
-            Ok(vec![Instr::Branch {
-                cond,
-                rs: gpr(&ops[0])?,
-                rt: 0,
-                offset: branch_offset(env, &ops[1], pc)?,
-            }])
+            let cond = if m == "beqz" { BranchCond::Beq } else { BranchCond::Bne };
+            Ok(vec![Instr::Branch { cond, rs: gpr(&ops[0])?, rt: 0, offset: branch_offset(env, &ops[1], pc)? }])
         })(),
         "blt" | "bltu" | "bge" | "bgeu" | "bgt" | "bgtu" | "ble" | "bleu" => (|| {
-            count(
-                ops,
-                &[3],
-                m,
-                "`rs, rt, target` or `rs, immediate, target`",
-                at,
-            )?;
+            count(ops, &[3], m, "`rs, rt, target` or `rs, immediate, target`", at)?;
             compare_branch(env, m, ops)
         })(),
         _ => return None,
@@ -1123,11 +791,7 @@ fn compare_branch(env: &dyn InstrEnv, m: &str, ops: &[Operand]) -> R<Vec<Instr>>
     let unsigned = m.ends_with('u');
     let rs = gpr(&ops[0])?;
     need_at(env, &ops[1], m)?;
-    let (slt, slti) = if unsigned {
-        (AluRegOp::Sltu, AluImmOp::Sltiu)
-    } else {
-        (AluRegOp::Slt, AluImmOp::Slti)
-    };
+    let (slt, slti) = if unsigned { (AluRegOp::Sltu, AluImmOp::Sltiu) } else { (AluRegOp::Slt, AluImmOp::Slti) };
     // lt: $at = rs < x, branch if set; ge: same, branch if clear;
     // gt: $at = x < rs, branch if set; le: same, branch if clear.
     let (swap, branch_if_set) = match &m[1..3] {
@@ -1140,20 +804,11 @@ fn compare_branch(env: &dyn InstrEnv, m: &str, ops: &[Operand]) -> R<Vec<Instr>>
         return Ok(short);
     }
     let mut out = Vec::new();
-    let mut cond = if branch_if_set {
-        BranchCond::Bne
-    } else {
-        BranchCond::Beq
-    };
+    let mut cond = if branch_if_set { BranchCond::Bne } else { BranchCond::Beq };
     if is_gpr(&ops[1]) {
         let rt = gpr(&ops[1])?;
         let (a, b) = if swap { (rt, rs) } else { (rs, rt) };
-        out.push(Instr::AluReg {
-            op: slt,
-            rd: AT,
-            rs: a,
-            rt: b,
-        });
+        out.push(Instr::AluReg { op: slt, rd: AT, rs: a, rt: b });
     } else {
         // The registers are 32-bit: take the constant as a 32-bit pattern, sign-extended the
         // way SLTI/SLTIU extend their immediate (GNU as uses SLTIU for 0xffffffff as -1).
@@ -1167,90 +822,39 @@ fn compare_branch(env: &dyn InstrEnv, m: &str, ops: &[Operand]) -> R<Vec<Instr>>
             (true, Some(imm)) => {
                 // GNU as: rs > v  <=>  !(rs < v + 1), and rs <= v  <=>  rs < v + 1.
                 if fits_signed16(imm) {
-                    out.push(Instr::AluImm {
-                        op: slti,
-                        rt: AT,
-                        rs,
-                        imm: imm as u16,
-                    });
+                    out.push(Instr::AluImm { op: slti, rt: AT, rs, imm: imm as u16 });
                 } else {
                     out.extend(load_immediate(AT, imm));
-                    out.push(Instr::AluReg {
-                        op: slt,
-                        rd: AT,
-                        rs,
-                        rt: AT,
-                    });
+                    out.push(Instr::AluReg { op: slt, rd: AT, rs, rt: AT });
                 }
-                cond = if branch_if_set {
-                    BranchCond::Beq
-                } else {
-                    BranchCond::Bne
-                };
+                cond = if branch_if_set { BranchCond::Beq } else { BranchCond::Bne };
             }
             (true, None) => {
                 // v + 1 does not fit 32 bits: compare v < rs directly.
                 out.extend(load_immediate(AT, v));
-                out.push(Instr::AluReg {
-                    op: slt,
-                    rd: AT,
-                    rs: AT,
-                    rt: rs,
-                });
+                out.push(Instr::AluReg { op: slt, rd: AT, rs: AT, rt: rs });
             }
-            (false, _) if fits_signed16(v) => out.push(Instr::AluImm {
-                op: slti,
-                rt: AT,
-                rs,
-                imm: v as u16,
-            }),
+            (false, _) if fits_signed16(v) => out.push(Instr::AluImm { op: slti, rt: AT, rs, imm: v as u16 }),
             (false, _) => {
                 out.extend(load_immediate(AT, v));
-                out.push(Instr::AluReg {
-                    op: slt,
-                    rd: AT,
-                    rs,
-                    rt: AT,
-                });
+                out.push(Instr::AluReg { op: slt, rd: AT, rs, rt: AT });
             }
         }
     }
     let offset = branch_offset(env, &ops[2], env.pc() + 4 * out.len() as u32)?;
-    out.push(Instr::Branch {
-        cond,
-        rs: AT,
-        rt: 0,
-        offset,
-    });
+    out.push(Instr::Branch { cond, rs: AT, rt: 0, offset });
     Ok(out)
 }
 
 /// GNU as's one-instruction forms of compare-and-branch against 0, 1, -1 or `$zero` (e.g.
 /// `bge $t0, 1, L` is `bgtz $t0, L`; `bltu $t0, 0` can never branch and is a NOP).
-fn compare_branch_shortcut(
-    env: &dyn InstrEnv,
-    m: &str,
-    ops: &[Operand],
-    rs: u8,
-) -> R<Option<Vec<Instr>>> {
+fn compare_branch_shortcut(env: &dyn InstrEnv, m: &str, ops: &[Operand], rs: u8) -> R<Option<Vec<Instr>>> {
     let unsigned = m.ends_with('u');
     let kind = &m[1..3];
     let branch = |cond, rs, rt, env: &dyn InstrEnv| -> R<Option<Vec<Instr>>> {
-        Ok(Some(vec![Instr::Branch {
-            cond,
-            rs,
-            rt,
-            offset: branch_offset(env, &ops[2], env.pc())?,
-        }]))
+        Ok(Some(vec![Instr::Branch { cond, rs, rt, offset: branch_offset(env, &ops[2], env.pc())? }]))
     };
-    let never = || {
-        Ok(Some(vec![Instr::Shift {
-            op: ShiftOp::Sll,
-            rd: 0,
-            rt: 0,
-            sa: 0,
-        }]))
-    };
+    let never = || Ok(Some(vec![Instr::Shift { op: ShiftOp::Sll, rd: 0, rt: 0, sa: 0 }]));
     use BranchCond::*;
     // Second operand as a constant when it is one (`$zero` counts as 0).
     let x = match &ops[1].kind {
@@ -1276,15 +880,7 @@ fn compare_branch_shortcut(
     }
     let Some(v) = x else { return Ok(None) };
     let v32 = v & 0xffff_ffff;
-    match (
-        unsigned,
-        kind,
-        if unsigned {
-            v32
-        } else {
-            v32 as u32 as i32 as i64
-        },
-    ) {
+    match (unsigned, kind, if unsigned { v32 } else { v32 as u32 as i32 as i64 }) {
         (false, "lt", 0) => branch(Bltz, rs, 0, env),
         (false, "ge", 0) => branch(Bgez, rs, 0, env),
         (false, "gt", 0) => branch(Bgtz, rs, 0, env),
@@ -1308,25 +904,17 @@ fn compare_branch_shortcut(
 /// Every mnemonic [`encode`] accepts (for "did you mean" hints).
 fn all_mnemonics() -> Vec<&'static str> {
     let mut v: Vec<&'static str> = vec![
-        "nop", "lui", "li", "la", "move", "neg", "negu", "not", "j", "jal", "jr", "jalr", "break",
-        "mfc0", "mtc0", "cfc2", "ctc2", "mfc2", "mtc2", "b", "bal", "beqz", "bnez", "blt", "bltu",
-        "bge", "bgeu", "bgt", "bgtu", "ble", "bleu", "vrndp16", "vrndn16",
+        "nop", "lui", "li", "la", "move", "neg", "negu", "not", "j", "jal", "jr", "jalr", "break", "mfc0", "mtc0",
+        "cfc2", "ctc2", "mfc2", "mtc2", "b", "bal", "beqz", "bnez", "blt", "bltu", "bge", "bgeu", "bgt", "bgtu", "ble",
+        "bleu", "vrndp16", "vrndn16",
     ];
-    v.extend(
-        ShiftOp::ALL
-            .iter()
-            .flat_map(|o| [o.mnemonic(), o.variable_mnemonic()]),
-    );
+    v.extend(ShiftOp::ALL.iter().flat_map(|o| [o.mnemonic(), o.variable_mnemonic()]));
     v.extend(AluRegOp::ALL.iter().map(|o| o.mnemonic()));
     v.extend(AluImmOp::ALL.iter().map(|o| o.mnemonic()));
     v.extend(BranchCond::ALL.iter().map(|c| c.mnemonic()));
     v.extend(LoadWidth::ALL.iter().map(|w| w.mnemonic()));
     v.extend(StoreWidth::ALL.iter().map(|w| w.mnemonic()));
-    v.extend(
-        VMemOp::ALL
-            .iter()
-            .flat_map(|o| [o.load_mnemonic(), o.store_mnemonic()]),
-    );
+    v.extend(VMemOp::ALL.iter().flat_map(|o| [o.load_mnemonic(), o.store_mnemonic()]));
     v.extend(VecOp::ALL.iter().map(|o| o.mnemonic()));
     v
 }

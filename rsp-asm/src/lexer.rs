@@ -40,8 +40,8 @@ pub(crate) struct LexError {
 }
 
 const PUNCTS: [&str; 25] = [
-    "<<", ">>", "<=", ">=", "==", "!=", "&&", "||", ",", "(", ")", ":", "=", "+", "-", "*", "/",
-    "%", "&", "|", "^", "~", "!", "<", ">",
+    "<<", ">>", "<=", ">=", "==", "!=", "&&", "||", ",", "(", ")", ":", "=", "+", "-", "*", "/", "%", "&", "|", "^",
+    "~", "!", "<", ">",
 ];
 
 pub(crate) fn is_ident_start(c: u8) -> bool {
@@ -129,41 +129,21 @@ pub(crate) fn lex(text: &str, start: usize, end: usize) -> Result<Vec<Token>, Le
             if run.len() == 2 && matches!(run.as_bytes()[1], b'q' | b'h') {
                 Tok::Ident(run.to_string())
             } else {
-                number(run).map_err(|message| LexError {
-                    start: s,
-                    end: i,
-                    message,
-                })?
+                number(run).map_err(|message| LexError { start: s, end: i, message })?
             }
         } else if c == b'"' {
             let close = skip_quoted(b, i, end, b'"');
             if close > end || b.get(close - 1) != Some(&b'"') || close == i + 1 {
-                return Err(LexError {
-                    start: s,
-                    end,
-                    message: "unterminated string".into(),
-                });
+                return Err(LexError { start: s, end, message: "unterminated string".into() });
             }
             i = close;
-            Tok::Str(unescape(&b[s + 1..close - 1]).map_err(|m| LexError {
-                start: s,
-                end: close,
-                message: m,
-            })?)
+            Tok::Str(unescape(&b[s + 1..close - 1]).map_err(|m| LexError { start: s, end: close, message: m })?)
         } else if c == b'\'' {
             let close = skip_quoted(b, i, end, b'\'');
             if close > end || close < i + 3 || b.get(close - 1) != Some(&b'\'') {
-                return Err(LexError {
-                    start: s,
-                    end: close.max(s + 1),
-                    message: "bad character literal".into(),
-                });
+                return Err(LexError { start: s, end: close.max(s + 1), message: "bad character literal".into() });
             }
-            let bytes = unescape(&b[s + 1..close - 1]).map_err(|m| LexError {
-                start: s,
-                end: close,
-                message: m,
-            })?;
+            let bytes = unescape(&b[s + 1..close - 1]).map_err(|m| LexError { start: s, end: close, message: m })?;
             if bytes.len() != 1 {
                 return Err(LexError {
                     start: s,
@@ -183,23 +163,11 @@ pub(crate) fn lex(text: &str, start: usize, end: usize) -> Result<Vec<Token>, Le
             i += p.len();
             Tok::Punct(p)
         } else {
-            let ch_len = text[i..]
-                .chars()
-                .next()
-                .map(|ch| ch.len_utf8())
-                .unwrap_or(1);
+            let ch_len = text[i..].chars().next().map(|ch| ch.len_utf8()).unwrap_or(1);
             let shown = &text[i..(i + ch_len).min(text.len())];
-            return Err(LexError {
-                start: s,
-                end: s + ch_len,
-                message: format!("unexpected character `{shown}`"),
-            });
+            return Err(LexError { start: s, end: s + ch_len, message: format!("unexpected character `{shown}`") });
         };
-        out.push(Token {
-            tok,
-            start: s,
-            end: i,
-        });
+        out.push(Token { tok, start: s, end: i });
     }
     Ok(out)
 }
@@ -210,16 +178,10 @@ fn number(s: &str) -> Result<Tok, String> {
     let bytes = s.as_bytes();
     // `1f` / `1b`: numeric local label references (decimal digits then one letter).
     if let Some((&last, digits)) = bytes.split_last() {
-        if (last == b'f' || last == b'b')
-            && !digits.is_empty()
-            && digits.iter().all(u8::is_ascii_digit)
-        {
+        if (last == b'f' || last == b'b') && !digits.is_empty() && digits.iter().all(u8::is_ascii_digit) {
             // `0b` with no digits after it would otherwise be an empty binary number.
             let label = s[..s.len() - 1].parse::<u32>().map_err(|_| bad())?;
-            return Ok(Tok::LocalRef {
-                label,
-                forward: last == b'f',
-            });
+            return Ok(Tok::LocalRef { label, forward: last == b'f' });
         }
     }
     let (radix, digits) = if let Some(h) = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
@@ -235,9 +197,7 @@ fn number(s: &str) -> Result<Tok, String> {
     if digits.is_empty() {
         return Err(bad());
     }
-    u64::from_str_radix(&digits, radix)
-        .map(|v| Tok::Int(v as i64))
-        .map_err(|_| bad())
+    u64::from_str_radix(&digits, radix).map(|v| Tok::Int(v as i64)).map_err(|_| bad())
 }
 
 /// C-style escapes in string and character literals.
@@ -293,37 +253,15 @@ mod tests {
     use super::*;
 
     fn toks(s: &str) -> Vec<Tok> {
-        lex(s, 0, s.len())
-            .unwrap()
-            .into_iter()
-            .map(|t| t.tok)
-            .collect()
+        lex(s, 0, s.len()).unwrap().into_iter().map(|t| t.tok).collect()
     }
 
     #[test]
     fn numbers_follow_gnu_as() {
-        assert_eq!(
-            toks("10 0x10 010 0b101 'A'"),
-            [
-                Tok::Int(10),
-                Tok::Int(16),
-                Tok::Int(8),
-                Tok::Int(5),
-                Tok::Int(65)
-            ]
-        );
+        assert_eq!(toks("10 0x10 010 0b101 'A'"), [Tok::Int(10), Tok::Int(16), Tok::Int(8), Tok::Int(5), Tok::Int(65)]);
         assert_eq!(
             toks("1f 2b"),
-            [
-                Tok::LocalRef {
-                    label: 1,
-                    forward: true
-                },
-                Tok::LocalRef {
-                    label: 2,
-                    forward: false
-                }
-            ]
+            [Tok::LocalRef { label: 1, forward: true }, Tok::LocalRef { label: 2, forward: false }]
         );
         assert!(lex("09", 0, 2).is_err());
     }
@@ -345,10 +283,7 @@ mod tests {
                 Tok::Punct(")"),
             ]
         );
-        assert_eq!(
-            toks("a << 2 // x"),
-            [Tok::Ident("a".into()), Tok::Punct("<<"), Tok::Int(2)]
-        );
+        assert_eq!(toks("a << 2 // x"), [Tok::Ident("a".into()), Tok::Punct("<<"), Tok::Int(2)]);
         assert_eq!(comment_start("x \"#\" # y", 9), 6);
     }
 }

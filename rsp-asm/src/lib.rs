@@ -49,8 +49,7 @@ pub fn assemble(loader: &dyn SourceLoader, main: &str) -> Result<Ucode, Errors> 
 /// Assembles a file from disk; includes are found next to the including file and in
 /// `include_dirs`.
 pub fn assemble_file(path: impl AsRef<Path>, include_dirs: &[&Path]) -> Result<Ucode, Errors> {
-    let loader =
-        FsLoader::with_include_dirs(include_dirs.iter().map(|p| p.to_path_buf()).collect());
+    let loader = FsLoader::with_include_dirs(include_dirs.iter().map(|p| p.to_path_buf()).collect());
     assemble(&loader, &path.as_ref().display().to_string())
 }
 

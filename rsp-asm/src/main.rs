@@ -8,8 +8,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-const USAGE: &str =
-    "usage: rsp-asm FILE.S [--text-bin OUT] [--data-bin OUT] [--listing] [--symbols]
+const USAGE: &str = "usage: rsp-asm FILE.S [--text-bin OUT] [--data-bin OUT] [--listing] [--symbols]
                [--overlay-dir DIR] [--rust OUT.rs] [-I DIR]...
        rsp-asm --disassemble FILE.bin [--base ADDR]";
 
@@ -41,9 +40,7 @@ fn parse_args(args: &[String]) -> Result<Options, String> {
         let a = args[i].as_str();
         let mut value = || {
             i += 1;
-            args.get(i)
-                .cloned()
-                .ok_or_else(|| format!("{a} needs a value"))
+            args.get(i).cloned().ok_or_else(|| format!("{a} needs a value"))
         };
         match a {
             "--text-bin" => o.text_bin = Some(value()?.into()),
@@ -70,14 +67,12 @@ fn parse_args(args: &[String]) -> Result<Options, String> {
 }
 
 fn write(path: &Path, bytes: &[u8]) -> Result<(), String> {
-    std::fs::write(path, bytes)
-        .map_err(|e| format!("rsp-asm: cannot write {}: {e}", path.display()))
+    std::fs::write(path, bytes).map_err(|e| format!("rsp-asm: cannot write {}: {e}", path.display()))
 }
 
 fn run(o: Options) -> Result<(), String> {
     if let Some(bin) = &o.disassemble {
-        let bytes = std::fs::read(bin)
-            .map_err(|e| format!("rsp-asm: cannot read {}: {e}", bin.display()))?;
+        let bytes = std::fs::read(bin).map_err(|e| format!("rsp-asm: cannot read {}: {e}", bin.display()))?;
         print!("{}", rsp_asm::disassemble(&bytes, o.base));
         return Ok(());
     }
@@ -91,8 +86,7 @@ fn run(o: Options) -> Result<(), String> {
         write(p, &ucode.data)?;
     }
     if let Some(dir) = &o.overlay_dir {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| format!("rsp-asm: cannot create {}: {e}", dir.display()))?;
+        std::fs::create_dir_all(dir).map_err(|e| format!("rsp-asm: cannot create {}: {e}", dir.display()))?;
         for ov in &ucode.overlays {
             write(&dir.join(format!("{}.bin", ov.name)), &ov.image)?;
         }
@@ -127,13 +121,7 @@ fn run(o: Options) -> Result<(), String> {
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = parse_args(&args)
-        .map_err(|e| {
-            if e.is_empty() {
-                USAGE.to_string()
-            } else {
-                format!("rsp-asm: {e}\n{USAGE}")
-            }
-        })
+        .map_err(|e| if e.is_empty() { USAGE.to_string() } else { format!("rsp-asm: {e}\n{USAGE}") })
         .and_then(run);
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -47,11 +47,7 @@ pub(crate) struct Operand {
 fn gpr_of_reg(name: &str) -> Option<(u8, bool)> {
     let body = name.strip_prefix('$')?;
     if !body.is_empty() && body.bytes().all(|c| c.is_ascii_digit()) {
-        return body
-            .parse::<u8>()
-            .ok()
-            .filter(|n| *n < 32)
-            .map(|n| (n, true));
+        return body.parse::<u8>().ok().filter(|n| *n < 32).map(|n| (n, true));
     }
     rsp_isa::gpr_by_name(body).map(|n| (n, false))
 }
@@ -77,10 +73,7 @@ fn vreg(tok: &Token, name: &str) -> Result<Option<(u8, Option<Elem>)>, ExprError
             return Err(ExprError {
                 start: tok.start,
                 end: tok.end,
-                message: format!(
-                    "vector registers are written with two digits: `$v{:0>2}`",
-                    digits
-                ),
+                message: format!("vector registers are written with two digits: `$v{:0>2}`", digits),
             });
         }
         return Ok(None);
@@ -98,15 +91,9 @@ fn vreg(tok: &Token, name: &str) -> Result<Option<(u8, Option<Elem>)>, ExprError
         return Ok(Some((n as u8, None)));
     }
     let sfx_start = tok.start + 4;
-    let bad = |m: &str| ExprError {
-        start: sfx_start,
-        end: tok.end,
-        message: m.to_string(),
-    };
+    let bad = |m: &str| ExprError { start: sfx_start, end: tok.end, message: m.to_string() };
     let Some(sfx) = suffix.strip_prefix('.') else {
-        return Err(bad(
-            "expected an element suffix such as `.e0` after the vector register",
-        ));
+        return Err(bad("expected an element suffix such as `.e0` after the vector register"));
     };
     let letter = sfx.bytes().next().unwrap_or(b' ');
     let num = &sfx[1.min(sfx.len())..];
@@ -115,11 +102,7 @@ fn vreg(tok: &Token, name: &str) -> Result<Option<(u8, Option<Elem>)>, ExprError
     } else {
         match num.parse::<u8>() {
             Ok(v) if !num.starts_with('+') => v,
-            _ => {
-                return Err(bad(
-                    "element suffixes are .v, .q0-.q1, .h0-.h3, .e0-.e7 or .b0-.b15",
-                ))
-            }
+            _ => return Err(bad("element suffixes are .v, .q0-.q1, .h0-.h3, .e0-.e7 or .b0-.b15")),
         }
     };
     let max = match letter {
@@ -128,11 +111,7 @@ fn vreg(tok: &Token, name: &str) -> Result<Option<(u8, Option<Elem>)>, ExprError
         b'h' => 3,
         b'e' => 7,
         b'b' => 15,
-        _ => {
-            return Err(bad(
-                "element suffixes are .v, .q0-.q1, .h0-.h3, .e0-.e7 or .b0-.b15",
-            ))
-        }
+        _ => return Err(bad("element suffixes are .v, .q0-.q1, .h0-.h3, .e0-.e7 or .b0-.b15")),
     };
     if n_el > max {
         return Err(bad(&format!(
@@ -140,15 +119,7 @@ fn vreg(tok: &Token, name: &str) -> Result<Option<(u8, Option<Elem>)>, ExprError
             letter as char, n_el, letter as char, letter as char
         )));
     }
-    Ok(Some((
-        n as u8,
-        Some(Elem {
-            letter,
-            n: n_el,
-            start: sfx_start,
-            end: tok.end,
-        }),
-    )))
+    Ok(Some((n as u8, Some(Elem { letter, n: n_el, start: sfx_start, end: tok.end }))))
 }
 
 /// Splits a token list at top-level commas.
@@ -178,16 +149,9 @@ pub(crate) fn split_operands(tokens: &[Token]) -> Vec<&[Token]> {
 /// an empty operand).
 pub(crate) fn parse_operand(tokens: &[Token], pos: usize) -> Result<Operand, ExprError> {
     let Some(first) = tokens.first() else {
-        return Err(ExprError {
-            start: pos,
-            end: pos + 1,
-            message: "missing operand".into(),
-        });
+        return Err(ExprError { start: pos, end: pos + 1, message: "missing operand".into() });
     };
-    let (start, end) = (
-        first.start,
-        tokens.last().map(|t| t.end).unwrap_or(first.end),
-    );
+    let (start, end) = (first.start, tokens.last().map(|t| t.end).unwrap_or(first.end));
     let op = |kind| Ok(Operand { kind, start, end });
     if tokens.len() == 1 {
         match &first.tok {
@@ -197,11 +161,7 @@ pub(crate) fn parse_operand(tokens: &[Token], pos: usize) -> Result<Operand, Exp
                 }
                 return match gpr_of_reg(name) {
                     Some((n, numeric)) => op(OpKind::Gpr { n, numeric }),
-                    None => Err(ExprError {
-                        start,
-                        end,
-                        message: format!("unknown register `{name}`"),
-                    }),
+                    None => Err(ExprError { start, end, message: format!("unknown register `{name}`") }),
                 };
             }
             Tok::Ident(w) => {
@@ -233,31 +193,25 @@ pub(crate) fn parse_operand(tokens: &[Token], pos: usize) -> Result<Operand, Exp
     }
     // offset(base) / (base)
     let n = tokens.len();
-    if n >= 3
-        && matches!(tokens[n - 1].tok, Tok::Punct(")"))
-        && matches!(tokens[n - 3].tok, Tok::Punct("("))
-    {
+    if n >= 3 && matches!(tokens[n - 1].tok, Tok::Punct(")")) && matches!(tokens[n - 3].tok, Tok::Punct("(")) {
         let base = match &tokens[n - 2].tok {
             Tok::Reg(name) => gpr_of_reg(name).map(|(g, _)| g),
             Tok::Ident(w) => bare_gpr(w),
             _ => None,
         };
         if let Some(base) = base {
-            let offset = if n == 3 {
-                None
-            } else {
-                Some(expr::parse(&tokens[..n - 3], tokens[n - 3].start)?)
-            };
+            let offset = if n == 3 { None } else { Some(expr::parse(&tokens[..n - 3], tokens[n - 3].start)?) };
             return op(OpKind::Mem { offset, base });
         }
         if let Tok::Reg(name) = &tokens[n - 2].tok {
-            if name.starts_with("$v") && vreg(&tokens[n - 2], name).ok().flatten().is_some() {
-                return Err(ExprError {
-                    start: tokens[n - 2].start,
-                    end: tokens[n - 2].end,
-                    message: "the base of an address must be a GPR, not a vector register".into(),
-                });
-            }
+            let (start, end) = (tokens[n - 2].start, tokens[n - 2].end);
+            let is_vector = name.starts_with("$v") && vreg(&tokens[n - 2], name).ok().flatten().is_some();
+            let message = if is_vector {
+                "the base of an address must be a GPR, not a vector register".to_string()
+            } else {
+                format!("unknown register `{name}`")
+            };
+            return Err(ExprError { start, end, message });
         }
     }
     let e = expr::parse(tokens, end)?;

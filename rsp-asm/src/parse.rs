@@ -2,6 +2,7 @@
 
 use crate::diag::Diagnostic;
 use crate::expr::{self, Expr};
+use crate::instr;
 use crate::lexer::{self, Tok, Token};
 use crate::operand::{self, Operand};
 use crate::preprocess::Line;
@@ -57,19 +58,11 @@ pub(crate) struct Stmt {
 }
 
 pub(crate) fn parse_all(lines: &[Line], errors: &mut Vec<Diagnostic>) -> Vec<Stmt> {
-    lines
-        .iter()
-        .enumerate()
-        .map(|(i, line)| parse_stmt(i, line, errors))
-        .collect()
+    lines.iter().enumerate().map(|(i, line)| parse_stmt(i, line, errors)).collect()
 }
 
 fn parse_stmt(index: usize, line: &Line, errors: &mut Vec<Diagnostic>) -> Stmt {
-    let mut stmt = Stmt {
-        line: index,
-        labels: Vec::new(),
-        body: Body::Empty,
-    };
+    let mut stmt = Stmt { line: index, labels: Vec::new(), body: Body::Empty };
     let tokens = match lexer::lex(&line.text, line.start, line.end) {
         Ok(t) => t,
         Err(e) => {
@@ -85,11 +78,7 @@ fn parse_stmt(index: usize, line: &Line, errors: &mut Vec<Diagnostic>) -> Stmt {
             Tok::Int(n) if (0..=u32::MAX as i64).contains(n) => LabelName::Numeric(*n as u32),
             _ => break,
         };
-        stmt.labels.push(LabelDef {
-            name,
-            start: tokens[i].start,
-            end: tokens[i].end,
-        });
+        stmt.labels.push(LabelDef { name, start: tokens[i].start, end: tokens[i].end });
         i += 2;
     }
     let rest = &tokens[i..];
@@ -100,12 +89,7 @@ fn parse_stmt(index: usize, line: &Line, errors: &mut Vec<Diagnostic>) -> Stmt {
     stmt.body = match &first.tok {
         Tok::Ident(name) if matches!(rest.get(1).map(|t| &t.tok), Some(Tok::Punct("="))) => {
             match expr::parse(&rest[2..], code_end) {
-                Ok(value) => Body::Assign {
-                    name: name.clone(),
-                    name_start: first.start,
-                    name_end: first.end,
-                    value,
-                },
+                Ok(value) => Body::Assign { name: name.clone(), name_start: first.start, name_end: first.end, value },
                 Err(e) => {
                     errors.push(line.error(e.start, e.end, e.message));
                     Body::Invalid
@@ -116,12 +100,10 @@ fn parse_stmt(index: usize, line: &Line, errors: &mut Vec<Diagnostic>) -> Stmt {
             name: name.to_ascii_lowercase(),
             start: first.start,
             end: first.end,
-            args: operand::split_operands(&rest[1..])
-                .into_iter()
-                .map(|a| a.to_vec())
-                .collect(),
+            args: operand::split_operands(&rest[1..]).into_iter().map(|a| a.to_vec()).collect(),
         },
         Tok::Ident(name) => {
+            let errors_before = errors.len();
             let mut operands = Vec::new();
             let mut ok = true;
             let mut pos = first.end;
@@ -137,23 +119,20 @@ fn parse_stmt(index: usize, line: &Line, errors: &mut Vec<Diagnostic>) -> Stmt {
                     }
                 }
             }
+            let mnemonic = name.to_ascii_lowercase();
             if ok {
-                Body::Instr {
-                    mnemonic: name.to_ascii_lowercase(),
-                    start: first.start,
-                    end: first.end,
-                    operands,
-                }
+                Body::Instr { mnemonic, start: first.start, end: first.end, operands }
             } else {
+                if let Some(message) = instr::unknown_mnemonic(&mnemonic) {
+                    // `mfc1 $t0, $f1`: the mnemonic is the news, not its operands.
+                    errors.truncate(errors_before);
+                    errors.push(line.error(first.start, first.end, message));
+                }
                 Body::Invalid
             }
         }
         _ => {
-            errors.push(line.error(
-                first.start,
-                first.end,
-                "expected a label, directive or instruction",
-            ));
+            errors.push(line.error(first.start, first.end, "expected a label, directive or instruction"));
             Body::Invalid
         }
     };

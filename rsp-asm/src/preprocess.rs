@@ -150,22 +150,13 @@ pub(crate) fn preprocess(loader: &dyn SourceLoader, main: &str) -> Preprocessed 
         Err(e) => pp.errors.push(Diagnostic::global(main, e)),
     }
     for c in pp.cond.drain(..).collect::<Vec<_>>() {
-        pp.errors.push(Diagnostic::at(
-            c.opened_at,
-            "conditional is never closed (missing `.endif`/`#endif`)",
-        ));
+        pp.errors.push(Diagnostic::at(c.opened_at, "conditional is never closed (missing `.endif`/`#endif`)"));
     }
     if let Some(r) = pp.recording.take() {
-        pp.errors.push(Diagnostic::at(
-            r.opened_at,
-            format!("macro `{}` is never closed (missing `.endm`)", r.def.name),
-        ));
+        pp.errors
+            .push(Diagnostic::at(r.opened_at, format!("macro `{}` is never closed (missing `.endm`)", r.def.name)));
     }
-    Preprocessed {
-        lines: pp.out,
-        errors: pp.errors,
-        files: pp.files,
-    }
+    Preprocessed { lines: pp.out, errors: pp.errors, files: pp.files }
 }
 
 /// Blanks `/* */` comments (keeping newlines, so line numbers stay), skipping strings and
@@ -197,11 +188,7 @@ fn blank_block_comments(text: &str) -> String {
             line_start = false;
             continue;
         }
-        let line_end = b[i..]
-            .iter()
-            .position(|&x| x == b'\n')
-            .map(|p| i + p)
-            .unwrap_or(b.len());
+        let line_end = b[i..].iter().position(|&x| x == b'\n').map(|p| i + p).unwrap_or(b.len());
         if c == b'"' || c == b'\'' {
             i = lexer::skip_quoted(b, i, line_end, c);
         } else if (c == b'/' && b.get(i + 1) == Some(&b'/'))
@@ -220,10 +207,8 @@ fn blank_block_comments(text: &str) -> String {
     String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
-const CPP_KEYWORDS: [&str; 11] = [
-    "define", "undef", "include", "ifdef", "ifndef", "if", "elif", "else", "endif", "error",
-    "warning",
-];
+const CPP_KEYWORDS: [&str; 11] =
+    ["define", "undef", "include", "ifdef", "ifndef", "if", "elif", "else", "endif", "error", "warning"];
 
 /// For a line (already trimmed at the start) beginning with `#keyword`, the keyword and the
 /// rest of the line.
@@ -385,11 +370,7 @@ impl Pp<'_> {
         };
         let code_end = lexer::comment_start(&line.text, line.end);
         for (s, e) in split_statements(&line.text, line.start, code_end) {
-            let stmt = Line {
-                start: s,
-                end: e,
-                ..line.clone()
-            };
+            let stmt = Line { start: s, end: e, ..line.clone() };
             if self.statement(stmt) == Flow::ExitMacro {
                 return Flow::ExitMacro;
             }
@@ -403,19 +384,17 @@ impl Pp<'_> {
 
     fn record(&mut self, line: Line) {
         let code_end = lexer::comment_start(&line.text, line.end);
-        let first = lexer::lex(&line.text, line.start, code_end)
-            .ok()
-            .and_then(|t| {
-                // Skip labels so `name: .endm` is still seen.
-                let mut i = 0;
-                while i + 1 < t.len() && matches!(t[i + 1].tok, Tok::Punct(":")) {
-                    i += 2;
-                }
-                match t.get(i).map(|t| &t.tok) {
-                    Some(Tok::Ident(s)) => Some(s.to_ascii_lowercase()),
-                    _ => None,
-                }
-            });
+        let first = lexer::lex(&line.text, line.start, code_end).ok().and_then(|t| {
+            // Skip labels so `name: .endm` is still seen.
+            let mut i = 0;
+            while i + 1 < t.len() && matches!(t[i + 1].tok, Tok::Punct(":")) {
+                i += 2;
+            }
+            match t.get(i).map(|t| &t.tok) {
+                Some(Tok::Ident(s)) => Some(s.to_ascii_lowercase()),
+                _ => None,
+            }
+        });
         let Some(rec) = self.recording.as_mut() else {
             return;
         };
@@ -434,9 +413,7 @@ impl Pp<'_> {
             _ => {}
         }
         if rec.def.body.len() < MAX_OUTPUT_LINES {
-            rec.def
-                .body
-                .push(line.text[..line.end.min(line.text.len())].to_string());
+            rec.def.body.push(line.text[..line.end.min(line.text.len())].to_string());
         }
     }
 
@@ -472,12 +449,7 @@ impl Pp<'_> {
 
     /// cpp-style substitution of object- and function-like `#define`s, rescanning the result
     /// with the macros being expanded disabled (so self-reference terminates).
-    fn expand_text(
-        &self,
-        text: &str,
-        disabled: &mut Vec<String>,
-        depth: u32,
-    ) -> Result<String, String> {
+    fn expand_text(&self, text: &str, disabled: &mut Vec<String>, depth: u32) -> Result<String, String> {
         if depth > 32 {
             return Err("#define substitution nested too deeply".into());
         }
@@ -495,10 +467,7 @@ impl Pp<'_> {
                 i = j;
             } else if c.is_ascii_digit() {
                 // A pp-number (`0x1f`, `1b`) is never an identifier.
-                let j = i + b[i..]
-                    .iter()
-                    .take_while(|&&x| x.is_ascii_alphanumeric() || x == b'_' || x == b'.')
-                    .count();
+                let j = i + b[i..].iter().take_while(|&&x| x.is_ascii_alphanumeric() || x == b'_' || x == b'.').count();
                 out.push_str(&text[i..j]);
                 i = j;
             } else if is_c_ident_start(c) {
@@ -527,24 +496,15 @@ impl Pp<'_> {
                             i = j;
                             continue;
                         }
-                        let close = matching_paren(b, k).ok_or_else(|| {
-                            format!("unbalanced parentheses in use of `{name}(...)`")
-                        })?;
-                        let args: Vec<String> =
-                            if text[k + 1..close].trim().is_empty() && params.is_empty() {
-                                Vec::new()
-                            } else {
-                                split_commas(text, k + 1, close)
-                                    .into_iter()
-                                    .map(|(s, e)| text[s..e].to_string())
-                                    .collect()
-                            };
+                        let close = matching_paren(b, k)
+                            .ok_or_else(|| format!("unbalanced parentheses in use of `{name}(...)`"))?;
+                        let args: Vec<String> = if text[k + 1..close].trim().is_empty() && params.is_empty() {
+                            Vec::new()
+                        } else {
+                            split_commas(text, k + 1, close).into_iter().map(|(s, e)| text[s..e].to_string()).collect()
+                        };
                         if args.len() != params.len() {
-                            return Err(format!(
-                                "`{name}` takes {} argument(s), given {}",
-                                params.len(),
-                                args.len()
-                            ));
+                            return Err(format!("`{name}` takes {} argument(s), given {}", params.len(), args.len()));
                         }
                         // Arguments are expanded first, then substituted, then the result is
                         // rescanned (C's order, without `#` and `##`).
@@ -576,10 +536,7 @@ impl Pp<'_> {
     fn cpp_directive(&mut self, line: &Line, kw: &str, rest_start: usize) {
         // The directive's own `#` is not a comment; one after it is.
         let code_end = rest_start
-            + lexer::comment_start(
-                &line.text[rest_start.min(line.end)..line.end],
-                line.end - rest_start.min(line.end),
-            );
+            + lexer::comment_start(&line.text[rest_start.min(line.end)..line.end], line.end - rest_start.min(line.end));
         let rest = line.text[rest_start..code_end].trim();
         let err_range = (rest_start, code_end.max(rest_start + 1));
         // Conditionals are tracked even in skipped regions.
@@ -672,11 +629,7 @@ impl Pp<'_> {
                 while m < b.len() && (b[m] == b' ' || b[m] == b')') {
                     m += 1;
                 }
-                resolved.push_str(if self.defines.contains_key(name) {
-                    " 1 "
-                } else {
-                    " 0 "
-                });
+                resolved.push_str(if self.defines.contains_key(name) { " 1 " } else { " 0 " });
                 i = m;
                 continue;
             }
@@ -687,9 +640,7 @@ impl Pp<'_> {
         let expanded = self.expand_text(&resolved, &mut Vec::new(), 0)?;
         let tokens = lexer::lex(&expanded, 0, expanded.len()).map_err(|e| e.message)?;
         let e = expr::parse(&tokens, expanded.len()).map_err(|e| e.message)?;
-        expr::eval(&e, &CppScope)
-            .map(|v| v.n != 0)
-            .map_err(|e| e.message)
+        expr::eval(&e, &CppScope).map(|v| v.n != 0).map_err(|e| e.message)
     }
 
     fn define(&mut self, line: &Line, rest_start: usize, code_end: usize) {
@@ -699,10 +650,7 @@ impl Pp<'_> {
         while i < code_end && (b[i] == b' ' || b[i] == b'\t') {
             i += 1;
         }
-        let name_end = i + b[i..code_end]
-            .iter()
-            .take_while(|&&x| is_c_ident_char(x))
-            .count();
+        let name_end = i + b[i..code_end].iter().take_while(|&&x| is_c_ident_char(x)).count();
         if name_end == i || !is_c_ident_start(b[i]) {
             self.push_error(line.error(i, code_end, "#define needs a name"));
             return;
@@ -713,34 +661,22 @@ impl Pp<'_> {
                 self.push_error(line.error(name_end, code_end, "unclosed parameter list"));
                 return;
             };
-            let params: Vec<String> = text[name_end + 1..close]
-                .split(',')
-                .map(|p| p.trim().to_string())
-                .filter(|p| !p.is_empty())
-                .collect();
+            let params: Vec<String> =
+                text[name_end + 1..close].split(',').map(|p| p.trim().to_string()).filter(|p| !p.is_empty()).collect();
             let body = text[close + 1..].trim().to_string();
             if body.contains('#') {
-                self.push_error(line.error(
-                    close + 1,
-                    code_end,
-                    "`#` and `##` in #define bodies are not supported",
-                ));
+                self.push_error(line.error(close + 1, code_end, "`#` and `##` in #define bodies are not supported"));
                 return;
             }
             self.defines.insert(name, Define::Function { params, body });
         } else {
-            self.defines
-                .insert(name, Define::Object(text[name_end..].trim().to_string()));
+            self.defines.insert(name, Define::Object(text[name_end..].trim().to_string()));
         }
     }
 
     fn include(&mut self, line: &Line, name: &str, err_range: (usize, usize)) {
         if self.include_depth >= MAX_INCLUDE_DEPTH {
-            self.push_error(line.error(
-                err_range.0,
-                err_range.1,
-                "includes nested too deeply (recursive include?)",
-            ));
+            self.push_error(line.error(err_range.0, err_range.1, "includes nested too deeply (recursive include?)"));
             return;
         }
         match self.loader.load(name, Some(&line.file)) {
@@ -771,49 +707,28 @@ impl Pp<'_> {
     }
 
     /// Handles `.if*`/`.else`/`.elseif`/`.endif`; returns true if `directive` was one.
-    fn conditional(
-        &mut self,
-        line: &Line,
-        directive: &str,
-        tokens: &[Token],
-        code_end: usize,
-    ) -> bool {
+    fn conditional(&mut self, line: &Line, directive: &str, tokens: &[Token], code_end: usize) -> bool {
         let d = directive.to_ascii_lowercase();
         let arg_start = tokens.get(1).map(|t| t.start).unwrap_or(code_end);
         let args = &tokens[1.min(tokens.len())..];
         match d.as_str() {
-            ".if" | ".ifne" | ".ifeq" | ".iflt" | ".ifle" | ".ifgt" | ".ifge" | ".ifdef"
-            | ".ifndef" | ".ifnotdef" | ".ifb" | ".ifnb" | ".ifc" | ".ifnc" => {
-                let value = if self.active() {
-                    self.cond_value(line, &d, args, arg_start, code_end)
-                } else {
-                    false
-                };
+            ".if" | ".ifne" | ".ifeq" | ".iflt" | ".ifle" | ".ifgt" | ".ifge" | ".ifdef" | ".ifndef" | ".ifnotdef"
+            | ".ifb" | ".ifnb" | ".ifc" | ".ifnc" => {
+                let value = if self.active() { self.cond_value(line, &d, args, arg_start, code_end) } else { false };
                 self.open_cond(value, line.location(tokens[0].start, tokens[0].end));
             }
             ".else" | ".elseif" => {
                 let is_elseif = d == ".elseif";
                 let Some(top) = self.cond.last() else {
-                    self.push_error(line.error(
-                        tokens[0].start,
-                        tokens[0].end,
-                        format!("`{d}` without `.if`"),
-                    ));
+                    self.push_error(line.error(tokens[0].start, tokens[0].end, format!("`{d}` without `.if`")));
                     return true;
                 };
                 let (seen_else, want) = (top.seen_else, top.parent_active && !top.taken);
                 if seen_else {
-                    self.push_error(line.error(
-                        tokens[0].start,
-                        tokens[0].end,
-                        format!("`{d}` after `.else`"),
-                    ));
+                    self.push_error(line.error(tokens[0].start, tokens[0].end, format!("`{d}` after `.else`")));
                 }
-                let value = if want && is_elseif {
-                    self.cond_value(line, ".if", args, arg_start, code_end)
-                } else {
-                    want
-                };
+                let value =
+                    if want && is_elseif { self.cond_value(line, ".if", args, arg_start, code_end) } else { want };
                 if let Some(top) = self.cond.last_mut() {
                     top.active = value;
                     top.taken |= value;
@@ -822,11 +737,7 @@ impl Pp<'_> {
             }
             ".endif" => {
                 if self.cond.pop().is_none() {
-                    self.push_error(line.error(
-                        tokens[0].start,
-                        tokens[0].end,
-                        "`.endif` without `.if`",
-                    ));
+                    self.push_error(line.error(tokens[0].start, tokens[0].end, "`.endif` without `.if`"));
                 }
             }
             _ => return false,
@@ -834,33 +745,21 @@ impl Pp<'_> {
         true
     }
 
-    fn cond_value(
-        &mut self,
-        line: &Line,
-        d: &str,
-        args: &[Token],
-        arg_start: usize,
-        code_end: usize,
-    ) -> bool {
+    fn cond_value(&mut self, line: &Line, d: &str, args: &[Token], arg_start: usize, code_end: usize) -> bool {
         let raw = line.text[arg_start.min(code_end)..code_end].trim();
         match d {
             ".ifb" => return raw.is_empty(),
             ".ifnb" => return !raw.is_empty(),
             ".ifc" | ".ifnc" => {
                 let parts = split_commas(&line.text, arg_start.min(code_end), code_end);
-                let same = parts.len() == 2
-                    && line.text[parts[0].0..parts[0].1] == line.text[parts[1].0..parts[1].1];
+                let same = parts.len() == 2 && line.text[parts[0].0..parts[0].1] == line.text[parts[1].0..parts[1].1];
                 return same == (d == ".ifc");
             }
             ".ifdef" | ".ifndef" | ".ifnotdef" => {
                 let name = match args.first().map(|t| &t.tok) {
                     Some(Tok::Ident(s)) => s.clone(),
                     _ => {
-                        self.push_error(line.error(
-                            arg_start,
-                            code_end,
-                            format!("`{d}` needs a symbol name"),
-                        ));
+                        self.push_error(line.error(arg_start, code_end, format!("`{d}` needs a symbol name")));
                         return false;
                     }
                 };
@@ -869,8 +768,7 @@ impl Pp<'_> {
             }
             _ => {}
         }
-        let value =
-            expr::parse(args, code_end).and_then(|e| expr::eval(&e, &ConstScope(&self.constants)));
+        let value = expr::parse(args, code_end).and_then(|e| expr::eval(&e, &ConstScope(&self.constants)));
         match value {
             Ok(v) => {
                 let n = v.n;
@@ -885,10 +783,7 @@ impl Pp<'_> {
             }
             Err(e) => {
                 let msg = if e.message.starts_with("undefined symbol") {
-                    format!(
-                        "{} (conditions can use only constants defined above them)",
-                        e.message
-                    )
+                    format!("{} (conditions can use only constants defined above them)", e.message)
                 } else {
                     e.message
                 };
@@ -938,10 +833,7 @@ impl Pp<'_> {
             }
             return Flow::Continue;
         };
-        let label_part = Line {
-            end: first.start,
-            ..line.clone()
-        };
+        let label_part = Line { end: first.start, ..line.clone() };
         let Tok::Ident(word) = &first.tok else {
             self.emit(line);
             return Flow::Continue;
@@ -981,11 +873,7 @@ impl Pp<'_> {
                         let name = String::from_utf8_lossy(bytes).into_owned();
                         self.include(&line, &name, (first.start, line.end));
                     }
-                    _ => self.push_error(line.error(
-                        first.end,
-                        line.end,
-                        "`.include` needs a file name in quotes",
-                    )),
+                    _ => self.push_error(line.error(first.end, line.end, "`.include` needs a file name in quotes")),
                 }
                 return Flow::Continue;
             }
@@ -1022,9 +910,8 @@ impl Pp<'_> {
         if !matches!(tokens.get(1).map(|t| &t.tok), Some(Tok::Punct(p)) if *p == sep) {
             return;
         }
-        let value = expr::parse(&tokens[2..], line.end)
-            .ok()
-            .and_then(|e| expr::eval(&e, &ConstScope(&self.constants)).ok());
+        let value =
+            expr::parse(&tokens[2..], line.end).ok().and_then(|e| expr::eval(&e, &ConstScope(&self.constants)).ok());
         match value {
             Some(v) => {
                 self.constants.insert(name.clone(), v.n);
@@ -1051,12 +938,7 @@ impl Pp<'_> {
             match &tokens[j].tok {
                 Tok::Punct(",") => j += 1,
                 Tok::Ident(p) => {
-                    let mut param = MacroParam {
-                        name: p.clone(),
-                        default: None,
-                        required: false,
-                        vararg: false,
-                    };
+                    let mut param = MacroParam { name: p.clone(), default: None, required: false, vararg: false };
                     j += 1;
                     if matches!(tokens.get(j).map(|t| &t.tok), Some(Tok::Punct(":"))) {
                         match tokens.get(j + 1).map(|t| &t.tok) {
@@ -1082,23 +964,14 @@ impl Pp<'_> {
                     params.push(param);
                 }
                 _ => {
-                    self.push_error(line.error(
-                        tokens[j].start,
-                        tokens[j].end,
-                        "bad macro parameter",
-                    ));
+                    self.push_error(line.error(tokens[j].start, tokens[j].end, "bad macro parameter"));
                     j += 1;
                 }
             }
         }
         let defined_at = format!("{}:{}", line.file, line.line_no);
         self.recording = Some(Recording {
-            def: MacroDef {
-                name,
-                params,
-                body: Vec::new(),
-                defined_at,
-            },
+            def: MacroDef { name, params, body: Vec::new(), defined_at },
             depth: 0,
             opened_at: line.location(tokens[0].start, tokens[0].end),
         });
@@ -1118,10 +991,7 @@ impl Pp<'_> {
         } else {
             split_commas(&line.text, args_start, line.end)
         };
-        let mut args: Vec<String> = ranges
-            .iter()
-            .map(|(s, e)| line.text[*s..*e].to_string())
-            .collect();
+        let mut args: Vec<String> = ranges.iter().map(|(s, e)| line.text[*s..*e].to_string()).collect();
         let vararg = def.params.last().is_some_and(|p| p.vararg);
         if args.len() > def.params.len() {
             if vararg {
@@ -1131,12 +1001,7 @@ impl Pp<'_> {
                 self.push_error(line.error(
                     args_start,
                     line.end,
-                    format!(
-                        "macro `{}` takes {} argument(s), given {}",
-                        def.name,
-                        def.params.len(),
-                        args.len()
-                    ),
+                    format!("macro `{}` takes {} argument(s), given {}", def.name, def.params.len(), args.len()),
                 ));
                 return Flow::Continue;
             }
@@ -1160,13 +1025,8 @@ impl Pp<'_> {
         }
         self.expansions += 1;
         let counter = self.expansions.to_string();
-        let note: Rc<str> = Rc::from(
-            format!(
-                "in expansion of macro `{}` (defined at {})",
-                def.name, def.defined_at
-            )
-            .as_str(),
-        );
+        let note: Rc<str> =
+            Rc::from(format!("in expansion of macro `{}` (defined at {})", def.name, def.defined_at).as_str());
         let note = match &line.context {
             Some(outer) => Rc::from(format!("{note}; {outer}").as_str()),
             None => note,
@@ -1200,12 +1060,7 @@ impl Pp<'_> {
 }
 
 /// `\name`, `\()` and `\@` substitution in a macro body line.
-fn substitute_params(
-    body: &str,
-    params: &[MacroParam],
-    values: &[String],
-    counter: &str,
-) -> String {
+fn substitute_params(body: &str, params: &[MacroParam], values: &[String], counter: &str) -> String {
     let b = body.as_bytes();
     let mut out = String::with_capacity(body.len());
     let mut i = 0;
@@ -1224,17 +1079,12 @@ fn substitute_params(
                 + 1
                 + b[i + 1..]
                     .iter()
-                    .take_while(|&&x| {
-                        x.is_ascii_alphanumeric() || x == b'_' || x == b'$' || x == b'.'
-                    })
+                    .take_while(|&&x| x.is_ascii_alphanumeric() || x == b'_' || x == b'$' || x == b'.')
                     .count();
             // Longest parameter name that the run starts with (`\vd.e0` is `\vd` then `.e0`).
             let run = &body[i + 1..j];
-            let best = params
-                .iter()
-                .enumerate()
-                .filter(|(_, p)| run.starts_with(&p.name))
-                .max_by_key(|(_, p)| p.name.len());
+            let best =
+                params.iter().enumerate().filter(|(_, p)| run.starts_with(&p.name)).max_by_key(|(_, p)| p.name.len());
             if let Some((k, p)) = best {
                 out.push_str(&values[k]);
                 i += 1 + p.name.len();

@@ -52,10 +52,7 @@ impl SourceLoader for FsLoader {
             }
         }
         let looked: Vec<String> = candidates.iter().map(|p| p.display().to_string()).collect();
-        Err(format!(
-            "cannot read `{name}` (looked for {})",
-            looked.join(", ")
-        ))
+        Err(format!("cannot read `{name}` (looked for {})", looked.join(", ")))
     }
 }
 
@@ -78,9 +75,6 @@ impl MemoryLoader {
 
 impl SourceLoader for MemoryLoader {
     fn load(&self, name: &str, _from: Option<&str>) -> Result<(String, String), String> {
-        self.files
-            .get(name)
-            .map(|t| (name.to_string(), t.clone()))
-            .ok_or_else(|| format!("cannot read `{name}`"))
+        self.files.get(name).map(|t| (name.to_string(), t.clone())).ok_or_else(|| format!("cannot read `{name}`"))
     }
 }

@@ -126,11 +126,7 @@ impl Ucode {
             for (k, chunk) in e.bytes.chunks(4).enumerate() {
                 let hex: String = chunk.iter().map(|b| format!("{b:02x}")).collect();
                 let src = if k == 0 { e.source.as_str() } else { "" };
-                let _ = writeln!(
-                    out,
-                    "{prefix} {:04x} {hex:<8}  {src}",
-                    e.address + 4 * k as u32
-                );
+                let _ = writeln!(out, "{prefix} {:04x} {hex:<8}  {src}", e.address + 4 * k as u32);
                 if k >= 63 {
                     let _ = writeln!(out, "  ... ({} bytes in all)", e.bytes.len());
                     break;
@@ -143,12 +139,5 @@ impl Ucode {
 
 /// Big-endian bytes to words (a trailing partial word is padded with zeros).
 pub fn words(bytes: &[u8]) -> Vec<u32> {
-    bytes
-        .chunks(4)
-        .map(|c| {
-            c.iter()
-                .enumerate()
-                .fold(0u32, |w, (i, b)| w | (*b as u32) << (24 - 8 * i))
-        })
-        .collect()
+    bytes.chunks(4).map(|c| c.iter().enumerate().fold(0u32, |w, (i, b)| w | (*b as u32) << (24 - 8 * i))).collect()
 }

@@ -29,20 +29,13 @@ impl Rng {
 }
 
 const GPRS: [&str; 32] = [
-    "$zero", "$at", "$v0", "$v1", "$a0", "$a1", "$a2", "$a3", "$t0", "$t1", "$t2", "$t3", "$t4",
-    "$t5", "$t6", "$t7", "$s0", "$s1", "$s2", "$s3", "$s4", "$s5", "$s6", "$s7", "$t8", "$t9",
-    "$k0", "$k1", "$gp", "$sp", "$fp", "$ra",
+    "$zero", "$at", "$v0", "$v1", "$a0", "$a1", "$a2", "$a3", "$t0", "$t1", "$t2", "$t3", "$t4", "$t5", "$t6", "$t7",
+    "$s0", "$s1", "$s2", "$s3", "$s4", "$s5", "$s6", "$s7", "$t8", "$t9", "$k0", "$k1", "$gp", "$sp", "$fp", "$ra",
 ];
 
 fn tools_present() -> bool {
-    let ok = Command::new(AS)
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success())
-        && Command::new(OBJCOPY)
-            .arg("--version")
-            .output()
-            .is_ok_and(|o| o.status.success());
+    let ok = Command::new(AS).arg("--version").output().is_ok_and(|o| o.status.success())
+        && Command::new(OBJCOPY).arg("--version").output().is_ok_and(|o| o.status.success());
     if !ok {
         assert!(
             !shared_fixtures::under_ci(),
@@ -64,31 +57,15 @@ fn gnu_words(source: &str, tag: &str) -> Vec<u32> {
     let dir = temp_dir(tag);
     let (s, o, bin) = (dir.join("t.s"), dir.join("t.o"), dir.join("t.bin"));
     std::fs::write(&s, source).unwrap();
-    let out = Command::new(AS)
-        .args(["-march=mips1", "-EB", "-o"])
-        .arg(&o)
-        .arg(&s)
-        .output()
-        .unwrap();
+    let out = Command::new(AS).args(["-march=mips1", "-EB", "-o"]).arg(&o).arg(&s).output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     // "branch bgeu is always true" is GNU as remarking on a generated compare against 0; any
     // other message means the generated source is not what both assemblers should accept.
-    let unexpected = stderr
-        .lines()
-        .filter(|l| !l.ends_with("Assembler messages:") && !l.contains("is always true"))
-        .count();
+    let unexpected =
+        stderr.lines().filter(|l| !l.ends_with("Assembler messages:") && !l.contains("is always true")).count();
     assert!(out.status.success() && unexpected == 0, "GNU as: {stderr}");
-    let out = Command::new(OBJCOPY)
-        .args(["-O", "binary", "-j", ".text"])
-        .arg(&o)
-        .arg(&bin)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "objcopy: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = Command::new(OBJCOPY).args(["-O", "binary", "-j", ".text"]).arg(&o).arg(&bin).output().unwrap();
+    assert!(out.status.success(), "objcopy: {}", String::from_utf8_lossy(&out.stderr));
     let bytes = std::fs::read(&bin).unwrap();
     let _ = std::fs::remove_dir_all(&dir);
     rsp_asm::words(&bytes)
@@ -104,18 +81,11 @@ fn compare(source: &str, tag: &str) {
     let ours = ucode.text_words();
     let mut gnu = gnu;
     // GNU as pads .text to its 16-byte section alignment with zero words.
-    if gnu.len() > ours.len()
-        && gnu.len() == ours.len().div_ceil(4) * 4
-        && gnu[ours.len()..].iter().all(|w| *w == 0)
-    {
+    if gnu.len() > ours.len() && gnu.len() == ours.len().div_ceil(4) * 4 && gnu[ours.len()..].iter().all(|w| *w == 0) {
         gnu.truncate(ours.len());
     }
     if gnu != ours {
-        let first = gnu
-            .iter()
-            .zip(&ours)
-            .position(|(a, b)| a != b)
-            .unwrap_or(gnu.len().min(ours.len()));
+        let first = gnu.iter().zip(&ours).position(|(a, b)| a != b).unwrap_or(gnu.len().min(ours.len()));
         let addr = 4 * first as u32;
         let near: Vec<String> = ucode
             .listing
@@ -147,20 +117,8 @@ fn random_instruction(rng: &mut Rng, labels: usize) -> String {
             r(rng),
             r(rng)
         ),
-        1 => format!(
-            "{} {}, {}, {}",
-            rng.pick(&["sll", "srl", "sra"]),
-            r(rng),
-            r(rng),
-            rng.below(32)
-        ),
-        2 => format!(
-            "{} {}, {}, {}",
-            rng.pick(&["sllv", "srlv", "srav"]),
-            r(rng),
-            r(rng),
-            r(rng)
-        ),
+        1 => format!("{} {}, {}, {}", rng.pick(&["sll", "srl", "sra"]), r(rng), r(rng), rng.below(32)),
+        2 => format!("{} {}, {}, {}", rng.pick(&["sllv", "srlv", "srav"]), r(rng), r(rng), r(rng)),
         3 => format!(
             "{} {}, {}, {}",
             rng.pick(&["addi", "addiu", "slti", "sltiu"]),
@@ -168,13 +126,7 @@ fn random_instruction(rng: &mut Rng, labels: usize) -> String {
             r(rng),
             rng.below(65536) - 32768
         ),
-        4 => format!(
-            "{} {}, {}, 0x{:x}",
-            rng.pick(&["andi", "ori", "xori"]),
-            r(rng),
-            r(rng),
-            rng.below(65536)
-        ),
+        4 => format!("{} {}, {}, 0x{:x}", rng.pick(&["andi", "ori", "xori"]), r(rng), r(rng), rng.below(65536)),
         5 => format!("lui {}, 0x{:x}", r(rng), rng.below(65536)),
         6 => format!(
             "{} {}, {}({})",
@@ -183,22 +135,12 @@ fn random_instruction(rng: &mut Rng, labels: usize) -> String {
             rng.below(65536) - 32768,
             r(rng)
         ),
-        7 => format!(
-            "{} {}, {}, {}",
-            rng.pick(&["beq", "bne"]),
-            r(rng),
-            r(rng),
-            label(rng)
-        ),
+        7 => format!("{} {}, {}, {}", rng.pick(&["beq", "bne"]), r(rng), r(rng), label(rng)),
         8 => {
             // GNU as refuses BLTZAL/BGEZAL on $ra (the link overwrites the tested register);
             // rsp-asm accepts it (the RSP reads rs first, ares `BGEZAL`), so leave it out here.
             let m = rng.pick(&["blez", "bgtz", "bltz", "bgez", "bltzal", "bgezal"]);
-            let rs = if m.ends_with("al") {
-                GPRS[rng.below(31) as usize]
-            } else {
-                r(rng)
-            };
+            let rs = if m.ends_with("al") { GPRS[rng.below(31) as usize] } else { r(rng) };
             format!("{m} {rs}, {}", label(rng))
         }
         9 => format!("{} {}", rng.pick(&["j", "jal"]), label(rng)),
@@ -218,12 +160,7 @@ fn random_instruction(rng: &mut Rng, labels: usize) -> String {
             2 => format!("break {}, {}", rng.below(1024), rng.below(1024)),
             _ => "nop".to_string(),
         },
-        _ => format!(
-            "{} {}, ${}",
-            rng.pick(&["mfc0", "mtc0"]),
-            r(rng),
-            rng.below(16)
-        ),
+        _ => format!("{} {}, ${}", rng.pick(&["mfc0", "mtc0"]), r(rng), rng.below(16)),
     }
 }
 
@@ -281,19 +218,9 @@ fn pseudo_instructions_expand_as_gnu_as_does() {
         let line = match rng.below(12) {
             0 => format!("li {}, {v}", reg(&mut rng)),
             1 => format!("move {}, {}", reg(&mut rng), reg(&mut rng)),
-            2 => format!(
-                "{} {}, {}",
-                rng.pick(&["neg", "negu", "not"]),
-                reg(&mut rng),
-                reg(&mut rng)
-            ),
+            2 => format!("{} {}, {}", rng.pick(&["neg", "negu", "not"]), reg(&mut rng), reg(&mut rng)),
             3 => format!("{} L{}", rng.pick(&["b", "bal"]), rng.below(8)),
-            4 => format!(
-                "{} {}, L{}",
-                rng.pick(&["beqz", "bnez"]),
-                reg(&mut rng),
-                rng.below(8)
-            ),
+            4 => format!("{} {}, L{}", rng.pick(&["beqz", "bnez"]), reg(&mut rng), rng.below(8)),
             5 => {
                 let m = rng.pick(&["blt", "bltu", "bge", "bgeu", "bgt", "bgtu", "ble", "bleu"]);
                 // Now and then `$zero` on either side, which GNU as turns into one instruction.
@@ -305,8 +232,7 @@ fn pseudo_instructions_expand_as_gnu_as_does() {
                 format!("{m} {a}, {b}, L{}", rng.below(8))
             }
             6 => {
-                let imm =
-                    [0i64, 1, -1, 5, -5, 100, 0x7ffe, 0x12345, 0xffff_ffff][rng.below(9) as usize];
+                let imm = [0i64, 1, -1, 5, -5, 100, 0x7ffe, 0x12345, 0xffff_ffff][rng.below(9) as usize];
                 let m = rng.pick(&["blt", "bltu", "bge", "bgeu", "bgt", "bgtu", "ble", "bleu"]);
                 format!("{m} {}, {imm}, L{}", reg(&mut rng), rng.below(8))
             }
@@ -329,18 +255,8 @@ fn pseudo_instructions_expand_as_gnu_as_does() {
                 reg(&mut rng),
                 rng.below(0x7fff)
             ),
-            10 => format!(
-                "{} {}, {}",
-                rng.pick(&["addu", "and", "or", "xor", "subu"]),
-                reg(&mut rng),
-                reg(&mut rng)
-            ),
-            _ => format!(
-                "{} {}, {}",
-                rng.pick(&["sll", "srl", "sra"]),
-                reg(&mut rng),
-                rng.below(32)
-            ),
+            10 => format!("{} {}, {}", rng.pick(&["addu", "and", "or", "xor", "subu"]), reg(&mut rng), reg(&mut rng)),
+            _ => format!("{} {}, {}", rng.pick(&["sll", "srl", "sra"]), reg(&mut rng), rng.below(32)),
         };
         src.push_str(&line);
         src.push('\n');

@@ -11,14 +11,8 @@ fn load() -> Option<Vec<(String, u32, Value)>> {
         records
             .into_iter()
             .map(|r| {
-                let word =
-                    u32::from_str_radix(r["word"].as_str().unwrap().trim_start_matches("0x"), 16)
-                        .unwrap();
-                (
-                    r["armips_syntax"].as_str().unwrap().to_string(),
-                    word,
-                    r["fields"].clone(),
-                )
+                let word = u32::from_str_radix(r["word"].as_str().unwrap().trim_start_matches("0x"), 16).unwrap();
+                (r["armips_syntax"].as_str().unwrap().to_string(), word, r["fields"].clone())
             })
             .collect(),
     )
@@ -44,20 +38,14 @@ fn vreg(n: &str) -> String {
 /// Translates one operand of the armips test into our syntax.
 fn operand(mnemonic: &str, op: &str, index: usize) -> String {
     let op = op.trim();
-    if let Some(r) = op
-        .strip_prefix('r')
-        .filter(|r| r.chars().all(|c| c.is_ascii_digit()))
-    {
+    if let Some(r) = op.strip_prefix('r').filter(|r| r.chars().all(|c| c.is_ascii_digit())) {
         return format!("${r}");
     }
     if op == "SP_STATUS" {
         return "COP0_SP_STATUS".into();
     }
     if let Some((off, base)) = op.split_once('(') {
-        return format!(
-            "{off}({})",
-            operand(mnemonic, base.trim_end_matches(')'), index)
-        );
+        return format!("{off}({})", operand(mnemonic, base.trim_end_matches(')'), index));
     }
     if let Some(v) = op.strip_prefix('v') {
         if mnemonic.starts_with("vrnd") && index == 1 {
@@ -87,11 +75,7 @@ fn translate(armips: &str) -> String {
     if ops.is_empty() {
         return mnemonic.to_string();
     }
-    let ops: Vec<String> = ops
-        .split(',')
-        .enumerate()
-        .map(|(i, o)| operand(mnemonic, o, i))
-        .collect();
+    let ops: Vec<String> = ops.split(',').enumerate().map(|(i, o)| operand(mnemonic, o, i)).collect();
     format!("{mnemonic} {}", ops.join(", "))
 }
 
@@ -100,16 +84,11 @@ fn armips_encodings_assemble_from_our_syntax() {
     let Some(records) = load() else { return };
     let source: Vec<String> = records.iter().map(|(s, _, _)| translate(s)).collect();
     let text = source.join("\n");
-    let ucode = rsp_asm::assemble_str("golden.S", &text)
-        .unwrap_or_else(|e| panic!("{e}\n--- source ---\n{text}"));
+    let ucode = rsp_asm::assemble_str("golden.S", &text).unwrap_or_else(|e| panic!("{e}\n--- source ---\n{text}"));
     let words = ucode.text_words();
     assert_eq!(words.len(), records.len());
     for (k, ((armips, want, _), ours)) in records.iter().zip(&source).enumerate() {
-        assert_eq!(
-            words[k], *want,
-            "{armips}  =>  {ours}: got {:#010x}, armips {want:#010x}",
-            words[k]
-        );
+        assert_eq!(words[k], *want, "{armips}  =>  {ours}: got {:#010x}, armips {want:#010x}", words[k]);
     }
 }
 
@@ -118,8 +97,7 @@ fn disassembly_of_each_golden_word_reassembles() {
     let Some(records) = load() else { return };
     for (armips, word, _) in &records {
         let text = rsp_isa::decode(*word).unwrap().to_string();
-        let ucode = rsp_asm::assemble_str("d.S", &text)
-            .unwrap_or_else(|e| panic!("{armips}: `{text}`: {e}"));
+        let ucode = rsp_asm::assemble_str("d.S", &text).unwrap_or_else(|e| panic!("{armips}: `{text}`: {e}"));
         assert_eq!(ucode.text_words(), vec![*word], "{armips}: `{text}`");
     }
 }
