@@ -1,9 +1,9 @@
 //! Post-training requantisation of a model's layer matrices to Q4 (host only, f32 math).
 //!
-//! For every block of 32 weights of a row: the real weights `w = q * s` are rebuilt, the new
-//! scale is `s4 = half(max|w| / 7)` (rounded to float16, nearest even, so the result is a
-//! model in the same terms as the seed's v2 Q4 files), and each code is
-//! `clamp(round(w / s4), -8, 7)` (round half away from zero). The embedding keeps its int8
+//! For every block of 32 weights of a row: the real weights `w = q * s` are rebuilt, a new
+//! float16 scale `s4` is chosen among a few candidates near `max|w| / 7` by least squared
+//! error (so the result is a model in the same terms as the seed's v2 Q4 files), and each code
+//! is `clamp(round(w / s4), -8, 7)` (round half away from zero). The embedding keeps its int8
 //! codes: our files always store it as Q8 (it is 32 KB, and the head reads it too).
 
 use crate::convert::SourceModel;
@@ -25,19 +25,42 @@ fn half_f32(bits: u16) -> f32 {
     f32::from_bits(half_to_f32_bits(bits))
 }
 
+/// Codes of `w` at scale `s` (bits of a float16) and their squared error.
+fn codes_at(w: &[f32], s_bits: u16, codes: &mut [i8]) -> f32 {
+    let s = half_f32(s_bits);
+    let mut err = 0.0;
+    for (c, v) in codes.iter_mut().zip(w) {
+        *c = if s > 0.0 { (v / s).round().clamp(-8.0, 7.0) as i8 } else { 0 };
+        let d = v - *c as f32 * s;
+        err += d * d;
+    }
+    err
+}
+
 /// Requantises one block of real weights: returns (float16 scale bits, codes).
+///
+/// Candidate scales are `max|w| / 7 * b` for `b` in 0.60, 0.62, ... 1.00 and `max|w| / 8`
+/// (which lets -8 carry the largest negative weight); each is rounded to float16 and the one
+/// with the smallest squared error wins (ties: the larger scale, i.e. the first candidate).
 pub fn quantize_block_q4(w: &[f32], codes: &mut [i8]) -> u16 {
     let amax = w.iter().fold(0.0f32, |m, v| m.max(v.abs()));
-    let s_bits = f32_bits_to_half((amax / 7.0).to_bits());
-    let s = half_f32(s_bits);
-    for (c, v) in codes.iter_mut().zip(w) {
-        *c = if s > 0.0 {
-            (v / s).round().clamp(-8.0, 7.0) as i8
-        } else {
-            0
-        };
+    let first = f32_bits_to_half((amax / 7.0).to_bits());
+    let mut best = (codes_at(w, first, codes), first);
+    let mut trial = [0i8; 32];
+    let n = w.len().min(32);
+    let mut candidates = [0u16; 22];
+    for (i, c) in candidates.iter_mut().enumerate().take(21) {
+        *c = f32_bits_to_half((amax / 7.0 * (1.0 - 0.02 * i as f32)).to_bits());
     }
-    s_bits
+    candidates[21] = f32_bits_to_half((amax / 8.0).to_bits());
+    for &cand in &candidates[1..] {
+        let e = codes_at(&w[..n], cand, &mut trial[..n]);
+        if e < best.0 {
+            best = (e, cand);
+        }
+    }
+    codes_at(w, best.1, codes);
+    best.1
 }
 
 impl<'a> Requantized<'a> {
@@ -103,20 +126,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn block_uses_full_nibble_range() {
-        let mut w = [0f32; 32];
-        w[0] = 0.7;
-        w[1] = -0.7;
-        w[2] = 0.05; // 0.5 of a step of 0.1 rounds away from zero
-        w[3] = -0.8; // beyond -7 steps: clamps at... -8 is allowed
+    fn chosen_scale_is_no_worse_than_max_over_7() {
+        let w: Vec<f32> = (0..32).map(|i| ((i * 37 % 23) as f32 - 11.0) * 0.013).collect();
         let mut q = [0i8; 32];
         let s = quantize_block_q4(&w, &mut q);
         let sf = half_f32(s);
-        assert!((sf - 0.8 / 7.0).abs() < 1e-4, "scale {sf}");
-        assert_eq!(q[3], -7);
-        assert_eq!(q[0], (0.7 / sf).round() as i8);
-        assert_eq!(q[1], -q[0]);
-        assert_eq!(q[4], 0);
+        let err = |scale: f32, codes: &[i8]| -> f32 {
+            w.iter().zip(codes).map(|(v, &c)| (v - c as f32 * scale).powi(2)).sum()
+        };
+        // Independent baseline: max|w|/7 with plain rounding.
+        let base = 0.143f32 / 7.0;
+        let base_codes: Vec<i8> = w.iter().map(|v| (v / base).round().clamp(-8.0, 7.0) as i8).collect();
+        assert!(err(sf, &q) <= err(base, &base_codes) * 1.001);
+        assert!(q.iter().all(|&c| (-8..=7).contains(&c)));
+        // Codes are the rounded quotients at the chosen scale.
+        for (v, &c) in w.iter().zip(&q) {
+            assert_eq!(c, (v / sf).round().clamp(-8.0, 7.0) as i8);
+        }
         let zero = [0f32; 32];
         assert_eq!(quantize_block_q4(&zero, &mut q), 0);
         assert!(q.iter().all(|&c| c == 0));
