@@ -16,6 +16,8 @@ const EHDR_SIZE: usize = 52;
 const PHDR_SIZE: usize = 32;
 /// Alignment of segment data in the ELFs we write (libdragon's IPL3 needs 2; DMA likes 8).
 const SEGMENT_FILE_ALIGN: usize = 16;
+/// Largest span a flat image may cover: the N64's RDRAM with the Expansion Pak (8 MiB).
+pub const MAX_IMAGE_SPAN: u64 = 8 * 1024 * 1024;
 
 /// Why an ELF file was refused.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -187,6 +189,11 @@ impl Program {
             .map(|s| s.vaddr as u64 + s.mem_size as u64)
             .max();
         let (file_end, mem_end) = (file_end.unwrap_or(0), mem_end.unwrap_or(0));
+        if mem_end - load_addr as u64 > MAX_IMAGE_SPAN {
+            return error(format!(
+                "segments span {load_addr:#x}..{mem_end:#x}, more than the N64's 8 MiB of RDRAM"
+            ));
+        }
         let mut bytes = vec![0u8; (file_end.max(load_addr as u64) - load_addr as u64) as usize];
         for segment in sorted {
             let start = (segment.vaddr - load_addr) as usize;
@@ -293,6 +300,15 @@ mod tests {
         assert!(image.bytes[0x30..0x40].iter().all(|&b| b == 0));
         assert!(image.bytes[0x40..].iter().all(|&b| b == 0x22));
         assert_eq!(image.mem_end, 0x8000_0468);
+    }
+
+    #[test]
+    fn images_larger_than_rdram_are_refused() {
+        let mut program = sample_program();
+        // Data at 0x8000_0400 and .bss reaching past 8 MiB further on.
+        program.segments[1].vaddr = 0x8080_0000;
+        program.segments[1].mem_size = 0x1000;
+        assert!(program.flat_image().unwrap_err().0.contains("8 MiB"));
     }
 
     #[test]

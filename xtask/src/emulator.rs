@@ -150,7 +150,7 @@ fn package_file(package: &str, wanted: impl Fn(&str) -> bool) -> Result<PathBuf>
         .map_err(|e| format!("{e} (is {package} installed? `cargo xtask setup` installs it)"))?;
     files
         .lines()
-        .find(|line| wanted(line))
+        .find(|line| wanted(line) && Path::new(line).is_file())
         .map(PathBuf::from)
         .ok_or_else(|| format!("package {package} has no file of the expected name"))
 }

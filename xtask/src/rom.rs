@@ -97,6 +97,9 @@ pub fn pack(program: &Program, title: &str, boot: &BootPath) -> Result<Vec<u8>, 
 
 fn pack_own_ipl3(program: &Program, title: &str) -> Result<Vec<u8>, String> {
     let mut image = program.flat_image().map_err(|e| e.to_string())?;
+    if image.bytes.is_empty() {
+        return Err("the program has no bytes to load (only .bss)".into());
+    }
     if image.load_addr % 8 != 0 {
         return Err(format!(
             "load address {:#010x} is not 8-byte aligned (the PI DMA needs that)",
@@ -233,6 +236,12 @@ mod tests {
         assert!(pack(&too_big, "t", &BootPath::OwnIpl3)
             .unwrap_err()
             .contains("outside KSEG0"));
+
+        let mut only_bss = program();
+        only_bss.segments[0].data.clear();
+        assert!(pack(&only_bss, "t", &BootPath::OwnIpl3)
+            .unwrap_err()
+            .contains("no bytes"));
 
         let mut bad_entry = program();
         bad_entry.entry = 0x8000_0000;
