@@ -261,6 +261,7 @@ pub fn align_up(value: usize, align: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::{run_tool, tool_present, Scratch};
     use std::process::Command;
 
     fn sample_program() -> Program {
@@ -348,30 +349,13 @@ mod tests {
     #[test]
     fn readelf_agrees_with_the_minimal_elf() {
         let readelf = "mips-linux-gnu-readelf";
-        if Command::new(readelf).arg("--version").output().is_err() {
-            assert!(
-                !shared_fixtures::under_ci(),
-                "{readelf} is missing under CI"
-            );
-            eprintln!("SKIPPED: {readelf} not installed (cargo xtask setup installs it)");
+        if !tool_present(readelf) {
             return;
         }
-        let path = std::env::temp_dir().join(format!("xtask-elf-test-{}.elf", std::process::id()));
+        let scratch = Scratch::new("elf");
+        let path = scratch.file("minimal.elf");
         std::fs::write(&path, sample_program().to_minimal_elf()).unwrap();
-        let output = Command::new(readelf)
-            .arg("-h")
-            .arg("-l")
-            .arg("-W")
-            .arg(&path)
-            .output()
-            .unwrap();
-        let _ = std::fs::remove_file(&path);
-        let text = String::from_utf8_lossy(&output.stdout);
-        assert!(
-            output.status.success(),
-            "readelf failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
+        let text = run_tool(Command::new(readelf).args(["-h", "-l", "-W"]).arg(&path));
         assert!(text.contains("big endian"), "{text}");
         assert!(
             text.contains("Entry point address:               0x80000400"),

@@ -51,6 +51,7 @@ fn fpu_lines(listing: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::{assemble, tool_present, Scratch, ASSEMBLER};
 
     #[test]
     fn classifies_mnemonics() {
@@ -83,32 +84,15 @@ mod tests {
     /// On a real objdump listing of assembled code: one FPU instruction among integer ones.
     #[test]
     fn finds_fpu_instructions_in_objdump_output() {
-        let assembler = "mips-linux-gnu-as";
-        if Command::new(assembler).arg("--version").output().is_err() {
-            assert!(
-                !shared_fixtures::under_ci(),
-                "{assembler} is missing under CI"
-            );
-            eprintln!("SKIPPED: {assembler} not installed (cargo xtask setup installs it)");
+        if !tool_present(ASSEMBLER) {
             return;
         }
-        let dir = std::env::temp_dir().join(format!("xtask-fpu-test-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let (source, object) = (dir.join("t.s"), dir.join("t.o"));
-        std::fs::write(
-            &source,
+        let scratch = Scratch::new("fpu");
+        let object = assemble(
+            &scratch,
             "lw $t0, 0($t1)\nadd.s $f0, $f2, $f4\naddu $t0, $t0, $t1\n",
-        )
-        .unwrap();
-        let status = Command::new(assembler)
-            .args(["-EB", "-march=vr4300", "-o"])
-            .arg(&object)
-            .arg(&source)
-            .status()
-            .unwrap();
-        assert!(status.success());
+        );
         let found = fpu_instructions(&object).unwrap();
-        let _ = std::fs::remove_dir_all(&dir);
         assert_eq!(found.len(), 1, "{found:?}");
         assert!(found[0].contains("add.s"), "{found:?}");
     }

@@ -105,6 +105,7 @@ pub fn bytes(params: &Ipl3Params) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::{assemble, run_tool, tool_present, Scratch, ASSEMBLER};
     use std::process::Command;
 
     const PARAMS: Ipl3Params = Ipl3Params {
@@ -163,44 +164,19 @@ mod tests {
 
     #[test]
     fn gnu_as_assembles_the_same_words() {
-        let assembler = "mips-linux-gnu-as";
-        if Command::new(assembler).arg("--version").output().is_err() {
-            assert!(
-                !shared_fixtures::under_ci(),
-                "{assembler} is missing under CI"
-            );
-            eprintln!("SKIPPED: {assembler} not installed (cargo xtask setup installs it)");
+        if !tool_present(ASSEMBLER) {
             return;
         }
-        let dir = std::env::temp_dir().join(format!("xtask-ipl3-test-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let (source, object, binary) =
-            (dir.join("ipl3.s"), dir.join("ipl3.o"), dir.join("ipl3.bin"));
-        std::fs::write(&source, GNU_SOURCE).unwrap();
-        let assembled = Command::new(assembler)
-            .args(["-EB", "-march=vr4300", "-mabi=32", "-o"])
-            .arg(&object)
-            .arg(&source)
-            .output()
-            .unwrap();
-        assert!(
-            assembled.status.success(),
-            "{}",
-            String::from_utf8_lossy(&assembled.stderr)
-        );
-        let copied = Command::new("mips-linux-gnu-objcopy")
-            .args(["-O", "binary", "--only-section=.text"])
-            .arg(&object)
-            .arg(&binary)
-            .output()
-            .unwrap();
-        assert!(
-            copied.status.success(),
-            "{}",
-            String::from_utf8_lossy(&copied.stderr)
+        let scratch = Scratch::new("ipl3");
+        let object = assemble(&scratch, GNU_SOURCE);
+        let binary = scratch.file("ipl3.bin");
+        run_tool(
+            Command::new("mips-linux-gnu-objcopy")
+                .args(["-O", "binary", "--only-section=.text"])
+                .arg(&object)
+                .arg(&binary),
         );
         let gnu_bytes = std::fs::read(&binary).unwrap();
-        let _ = std::fs::remove_dir_all(&dir);
 
         let ours: Vec<u8> = code(&PARAMS).iter().flat_map(|w| w.to_be_bytes()).collect();
         // GNU as pads .text to a 16-byte multiple with zeros.

@@ -13,6 +13,8 @@ mod roms;
 mod setup;
 mod steps;
 mod test_suite;
+#[cfg(test)]
+mod test_support;
 mod workspace;
 
 use args::Args;
