@@ -95,7 +95,12 @@ fn cmd_n64_build() -> Result<()> {
     let ws = Workspace::locate()?;
     let elfs = n64_build::build(&ws)?;
     for (elf, rom) in elfs.iter().zip(pack_all(&ws, &elfs)?) {
-        println!("{}: {} -> {}", elf.name, elf.path.display(), rom.display());
+        println!(
+            "{}: {} -> {}",
+            elf.name,
+            elf.path.display(),
+            rom.path.display()
+        );
     }
     Ok(())
 }
@@ -137,18 +142,25 @@ fn pack_file(elf_path: &Path, out: &Path, title: &str, boot: &BootPath) -> Resul
     std::fs::write(out, rom).map_err(|e| format!("cannot write {}: {e}", out.display()))
 }
 
+/// A ROM packed from one of the built programs.
+pub struct PackedRom {
+    pub name: String,
+    pub path: PathBuf,
+    pub title: String,
+}
+
 /// Packs every built program with our IPL3 into the ROM directory.
-pub fn pack_all(ws: &Workspace, elfs: &[RomElf]) -> Result<Vec<PathBuf>> {
+pub fn pack_all(ws: &Workspace, elfs: &[RomElf]) -> Result<Vec<PackedRom>> {
     let mut roms = Vec::new();
     for elf in elfs {
-        let rom = ws.rom_dir().join(format!("{}.z64", elf.name));
-        pack_file(
-            &elf.path,
-            &rom,
-            &rom::default_title(&elf.name),
-            &BootPath::OwnIpl3,
-        )?;
-        roms.push(rom);
+        let path = ws.rom_dir().join(format!("{}.z64", elf.name));
+        let title = rom::default_title(&elf.name);
+        pack_file(&elf.path, &path, &title, &BootPath::OwnIpl3)?;
+        roms.push(PackedRom {
+            name: elf.name.clone(),
+            path,
+            title,
+        });
     }
     Ok(roms)
 }
@@ -178,21 +190,19 @@ fn cmd_demo() -> Result<()> {
     setup::ensure()?;
     let ws = Workspace::locate()?;
     let elfs = n64_build::build(&ws)?;
-    let elf = elfs.iter().find(|e| e.name == DEMO_ROM);
-    let elf = elf.ok_or_else(|| format!("the N64 build made no `{DEMO_ROM}` program"))?;
-    let rom = ws.rom_dir().join(format!("{DEMO_ROM}.z64"));
-    let title = rom::default_title(DEMO_ROM);
-    pack_file(&elf.path, &rom, &title, &BootPath::OwnIpl3)?;
+    let roms = pack_all(&ws, &elfs)?;
+    let rom = roms.iter().find(|rom| rom.name == DEMO_ROM);
+    let rom = rom.ok_or_else(|| format!("the N64 build made no `{DEMO_ROM}` program"))?;
     println!(
         "\nrunning {} in mupen64plus (IS-Viewer output):",
-        rom.display()
+        rom.path.display()
     );
     let timeout = Duration::from_secs_f64(DEFAULT_ROM_TIMEOUT_S);
-    let run = Emulator::locate()?.run(&rom, timeout, true)?;
+    let run = Emulator::locate()?.run(&rom.path, timeout, true)?;
     let check = roms::ROM_CHECKS
         .iter()
         .find(|c| c.name == DEMO_ROM)
         .ok_or("no check for the demo")?;
-    println!("\ndemo: {}", (check.check)(&run, &title)?);
+    println!("\ndemo: {}", (check.check)(&run, &rom.title)?);
     Ok(())
 }

@@ -8,16 +8,15 @@
 use crate::emulator::Emulator;
 use crate::n64_build::{self, RomElf};
 use crate::workspace::Workspace;
-use crate::{fpu_check, pack_all, process, rom, roms, setup, steps, Result, DEFAULT_ROM_TIMEOUT_S};
-use std::path::PathBuf;
+use crate::DEFAULT_ROM_TIMEOUT_S;
+use crate::{fpu_check, pack_all, process, roms, setup, steps, PackedRom, Result};
 use std::time::Duration;
 
 /// What the steps of `cargo xtask test` hand each other.
 struct TestContext {
     ws: Option<Workspace>,
     elfs: Vec<RomElf>,
-    /// (program name, ROM file, title) of each packed ROM.
-    roms: Vec<(String, PathBuf, String)>,
+    roms: Vec<PackedRom>,
 }
 
 /// Runs the steps; an error when any failed.
@@ -71,11 +70,10 @@ pub fn run() -> Result<()> {
     });
     steps.add("pack ROMs (our IPL3)", |ctx| {
         let ws = ctx.ws.as_ref().ok_or("no workspace: setup failed")?;
-        let paths = pack_all(ws, &ctx.elfs)?;
-        for (elf, path) in ctx.elfs.iter().zip(paths) {
-            ctx.roms
-                .push((elf.name.clone(), path, rom::default_title(&elf.name)));
+        if ctx.elfs.is_empty() {
+            return Err("no programs: the N64 build failed".into());
         }
+        ctx.roms = pack_all(ws, &ctx.elfs)?;
         let unchecked: Vec<&str> = ctx
             .elfs
             .iter()
@@ -94,16 +92,13 @@ pub fn run() -> Result<()> {
     });
     for check in roms::ROM_CHECKS {
         steps.add(format!("rom {} in mupen64plus", check.name), move |ctx| {
-            let (_, path, title) = ctx
-                .roms
-                .iter()
-                .find(|(name, _, _)| name == check.name)
-                .ok_or_else(|| {
-                    format!("no ROM `{}`: the build or the packing failed", check.name)
-                })?;
+            let rom = ctx.roms.iter().find(|rom| rom.name == check.name);
+            let rom = rom.ok_or_else(|| {
+                format!("no ROM `{}`: the build or the packing failed", check.name)
+            })?;
             let timeout = Duration::from_secs_f64(DEFAULT_ROM_TIMEOUT_S);
-            let run = Emulator::locate()?.run(path, timeout, true)?;
-            (check.check)(&run, title)
+            let run = Emulator::locate()?.run(&rom.path, timeout, true)?;
+            (check.check)(&run, &rom.title)
         });
     }
     let mut context = TestContext {
