@@ -63,3 +63,14 @@ pub fn argmax_in(logits: &[i16], lo: usize, hi: usize) -> Option<usize> {
     }
     Some(best)
 }
+
+/// The tied output head (numerics.md 6.1 and 4): `logits = E u`, the embedding's block records
+/// read as a `vocab x width` matrix whose record scales are the head's integer scales (the
+/// embedding's real scale times `sqrt(width)`, folded once by the converter). Logits are Q7.8.
+pub fn tied_head(
+    emb: &BlockMatrix<'_>,
+    u: &[i16],
+    logits: &mut [i16],
+) -> Result<crate::matvec::Saturations, KernelError> {
+    crate::matvec::matvec(emb, u, logits)
+}

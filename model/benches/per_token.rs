@@ -30,8 +30,12 @@ fn bench_backend(c: &mut Criterion, name: &str, be: &mut dyn Backend, text: &[u8
 }
 
 fn per_token(c: &mut Criterion) {
-    let Some(weights) = shared_fixtures::read("fixtures/seed-v5/weights_v5_q8.seai") else { return };
-    let Some(text) = shared_fixtures::read("fixtures/seed-v5/corpus_v5_expanded.txt") else { return };
+    let Some(weights) = shared_fixtures::read("fixtures/seed-v5/weights_v5_q8.seai") else {
+        return;
+    };
+    let Some(text) = shared_fixtures::read("fixtures/seed-v5/corpus_v5_expanded.txt") else {
+        return;
+    };
     let seed = SeedModel::parse(&weights).unwrap();
     let q8 = to_rspw_vec(&seed).unwrap();
     let q4 = to_rspw_vec(&Requantized::to_q4(&seed)).unwrap();

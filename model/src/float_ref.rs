@@ -167,8 +167,8 @@ impl<'a> FloatRunner<'a> {
                     *pj = (*pj - m).exp();
                     s += *pj;
                 }
-                for dd in lo..lo + hd {
-                    att[dd] = p
+                for (dd, a) in att.iter_mut().enumerate().skip(lo).take(hd) {
+                    *a = p
                         .iter()
                         .enumerate()
                         .map(|(j, pj)| pj * self.v[base + j * n + dd])

@@ -30,7 +30,11 @@ fn codes_at(w: &[f32], s_bits: u16, codes: &mut [i8]) -> f32 {
     let s = half_f32(s_bits);
     let mut err = 0.0;
     for (c, v) in codes.iter_mut().zip(w) {
-        *c = if s > 0.0 { (v / s).round().clamp(-8.0, 7.0) as i8 } else { 0 };
+        *c = if s > 0.0 {
+            (v / s).round().clamp(-8.0, 7.0) as i8
+        } else {
+            0
+        };
         let d = v - *c as f32 * s;
         err += d * d;
     }
@@ -127,16 +131,24 @@ mod tests {
 
     #[test]
     fn chosen_scale_is_no_worse_than_max_over_7() {
-        let w: Vec<f32> = (0..32).map(|i| ((i * 37 % 23) as f32 - 11.0) * 0.013).collect();
+        let w: Vec<f32> = (0..32)
+            .map(|i| ((i * 37 % 23) as f32 - 11.0) * 0.013)
+            .collect();
         let mut q = [0i8; 32];
         let s = quantize_block_q4(&w, &mut q);
         let sf = half_f32(s);
         let err = |scale: f32, codes: &[i8]| -> f32 {
-            w.iter().zip(codes).map(|(v, &c)| (v - c as f32 * scale).powi(2)).sum()
+            w.iter()
+                .zip(codes)
+                .map(|(v, &c)| (v - c as f32 * scale).powi(2))
+                .sum()
         };
         // Independent baseline: max|w|/7 with plain rounding.
         let base = 0.143f32 / 7.0;
-        let base_codes: Vec<i8> = w.iter().map(|v| (v / base).round().clamp(-8.0, 7.0) as i8).collect();
+        let base_codes: Vec<i8> = w
+            .iter()
+            .map(|v| (v / base).round().clamp(-8.0, 7.0) as i8)
+            .collect();
         assert!(err(sf, &q) <= err(base, &base_codes) * 1.001);
         assert!(q.iter().all(|&c| (-8..=7).contains(&c)));
         // Codes are the rounded quotients at the chosen scale.

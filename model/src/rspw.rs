@@ -79,7 +79,7 @@ pub fn layout(dims: &ModelDims, bits: WeightBits, real_scales: bool) -> Layout {
         scales += (r * (c / 32) * 2) as u64;
     }
     // Pad the real-scale section to 16 bytes per layer.
-    let scales = (scales + 15) / 16 * 16;
+    let scales = scales.div_ceil(16) * 16;
     let l = dims.n_layers as u64;
     let real_scales = if real_scales { scales * l } else { 0 };
     Layout {

@@ -15,7 +15,7 @@ use crate::dims::ModelDims;
 use crate::error::{MatrixKind, ModelError};
 use crate::rspw::ModelView;
 use kernels::attention::{attention, AttentionShape};
-use kernels::elementwise::{argmax_in, embedding_lookup, relu_in_place, residual_add};
+use kernels::elementwise::{argmax_in, embedding_lookup, relu_in_place, residual_add, tied_head};
 use kernels::matvec::{matvec, Saturations};
 use kernels::norm::rms_norm;
 
@@ -186,7 +186,7 @@ impl<'m, W: AsMut<[i16]> + AsRef<[i16]>> ScalarRunner<'m, W> {
         self.norm_x_into_u(eps)?;
         let ws = self.ws.as_mut();
         let (lo, hi) = ws.split_at_mut(r.logits);
-        let head = matvec(&emb, &lo[r.u..r.u + n], &mut hi[..d.vocab])?;
+        let head = tied_head(&emb, &lo[r.u..r.u + n], &mut hi[..d.vocab])?;
         self.by_matrix[6].add(head);
         sat.add(head);
         self.saturations.add(sat);

@@ -39,7 +39,7 @@ fn isqrt(v: u64) -> u64 {
     }
     // Newton from above, exact floor.
     let mut x = v;
-    let mut y = (x + 1) / 2;
+    let mut y = x.div_ceil(2);
     while y < x {
         x = y;
         y = (x + v / x) / 2;

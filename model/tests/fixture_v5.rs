@@ -15,7 +15,7 @@ use rspnn_model::runner::{workspace_len, ScalarRunner};
 use rspnn_model::seed::{SeedModel, SeedVersion};
 use rspnn_model::window::Staggered;
 
-const WINDOWS: usize = if cfg!(debug_assertions) { 5 } else { 60 };
+const WINDOWS: usize = if cfg!(debug_assertions) { 3 } else { 60 };
 
 struct Fixture {
     weights: Vec<u8>,

@@ -277,7 +277,7 @@ fn seed_importer_reads_v5_and_rejects_bad_files() {
     }
     assert_eq!(seed.emb_scale(), (56, 16 * 127));
 
-    let err = |b: &[u8]| SeedModel::parse(b).err().expect("bad seed accepted");
+    let err = |b: &[u8]| SeedModel::parse(b).expect_err("bad seed accepted");
     assert!(matches!(
         err(&bytes[..bytes.len() - 1]),
         ModelError::Truncated { .. }
