@@ -119,6 +119,8 @@ pub(crate) struct Pass<'p> {
     pub sizes: Vec<u32>,
     pub pending: Vec<Pending>,
     pub at_allowed: bool,
+    /// `.set push` saves the options (`.set pop` restores them).
+    pub option_stack: Vec<bool>,
     pub in_struct: Option<StructState>,
     pub globals: Vec<(String, usize)>,
     pub entry: Option<(Value, usize)>,
@@ -229,6 +231,7 @@ impl<'p> Pass<'p> {
             sizes: Vec::with_capacity(prog.stmts.len()),
             pending: Vec::new(),
             at_allowed: true,
+            option_stack: Vec::new(),
             in_struct: None,
             globals: Vec::new(),
             entry: None,
@@ -511,7 +514,7 @@ impl<'p> Pass<'p> {
     /// Section bases from this pass's sizes (see the module docs for the memory map).
     fn bases(&self) -> (Vec<u32>, u32, u32, u32) {
         let mut bases = vec![0u32; self.keys.len()];
-        let align_up = |x: u32, a: u32| x.div_ceil(a.max(1)) * a.max(1);
+        let align_up = |x: u32, a: u32| x.div_ceil(a.max(1)).saturating_mul(a.max(1));
         let mut order: Vec<usize> = (0..self.keys.len()).collect();
         order.sort_by_key(|&i| match &self.keys[i] {
             SectionKey::Text(n) => (0, *n, i),
@@ -535,7 +538,7 @@ impl<'p> Pass<'p> {
                 SectionKey::Text(_) => {
                     imem = align_up(imem, s.align);
                     bases[i] = imem;
-                    imem += s.size;
+                    imem = imem.saturating_add(s.size);
                 }
                 SectionKey::Overlay(_) => {
                     let b = *overlay_base.get_or_insert(align_up(imem, overlay_align));
@@ -544,7 +547,7 @@ impl<'p> Pass<'p> {
                 SectionKey::Data(_) | SectionKey::Bss(_) => {
                     dmem = align_up(dmem, s.align);
                     bases[i] = dmem;
-                    dmem += s.size;
+                    dmem = dmem.saturating_add(s.size);
                 }
             }
         }
@@ -652,7 +655,7 @@ fn check_sizes(
         .map(|(i, _)| p.sections[i].size.div_ceil(8) * 8)
         .max();
     let imem_used = match overlay_max {
-        Some(m) => overlay_base + m,
+        Some(m) => overlay_base.saturating_add(m),
         None => resident_end,
     };
     for (used, limit, is_imem) in [(imem_used, IMEM_SIZE, true), (dmem_end, DMEM_SIZE, false)] {

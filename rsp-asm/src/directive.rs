@@ -225,7 +225,7 @@ fn dispatch(pass: &mut Pass, name: &str, args: &Args) -> R<()> {
             let Some(s) = pass.in_struct.take() else {
                 return fail(args.dir, "`.endstruct` without `.struct`");
             };
-            let size = s.offset.div_ceil(s.align) * s.align;
+            let size = s.offset.div_ceil(s.align).saturating_mul(s.align);
             pass.define_const(&format!("{}.SIZE", s.name), Value::plain(size as i64), args.dir);
             pass.define_const(&format!("{}.ALIGN", s.name), Value::plain(s.align as i64), args.dir);
         }
@@ -248,8 +248,13 @@ fn dispatch(pass: &mut Pass, name: &str, args: &Args) -> R<()> {
 fn option(pass: &mut Pass, args: &Args) -> R<()> {
     let opt = args.ident(0, "an option or `name, value`")?;
     match opt.as_str() {
-        "noreorder" | "nomacro" | "macro" | "push" | "pop" | "mips1" | "mips2" | "mips3" | "mips32" | "nomips16"
-        | "nomicromips" | "volatile" | "novolatile" => {}
+        "noreorder" | "nomacro" | "macro" | "mips1" | "mips2" | "mips3" | "mips32" | "nomips16" | "nomicromips"
+        | "volatile" | "novolatile" => {}
+        "push" => pass.option_stack.push(pass.at_allowed),
+        "pop" => match pass.option_stack.pop() {
+            Some(at) => pass.at_allowed = at,
+            None => return fail(args.span(0), "`.set pop` without `.set push`"),
+        },
         "at" => pass.at_allowed = true,
         "noat" => pass.at_allowed = false,
         "reorder" => {
@@ -277,7 +282,7 @@ fn align(pass: &mut Pass, name: &str, args: &Args) -> R<()> {
     };
     let fill = if args.len() == 2 { args.number(pass, 1, -128, 255, "fill byte")? as u8 } else { 0 };
     if let Some(s) = pass.in_struct.as_mut() {
-        s.offset = s.offset.div_ceil(bytes) * bytes;
+        s.offset = s.offset.div_ceil(bytes).saturating_mul(bytes);
         s.align = s.align.max(bytes);
         return Ok(());
     }
@@ -366,8 +371,8 @@ fn field(pass: &mut Pass, args: &Args) -> R<()> {
     let Some(s) = pass.in_struct.as_mut() else {
         return Ok(());
     };
-    let offset = s.offset.div_ceil(align) * align;
-    s.offset = offset + size;
+    let offset = s.offset.div_ceil(align).saturating_mul(align);
+    s.offset = offset.saturating_add(size);
     s.align = s.align.max(align);
     let full = format!("{}.{}", s.name, name);
     pass.define_const(&full, Value::plain(offset as i64), args.span(0));

@@ -155,7 +155,7 @@ fn li_value(env: &dyn InstrEnv, op: &Operand) -> R<i64> {
 fn branch_offset(env: &dyn InstrEnv, op: &Operand, pc: u32) -> R<i16> {
     let (v, _) = value(env, op)?;
     check_code_target(env, op, v, "branch")?;
-    let delta = v.n - (pc as i64 + 4);
+    let delta = v.n.wrapping_sub(pc as i64 + 4);
     if delta % 4 != 0 {
         return err(op, format!("branch target 0x{:x} is not a multiple of 4", v.n));
     }

@@ -65,8 +65,11 @@ pub(crate) struct Preprocessed {
 /// Limits that keep any input (including adversarial fuzz input) bounded in time and memory.
 const MAX_INCLUDE_DEPTH: usize = 32;
 const MAX_MACRO_DEPTH: usize = 64;
-const MAX_OUTPUT_LINES: usize = 200_000;
+const MAX_OUTPUT_LINES: usize = 50_000;
 const MAX_SUBSTITUTED_LEN: usize = 64 * 1024;
+/// Lines the preprocessor may look at in all, counting every include and macro expansion (a
+/// macro that invokes itself twice per level would otherwise run for 2^depth steps).
+const MAX_WORK: usize = 150_000;
 
 struct MacroParam {
     name: String,
@@ -126,6 +129,8 @@ struct Pp<'a> {
     macro_depth: usize,
     expansions: u64,
     gave_up: bool,
+    /// Lines processed so far (physical, included and macro-expanded).
+    work: usize,
 }
 
 pub(crate) fn preprocess(loader: &dyn SourceLoader, main: &str) -> Preprocessed {
@@ -144,6 +149,7 @@ pub(crate) fn preprocess(loader: &dyn SourceLoader, main: &str) -> Preprocessed 
         macro_depth: 0,
         expansions: 0,
         gave_up: false,
+        work: 0,
     };
     match loader.load(main, None) {
         Ok((name, text)) => pp.file(&name, &text),
@@ -344,6 +350,19 @@ impl Pp<'_> {
 
     /// One physical (or macro-expanded) line.
     fn line(&mut self, line: Line) -> Flow {
+        if self.gave_up {
+            return Flow::ExitMacro;
+        }
+        self.work += 1;
+        if self.work > MAX_WORK {
+            self.gave_up = true;
+            self.errors.push(line.error(
+                line.start,
+                line.end,
+                "too much to preprocess (runaway include or macro expansion?)",
+            ));
+            return Flow::ExitMacro;
+        }
         if self.recording.is_some() {
             self.record(line);
             return Flow::Continue;
@@ -676,6 +695,7 @@ impl Pp<'_> {
 
     fn include(&mut self, line: &Line, name: &str, err_range: (usize, usize)) {
         if self.include_depth >= MAX_INCLUDE_DEPTH {
+            self.gave_up = true;
             self.push_error(line.error(err_range.0, err_range.1, "includes nested too deeply (recursive include?)"));
             return;
         }
@@ -800,7 +820,7 @@ impl Pp<'_> {
                 self.errors.push(line.error(
                     line.start,
                     line.end,
-                    "program too long (more than 200000 statements after macro expansion)",
+                    "program too long (more than 50000 statements after macro expansion)",
                 ));
             }
             return;
@@ -979,6 +999,9 @@ impl Pp<'_> {
 
     fn expand_macro(&mut self, line: &Line, def: &Rc<MacroDef>, args_start: usize) -> Flow {
         if self.macro_depth >= MAX_MACRO_DEPTH {
+            // A runaway recursion: report it once and stop preprocessing (the result would be
+            // wrong anyway, and a macro that recurses twice per level never ends otherwise).
+            self.gave_up = true;
             self.push_error(line.error(
                 line.start,
                 line.end,

@@ -273,3 +273,20 @@ fn nonsense_is_an_error_not_a_panic() {
         }
     }
 }
+
+#[test]
+fn runaway_expansion_stops_with_an_error() {
+    // Each level invokes the macro twice: 2^64 lines if nothing stopped it.
+    let e = errors(".macro m\nm\nm\n.endm\nm\n");
+    assert!(
+        e.iter().any(|d| d.message.contains("expands too deeply") || d.message.contains("too much to preprocess")),
+        "{e}"
+    );
+    // A file that includes itself twice per level.
+    let loader = MemoryLoader::new().with("self.S", ".include \"self.S\"\n.include \"self.S\"\n");
+    let e = assemble(&loader, "self.S").unwrap_err();
+    assert!(
+        e.iter().any(|d| d.message.contains("too much to preprocess") || d.message.contains("nested too deeply")),
+        "{e}"
+    );
+}

@@ -408,3 +408,12 @@ pub fn text() -> &'static [u8] {{ &ucode::TEXT }}
         compile(&generated, &lib("core::mem::offset_of!(Layer, bias) == ucode::consts::Layer_weights as usize"), "bad");
     assert!(wrong.is_err_and(|e| e.contains("evaluation panicked") || e.contains("error[E0080]")));
 }
+
+#[test]
+fn set_push_pop_restores_at() {
+    // After `.set pop` the macro may use $at again: slt $at, $t1, $t0; bne $at, $zero, x.
+    let u = asm(".set push\n.set noat\n.set pop\nbgt $t0, $t1, x\nnop\nx: nop\n");
+    assert_eq!(u.text_words()[..2], [9 << 21 | 8 << 16 | 1 << 11 | 0x2a, itype(0x05, 1, 0, 1)]); // bne at 4, x at 12
+    assert!(assemble_str("f.S", ".set push\n.set noat\nbgt $t0, $t1, x\nnop\nx: nop\n").is_err());
+    assert!(assemble_str("f.S", ".set pop\n").is_err());
+}
