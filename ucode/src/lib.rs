@@ -1,0 +1,2 @@
+//! rspnn-ucode (being written).
+#![no_std]
