@@ -1,0 +1,135 @@
+#!/usr/bin/env python3
+"""Generates the Nibble corpus (train.txt, heldout.txt) from content.py, deterministically.
+
+Format, one exchange per two lines (the prompt format the demo ROM uses):
+
+    Q: <question>
+    A: <answer>
+
+with an occasional plain lore line between exchanges (train only). ASCII only.
+
+Held-out split: every distinct question string (friendly prefix + question form) is assigned
+to train or held-out by a seeded shuffle, so held-out questions are phrasings the model never
+saw verbatim (the facts behind them are shared, which is the point of a chat corpus).
+
+Usage: python3 training/corpus/generate.py [--out-dir training/corpus] [--check]
+`--check` regenerates in memory and fails if the checked-in files differ.
+Standard library only.
+"""
+
+import argparse
+import os
+import random
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import content  # noqa: E402
+
+SEED = 20240608
+TRAIN_BYTES = 420_000
+HELDOUT_BYTES = 32_000
+HELDOUT_FRACTION = 0.12
+LORE_PROBABILITY = 0.06
+
+
+def families():
+    """Every question family as (name, [question forms], [answers])."""
+    fams = []
+    for name, (forms, answers) in content.TOPICS.items():
+        fams.append((name, list(forms), list(answers)))
+    for name, aliases, answers in content.PARTS:
+        forms = [t.format(p=a) for a in aliases for t in content.PART_QUESTIONS]
+        fams.append(("part:" + name, forms, list(answers)))
+    for i, (forms, answers) in enumerate(content.FACTS):
+        fams.append(("fact:%d" % i, list(forms), list(answers)))
+    for i, (phrases, answers) in enumerate(content.TASKS):
+        forms = [t.format(t=p) for p in phrases for t in content.TASK_QUESTIONS]
+        fams.append(("task:%d" % i, forms, list(answers)))
+    for table, templates, kind in (
+        (content.PLACES, content.PLACE_QUESTIONS, "place"),
+        (content.FOLK, content.FOLK_QUESTIONS, "folk"),
+        (content.ITEMS, content.ITEM_QUESTIONS, "item"),
+    ):
+        for name, what, where in table:
+            for col, answers in ((1, what), (2, where)):
+                forms = [t.format(x=name) for t, c in templates if c == col]
+                fams.append(("%s:%s:%d" % (kind, name, col), forms, list(answers)))
+    return fams
+
+
+def capitalise_first(s):
+    return s[:1].upper() + s[1:] if s else s
+
+
+def question_strings(forms, rng):
+    """All prefix + form combinations (a prefix lower-cases nothing; forms keep their case)."""
+    out = []
+    for f in forms:
+        for p in sorted(set(content.PREFIXES)):
+            if p and f[:1].isupper() and not p.endswith("! "):
+                q = p + f[:1].lower() + f[1:]
+            else:
+                q = p + f
+            out.append(capitalise_first(q) if p else q)
+    return out
+
+
+def build(seed=SEED):
+    rng = random.Random(seed)
+    fams = families()
+    train_pools, held_pools = [], []
+    for name, forms, answers in fams:
+        qs = question_strings(forms, rng)
+        rng.shuffle(qs)
+        n_held = max(1, int(round(len(qs) * HELDOUT_FRACTION)))
+        held_pools.append((qs[:n_held], answers))
+        train_pools.append((qs[n_held:], answers))
+
+    def sample(pools, budget, lore):
+        out, size = [], 0
+        while size < budget:
+            if lore and rng.random() < LORE_PROBABILITY:
+                rec = rng.choice(content.LORE) + "\n"
+            else:
+                qs, answers = rng.choice(pools)
+                rec = "Q: %s\nA: %s\n" % (rng.choice(qs), rng.choice(answers))
+            out.append(rec)
+            size += len(rec)
+        return "".join(out)
+
+    train = sample(train_pools, TRAIN_BYTES, lore=True)
+    held = sample(held_pools, HELDOUT_BYTES, lore=False)
+    for text, what in ((train, "train"), (held, "heldout")):
+        bad = [c for c in set(text) if ord(c) > 126 or (ord(c) < 32 and c != "\n")]
+        if bad:
+            raise ValueError("%s corpus has non-ASCII or control characters: %r" % (what, bad))
+    return train, held
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--out-dir", default=HERE)
+    ap.add_argument("--check", action="store_true",
+                    help="fail if the files in --out-dir differ from a fresh generation")
+    args = ap.parse_args()
+    train, held = build()
+    files = {"train.txt": train, "heldout.txt": held}
+    if args.check:
+        for name, text in files.items():
+            path = os.path.join(args.out_dir, name)
+            with open(path, "r", encoding="ascii") as f:
+                if f.read() != text:
+                    print("%s differs from a fresh generation" % path, file=sys.stderr)
+                    return 1
+        print("corpus files match the generator")
+        return 0
+    for name, text in files.items():
+        with open(os.path.join(args.out_dir, name), "w", encoding="ascii", newline="\n") as f:
+            f.write(text)
+        print("wrote %s: %d bytes, %d lines" % (name, len(text), text.count("\n")))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
