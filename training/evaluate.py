@@ -1,0 +1,96 @@
+#!/usr/bin/env python3
+"""Measures a shipped weight file with the Rust CLI: the figures of the model card.
+
+  python3 training/evaluate.py --weights models/nibble-2l-q4.rspw [--len 8000]
+
+Prints, each with the exact `rspnn` command it ran:
+* next-char accuracy on the held-out corpus (training/corpus/heldout.txt, never trained on),
+  fed from a reset as one stream (the runner's ring-buffer cache keeps the last 64 bytes), for
+  `--backend float` (float32 math on the dequantised weights) and `--backend scalar` (our
+  fixed-point path, the RSP's oracle), and how often the two predict the same byte;
+* greedy answers to the demo's sample questions (`rspnn generate`, prompt "Q: ...\\nA:"), the
+  first line of each output. Standard library only.
+"""
+
+import argparse
+import os
+import shlex
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from rspnn_training import cli  # noqa: E402
+
+SAMPLE_QUESTIONS = [
+    "Who are you?",
+    "Where do you live?",
+    "What is the RSP?",
+    "How fast is the CPU?",
+    "What does the Expansion Pak do?",
+    "How much does a Controller Pak hold?",
+    "What batteries does the Rumble Pak use?",
+    "How do I align DMA?",
+    "Where is Vector Tower?",
+    "Who is Old Ipl?",
+    "Tell me a joke.",
+    "What is the weather today?",
+]
+
+
+def quote(a):
+    """Shell quoting that keeps a newline visible: bash's $'...' form for such arguments."""
+    if "\n" in a:
+        return "$'" + a.replace("\\", "\\\\").replace("'", "\\'").replace("\n", "\\n") + "'"
+    return shlex.quote(a)
+
+
+def shown(args):
+    return "rspnn " + " ".join(quote(a) for a in args)
+
+
+def next_char_accuracy(weights, text_path, length, backend):
+    args = ["next-char", "--weights", weights, "--text", text_path, "--offset", "0",
+            "--len", str(length), "--backend", backend]
+    preds = cli.run(args, binary_out=True)
+    with open(text_path, "rb") as f:
+        truth = f.read()[1:length + 1]
+    correct = sum(p == t for p, t in zip(preds, truth))
+    return preds, correct, args
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--weights", required=True)
+    ap.add_argument("--text", default=os.path.relpath(
+        os.path.join(HERE, "corpus", "heldout.txt"), cli.REPO))
+    ap.add_argument("--len", type=int, default=8000,
+                    help="bytes of held-out text to score (from offset 0)")
+    ap.add_argument("--max", type=int, default=80, help="bytes generated per sample question")
+    ap.add_argument("--no-samples", action="store_true")
+    args = ap.parse_args()
+
+    size = os.path.getsize(os.path.join(cli.REPO, args.text))
+    length = min(args.len, size - 1)
+    preds = {}
+    for backend in ("float", "scalar"):
+        p, correct, cmd = next_char_accuracy(args.weights, args.text, length, backend)
+        preds[backend] = p
+        print("$ %s | compare with the next bytes" % shown(cmd))
+        print("  %s: next-char accuracy %d/%d = %.4f" % (backend, correct, length,
+                                                         correct / length))
+    agree = sum(a == b for a, b in zip(preds["float"], preds["scalar"]))
+    print("  float vs scalar: same prediction %d/%d = %.4f" % (agree, length, agree / length))
+    if args.no_samples:
+        return
+    print()
+    for q in SAMPLE_QUESTIONS:
+        cmd = ["generate", "--weights", args.weights, "--prompt", "Q: %s\nA:" % q,
+               "--max", str(args.max)]
+        out = cli.run(cmd)
+        first = out.split("\n", 1)[0]
+        print("$ %s" % shown(cmd))
+        print("  Q: %s\n  A:%s" % (q, first))
+
+
+if __name__ == "__main__":
+    main()
