@@ -78,8 +78,16 @@ pub(crate) fn execute(vu: &mut VectorUnit, op: VecOp, vd: u8, vs: u8, vt: u8, e:
     }
     let a = vu.regs[(vs & 31) as usize];
     let b = select(&vt_reg, e);
-    let mut out = [0u16; 8];
-    let acc = &mut vu.acc;
+    // Results go straight into vd (a and b are copies, so vd may alias vs/vt).
+    let VectorUnit {
+        regs,
+        acc,
+        vco: vco_reg,
+        vcc: vcc_reg,
+        vce: vce_reg,
+        ..
+    } = vu;
+    let out = &mut regs[vd];
     match op {
         // Multiplies: accumulator per RSP-FACTS table; products are formed in 64 bits and the
         // accumulator wraps mod 2^48.
@@ -194,7 +202,7 @@ pub(crate) fn execute(vu: &mut VectorUnit, op: VecOp, vd: u8, vs: u8, vt: u8, e:
         // Adds: VADD/VSUB use and clear VCO; VADDC/VSUBC set it (RSP-FACTS).
         VecOp::Vadd | VecOp::Vsub => {
             for i in 0..8 {
-                let carry = (vu.vco >> i & 1) as i32;
+                let carry = (*vco_reg >> i & 1) as i32;
                 let r = if op == VecOp::Vadd {
                     (a[i] as i16 as i32) + (b[i] as i16 as i32) + carry
                 } else {
@@ -203,7 +211,7 @@ pub(crate) fn execute(vu: &mut VectorUnit, op: VecOp, vd: u8, vs: u8, vt: u8, e:
                 set_low(&mut acc[i], r as u16);
                 out[i] = r.clamp(-32768, 32767) as i16 as u16;
             }
-            vu.vco = 0;
+            *vco_reg = 0;
         }
         VecOp::Vaddc => {
             let mut carry = 0u16;
@@ -213,7 +221,7 @@ pub(crate) fn execute(vu: &mut VectorUnit, op: VecOp, vd: u8, vs: u8, vt: u8, e:
                 out[i] = r as u16;
                 carry |= ((r >> 16) as u16) << i;
             }
-            vu.vco = carry;
+            *vco_reg = carry;
         }
         VecOp::Vsubc => {
             let mut flags = 0u16;
@@ -223,7 +231,7 @@ pub(crate) fn execute(vu: &mut VectorUnit, op: VecOp, vd: u8, vs: u8, vt: u8, e:
                 out[i] = r as u16;
                 flags |= ((r < 0) as u16) << i | ((r != 0) as u16) << (8 + i);
             }
-            vu.vco = flags;
+            *vco_reg = flags;
         }
         VecOp::Vabs => {
             for i in 0..8 {
@@ -252,8 +260,8 @@ pub(crate) fn execute(vu: &mut VectorUnit, op: VecOp, vd: u8, vs: u8, vt: u8, e:
             for i in 0..8 {
                 let s = a[i] as i16;
                 let t = b[i] as i16;
-                let carry = bit(vu.vco, i);
-                let not_equal = bit(vu.vco, 8 + i);
+                let carry = bit(*vco_reg, i);
+                let not_equal = bit(*vco_reg, 8 + i);
                 let take_vs = match op {
                     VecOp::Vlt => s < t || (s == t && carry && not_equal),
                     VecOp::Veq => s == t && !not_equal,
@@ -265,18 +273,18 @@ pub(crate) fn execute(vu: &mut VectorUnit, op: VecOp, vd: u8, vs: u8, vt: u8, e:
                 set_low(&mut acc[i], r);
                 out[i] = r;
             }
-            vu.vcc = vcc;
-            vu.vco = 0;
+            *vcc_reg = vcc;
+            *vco_reg = 0;
         }
         VecOp::Vmrg => {
             // VMRG selects by VCC low and clears VCO (RSP-FACTS "Emulators": z64 keeps VCO,
             // hardware clears it).
             for i in 0..8 {
-                let r = if bit(vu.vcc, i) { a[i] } else { b[i] };
+                let r = if bit(*vcc_reg, i) { a[i] } else { b[i] };
                 set_low(&mut acc[i], r);
                 out[i] = r;
             }
-            vu.vco = 0;
+            *vco_reg = 0;
         }
         VecOp::Vch => {
             let (mut vco, mut vcc, mut vce) = (0u16, 0u16, 0u8);
@@ -304,26 +312,26 @@ pub(crate) fn execute(vu: &mut VectorUnit, op: VecOp, vd: u8, vs: u8, vt: u8, e:
                 set_low(&mut acc[i], r);
                 out[i] = r;
             }
-            vu.vco = vco;
-            vu.vcc = vcc;
-            vu.vce = vce;
+            *vco_reg = vco;
+            *vcc_reg = vcc;
+            *vce_reg = vce;
         }
         VecOp::Vcl => {
-            let mut vcc = vu.vcc;
+            let mut vcc = *vcc_reg;
             for i in 0..8 {
                 let s = a[i];
                 let t = b[i];
-                let sign_differs = bit(vu.vco, i);
-                let not_equal = bit(vu.vco, 8 + i);
+                let sign_differs = bit(*vco_reg, i);
+                let not_equal = bit(*vco_reg, 8 + i);
                 let r;
                 if sign_differs {
                     let le = if not_equal {
-                        bit(vu.vcc, i)
+                        bit(*vcc_reg, i)
                     } else {
                         let wide = s as u32 + t as u32;
                         let sum_zero = wide & 0xFFFF == 0;
                         let carry = wide > 0xFFFF;
-                        let le = if vu.vce >> i & 1 != 0 {
+                        let le = if *vce_reg >> i & 1 != 0 {
                             sum_zero || !carry
                         } else {
                             sum_zero && !carry
@@ -334,7 +342,7 @@ pub(crate) fn execute(vu: &mut VectorUnit, op: VecOp, vd: u8, vs: u8, vt: u8, e:
                     r = if le { t.wrapping_neg() } else { s };
                 } else {
                     let ge = if not_equal {
-                        bit(vu.vcc, 8 + i)
+                        bit(*vcc_reg, 8 + i)
                     } else {
                         let ge = s >= t;
                         vcc = (vcc & !(1 << (8 + i))) | (ge as u16) << (8 + i);
@@ -345,9 +353,9 @@ pub(crate) fn execute(vu: &mut VectorUnit, op: VecOp, vd: u8, vs: u8, vt: u8, e:
                 set_low(&mut acc[i], r);
                 out[i] = r;
             }
-            vu.vcc = vcc;
-            vu.vco = 0;
-            vu.vce = 0;
+            *vcc_reg = vcc;
+            *vco_reg = 0;
+            *vce_reg = 0;
         }
         VecOp::Vcr => {
             let mut vcc = 0u16;
@@ -375,9 +383,9 @@ pub(crate) fn execute(vu: &mut VectorUnit, op: VecOp, vd: u8, vs: u8, vt: u8, e:
                 set_low(&mut acc[i], r);
                 out[i] = r;
             }
-            vu.vcc = vcc;
-            vu.vco = 0;
-            vu.vce = 0;
+            *vcc_reg = vcc;
+            *vco_reg = 0;
+            *vce_reg = 0;
         }
         // Logic ops write acc low and vd.
         VecOp::Vand | VecOp::Vnand | VecOp::Vor | VecOp::Vnor | VecOp::Vxor | VecOp::Vnxor => {
@@ -403,10 +411,13 @@ pub(crate) fn execute(vu: &mut VectorUnit, op: VecOp, vd: u8, vs: u8, vt: u8, e:
                 10 => Some(0),
                 _ => None,
             };
-            if let Some(shift) = shift {
-                for i in 0..8 {
-                    out[i] = (acc[i] >> shift) as u16;
+            match shift {
+                Some(shift) => {
+                    for i in 0..8 {
+                        out[i] = (acc[i] >> shift) as u16;
+                    }
                 }
+                None => *out = [0; 8],
             }
         }
         VecOp::Vnop | VecOp::Vnull => return,
@@ -417,9 +428,9 @@ pub(crate) fn execute(vu: &mut VectorUnit, op: VecOp, vd: u8, vs: u8, vt: u8, e:
             for i in 0..8 {
                 set_low(&mut acc[i], a[i].wrapping_add(b[i]));
             }
+            *out = [0; 8];
         }
     }
-    vu.regs[vd] = out;
 }
 
 #[cfg(test)]
