@@ -420,7 +420,7 @@ pub(crate) fn execute(vu: &mut VectorUnit, op: VecOp, vd: u8, vs: u8, vt: u8, e:
                 None => *out = [0; 8],
             }
         }
-        VecOp::Vnop | VecOp::Vnull => return,
+        VecOp::Vnop | VecOp::Vnull => {}
         // Every other funct (VSUT, VADDB..VSUM, VACC, VSUC, 0x2E, 0x2F, VEXTT..VINSN, 0x3B):
         // on the RSP these write acc low = vs + vt[e] (16-bit) and vd = 0 (ares decoder maps
         // them to VZERO).
