@@ -13,6 +13,15 @@
 //!
 //! The scalar unit is the MIPS I subset the RSP implements: no MULT/DIV family, no 64-bit ops,
 //! no likely branches, no LWL/LWR/SWL/SWR, no coprocessor 1 (ares `n64/rsp/decoder.cpp`).
+//!
+//! Besides the types:
+//! - [`decode`] (exact: accepts a word only if [`Instr::encode`] rebuilds it) and
+//!   [`decode_lenient`] (what the RSP executes: fields its decoder ignores are cleared first);
+//! - `Display` for [`Instr`] (and [`Instr::at`] for absolute branch targets), in `rsp-asm`'s
+//!   syntax;
+//! - [`Instr::effects`] (GPR / vector register / VU state reads and writes, DMEM access),
+//!   [`Instr::unit`], [`Instr::has_delay_slot`], [`Instr::static_target`] for the cycle model;
+//! - [`names`]: mnemonics and register names shared with the assembler.
 #![no_std]
 
 mod decode;
