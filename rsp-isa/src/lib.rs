@@ -1,7 +1,7 @@
 //! The RSP instruction set as data: one [`Instr`] value per 32-bit instruction word.
 //!
 //! This crate is the contract between the assembler (`rsp-asm`, which produces words) and the
-//! simulator (`rsp-sim`, which executes them): both go through [`decode`] / [`encode`], and
+//! simulator (`rsp-sim`, which executes them): both go through [`decode`] / [`Instr::encode`], and
 //! [`Instr`]'s `Display` is the one disassembly syntax of the project (the syntax `rsp-asm`
 //! accepts), so a listing, a simulator trace and an assembler error all read the same.
 //!

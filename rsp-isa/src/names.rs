@@ -555,7 +555,7 @@ impl VecOp {
 
     /// True for the functs the N64 RSP does not implement as documented ops (VSUT, VADDB..VSUM,
     /// VACC, VSUC, 0x2e, 0x2f, VEXTT..VINSN): ares runs them as "VZERO" (vd = 0, accumulator
-    /// low = vs + vt[e]), `ares/n64/rsp/decoder.cpp`.
+    /// low = vs + vt\[e\]), `ares/n64/rsp/decoder.cpp`.
     pub const fn is_reserved_on_rsp(self) -> bool {
         matches!(
             self,
