@@ -211,6 +211,10 @@ fn pseudo_instructions_expand_as_gnu_as_does() {
         0x7fff_ffff,
         0x8000_0000u32 as i64,
         0xffff_0000u32 as i64,
+        // 32-bit patterns GNU as takes as negative numbers (one ADDIU for the last two).
+        0xffff_ffff,
+        0xffff_8000,
+        0xffff_7fff,
     ];
     let mut src = String::from(".set noreorder\n.set at\n.text\nL0:\n");
     for i in 0..300 {

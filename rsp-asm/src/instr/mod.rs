@@ -152,12 +152,15 @@ fn need_at(env: &dyn InstrEnv, op: &Operand, mnemonic: &str) -> R<()> {
     }
 }
 
+/// A constant for `li` and the other macros that load a register: anything that fits 32 bits
+/// (signed or unsigned), returned sign-extended from 32 bits, since the registers are 32-bit
+/// (GNU as: `li $t0, 0xffff8000` is `addiu $t0, $zero, -32768`).
 fn li_value(env: &dyn InstrEnv, op: &Operand) -> R<i64> {
     let (v, _) = value(env, op)?;
     if !(-0x8000_0000..=0xffff_ffff).contains(&v.n) {
         return err(op, format!("value {} does not fit 32 bits", v.n));
     }
-    Ok(v.n)
+    Ok(v.n as u32 as i32 as i64)
 }
 
 /// A branch's 16-bit offset to the target in `op`.
