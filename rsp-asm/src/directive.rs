@@ -164,12 +164,13 @@ fn dispatch(pass: &mut Pass, name: &str, args: &Args) -> R<()> {
             let value = if args.len() == 3 { args.value(pass, 2)?.n } else { 0 };
             repeat(pass, args, count, size, value)?;
         }
-        ".dcb" | ".dcb.b" | ".dcb.w" | ".dcb.l" => {
-            // libdragon's `.dcb.w count[, value]` (m68k-style "define constant block").
+        ".dcb" | ".dcb.b" | ".dcb.w" | ".dcb.l" | ".ds" | ".ds.b" | ".ds.w" | ".ds.l" => {
+            // libdragon's `.dcb.w count[, value]` / `.ds.b count` (GNU as's m68k-style "define
+            // constant block" / "define storage": count units of 1, 2 or 4 bytes).
             args.expect(1..=2, "`count[, value]`")?;
             let size = match name {
-                ".dcb.b" => 1,
-                ".dcb.l" => 4,
+                ".dcb.b" | ".ds.b" => 1,
+                ".dcb.l" | ".ds.l" => 4,
                 _ => 2,
             };
             let count = args.number(pass, 0, 0, crate::assemble::MAX_SECTION_BYTES as i64, "count")? as u32;

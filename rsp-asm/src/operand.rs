@@ -54,7 +54,11 @@ fn gpr_of_reg(name: &str) -> Option<(u8, bool)> {
 
 /// The GPR a bare word names (`t0`, `zero`, `s8`), libdragon style (its `regdef.h`).
 pub(crate) fn bare_gpr(word: &str) -> Option<u8> {
-    rsp_isa::gpr_by_name(word)
+    match word {
+        // libdragon's `rsp.inc`: `#define ra2 sp` (the second return-address register).
+        "ra2" => Some(29),
+        _ => rsp_isa::gpr_by_name(word),
+    }
 }
 
 /// Parses `$vNN` with an optional `.xN` suffix; `Ok(None)` if the token is not a vector

@@ -417,3 +417,11 @@ fn set_push_pop_restores_at() {
     assert!(assemble_str("f.S", ".set push\n.set noat\nbgt $t0, $t1, x\nnop\nx: nop\n").is_err());
     assert!(assemble_str("f.S", ".set pop\n").is_err());
 }
+
+#[test]
+fn libdragon_conveniences() {
+    // `ra2` is $sp (rsp.inc), `.ds.b`/`.ds.w` reserve storage.
+    let u = asm("move ra2, ra\njr ra2\nnop\n.data\na: .ds.b 3\nb: .ds.w 2\n");
+    assert_eq!(u.text_words()[..2], [31 << 21 | 29 << 11 | 0x25, 29 << 21 | 8]);
+    assert_eq!((value(&u, "a"), value(&u, "b"), u.dmem_used()), (0, 4, 8));
+}
