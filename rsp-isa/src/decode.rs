@@ -111,13 +111,14 @@ pub fn decode(word: u32) -> Result<Instr, DecodeError> {
         0x1a => not_on_rsp(word, "ldl"),
         0x1b => not_on_rsp(word, "ldr"),
         0x1c..=0x1f => reserved(word),
-        0x20 | 0x21 | 0x23 | 0x24 | 0x25 => {
+        0x20 | 0x21 | 0x23 | 0x24 | 0x25 | 0x27 => {
             let width = match opcode {
                 0x20 => LoadWidth::Lb,
                 0x21 => LoadWidth::Lh,
                 0x23 => LoadWidth::Lw,
                 0x24 => LoadWidth::Lbu,
-                _ => LoadWidth::Lhu,
+                0x25 => LoadWidth::Lhu,
+                _ => LoadWidth::Lwu,
             };
             Ok(Instr::Load {
                 width,
@@ -128,7 +129,6 @@ pub fn decode(word: u32) -> Result<Instr, DecodeError> {
         }
         0x22 => not_on_rsp(word, "lwl"),
         0x26 => not_on_rsp(word, "lwr"),
-        0x27 => not_on_rsp(word, "lwu"),
         0x28 | 0x29 | 0x2b => {
             let width = match opcode {
                 0x28 => StoreWidth::Sb,

@@ -206,6 +206,9 @@ pub enum LoadWidth {
     Lh,
     Lhu,
     Lw,
+    /// LWU: a VR4300 (MIPS III) opcode that the RSP decodes and runs exactly as LW, since its
+    /// registers are 32 bits wide (ares `n64/rsp/decoder.cpp` and `interpreter-ipu.cpp`).
+    Lwu,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

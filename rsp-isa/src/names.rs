@@ -211,12 +211,13 @@ impl BranchCond {
 }
 
 impl LoadWidth {
-    pub const ALL: [LoadWidth; 5] = [
+    pub const ALL: [LoadWidth; 6] = [
         LoadWidth::Lb,
         LoadWidth::Lbu,
         LoadWidth::Lh,
         LoadWidth::Lhu,
         LoadWidth::Lw,
+        LoadWidth::Lwu,
     ];
 
     pub const fn mnemonic(self) -> &'static str {
@@ -226,6 +227,7 @@ impl LoadWidth {
             LoadWidth::Lh => "lh",
             LoadWidth::Lhu => "lhu",
             LoadWidth::Lw => "lw",
+            LoadWidth::Lwu => "lwu",
         }
     }
 
@@ -234,7 +236,7 @@ impl LoadWidth {
         match self {
             LoadWidth::Lb | LoadWidth::Lbu => 1,
             LoadWidth::Lh | LoadWidth::Lhu => 2,
-            LoadWidth::Lw => 4,
+            LoadWidth::Lw | LoadWidth::Lwu => 4,
         }
     }
 
@@ -245,6 +247,7 @@ impl LoadWidth {
             LoadWidth::Lw => 0x23,
             LoadWidth::Lbu => 0x24,
             LoadWidth::Lhu => 0x25,
+            LoadWidth::Lwu => 0x27,
         }
     }
 }

@@ -369,3 +369,18 @@ fn lwc2_sub_fields_above_eleven_are_reserved() {
         assert_eq!(decode(word), Err(DecodeError::Reserved { word }));
     }
 }
+
+/// Opcode 0x27 is LWU on the VR4300; the RSP decodes it and runs it as LW (ares
+/// `n64/rsp/decoder.cpp`), so it is an RSP instruction, not `NotOnRsp`.
+#[test]
+fn lwu_is_an_rsp_load() {
+    // lwu $t1, -4($sp): 0x27<<26 | 29<<21 | 9<<16 | 0xfffc
+    let word = 0x9fa9_fffc;
+    let instr = rsp_isa::decode(word).expect("lwu decodes on the RSP");
+    assert_eq!(
+        instr,
+        rsp_isa::Instr::Load { width: rsp_isa::LoadWidth::Lwu, rt: 9, base: 29, offset: -4 }
+    );
+    assert_eq!(instr.encode(), word);
+    assert_eq!(instr.to_string(), "lwu $t1, -4($sp)");
+}

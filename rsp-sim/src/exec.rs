@@ -311,7 +311,8 @@ impl Rsp {
                     LoadWidth::Lbu => self.dmem.read_u8(addr) as u32,
                     LoadWidth::Lh => self.dmem.read_u16(addr) as i16 as i32 as u32,
                     LoadWidth::Lhu => self.dmem.read_u16(addr) as u32,
-                    LoadWidth::Lw => self.dmem.read_u32(addr),
+                    // LWU is LW on the RSP: its registers are 32 bits (rsp-isa `LoadWidth::Lwu`).
+                    LoadWidth::Lw | LoadWidth::Lwu => self.dmem.read_u32(addr),
                 };
                 self.set_gpr_raw(rt, v);
             }

@@ -2,7 +2,7 @@
 //! write or DMA touches, so the run loop never decodes.
 
 use crate::pipeline::PipeInfo;
-use rsp_isa::{DecodeError, Instr, LoadWidth};
+use rsp_isa::{DecodeError, Instr};
 
 /// One pre-decoded IMEM word.
 #[derive(Clone, Copy, Debug)]
@@ -13,21 +13,9 @@ pub(crate) struct Slot {
     pub info: PipeInfo,
 }
 
-/// Decodes a word the way the RSP executes it.
-///
-/// `rsp_isa::decode_lenient` ignores the fields the RSP's decoder never reads. One addition:
-/// opcode 0x27 (LWU on a VR4300) executes as LW on the RSP (ares `n64/rsp/decoder.cpp` lists
-/// LWU, and `interpreter-ipu.cpp` gives it LW's 32-bit result), while `rsp-isa` reports it as
-/// not on the RSP.
+/// Decodes a word the way the RSP executes it: `rsp_isa::decode_lenient` ignores the fields
+/// the RSP's decoder never reads (and decodes LWU, which the RSP runs as LW).
 pub(crate) fn decode_word(word: u32) -> Result<Instr, DecodeError> {
-    if word >> 26 == 0x27 {
-        return Ok(Instr::Load {
-            width: LoadWidth::Lw,
-            rt: ((word >> 16) & 31) as u8,
-            base: ((word >> 21) & 31) as u8,
-            offset: word as u16 as i16,
-        });
-    }
     rsp_isa::decode_lenient(word)
 }
 

@@ -72,7 +72,6 @@ fn is_mips64_name(m: &str) -> bool {
             | "ldr"
             | "sdl"
             | "sdr"
-            | "lwu"
             | "lld"
             | "scd"
             | "dmfc0"
