@@ -4,6 +4,7 @@ mod args;
 mod elf;
 mod emulator;
 mod fpu_check;
+mod fuzz;
 mod ipl3;
 mod mips;
 mod n64_build;
@@ -44,8 +45,10 @@ commands:
                                libdragon's IPL3 (real hardware) instead of ours (emulators)
   run ROM [--timeout S]        run a ROM in mupen64plus, print its IS-Viewer lines, stop at its
                                end line (default timeout 60 s)
-  test                         everything: setup, host tests, N64 build, ROMs in mupen64plus
-  demo                         build and run the best ROM we have"
+  test                         everything: setup, host tests, fuzzing (60 s a target), N64 build,
+                               ROMs in mupen64plus
+  demo                         build and run the best ROM we have
+  fuzz [SECONDS]               run every cargo-fuzz target for SECONDS (default 60) each"
 }
 
 fn main() -> ExitCode {
@@ -57,6 +60,7 @@ fn main() -> ExitCode {
         Some("run") => cmd_run(&args[1..]),
         Some("test") => test_suite::run(),
         Some("demo") => cmd_demo(),
+        Some("fuzz") => fuzz::cmd_fuzz(&args[1..]),
         Some("help" | "-h" | "--help") => {
             println!("{}", usage());
             Ok(())

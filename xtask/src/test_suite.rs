@@ -42,6 +42,15 @@ pub fn run() -> Result<()> {
             String::new()
         })
     });
+    for target in crate::fuzz::TARGETS {
+        steps.add(
+            format!("fuzz {} ({}, {} s)", target.target, target.what, crate::fuzz::CI_SECONDS),
+            move |ctx: &mut TestContext| {
+                let ws = ctx.ws.as_ref().ok_or("no workspace: setup failed")?;
+                crate::fuzz::run_target(ws, target, crate::fuzz::CI_SECONDS)
+            },
+        );
+    }
     steps.add("n64 build (Debian Rust, -Zbuild-std)", |ctx| {
         let ws = ctx.ws.as_ref().ok_or("no workspace: setup failed")?;
         ctx.elfs = n64_build::build(ws)?;
