@@ -8,9 +8,12 @@ Format, one exchange per two lines (the prompt format the demo ROM uses):
 
 with an occasional plain lore line between exchanges (train only). ASCII only.
 
-Held-out split: every distinct question string (friendly prefix + question form) is assigned
-to train or held-out by a seeded shuffle, so held-out questions are phrasings the model never
-saw verbatim (the facts behind them are shared, which is the point of a chat corpus).
+Held-out split: every distinct question string with a friendly prefix ("Hey, ", "Nibble, ",
+...) is assigned to train or held-out by a seeded shuffle, so held-out questions are phrasings
+the model never saw verbatim (the facts behind them are shared, which is the point of a chat
+corpus). Bare question forms (no prefix) always stay in train: they are what the demo ROM asks,
+and they are the most frequent strings (a prefix is drawn with content.PREFIXES' weights, where
+the empty prefix counts six times of fourteen).
 
 Usage: python3 training/corpus/generate.py [--out-dir training/corpus] [--check]
 `--check` regenerates in memory and fails if the checked-in files differ.
@@ -62,16 +65,18 @@ def capitalise_first(s):
     return s[:1].upper() + s[1:] if s else s
 
 
-def question_strings(forms, rng):
-    """All prefix + form combinations (a prefix lower-cases nothing; forms keep their case)."""
+def question_strings(forms):
+    """All (question string, sampling weight, has a prefix) for prefix + form combinations;
+    after a prefix the form's first letter is lower-cased (not after "Hi Nibble! ")."""
+    weight = {p: content.PREFIXES.count(p) for p in content.PREFIXES}
     out = []
     for f in forms:
-        for p in sorted(set(content.PREFIXES)):
+        for p in sorted(weight):
             if p and f[:1].isupper() and not p.endswith("! "):
                 q = p + f[:1].lower() + f[1:]
             else:
                 q = p + f
-            out.append(capitalise_first(q) if p else q)
+            out.append((capitalise_first(q) if p else q, weight[p], bool(p)))
     return out
 
 
@@ -80,11 +85,12 @@ def build(seed=SEED):
     fams = families()
     train_pools, held_pools = [], []
     for name, forms, answers in fams:
-        qs = question_strings(forms, rng)
-        rng.shuffle(qs)
+        qs = question_strings(forms)
+        prefixed = [q for q in qs if q[2]]
+        rng.shuffle(prefixed)
         n_held = max(1, int(round(len(qs) * HELDOUT_FRACTION)))
-        held_pools.append((qs[:n_held], answers))
-        train_pools.append((qs[n_held:], answers))
+        held_pools.append((prefixed[:n_held], answers))
+        train_pools.append(([q for q in qs if not q[2]] + prefixed[n_held:], answers))
 
     def sample(pools, budget, lore):
         out, size = [], 0
@@ -93,7 +99,8 @@ def build(seed=SEED):
                 rec = rng.choice(content.LORE) + "\n"
             else:
                 qs, answers = rng.choice(pools)
-                rec = "Q: %s\nA: %s\n" % (rng.choice(qs), rng.choice(answers))
+                q = rng.choices(qs, weights=[w for _, w, _ in qs])[0][0]
+                rec = "Q: %s\nA: %s\n" % (q, rng.choice(answers))
             out.append(rec)
             size += len(rec)
         return "".join(out)
