@@ -80,6 +80,8 @@ op_table:
         nop
         j       cmd_dma_out
         nop
+        j       cmd_matvec
+        nop
 op_table_end:
 
 # Command routines jump here when done.
@@ -149,6 +151,8 @@ dma_bad:
         j       cmd_fail
         li      t0, STATUS_BAD_DMA
 
+
+#include "matvec.inc"
 
         .balign 8
 text_end:

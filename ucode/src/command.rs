@@ -7,7 +7,7 @@
 //! [`Command::encode`] writes the bytes without checking (tests use it to feed the ucode bad
 //! commands).
 
-use crate::layout::{Be16, Be32, ACT, DMEM_BUDGET};
+use crate::layout::{Be16, Be32, ACT, ACT_BYTES, DMEM_BUDGET};
 use crate::ucode::consts;
 use bytemuck::{Pod, Zeroable};
 use core::fmt;
@@ -23,6 +23,8 @@ pub mod op {
     pub const DMA_IN: u8 = consts::OP_DMA_IN as u8;
     /// DMEM -> RDRAM.
     pub const DMA_OUT: u8 = consts::OP_DMA_OUT as u8;
+    /// y = W x.
+    pub const MATVEC: u8 = consts::OP_MATVEC as u8;
     /// Number of opcodes; larger ones stop the ucode with STATUS_BAD_OPCODE.
     pub const COUNT: u8 = consts::OP_COUNT as u8;
 }
@@ -51,6 +53,59 @@ pub struct CmdDma {
     pub pad2: [u8; 4],
 }
 
+/// `MATVEC`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Pod, Zeroable)]
+pub struct CmdMatvec {
+    pub op: u8,
+    /// 4 or 8.
+    pub bits: u8,
+    /// Output shift k, 0..15.
+    pub shift: u8,
+    pub pad0: u8,
+    pub rows: Be16,
+    pub cols: Be16,
+    /// RDRAM address of the block records.
+    pub w_rdram: Be32,
+    /// DMEM home of x.
+    pub x_dmem: Be16,
+    /// DMEM home of y.
+    pub y_dmem: Be16,
+}
+
+const_assert_eq!(size_of::<CmdMatvec>(), consts::CmdMatvec_SIZE as usize);
+const_assert_eq!(size_of::<CmdMatvec>(), consts::CMD_BYTES as usize);
+const_assert_eq!(offset_of!(CmdMatvec, op), consts::CmdMatvec_op as usize);
+const_assert_eq!(offset_of!(CmdMatvec, bits), consts::CmdMatvec_bits as usize);
+const_assert_eq!(offset_of!(CmdMatvec, shift), consts::CmdMatvec_shift as usize);
+const_assert_eq!(offset_of!(CmdMatvec, rows), consts::CmdMatvec_rows as usize);
+const_assert_eq!(offset_of!(CmdMatvec, cols), consts::CmdMatvec_cols as usize);
+const_assert_eq!(offset_of!(CmdMatvec, w_rdram), consts::CmdMatvec_w_rdram as usize);
+const_assert_eq!(offset_of!(CmdMatvec, x_dmem), consts::CmdMatvec_x_dmem as usize);
+const_assert_eq!(offset_of!(CmdMatvec, y_dmem), consts::CmdMatvec_y_dmem as usize);
+
+/// Largest `cols` of a matvec (the MV_HG scratch holds 16 blocks).
+pub const MATVEC_MAX_COLS: usize = consts::MV_MAX_COLS as usize;
+
+/// The arguments of `MATVEC`: `y = W x` over block records (docs/numerics.md section 4).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MatvecArgs {
+    /// Weight bits: 4 or 8.
+    pub bits: u8,
+    /// Output shift `k`, 0..=15.
+    pub shift: u8,
+    /// Rows: a multiple of 8, 8..=4088.
+    pub rows: u16,
+    /// Columns: a multiple of 32, 32..=[`MATVEC_MAX_COLS`].
+    pub cols: u16,
+    /// RDRAM address of the block records (multiple of 8).
+    pub w_rdram: u32,
+    /// DMEM home of x (`cols` int16): 16-aligned, inside the activation area.
+    pub x_dmem: u16,
+    /// DMEM home of y (`rows` int16): 16-aligned, inside the activation area, not overlapping x.
+    pub y_dmem: u16,
+}
+
 const_assert_eq!(size_of::<CmdEnd>(), consts::CmdEnd_SIZE as usize);
 const_assert_eq!(size_of::<CmdEnd>(), consts::CMD_BYTES as usize);
 const_assert_eq!(offset_of!(CmdEnd, op), consts::CmdEnd_op as usize);
@@ -71,6 +126,8 @@ pub enum Command {
     DmaIn { dmem: u16, len: u16, rdram: u32 },
     /// Copy `len` bytes from DMEM `dmem` to RDRAM `rdram` and wait.
     DmaOut { dmem: u16, len: u16, rdram: u32 },
+    /// `y = W x`, weights streamed from RDRAM, x and y in DMEM.
+    Matvec(MatvecArgs),
 }
 
 /// Why [`Command::check`] refused a command (the ucode would stop with an error status).
@@ -84,6 +141,8 @@ pub enum CommandError {
     DmaRange { dmem: u16, len: u16, budget: usize },
     /// A DMA_IN into the ucode's fixed area (below `layout::ACT`).
     DmaIntoFixedArea { dmem: u16 },
+    /// A MATVEC argument out of range: which, its value and the rule.
+    Matvec { what: &'static str, value: u32, rule: &'static str },
 }
 
 impl fmt::Display for CommandError {
@@ -99,6 +158,7 @@ impl fmt::Display for CommandError {
             CommandError::DmaIntoFixedArea { dmem } => {
                 write!(f, "DMA_IN to dmem 0x{dmem:03x} would overwrite the ucode's fixed area (below 0x{ACT:03x})")
             }
+            CommandError::Matvec { what, value, rule } => write!(f, "MATVEC {what} = {value}: {rule}"),
         }
     }
 }
@@ -116,13 +176,48 @@ fn check_dma(dmem: u16, len: u16, rdram: u32) -> Result<(), CommandError> {
     Ok(())
 }
 
+fn check_matvec(a: &MatvecArgs) -> Result<(), CommandError> {
+    let bad = |what, value: u32, rule| Err(CommandError::Matvec { what, value, rule });
+    if a.bits != 4 && a.bits != 8 {
+        return bad("bits", a.bits as u32, "must be 4 or 8");
+    }
+    if a.shift > 15 {
+        return bad("shift", a.shift as u32, "must be at most 15");
+    }
+    if a.rows % 8 != 0 || !(8..=4088).contains(&a.rows) {
+        return bad("rows", a.rows as u32, "must be a multiple of 8 in 8..=4088");
+    }
+    if a.cols % 32 != 0 || !(32..=MATVEC_MAX_COLS as u16).contains(&a.cols) {
+        return bad("cols", a.cols as u32, "must be a multiple of 32 in 32..=512");
+    }
+    if a.w_rdram % 8 != 0 {
+        return bad("w_rdram", a.w_rdram, "must be a multiple of 8 (RSP DMA)");
+    }
+    let act = ACT as u32..=(ACT + ACT_BYTES) as u32;
+    let (x, x_end) = (a.x_dmem as u32, a.x_dmem as u32 + 2 * a.cols as u32);
+    let (y, y_end) = (a.y_dmem as u32, a.y_dmem as u32 + 2 * a.rows as u32);
+    if x % 16 != 0 || !act.contains(&x) || !act.contains(&x_end) {
+        return bad("x_dmem", x, "must be 16-aligned with x inside the activation area");
+    }
+    if y % 16 != 0 || !act.contains(&y) || !act.contains(&y_end) {
+        return bad("y_dmem", y, "must be 16-aligned with y inside the activation area");
+    }
+    // Not checked by the ucode: y is written while x is still being read.
+    if x < y_end && y < x_end {
+        return bad("y_dmem", y, "y must not overlap x");
+    }
+    Ok(())
+}
+
 impl Command {
-    /// Applies the checks the ucode applies to this command.
+    /// Applies the checks the ucode applies to this command (and, for MATVEC, that x and y do
+    /// not overlap, which the ucode does not check).
     pub fn check(&self) -> Result<(), CommandError> {
         match *self {
             Command::End => Ok(()),
             Command::DmaIn { dmem, .. } if (dmem as usize) < ACT => Err(CommandError::DmaIntoFixedArea { dmem }),
             Command::DmaIn { dmem, len, rdram } | Command::DmaOut { dmem, len, rdram } => check_dma(dmem, len, rdram),
+            Command::Matvec(ref a) => check_matvec(a),
         }
     }
 
@@ -141,6 +236,20 @@ impl Command {
                     pad1: [0; 2],
                     rdram: Be32::new(rdram),
                     pad2: [0; 4],
+                };
+                out.copy_from_slice(bytemuck::bytes_of(&c));
+            }
+            Command::Matvec(a) => {
+                let c = CmdMatvec {
+                    op: op::MATVEC,
+                    bits: a.bits,
+                    shift: a.shift,
+                    pad0: 0,
+                    rows: Be16::new(a.rows),
+                    cols: Be16::new(a.cols),
+                    w_rdram: Be32::new(a.w_rdram),
+                    x_dmem: Be16::new(a.x_dmem),
+                    y_dmem: Be16::new(a.y_dmem),
                 };
                 out.copy_from_slice(bytemuck::bytes_of(&c));
             }

@@ -6,9 +6,10 @@
 //! are aligned too). Addresses are offsets into the buffer, which stands for RDRAM from the
 //! address the buffer is loaded at (`base`).
 
-use crate::command::{Command, CommandError};
-use crate::layout::CMDBUF_BYTES;
+use crate::command::{Command, CommandError, MatvecArgs};
+use crate::layout::{ACT, CMDBUF_BYTES};
 use core::fmt;
+use kernels::matvec::{BlockMatrix, WeightBits};
 
 /// Why an image could not be laid out.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -159,4 +160,84 @@ pub fn read_i16s(image: &[u8], base: u32, address: u32, out: &mut [i16]) -> bool
         *v = i16::from_be_bytes([b[0], b[1]]);
     }
     true
+}
+
+/// Where a matvec's x and y live in DMEM (inside the activation area).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MatvecHomes {
+    pub x_dmem: u16,
+    pub y_dmem: u16,
+}
+
+impl MatvecHomes {
+    /// x at the start of the activation area, y right after it.
+    pub const fn packed(cols: usize) -> MatvecHomes {
+        MatvecHomes { x_dmem: ACT as u16, y_dmem: (ACT + 2 * cols) as u16 }
+    }
+}
+
+/// Where [`RdramImage::put_matvec`] put things (RDRAM addresses).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MatvecImage {
+    /// The command list (for `Boot.cmd_list`).
+    pub cmd_list: u32,
+    /// The block records.
+    pub weights: u32,
+    /// x (big-endian int16).
+    pub x: u32,
+    /// Where the command list writes y back (big-endian int16).
+    pub y: u32,
+    /// y's length.
+    pub rows: usize,
+}
+
+/// RDRAM bytes [`RdramImage::put_matvec`] needs for `m` (alignment padding included).
+pub fn matvec_image_bytes(m: &BlockMatrix<'_>) -> usize {
+    let item = |n: usize| align_up(n, ITEM_ALIGN);
+    item(m.records().len()) + item(2 * m.cols()) + item(2 * m.rows()) + align_up(5 * 16, CMDBUF_BYTES)
+}
+
+/// The MATVEC arguments for `m` with weights at `w_rdram`.
+pub fn matvec_args(m: &BlockMatrix<'_>, w_rdram: u32, homes: MatvecHomes) -> Result<MatvecArgs, ImageError> {
+    let to16 = |what: &'static str, v: usize| {
+        u16::try_from(v).map_err(|_| ImageError::Invalid { what, value: v, rule: "must fit in 16 bits" })
+    };
+    Ok(MatvecArgs {
+        bits: match m.bits() {
+            WeightBits::Q4 => 4,
+            WeightBits::Q8 => 8,
+        },
+        shift: m.out_shift(),
+        rows: to16("rows", m.rows())?,
+        cols: to16("cols", m.cols())?,
+        w_rdram,
+        x_dmem: homes.x_dmem,
+        y_dmem: homes.y_dmem,
+    })
+}
+
+impl RdramImage<'_> {
+    /// Lays out one matrix-vector product: the block records of `m`, `x`, room for y, and the
+    /// command list `DMA_IN x -> x home; MATVEC; DMA_OUT y home -> y; END`.
+    pub fn put_matvec(
+        &mut self,
+        m: &BlockMatrix<'_>,
+        x: &[i16],
+        homes: MatvecHomes,
+    ) -> Result<MatvecImage, ImageError> {
+        if x.len() != m.cols() {
+            return Err(ImageError::Invalid { what: "x length", value: x.len(), rule: "must equal the matrix's cols" });
+        }
+        let weights = self.put_bytes(m.records())?;
+        let args = matvec_args(m, weights, homes)?;
+        Command::Matvec(args).check()?;
+        let x_at = self.put_i16s(x)?;
+        let y_at = self.reserve(2 * m.rows())?;
+        let cmd_list = self.put_commands(&[
+            Command::DmaIn { dmem: homes.x_dmem, len: 2 * args.cols, rdram: x_at },
+            Command::Matvec(args),
+            Command::DmaOut { dmem: homes.y_dmem, len: 2 * args.rows, rdram: y_at },
+        ])?;
+        Ok(MatvecImage { cmd_list, weights, x: x_at, y: y_at, rows: m.rows() })
+    }
 }

@@ -75,6 +75,8 @@ pub mod status {
     pub const BAD_OPCODE: u32 = consts::STATUS_BAD_OPCODE as u32;
     /// A DMA command with a bad length, alignment or DMEM range.
     pub const BAD_DMA: u32 = consts::STATUS_BAD_DMA as u32;
+    /// A MATVEC with bad bits, shift, shape, alignment or homes.
+    pub const BAD_MATVEC: u32 = consts::STATUS_BAD_MATVEC as u32;
 }
 
 /// The boot block at [`BOOT`]: the host writes `cmd_list` before starting the RSP; the ucode

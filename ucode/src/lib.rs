@@ -24,5 +24,5 @@ pub mod command;
 pub mod image;
 pub mod layout;
 
-pub use command::{Command, CommandError};
-pub use image::{ImageError, RdramImage};
+pub use command::{Command, CommandError, MatvecArgs};
+pub use image::{ImageError, MatvecHomes, MatvecImage, RdramImage};

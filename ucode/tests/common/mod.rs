@@ -118,3 +118,123 @@ impl Lcg {
         self.next_u32() as u8
     }
 }
+
+use kernels::matvec::{BlockMatrix, WeightBits};
+use rspnn_ucode::image::{matvec_image_bytes, read_i16s, MatvecHomes};
+
+/// Block records for `q[row][col]` and `g[row][block]`, written from docs/weight-format.md
+/// ("Block records") independently of the crates under test.
+pub fn records(bits: WeightBits, q: &[Vec<i8>], g: &[Vec<u16>]) -> Vec<u8> {
+    let rows = q.len();
+    let cols = q[0].len();
+    let mut out = Vec::new();
+    for grp in 0..rows / 8 {
+        for b in 0..cols / 32 {
+            match bits {
+                WeightBits::Q8 => {
+                    for c in 0..32 {
+                        for j in 0..8 {
+                            out.push(q[8 * grp + j][32 * b + c] as u8);
+                        }
+                    }
+                }
+                WeightBits::Q4 => {
+                    for p in 0..16 {
+                        for j in 0..8 {
+                            let hi = q[8 * grp + j][32 * b + 2 * p] as u8 & 0xF;
+                            let lo = q[8 * grp + j][32 * b + 2 * p + 1] as u8 & 0xF;
+                            out.push(hi << 4 | lo);
+                        }
+                    }
+                }
+            }
+            for j in 0..8 {
+                out.extend_from_slice(&g[8 * grp + j][b].to_be_bytes());
+            }
+        }
+    }
+    out
+}
+
+/// How to draw random values.
+#[derive(Clone, Copy, Debug)]
+pub enum Dist {
+    /// Uniform over the whole type.
+    Full,
+    /// Uniform in -m..=m.
+    Within(i32),
+}
+
+pub fn random_q(rng: &mut Lcg, bits: WeightBits, rows: usize, cols: usize) -> Vec<Vec<i8>> {
+    let (lo, hi) = if bits == WeightBits::Q8 { (-128, 127) } else { (-8, 7) };
+    (0..rows).map(|_| (0..cols).map(|_| rng.range(lo, hi) as i8).collect()).collect()
+}
+
+pub fn random_g(rng: &mut Lcg, rows: usize, cols: usize, max: i32) -> Vec<Vec<u16>> {
+    (0..rows).map(|_| (0..cols / 32).map(|_| rng.range(0, max) as u16).collect()).collect()
+}
+
+pub fn random_x(rng: &mut Lcg, n: usize, d: Dist) -> Vec<i16> {
+    (0..n)
+        .map(|_| match d {
+            Dist::Full => rng.i16(),
+            Dist::Within(m) => rng.range(-m, m) as i16,
+        })
+        .collect()
+}
+
+/// The oracle: `kernels::matvec`.
+pub fn oracle(m: &BlockMatrix<'_>, x: &[i16]) -> Vec<i16> {
+    let mut y = vec![0i16; m.rows()];
+    kernels::matvec::matvec(m, x, &mut y).expect("oracle accepts the matrix");
+    y
+}
+
+/// An RDRAM image with one matvec (`put_matvec`), and where y comes back.
+pub fn matvec_image(m: &BlockMatrix<'_>, x: &[i16], homes: MatvecHomes) -> (Vec<u8>, rspnn_ucode::MatvecImage) {
+    let mut buf = vec![0u8; matvec_image_bytes(m)];
+    let mut img = rspnn_ucode::RdramImage::new(&mut buf, 0).unwrap();
+    let placed = img.put_matvec(m, x, homes).unwrap();
+    let len = img.len();
+    buf.truncate(len);
+    (buf, placed)
+}
+
+/// y from a finished run.
+pub fn y_of(out: &Finished, placed: &rspnn_ucode::MatvecImage) -> Vec<i16> {
+    let mut y = vec![0i16; placed.rows];
+    assert!(read_i16s(&out.rdram, 0, placed.y, &mut y));
+    y
+}
+
+/// Runs one matvec on rsp-sim; returns y and the statistics.
+pub fn matvec_sim(m: &BlockMatrix<'_>, x: &[i16]) -> (Vec<i16>, rsp_sim::Stats) {
+    let (rdram, placed) = matvec_image(m, x, MatvecHomes::packed(m.cols()));
+    let out = run_sim(rdram, placed.cmd_list);
+    out.assert_done("rsp-sim");
+    (y_of(&out, &placed), out.stats.unwrap())
+}
+
+/// Runs one matvec on the z64 RSP.
+pub fn matvec_z64(m: &BlockMatrix<'_>, x: &[i16]) -> Vec<i16> {
+    let (rdram, placed) = matvec_image(m, x, MatvecHomes::packed(m.cols()));
+    let out = run_z64(&rdram, placed.cmd_list);
+    out.assert_done("z64");
+    y_of(&out, &placed)
+}
+
+/// Panics with the first differing rows.
+pub fn assert_same(what: &str, got: &[i16], want: &[i16]) {
+    if got != want {
+        let diffs: Vec<String> = got
+            .iter()
+            .zip(want)
+            .enumerate()
+            .filter(|(_, (g, w))| g != w)
+            .take(8)
+            .map(|(i, (g, w))| format!("row {i}: got {g}, want {w}"))
+            .collect();
+        let n = got.iter().zip(want).filter(|(g, w)| g != w).count();
+        panic!("{what}: {n} of {} rows differ: {}", want.len(), diffs.join("; "));
+    }
+}
