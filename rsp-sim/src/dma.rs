@@ -94,6 +94,12 @@ pub(crate) struct DmaEngine {
     /// SP_MEM_ADDR and SP_DRAM_ADDR as the next request will use them / as read back.
     pub mem_addr: u32,
     pub dram_addr: u32,
+    /// True when the RSP or CPU wrote an address register after the last length write: the
+    /// values are then the next request's, and a transfer that completes in the meantime must
+    /// not replace them with its end address (ares `n64/rsp/io.cpp` writes a separate pending
+    /// register set that completion never touches; queueing a DMA while one runs, as
+    /// libdragon's DMA macros do, depends on it).
+    pub addr_written: bool,
     /// SP_RD_LEN / SP_WR_LEN as read back when idle.
     pub length_readback: u32,
     pub active: Option<Active>,
@@ -131,6 +137,7 @@ impl DmaEngine {
     /// Accepts a request at cycle `now`: it starts if the engine is idle, otherwise it waits in
     /// the queue (replacing a queued one).
     pub fn submit(&mut self, request: Request, now: u64) {
+        self.addr_written = false;
         if self.active.is_none() {
             self.start(request, now);
         } else {
@@ -172,8 +179,10 @@ impl DmaEngine {
         } else {
             self.stats.transfers += 1;
             self.stats.busy_cycles += done_at - a.started_at;
-            self.mem_addr = a.sp_addr;
-            self.dram_addr = a.dram_addr;
+            if !self.addr_written {
+                self.mem_addr = a.sp_addr;
+                self.dram_addr = a.dram_addr;
+            }
             // ares leaves 0xFF8 in the length field after a transfer.
             self.length_readback = (r.length_reg & 0xFFF0_0000) | 0xFF8;
             self.active = None;
@@ -182,6 +191,18 @@ impl DmaEngine {
             }
         }
         Some(row)
+    }
+
+    /// A write of SP_MEM_ADDR (masked as the register keeps it).
+    pub fn write_mem_addr(&mut self, value: u32) {
+        self.mem_addr = value & 0x1FF8;
+        self.addr_written = true;
+    }
+
+    /// A write of SP_DRAM_ADDR.
+    pub fn write_dram_addr(&mut self, value: u32) {
+        self.dram_addr = value & 0x00FF_FFF8;
+        self.addr_written = true;
     }
 
     /// The value SP_MEM_ADDR / SP_DRAM_ADDR / the length registers read back.
@@ -228,6 +249,25 @@ mod tests {
         assert_eq!(r.rows, 4);
         assert_eq!(r.skip, 0x010);
         assert_eq!(r.dram_end(), 0x0080_0000 + 3 * 0x110 + 0x100);
+    }
+
+    #[test]
+    fn addresses_written_during_a_transfer_survive_its_completion() {
+        // Transfer A (ends at DMEM 0x1000, which wraps to 0) runs; the ucode writes the next
+        // request's addresses; A completes before the length write. The next request must use
+        // the written addresses, not A's end address.
+        let mut d = DmaEngine::default();
+        d.submit(Request::new(0xBC0, 0x100, 0x43F, false), 0);
+        d.write_mem_addr(0x780);
+        d.write_dram_addr(0x2000);
+        while d.busy() {
+            d.complete_row();
+        }
+        assert_eq!((d.mem_addr, d.dram_addr), (0x780, 0x2000));
+        // Without a write in between, the registers advance as before.
+        d.submit(Request::new(d.mem_addr, d.dram_addr, 7, false), 0);
+        d.complete_row();
+        assert_eq!((d.mem_addr, d.dram_addr), (0x788, 0x2008));
     }
 
     #[test]

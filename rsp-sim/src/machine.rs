@@ -327,8 +327,8 @@ impl Rsp {
         pc: Option<u32>,
     ) -> Result<(), SimError> {
         match reg {
-            SpReg::MemAddr => self.dma.mem_addr = value & 0x1FF8,
-            SpReg::DramAddr => self.dma.dram_addr = value & 0x00FF_FFF8,
+            SpReg::MemAddr => self.dma.write_mem_addr(value),
+            SpReg::DramAddr => self.dma.write_dram_addr(value),
             SpReg::RdLen | SpReg::WrLen => {
                 let request = Request::new(
                     self.dma.mem_addr,
