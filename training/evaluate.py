@@ -36,6 +36,15 @@ SAMPLE_QUESTIONS = [
     "What is the weather today?",
 ]
 
+# Phrasings that occur only in the held-out text (checked below): how the model does on
+# questions it never saw verbatim.
+HELDOUT_QUESTIONS = [
+    "Say, how much data memory does the RSP have?",
+    "Quick one: are you an AI?",
+    "Hi Nibble! Where is Bootstrap Gate?",
+    "Spirit, can you explain the Rumble Pak?",
+]
+
 
 def quote(a):
     """Shell quoting that keeps a newline visible: bash's $'...' form for such arguments."""
@@ -71,8 +80,21 @@ def main():
             print("  " + line)
     if args.no_samples:
         return
-    print()
-    for q in SAMPLE_QUESTIONS:
+    corpus = os.path.join(HERE, "corpus")
+    train = open(os.path.join(corpus, "train.txt"), "rb").read()
+    held = open(os.path.join(corpus, "heldout.txt"), "rb").read()
+    for q in HELDOUT_QUESTIONS:
+        line = b"\nQ: " + q.encode() + b"\n"
+        if line in b"\n" + train or line not in b"\n" + held:
+            raise SystemExit("%r is not a held-out-only question" % q)
+    for title, questions in (("sample questions", SAMPLE_QUESTIONS),
+                             ("held-out phrasings (never in train.txt)", HELDOUT_QUESTIONS)):
+        print("\n# %s" % title)
+        answer(args, questions)
+
+
+def answer(args, questions):
+    for q in questions:
         cmd = ["generate", "--weights", args.weights, "--prompt", "Q: %s\nA:" % q,
                "--max", str(args.max)]
         out = cli.run(cmd)
