@@ -39,10 +39,11 @@ SAMPLE_QUESTIONS = [
 # Phrasings that occur only in the held-out text (checked below): how the model does on
 # questions it never saw verbatim.
 HELDOUT_QUESTIONS = [
-    "Say, how much data memory does the RSP have?",
-    "Quick one: are you an AI?",
-    "Hi Nibble! Where is Bootstrap Gate?",
-    "Spirit, can you explain the Rumble Pak?",
+    "Say, how big is TMEM?",
+    "Nibble, should I blow on the cartridge?",
+    "Quick one: are you a robot?",
+    "Hi Nibble! How many vector registers are there?",
+    "Spirit, where is Vector Tower?",
 ]
 
 
