@@ -128,7 +128,21 @@ fn run() -> Result<(), String> {
             println!("cargo:rerun-if-changed={f}");
         }
     }
-    let text = rsp_asm::rust_source(&ucode, &main.display().to_string()).map_err(|e| e.to_string())?;
+    let mut text = rsp_asm::rust_source(&ucode, &main.display().to_string()).map_err(|e| e.to_string())?;
+    // Code labels in address order, for profilers and traces (`ucode::IMEM_LABELS`).
+    let mut labels: Vec<(&str, i64)> = ucode
+        .symbols
+        .iter()
+        .filter(|s| s.kind == rsp_asm::SymbolKind::Text)
+        .map(|s| (s.name.as_str(), s.value))
+        .collect();
+    labels.sort_by_key(|&(name, addr)| (addr, name));
+    let _ = writeln!(text, "/// Resident code labels `(name, IMEM address)`, in address order.");
+    let _ = writeln!(text, "pub const IMEM_LABELS: [(&str, u32); {}] = [", labels.len());
+    for (name, addr) in labels {
+        let _ = writeln!(text, "    ({name:?}, 0x{addr:03x}),");
+    }
+    let _ = writeln!(text, "];");
     let out = out_dir.join("rspnn_ucode.rs");
     std::fs::write(&out, text).map_err(|e| format!("cannot write {}: {e}", out.display()))?;
     // A listing beside it, for whoever reads the schedule (`target/.../out/rspnn_ucode.lst`).
