@@ -69,7 +69,7 @@ fn main() {
     );
     println!();
     println!(
-        "| format | shape | cycles | cycles/weight | M weights/s | stalls: vector / scalar load / load-store / branch | DMA busy | DMA wait | DMA hidden |"
+        "| format | shape | cycles | cycles/weight | M weights/s | stalls: vector / scalar load / load-store / branch | DMA busy (share) | DMA wait | DMA hidden |"
     );
     println!("|---|---|---|---|---|---|---|---|---|");
     let mut profiles = Vec::new();
@@ -108,13 +108,14 @@ fn main() {
             let busy = d(|s| s.dma.busy_cycles);
             let wait = d(|s| s.dma_wait_cycles);
             println!(
-                "| {bits:?} | {rows}x{cols} | {cycles} | {:.3} | {:.0} | {} / {} / {} / {} | {busy} | {wait} | {:.0}% |",
+                "| {bits:?} | {rows}x{cols} | {cycles} | {:.3} | {:.0} | {} / {} / {} / {} | {busy} ({:.0}%) | {wait} | {:.0}% |",
                 cycles as f64 / weights,
                 weights / cycles as f64 * RSP_HZ / 1e6,
                 d(|s| s.stalls.vector_dependency),
                 d(|s| s.stalls.scalar_load_use),
                 d(|s| s.stalls.load_store),
                 d(|s| s.stalls.taken_branch),
+                100.0 * busy as f64 / cycles as f64,
                 100.0 * (1.0 - wait as f64 / busy.max(1) as f64),
             );
             if let Some(pp) = a.per_pc {
@@ -124,7 +125,8 @@ fn main() {
     }
     println!();
     println!("cycles: the MATVEC command (list with it minus list without it); M weights/s at 62.5 MHz;");
-    println!("DMA busy: cycles the DMA engine ran the weight tiles; DMA wait: cycles the ucode polled a busy engine;");
+    println!("DMA busy: cycles the DMA engine ran the weight tiles (share of the command's cycles); DMA wait: cycles");
+    println!("the ucode polled a busy engine;");
     println!("DMA hidden: share of the DMA time during which the RSP was computing (1 - wait / busy).");
     for (name, pp) in profiles {
         println!();
