@@ -1,0 +1,259 @@
+//! The weight-tile stream of a job: which tiles of weights the RSP fetches, in which order, into
+//! which DMEM buffer.
+//!
+//! The tiles are sized to what the DMEM layout leaves free: rspnn-ucode's `layout.inc` gives the
+//! fixed area and the activations their room and splits the rest into two tile buffers of
+//! `TILE_BYTES` (as large as fits); a tile is as many whole block records as fit a buffer
+//! (`TILE_LEN_Q8`/`TILE_LEN_Q4` bytes, one DMA each). MATVEC (ucode `rsp/matvec.inc`
+//! "Streaming") fetches a matrix's records in storage order, tile `t` into buffer `t % 2`,
+//! starting again at TILE0 for every command, the last tile holding what is left. The matvec
+//! routine is resident in IMEM: no overlay runs on the tiles.
+//!
+//! This module computes that stream from the command list alone, so the CPU knows ahead what
+//! each token costs in DMA, and the host tests check it against the DMAs the simulated RSP
+//! really makes. It also builds jobs from the ucode crate's own builders ([`MatvecChain`]).
+
+use rspnn_ucode::command::{Command, MatvecArgs};
+use rspnn_ucode::image::{matvec_args, ImageError, MatvecHomes, RdramImage};
+use rspnn_ucode::layout::{ACT, ACT_BYTES, TILE0, TILE1, TILE_BYTES};
+use rspnn_ucode::ucode::consts;
+use kernels::matvec::BlockMatrix;
+
+/// Bytes of one block record (docs/weight-format.md "Block records").
+pub const fn record_bytes(bits: u8) -> usize {
+    if bits == 4 {
+        consts::Q4_RECORD_BYTES as usize
+    } else {
+        consts::Q8_RECORD_BYTES as usize
+    }
+}
+
+/// Bytes of a full tile: whole records that fit a tile buffer.
+pub const fn tile_len(bits: u8) -> usize {
+    if bits == 4 {
+        consts::TILE_LEN_Q4 as usize
+    } else {
+        consts::TILE_LEN_Q8 as usize
+    }
+}
+
+/// One weight tile: where it comes from and where it lands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Tile {
+    /// Its number within its MATVEC (0, 1, ...).
+    pub index: usize,
+    /// RDRAM address of its first byte.
+    pub rdram: u32,
+    /// Bytes (one DMA).
+    pub len: usize,
+    /// DMEM buffer it lands in (TILE0 or TILE1).
+    pub dmem: usize,
+}
+
+/// The tiles of one MATVEC, in fetch order.
+#[derive(Clone, Debug)]
+pub struct MatvecTiles {
+    rdram: u32,
+    total: usize,
+    tile: usize,
+    index: usize,
+}
+
+impl MatvecTiles {
+    /// The stream of `args` (a command the ucode accepts).
+    pub fn new(args: &MatvecArgs) -> MatvecTiles {
+        let records = (args.rows as usize / 8) * (args.cols as usize / 32);
+        MatvecTiles { rdram: args.w_rdram, total: records * record_bytes(args.bits), tile: tile_len(args.bits), index: 0 }
+    }
+
+    /// Bytes of weights the command streams.
+    pub fn weight_bytes(&self) -> usize {
+        self.total
+    }
+
+    /// Tiles in all.
+    pub fn tile_count(&self) -> usize {
+        self.total.div_ceil(self.tile)
+    }
+}
+
+impl Iterator for MatvecTiles {
+    type Item = Tile;
+
+    fn next(&mut self) -> Option<Tile> {
+        let start = self.index * self.tile;
+        if start >= self.total {
+            return None;
+        }
+        let tile = Tile {
+            index: self.index,
+            rdram: self.rdram + start as u32,
+            len: self.tile.min(self.total - start),
+            dmem: if self.index % 2 == 0 { TILE0 } else { TILE1 },
+        };
+        self.index += 1;
+        Some(tile)
+    }
+}
+
+/// What a command list streams, in total.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StreamSummary {
+    pub matvecs: usize,
+    pub tiles: usize,
+    pub weight_bytes: usize,
+}
+
+/// The tile streams of a command list, command by command (commands without weights stream
+/// nothing).
+pub fn stream_of(commands: &[Command]) -> impl Iterator<Item = (usize, MatvecTiles)> + '_ {
+    commands.iter().enumerate().filter_map(|(i, c)| match c {
+        Command::Matvec(args) => Some((i, MatvecTiles::new(args))),
+        _ => None,
+    })
+}
+
+/// Totals of [`stream_of`].
+pub fn summarize(commands: &[Command]) -> StreamSummary {
+    stream_of(commands).fold(StreamSummary::default(), |s, (_, tiles)| StreamSummary {
+        matvecs: s.matvecs + 1,
+        tiles: s.tiles + tiles.tile_count(),
+        weight_bytes: s.weight_bytes + tiles.weight_bytes(),
+    })
+}
+
+/// The DMEM budget split that sizes the tiles, for reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DmemSplit {
+    pub activations: usize,
+    pub tile_buffer: usize,
+    pub q8_tile: usize,
+    pub q4_tile: usize,
+}
+
+/// The layout the ucode was built with.
+pub const DMEM_SPLIT: DmemSplit =
+    DmemSplit { activations: ACT_BYTES, tile_buffer: TILE_BYTES, q8_tile: tile_len(8), q4_tile: tile_len(4) };
+
+/// Up to this many matrices in one [`MatvecChain`].
+pub const MAX_CHAIN: usize = 8;
+
+/// A job built from the ucode crate's builders: `x` through a chain of matrices,
+/// `DMA_IN x; MATVEC W0; MATVEC W1; ...; DMA_OUT y; END`, activations ping-ponging between two
+/// homes in DMEM. Each matrix's records are placed in the image; the weights are streamed tile
+/// by tile by the RSP itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MatvecChain {
+    /// The command list (an offset in the image, as [`crate::Job::cmd_list`] wants).
+    pub cmd_list: usize,
+    /// Where y lands (offset, bytes: whole cache lines).
+    pub y: usize,
+    pub y_bytes: usize,
+    /// Where x was placed.
+    pub x: usize,
+    pub commands: [Option<Command>; MAX_CHAIN + 3],
+}
+
+impl MatvecChain {
+    /// Lays the chain out in `img` (whose buffer is the scheduler's workspace, `base` its RDRAM
+    /// address). Shapes must chain (`cols` of each = `rows` of the previous).
+    pub fn build(img: &mut RdramImage<'_>, base: u32, matrices: &[BlockMatrix<'_>], x: &[i16]) -> Result<MatvecChain, ImageError> {
+        let invalid = |what, value, rule| ImageError::Invalid { what, value, rule };
+        if matrices.is_empty() || matrices.len() > MAX_CHAIN {
+            return Err(invalid("matrices", matrices.len(), "must be 1..=8"));
+        }
+        let widest = matrices.iter().map(|m| m.rows().max(m.cols())).max().unwrap_or(0);
+        if 4 * widest > ACT_BYTES {
+            return Err(invalid("widest activation (bytes x2)", 4 * widest, "two homes must fit the activation area"));
+        }
+        let homes = [ACT as u16, (ACT + 2 * widest) as u16];
+        let mut commands: [Option<Command>; MAX_CHAIN + 3] = [None; MAX_CHAIN + 3];
+        let mut cols = x.len();
+        for (i, m) in matrices.iter().enumerate() {
+            if m.cols() != cols {
+                return Err(invalid("matrix cols", m.cols(), "must equal the previous output length"));
+            }
+            let w = img.put_bytes(m.records())?;
+            let h = MatvecHomes { x_dmem: homes[i % 2], y_dmem: homes[(i + 1) % 2] };
+            commands[i + 1] = Some(Command::Matvec(matvec_args(m, w, h)?));
+            cols = m.rows();
+        }
+        let x_at = img.put_i16s(x)?;
+        let y_bytes = (2 * cols).div_ceil(16) * 16;
+        let y_at = img.reserve(y_bytes)?;
+        let to16 = |v: usize| u16::try_from(v).map_err(|_| invalid("DMA length", v, "must fit 16 bits"));
+        commands[0] = Some(Command::DmaIn { dmem: homes[0], len: to16(2 * x.len())?, rdram: x_at });
+        let last = homes[matrices.len() % 2];
+        commands[matrices.len() + 1] = Some(Command::DmaOut { dmem: last, len: to16(2 * cols)?, rdram: y_at });
+        let mut list = [Command::End; MAX_CHAIN + 3];
+        let n = matrices.len() + 2;
+        for (slot, c) in list.iter_mut().zip(commands.iter()) {
+            *slot = c.unwrap_or(Command::End);
+        }
+        let cmd_list = img.put_commands(&list[..n])?;
+        let offset = |a: u32| (a - base) as usize;
+        Ok(MatvecChain { cmd_list: offset(cmd_list), y: offset(y_at), y_bytes, x: offset(x_at), commands })
+    }
+
+    /// The commands (without the END padding).
+    pub fn command_list(&self) -> impl Iterator<Item = Command> + '_ {
+        self.commands.iter().flatten().copied()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(bits: u8, rows: u16, cols: u16) -> MatvecArgs {
+        MatvecArgs { bits, shift: 0, rows, cols, w_rdram: 0x1000, x_dmem: ACT as u16, y_dmem: (ACT + 1024) as u16 }
+    }
+
+    /// The default layout (budget 4096, activations 1280) leaves 2 x 1088-byte buffers
+    /// (ucode README "DMEM map"): 4 Q8 records of 272 bytes, 7 Q4 records of 144 bytes.
+    #[test]
+    fn tiles_hold_whole_records_of_the_default_layout() {
+        assert_eq!(TILE_BYTES, 1088);
+        assert_eq!(tile_len(8), 4 * 272);
+        assert_eq!(tile_len(4), 7 * 144);
+    }
+
+    /// 128 x 128 Q8: 16 groups x 4 blocks = 64 records = 17,408 bytes = 16 tiles of 1,088,
+    /// alternating buffers.
+    #[test]
+    fn q8_square_matrix_streams_sixteen_full_tiles() {
+        let tiles: [Tile; 16] = {
+            let mut it = MatvecTiles::new(&args(8, 128, 128));
+            core::array::from_fn(|_| it.next().unwrap())
+        };
+        assert!(MatvecTiles::new(&args(8, 128, 128)).nth(16).is_none());
+        for (i, t) in tiles.iter().enumerate() {
+            assert_eq!(t.len, 1088);
+            assert_eq!(t.rdram, 0x1000 + 1088 * i as u32);
+            assert_eq!(t.dmem, if i % 2 == 0 { 0x780 } else { 0xBC0 });
+        }
+    }
+
+    /// 512 x 128 Q4: 64 groups x 4 blocks = 256 records of 144 = 36,864 bytes; tiles of 1,008:
+    /// 36 full tiles (36,288) and a last one of 576 (4 records).
+    #[test]
+    fn q4_stream_ends_with_a_partial_tile() {
+        let s = MatvecTiles::new(&args(4, 512, 128));
+        assert_eq!(s.weight_bytes(), 36_864);
+        assert_eq!(s.tile_count(), 37);
+        let last = s.last().unwrap();
+        assert_eq!((last.index, last.len, last.dmem), (36, 576, 0x780));
+        assert_eq!(last.rdram, 0x1000 + 36 * 1008);
+    }
+
+    #[test]
+    fn summary_counts_only_matvecs() {
+        let list = [
+            Command::DmaIn { dmem: ACT as u16, len: 256, rdram: 0 },
+            Command::Matvec(args(8, 128, 128)),
+            Command::Matvec(args(4, 512, 128)),
+            Command::End,
+        ];
+        assert_eq!(summarize(&list), StreamSummary { matvecs: 2, tiles: 16 + 37, weight_bytes: 17_408 + 36_864 });
+    }
+}

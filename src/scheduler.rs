@@ -1,0 +1,534 @@
+//! The scheduler: loads the ucode, starts a job on the RSP and reports, without ever waiting,
+//! whether it finished, failed or hung.
+//!
+//! One job runs at a time (the RSP has one program counter); a second `submit` while one runs is
+//! refused with [`SubmitError::Busy`], so the caller decides what to queue. The life of a job:
+//!
+//! 1. [`Scheduler::submit`]: checks the job's addresses, writes back the workspace spans the CPU
+//!    wrote ([`Job::to_rsp`]), writes back and drops from the cache the spans the RSP will
+//!    write ([`Job::from_rsp`], so no dirty line can land on the RSP's results later), writes the
+//!    ucode's boot block (command list address, status RUNNING), sets SP_PC and starts the RSP
+//!    with interrupt-on-break. It returns a [`JobHandle`] at once.
+//! 2. [`Scheduler::poll`]: one look at the hardware. `Running` while the RSP runs (or its last
+//!    DMA is still moving data); on completion it drops [`Job::from_rsp`] from the cache (so
+//!    the CPU reads what the RSP wrote) and reports the boot block's status; past the deadline
+//!    it halts the RSP and reports [`Fault::Timeout`] with the PC it was at.
+//!
+//! While a job runs the workspace is the RSP's: [`Scheduler::workspace_mut`] refuses. The
+//! workspace is `&'static mut`, owned by the scheduler, so no other code can touch it at all,
+//! and forgetting a [`JobHandle`] cannot hand the memory back early.
+
+use crate::hw::RspHardware;
+use crate::memory::{
+    check_aligned, check_inside, check_result_span, AddressError, Shared, Span, SpanList, CACHE_LINE,
+    DMA_ALIGN,
+};
+use crate::regs::{self, status};
+use core::fmt;
+use rspnn_ucode::layout::{self, status as ucode_status, BOOT};
+
+/// A program for the RSP: IMEM and DMEM images and where to start.
+#[derive(Clone, Copy, Debug)]
+pub struct Ucode<'a> {
+    /// Loaded at IMEM 0.
+    pub text: &'a [u8],
+    /// Loaded at DMEM 0 (the dispatcher's boot block and constants).
+    pub data: &'a [u8],
+    /// SP_PC at the start of every job.
+    pub entry: u32,
+}
+
+impl Ucode<'static> {
+    /// rspnn's resident dispatcher (`rspnn_ucode::ucode`).
+    pub const RSPNN: Ucode<'static> = Ucode {
+        text: &rspnn_ucode::ucode::TEXT,
+        data: &rspnn_ucode::ucode::DATA,
+        entry: rspnn_ucode::ucode::ENTRY,
+    };
+}
+
+/// How the scheduler learns that a job finished.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Completion {
+    /// Read SP_STATUS: halted, with no DMA in flight.
+    Status,
+    /// Wait for the SP interrupt line (MI_INTR), raised by BREAK with interrupt-on-break, then
+    /// confirm with SP_STATUS. A game with an interrupt handler sees the same line.
+    Interrupt,
+}
+
+/// Scheduler settings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Config {
+    /// A job still running this many ticks after it started is declared hung.
+    pub deadline_ticks: u32,
+    pub completion: Completion,
+}
+
+impl Config {
+    /// A deadline of `micros` microseconds on `hw`'s clock.
+    pub fn with_deadline_micros<H: RspHardware>(hw: &H, micros: u32, completion: Completion) -> Config {
+        let ticks = hw.ticks_per_second() as u64 * micros as u64 / 1_000_000;
+        Config { deadline_ticks: ticks.min(u32::MAX as u64) as u32, completion }
+    }
+}
+
+/// What a job asks of the RSP. Offsets are into the scheduler's workspace.
+#[derive(Clone, Copy, Debug)]
+pub struct Job<'j> {
+    /// Offset of the command list (a multiple of 8: the dispatcher fetches it by DMA).
+    pub cmd_list: usize,
+    /// Spans the CPU wrote since the RSP last ran (command list patches, inputs): written back.
+    pub to_rsp: &'j [Span],
+    /// Spans the RSP writes that the CPU will read (whole cache lines).
+    pub from_rsp: &'j [Span],
+}
+
+/// Names a submitted job.
+#[must_use = "poll the handle to learn when the job is done"]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct JobHandle {
+    id: u32,
+}
+
+impl JobHandle {
+    /// The job's sequence number (1, 2, ...).
+    pub fn id(&self) -> u32 {
+        self.id
+    }
+}
+
+/// A finished job.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Done {
+    /// Ticks from the start to the poll that saw it finished (an upper bound of its run time).
+    pub elapsed_ticks: u32,
+    /// SP_PC after the BREAK.
+    pub pc: u32,
+    /// The boot block's last word (the token ucode counts overlay loads there).
+    pub boot_extra: u32,
+}
+
+/// One look at a running job.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Poll {
+    Running { elapsed_ticks: u32 },
+    Done(Done),
+}
+
+/// A job that went wrong; the RSP is halted and the scheduler idle again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fault {
+    /// Still running at the deadline: the scheduler halted it.
+    Timeout { pc: u32, sp_status: u32, elapsed_ticks: u32 },
+    /// Halted without BREAK (something else halted it, or the simulator stopped it).
+    HaltedWithoutBreak { pc: u32, sp_status: u32 },
+    /// The dispatcher refused a command: its status code and the command's RDRAM address.
+    Refused { status: u32, fault_cmd: u32, pc: u32 },
+    /// BREAK without the dispatcher writing a status: the ucode crashed or is not ours.
+    NoStatus { pc: u32, status: u32 },
+}
+
+impl fmt::Display for Fault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Fault::Timeout { pc, sp_status, elapsed_ticks } => write!(
+                f,
+                "the RSP was still running after {elapsed_ticks} ticks (SP_PC {pc:#05x}, SP_STATUS {sp_status:#x}); halted it"
+            ),
+            Fault::HaltedWithoutBreak { pc, sp_status } => {
+                write!(f, "the RSP halted without BREAK at SP_PC {pc:#05x} (SP_STATUS {sp_status:#x})")
+            }
+            Fault::Refused { status, fault_cmd, pc } => write!(
+                f,
+                "the ucode refused the command at RDRAM {fault_cmd:#x} with status {status:#x} (SP_PC {pc:#05x})"
+            ),
+            Fault::NoStatus { pc, status } => {
+                write!(f, "the RSP broke at SP_PC {pc:#05x} with boot status {status:#x} (not a finished command list)")
+            }
+        }
+    }
+}
+
+/// Why a submit was refused (nothing was started).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SubmitError {
+    /// A job is running; poll it to completion first.
+    Busy { running: JobHandle },
+    /// The RSP is running something the scheduler did not start.
+    RspNotHalted { sp_status: u32 },
+    /// [`Scheduler::load_ucode`] was never called.
+    NoUcode,
+    Address(AddressError),
+}
+
+/// Why a poll could not answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PollError {
+    /// The handle is not the running job (it finished already, or belongs to no job).
+    NotRunning { handle: JobHandle },
+    Fault(Fault),
+}
+
+/// Why loading into IMEM/DMEM was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LoadError {
+    Busy { running: JobHandle },
+    RspNotHalted { sp_status: u32 },
+    /// Address or length not a multiple of 4 (the CPU reaches SP memory in words), or past 4 KiB.
+    Range { what: &'static str, addr: usize, len: usize },
+}
+
+impl fmt::Display for SubmitError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            SubmitError::Busy { running } => write!(f, "job {} is still running", running.id),
+            SubmitError::RspNotHalted { sp_status } => {
+                write!(f, "the RSP is running something else (SP_STATUS {sp_status:#x})")
+            }
+            SubmitError::NoUcode => write!(f, "no ucode loaded"),
+            SubmitError::Address(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl fmt::Display for PollError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            PollError::NotRunning { handle } => write!(f, "job {} is not running", handle.id),
+            PollError::Fault(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            LoadError::Busy { running } => write!(f, "job {} is still running", running.id),
+            LoadError::RspNotHalted { sp_status } => {
+                write!(f, "the RSP is running (SP_STATUS {sp_status:#x}); SP memory can only be loaded while it is halted")
+            }
+            LoadError::Range { what, addr, len } => write!(
+                f,
+                "{what}: {len} bytes at {addr:#x} must be whole words inside the 4 KiB memory"
+            ),
+        }
+    }
+}
+
+impl From<AddressError> for SubmitError {
+    fn from(e: AddressError) -> Self {
+        SubmitError::Address(e)
+    }
+}
+
+/// Where a running job is.
+#[derive(Clone, Copy, Debug)]
+enum State {
+    Idle,
+    Running { handle: JobHandle, started: u32, from_rsp: SpanList },
+    /// Halted after a fault; waiting for its last DMA to finish before giving memory back.
+    Stopping { handle: JobHandle, from_rsp: SpanList, fault: Fault },
+}
+
+/// Counters since the scheduler was made.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counters {
+    pub submitted: u32,
+    pub completed: u32,
+    pub faults: u32,
+    pub polls: u32,
+}
+
+/// The VR4300-side scheduler of RSP jobs.
+pub struct Scheduler<H: RspHardware> {
+    hw: H,
+    workspace: &'static mut [u8],
+    workspace_rdram: u32,
+    config: Config,
+    state: State,
+    entry: Option<u32>,
+    next_id: u32,
+    counters: Counters,
+}
+
+impl<H: RspHardware> Scheduler<H> {
+    /// A scheduler over `hw` owning `workspace`: memory both processors use (command lists,
+    /// results, caches of model state). It must be reachable by the RSP and start and end on
+    /// cache lines; its cached lines are written back and dropped here.
+    pub fn new(mut hw: H, workspace: &'static mut [u8], config: Config) -> Result<Self, AddressError> {
+        let workspace_rdram = hw
+            .rdram_address(workspace)
+            .ok_or(AddressError::Unreachable { what: "the workspace", len: workspace.len() })?;
+        check_aligned("workspace RDRAM address", workspace_rdram as usize, CACHE_LINE)?;
+        check_aligned("workspace length", workspace.len(), CACHE_LINE)?;
+        hw.writeback_invalidate(workspace);
+        Ok(Scheduler {
+            hw,
+            workspace,
+            workspace_rdram,
+            config,
+            state: State::Idle,
+            entry: None,
+            next_id: 1,
+            counters: Counters::default(),
+        })
+    }
+
+    /// The hardware (for the simulator's controls in tests, or a frame's other RSP users).
+    pub fn hardware(&mut self) -> &mut H {
+        &mut self.hw
+    }
+
+    pub fn config(&self) -> Config {
+        self.config
+    }
+
+    pub fn counters(&self) -> Counters {
+        self.counters
+    }
+
+    /// The RDRAM address of workspace offset 0.
+    pub fn workspace_rdram(&self) -> u32 {
+        self.workspace_rdram
+    }
+
+    /// The running job, if any.
+    pub fn running(&self) -> Option<JobHandle> {
+        match self.state {
+            State::Idle => None,
+            State::Running { handle, .. } | State::Stopping { handle, .. } => Some(handle),
+        }
+    }
+
+    /// The workspace for the CPU to read, unless a job owns it.
+    pub fn workspace(&self) -> Result<&[u8], JobHandle> {
+        match self.running() {
+            None => Ok(self.workspace),
+            Some(handle) => Err(handle),
+        }
+    }
+
+    /// The workspace for the CPU to write, unless a job owns it. What the CPU writes reaches
+    /// the RSP when a job names it in [`Job::to_rsp`] (or after [`Scheduler::writeback_workspace`]).
+    pub fn workspace_mut(&mut self) -> Result<&mut [u8], JobHandle> {
+        match self.running() {
+            None => Ok(self.workspace),
+            Some(handle) => Err(handle),
+        }
+    }
+
+    /// Writes the whole workspace back and drops it from the cache (after laying out a program
+    /// in it, for instance).
+    pub fn writeback_workspace(&mut self) -> Result<(), JobHandle> {
+        if let Some(handle) = self.running() {
+            return Err(handle);
+        }
+        self.hw.writeback_invalidate(self.workspace);
+        Ok(())
+    }
+
+    /// Makes `bytes` readable by the RSP: checks its address and writes it back once.
+    pub fn share(&mut self, bytes: &'static [u8]) -> Result<Shared, AddressError> {
+        let rdram = self
+            .hw
+            .rdram_address(bytes)
+            .ok_or(AddressError::Unreachable { what: "shared data", len: bytes.len() })?;
+        check_aligned("shared data RDRAM address", rdram as usize, DMA_ALIGN)?;
+        self.hw.writeback(bytes);
+        Ok(Shared { rdram, len: bytes.len() })
+    }
+
+    fn check_loadable(&mut self) -> Result<(), LoadError> {
+        if let Some(running) = self.running() {
+            return Err(LoadError::Busy { running });
+        }
+        let sp_status = self.hw.sp_status();
+        if sp_status & status::HALT == 0 {
+            return Err(LoadError::RspNotHalted { sp_status });
+        }
+        Ok(())
+    }
+
+    fn check_sp_range(what: &'static str, addr: usize, len: usize) -> Result<(), LoadError> {
+        let fits = addr.checked_add(len).is_some_and(|end| end <= regs::SP_MEM_BYTES);
+        if addr % 4 != 0 || len % 4 != 0 || !fits {
+            return Err(LoadError::Range { what, addr, len });
+        }
+        Ok(())
+    }
+
+    /// Loads a program: its text at IMEM 0, its data at DMEM 0. Later jobs start at its entry.
+    pub fn load_ucode(&mut self, ucode: &Ucode<'_>) -> Result<(), LoadError> {
+        self.check_loadable()?;
+        Self::check_sp_range("ucode text", 0, ucode.text.len())?;
+        Self::check_sp_range("ucode data", 0, ucode.data.len())?;
+        Self::check_sp_range("ucode entry", ucode.entry as usize, 4)?;
+        self.hw.write_imem(0, ucode.text);
+        self.hw.write_dmem(0, ucode.data);
+        self.entry = Some(ucode.entry);
+        Ok(())
+    }
+
+    /// Loads `bytes` into IMEM at `addr` (an overlay the CPU places itself).
+    pub fn load_imem(&mut self, addr: usize, bytes: &[u8]) -> Result<(), LoadError> {
+        self.check_loadable()?;
+        Self::check_sp_range("IMEM load", addr, bytes.len())?;
+        self.hw.write_imem(addr, bytes);
+        Ok(())
+    }
+
+    /// Loads `bytes` into DMEM at `addr`.
+    pub fn load_dmem(&mut self, addr: usize, bytes: &[u8]) -> Result<(), LoadError> {
+        self.check_loadable()?;
+        Self::check_sp_range("DMEM load", addr, bytes.len())?;
+        self.hw.write_dmem(addr, bytes);
+        Ok(())
+    }
+
+    /// Reads DMEM while no job runs (for inspecting what a job left there).
+    pub fn read_dmem(&mut self, addr: usize, out: &mut [u8]) -> Result<(), LoadError> {
+        self.check_loadable()?;
+        Self::check_sp_range("DMEM read", addr, out.len())?;
+        self.hw.read_dmem(addr, out);
+        Ok(())
+    }
+
+    /// Starts `job` and returns at once.
+    pub fn submit(&mut self, job: &Job<'_>) -> Result<JobHandle, SubmitError> {
+        if let Some(running) = self.running() {
+            return Err(SubmitError::Busy { running });
+        }
+        let entry = self.entry.ok_or(SubmitError::NoUcode)?;
+        let len = self.workspace.len();
+        // Everything is checked before anything is touched.
+        check_inside("command list", Span::new(job.cmd_list, layout::CMDBUF_BYTES), len)?;
+        check_aligned("command list offset", job.cmd_list, DMA_ALIGN)?;
+        for &span in job.to_rsp {
+            check_inside("CPU-written span", span, len)?;
+        }
+        for &span in job.from_rsp {
+            check_result_span(span, len)?;
+        }
+        let from_rsp = SpanList::from_slice("RSP-written", job.from_rsp)?;
+        let sp_status = self.hw.sp_status();
+        if sp_status & status::HALT == 0 {
+            return Err(SubmitError::RspNotHalted { sp_status });
+        }
+
+        for &span in job.to_rsp {
+            self.hw.writeback(&self.workspace[span.offset..span.end()]);
+        }
+        for span in from_rsp.as_slice() {
+            self.hw.writeback_invalidate(&mut self.workspace[span.offset..span.end()]);
+        }
+        // The boot block (rspnn-ucode `layout::Boot`): the list's address, and status RUNNING,
+        // so a BREAK that did not come from the dispatcher's END is told apart.
+        let cmd_list = self.workspace_rdram + job.cmd_list as u32;
+        let mut boot = [0u8; 16];
+        boot[..4].copy_from_slice(&cmd_list.to_be_bytes());
+        boot[4..8].copy_from_slice(&ucode_status::RUNNING.to_be_bytes());
+        self.hw.write_dmem(BOOT, &boot);
+        self.hw.set_sp_pc(entry);
+        let started = self.hw.now_ticks();
+        self.hw.write_sp_status(regs::START);
+
+        let handle = JobHandle { id: self.next_id };
+        self.next_id = self.next_id.wrapping_add(1).max(1);
+        self.counters.submitted += 1;
+        self.state = State::Running { handle, started, from_rsp };
+        Ok(handle)
+    }
+
+    /// One look at the job: running, done, or failed. Never waits.
+    pub fn poll(&mut self, handle: JobHandle) -> Result<Poll, PollError> {
+        self.counters.polls += 1;
+        match self.state {
+            State::Running { handle: running, started, from_rsp } if running == handle => {
+                self.poll_running(handle, started, from_rsp)
+            }
+            State::Stopping { handle: running, from_rsp, fault } if running == handle => {
+                self.poll_stopping(from_rsp, fault)
+            }
+            _ => Err(PollError::NotRunning { handle }),
+        }
+    }
+
+    /// Polls until the job is done, calling `between_polls` each time it is still running (the
+    /// game's frame, or nothing).
+    pub fn wait(&mut self, handle: JobHandle, mut between_polls: impl FnMut()) -> Result<Done, PollError> {
+        loop {
+            match self.poll(handle)? {
+                Poll::Done(done) => return Ok(done),
+                Poll::Running { .. } => between_polls(),
+            }
+        }
+    }
+
+    fn poll_running(&mut self, handle: JobHandle, started: u32, from_rsp: SpanList) -> Result<Poll, PollError> {
+        let elapsed_ticks = self.hw.now_ticks().wrapping_sub(started);
+        let signalled = match self.config.completion {
+            Completion::Status => true,
+            Completion::Interrupt => self.hw.sp_interrupt(),
+        };
+        let sp_status = if signalled { self.hw.sp_status() } else { 0 };
+        let busy_dma = sp_status & (status::DMA_BUSY | status::DMA_FULL) != 0;
+        if !signalled || sp_status & status::HALT == 0 || busy_dma {
+            if elapsed_ticks <= self.config.deadline_ticks {
+                return Ok(Poll::Running { elapsed_ticks });
+            }
+            // Hung: stop it, then give the memory back once its DMA is quiet.
+            self.hw.write_sp_status(regs::STOP);
+            let sp_status = self.hw.sp_status();
+            let fault = Fault::Timeout { pc: self.hw.sp_pc(), sp_status, elapsed_ticks };
+            self.state = State::Stopping { handle, from_rsp, fault };
+            return self.poll_stopping(from_rsp, fault);
+        }
+        self.hw.write_sp_status(regs::ACKNOWLEDGE);
+        self.release(from_rsp);
+        let pc = self.hw.sp_pc();
+        let mut boot = [0u8; 16];
+        self.hw.read_dmem(BOOT, &mut boot);
+        let word = |i: usize| u32::from_be_bytes([boot[i], boot[i + 1], boot[i + 2], boot[i + 3]]);
+        let (status_word, fault_cmd, boot_extra) = (word(4), word(8), word(12));
+        let fault = if sp_status & status::BROKE == 0 {
+            Some(Fault::HaltedWithoutBreak { pc, sp_status })
+        } else if status_word == ucode_status::DONE {
+            None
+        } else if status_word == ucode_status::RUNNING {
+            Some(Fault::NoStatus { pc, status: status_word })
+        } else {
+            Some(Fault::Refused { status: status_word, fault_cmd, pc })
+        };
+        match fault {
+            None => {
+                self.counters.completed += 1;
+                Ok(Poll::Done(Done { elapsed_ticks, pc, boot_extra }))
+            }
+            Some(fault) => {
+                self.counters.faults += 1;
+                Err(PollError::Fault(fault))
+            }
+        }
+    }
+
+    fn poll_stopping(&mut self, from_rsp: SpanList, fault: Fault) -> Result<Poll, PollError> {
+        let sp_status = self.hw.sp_status();
+        if sp_status & (status::DMA_BUSY | status::DMA_FULL) != 0 {
+            return Ok(Poll::Running { elapsed_ticks: 0 });
+        }
+        self.hw.write_sp_status(regs::ACKNOWLEDGE);
+        self.release(from_rsp);
+        self.counters.faults += 1;
+        Err(PollError::Fault(fault))
+    }
+
+    /// Hands the workspace back to the CPU: the RSP-written spans leave the cache so the CPU
+    /// reads RDRAM.
+    fn release(&mut self, from_rsp: SpanList) {
+        for span in from_rsp.as_slice() {
+            self.hw.invalidate(&mut self.workspace[span.offset..span.end()]);
+        }
+        self.state = State::Idle;
+    }
+}
