@@ -45,6 +45,9 @@ boot:
         lw      k1, %lo(BOOT + Boot.cmd_list)($zero)
         sw      $zero, %lo(BOOT + Boot.status)($zero)
         sw      $zero, %lo(BOOT + Boot.fault_cmd)($zero)
+        sw      $zero, %lo(BOOT + Boot.overlay_loads)($zero)
+        li      k0, 0                           # no overlay loaded, none known (overlay.inc)
+        li      sp, 0
 
 # Fetch CMDBUF_BYTES of commands from RDRAM k1 into CMDBUF and run the first.
 cmd_fetch:
@@ -81,6 +84,24 @@ op_table:
         j       cmd_dma_out
         nop
         j       cmd_matvec
+        nop
+        j       ovl_enter                       # overlaid commands: overlay.inc
+        ori     t9, $zero, (OVL_EDGE << 12) | cmd_step
+        j       ovl_enter
+        ori     t9, $zero, (OVL_EDGE << 12) | cmd_embed
+        j       ovl_enter
+        ori     t9, $zero, (OVL_NORM << 12) | cmd_norm
+        j       ovl_enter
+        ori     t9, $zero, (OVL_SCORES << 12) | cmd_scores
+        j       ovl_enter
+        ori     t9, $zero, (OVL_VALUES << 12) | cmd_values
+        j       ovl_enter
+        ori     t9, $zero, (OVL_NORM << 12) | cmd_relu
+        j       ovl_enter
+        ori     t9, $zero, (OVL_NORM << 12) | cmd_add
+        j       ovl_enter
+        ori     t9, $zero, (OVL_EDGE << 12) | cmd_argmax
+        j       cmd_overlays
         nop
 op_table_end:
 
@@ -153,6 +174,29 @@ dma_bad:
 
 
 #include "matvec.inc"
+#include "helpers.inc"
+#include "attend_common.inc"
+#include "overlay.inc"
 
         .balign 8
 text_end:
+
+# ---- overlays (overlay.inc): linked at text_end, loaded by ovl_enter, in id order ------------
+        .overlay scores
+#include "attend_scores.inc"
+ovl_scores_end:
+
+        .overlay values
+#include "attend_values.inc"
+ovl_values_end:
+
+        .overlay norm
+#include "norm.inc"
+#include "elementwise.inc"
+ovl_norm_end:
+
+        .overlay edge
+#include "step.inc"
+#include "argmax.inc"
+ovl_edge_end:
+        .text

@@ -8,6 +8,7 @@
 //! commands).
 
 use crate::layout::{Be16, Be32, ACT, ACT_BYTES, DMEM_BUDGET};
+use crate::token_cmd::{self, AttendArgs, EmbedArgs, NormArgs};
 use crate::ucode::consts;
 use bytemuck::{Pod, Zeroable};
 use core::fmt;
@@ -25,6 +26,24 @@ pub mod op {
     pub const DMA_OUT: u8 = consts::OP_DMA_OUT as u8;
     /// y = W x.
     pub const MATVEC: u8 = consts::OP_MATVEC as u8;
+    /// The step's token and position (token program).
+    pub const STEP: u8 = consts::OP_STEP as u8;
+    /// Embedding lookup of the step's token.
+    pub const EMBED: u8 = consts::OP_EMBED as u8;
+    /// RMSNorm / LayerNorm.
+    pub const NORM: u8 = consts::OP_NORM as u8;
+    /// k into the KV cache, every head's scores.
+    pub const ATT_SCORES: u8 = consts::OP_ATT_SCORES as u8;
+    /// v into the KV cache, softmax, weighted sums (right after ATT_SCORES).
+    pub const ATT_VALUES: u8 = consts::OP_ATT_VALUES as u8;
+    /// v = max(v, 0).
+    pub const RELU: u8 = consts::OP_RELU as u8;
+    /// x = sat16(x + y).
+    pub const ADD: u8 = consts::OP_ADD as u8;
+    /// Index of the first maximum in a range.
+    pub const ARGMAX: u8 = consts::OP_ARGMAX as u8;
+    /// Where the overlay images are.
+    pub const OVERLAYS: u8 = consts::OP_OVERLAYS as u8;
     /// Number of opcodes; larger ones stop the ucode with STATUS_BAD_OPCODE.
     pub const COUNT: u8 = consts::OP_COUNT as u8;
 }
@@ -128,6 +147,25 @@ pub enum Command {
     DmaOut { dmem: u16, len: u16, rdram: u32 },
     /// `y = W x`, weights streamed from RDRAM, x and y in DMEM.
     Matvec(MatvecArgs),
+    /// The step's token and position (`ctx` = the model's context): what the CPU patches.
+    Step { token: u16, pos: u16, ctx: u16 },
+    /// x = the embedding row of the step's token.
+    Embed(EmbedArgs),
+    /// u = RMSNorm(x) or LayerNorm(x), Q1.14.
+    Norm(NormArgs),
+    /// This position's k into the KV cache, the scores of every head.
+    AttScores(AttendArgs),
+    /// This position's v into the KV cache, the softmax and the weighted sums; takes its
+    /// arguments over from the `AttScores` that must come right before it.
+    AttValues,
+    /// `v = max(v, 0)` over `n` elements.
+    Relu { n: u16, x_dmem: u16 },
+    /// `x = sat16(x + y)` over `n` elements.
+    Add { n: u16, x_dmem: u16, y_dmem: u16 },
+    /// Index (u16) and value (int16) of the first maximum of `v[lo..hi)`, written at `out_dmem`.
+    Argmax { lo: u16, hi: u16, v_dmem: u16, out_dmem: u16 },
+    /// The RDRAM address of the overlay images (src/program.rs lays them out).
+    Overlays { rdram: u32 },
 }
 
 /// Why [`Command::check`] refused a command (the ucode would stop with an error status).
@@ -143,6 +181,9 @@ pub enum CommandError {
     DmaIntoFixedArea { dmem: u16 },
     /// A MATVEC argument out of range: which, its value and the rule.
     Matvec { what: &'static str, value: u32, rule: &'static str },
+    /// An argument of a token-program command out of range: the command, which argument, its
+    /// value and the rule.
+    Arg { command: &'static str, what: &'static str, value: u32, rule: &'static str },
 }
 
 impl fmt::Display for CommandError {
@@ -159,6 +200,7 @@ impl fmt::Display for CommandError {
                 write!(f, "DMA_IN to dmem 0x{dmem:03x} would overwrite the ucode's fixed area (below 0x{ACT:03x})")
             }
             CommandError::Matvec { what, value, rule } => write!(f, "MATVEC {what} = {value}: {rule}"),
+            CommandError::Arg { command, what, value, rule } => write!(f, "{command} {what} = {value}: {rule}"),
         }
     }
 }
@@ -218,6 +260,15 @@ impl Command {
             Command::DmaIn { dmem, .. } if (dmem as usize) < ACT => Err(CommandError::DmaIntoFixedArea { dmem }),
             Command::DmaIn { dmem, len, rdram } | Command::DmaOut { dmem, len, rdram } => check_dma(dmem, len, rdram),
             Command::Matvec(ref a) => check_matvec(a),
+            Command::Step { ctx, .. } => token_cmd::check_step(ctx),
+            Command::Embed(ref a) => token_cmd::check_embed(a),
+            Command::Norm(ref a) => token_cmd::check_norm(a),
+            Command::AttScores(ref a) => token_cmd::check_attend(a),
+            Command::AttValues => Ok(()),
+            Command::Relu { n, x_dmem } => token_cmd::check_vec("RELU", n, x_dmem, None),
+            Command::Add { n, x_dmem, y_dmem } => token_cmd::check_vec("ADD", n, x_dmem, Some(y_dmem)),
+            Command::Argmax { lo, hi, v_dmem, out_dmem } => token_cmd::check_argmax(lo, hi, v_dmem, out_dmem),
+            Command::Overlays { rdram } => token_cmd::check_overlays(rdram),
         }
     }
 
@@ -253,6 +304,25 @@ impl Command {
                 };
                 out.copy_from_slice(bytemuck::bytes_of(&c));
             }
+            Command::Step { token, pos, ctx } => {
+                out.copy_from_slice(bytemuck::bytes_of(&token_cmd::encode_step(token, pos, ctx)))
+            }
+            Command::Embed(ref a) => out.copy_from_slice(bytemuck::bytes_of(&token_cmd::encode_embed(a))),
+            Command::Norm(ref a) => out.copy_from_slice(bytemuck::bytes_of(&token_cmd::encode_norm(a))),
+            Command::AttScores(ref a) => out.copy_from_slice(bytemuck::bytes_of(&token_cmd::encode_attend(a))),
+            Command::AttValues => {
+                out.copy_from_slice(bytemuck::bytes_of(&CmdEnd { op: op::ATT_VALUES, pad: [0; 15] }))
+            }
+            Command::Relu { n, x_dmem } => {
+                out.copy_from_slice(bytemuck::bytes_of(&token_cmd::encode_vec(op::RELU, n, x_dmem, 0)))
+            }
+            Command::Add { n, x_dmem, y_dmem } => {
+                out.copy_from_slice(bytemuck::bytes_of(&token_cmd::encode_vec(op::ADD, n, x_dmem, y_dmem)))
+            }
+            Command::Argmax { lo, hi, v_dmem, out_dmem } => {
+                out.copy_from_slice(bytemuck::bytes_of(&token_cmd::encode_argmax(lo, hi, v_dmem, out_dmem)))
+            }
+            Command::Overlays { rdram } => out.copy_from_slice(bytemuck::bytes_of(&token_cmd::encode_overlays(rdram))),
         }
         out
     }

@@ -115,6 +115,23 @@ impl<'a> RdramImage<'a> {
         Ok(at)
     }
 
+    /// Overwrites bytes already placed (reserved) at RDRAM address `at`: for builders that
+    /// reserve a region first and fill it piece by piece (src/program.rs).
+    pub fn write_at(&mut self, at: u32, bytes: &[u8]) -> Result<(), ImageError> {
+        let start = at.checked_sub(self.base).map(|s| s as usize);
+        match start.and_then(|s| s.checked_add(bytes.len()).map(|e| (s, e))) {
+            Some((s, e)) if e <= self.used => {
+                self.buf[s..e].copy_from_slice(bytes);
+                Ok(())
+            }
+            _ => Err(ImageError::Invalid {
+                what: "write_at address",
+                value: at as usize,
+                rule: "must lie inside what the image has placed",
+            }),
+        }
+    }
+
     /// Places int16 values big-endian (as the RSP's vector loads read them).
     pub fn put_i16s(&mut self, values: &[i16]) -> Result<u32, ImageError> {
         let at = self.reserve(values.len() * 2)?;

@@ -77,6 +77,22 @@ pub mod status {
     pub const BAD_DMA: u32 = consts::STATUS_BAD_DMA as u32;
     /// A MATVEC with bad bits, shift, shape, alignment or homes.
     pub const BAD_MATVEC: u32 = consts::STATUS_BAD_MATVEC as u32;
+    /// A STEP with a context outside 1..=256.
+    pub const BAD_STEP: u32 = consts::STATUS_BAD_STEP as u32;
+    /// An EMBED with a bad shape, alignment or home, or a step token not below its vocab.
+    pub const BAD_EMBED: u32 = consts::STATUS_BAD_EMBED as u32;
+    /// A NORM with a bad kind, length or home.
+    pub const BAD_NORM: u32 = consts::STATUS_BAD_NORM as u32;
+    /// An ATTEND with a bad shape or home, or a step that does not fit its context.
+    pub const BAD_ATTEND: u32 = consts::STATUS_BAD_ATTEND as u32;
+    /// A RELU/ADD with a bad length or home.
+    pub const BAD_VEC: u32 = consts::STATUS_BAD_VEC as u32;
+    /// An ARGMAX with an empty range or a bad home.
+    pub const BAD_ARGMAX: u32 = consts::STATUS_BAD_ARGMAX as u32;
+    /// A command in an overlay ran before any OVERLAYS command said where the overlays are.
+    pub const NO_OVERLAYS: u32 = consts::STATUS_NO_OVERLAYS as u32;
+    /// An OVERLAYS command with an address that is not a multiple of 8.
+    pub const BAD_OVERLAYS: u32 = consts::STATUS_BAD_OVERLAYS as u32;
 }
 
 /// The boot block at [`BOOT`]: the host writes `cmd_list` before starting the RSP; the ucode
@@ -90,14 +106,15 @@ pub struct Boot {
     pub status: Be32,
     /// RDRAM address of the command that failed.
     pub fault_cmd: Be32,
-    /// Zero.
-    pub pad: Be32,
+    /// Overlays loaded into IMEM during the run (each load is one DMA; `rsp/overlay.inc`).
+    pub overlay_loads: Be32,
 }
 
 const_assert_eq!(core::mem::size_of::<Boot>(), consts::Boot_SIZE as usize);
 const_assert_eq!(core::mem::offset_of!(Boot, cmd_list), consts::Boot_cmd_list as usize);
 const_assert_eq!(core::mem::offset_of!(Boot, status), consts::Boot_status as usize);
 const_assert_eq!(core::mem::offset_of!(Boot, fault_cmd), consts::Boot_fault_cmd as usize);
+const_assert_eq!(core::mem::offset_of!(Boot, overlay_loads), consts::Boot_overlay_loads as usize);
 
 // The data section is laid out in the order layout.inc's map gives (labels can't be used in the
 // assembler's `.if`, so the check is here).

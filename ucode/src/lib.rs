@@ -7,6 +7,10 @@
 //! * [`command`]: the command encoding (`#[repr(C)]` big-endian structs checked against the
 //!   assembler's `.struct`s).
 //! * [`image`]: lays out a command list, weights and inputs in an RDRAM image.
+//! * [`program`]: the token program, one command list for a whole forward step of a model;
+//!   [`token_cmd`]: its commands (STEP, EMBED, NORM, ATTEND, RELU, ADD, ARGMAX, OVERLAYS).
+//! * `sim` (feature `sim`, host only): the token program on rsp-sim as an rspnn-model
+//!   `Backend`.
 //!
 //! The program is a dispatcher that walks a command list in RDRAM (`README.md` documents the
 //! command format, the DMEM map and the register conventions). `no_std`, no allocation: the
@@ -23,6 +27,10 @@ pub mod ucode {
 pub mod command;
 pub mod image;
 pub mod layout;
+pub mod program;
+#[cfg(feature = "sim")]
+pub mod sim;
+pub mod token_cmd;
 
 pub use command::{Command, CommandError, MatvecArgs};
 pub use image::{ImageError, MatvecHomes, MatvecImage, RdramImage};
