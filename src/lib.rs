@@ -12,6 +12,8 @@
 //!   scheduler's code is tested on the host as it runs on the N64.
 //! * [`plan`]: the weight-tile stream of a job: which tiles the RSP fetches, in which order,
 //!   into which DMEM buffer, sized to what the DMEM layout leaves free.
+//! * [`token`]: a model's forward step on the RSP (the ucode crate's token program) through the
+//!   scheduler, and as an rspnn-model `Backend` that runs a game frame while it waits.
 //! * [`memory`]: the workspace spans and the alignment rules.
 //! * [`regs`]: SP/MI register addresses and bits.
 #![no_std]
@@ -25,6 +27,7 @@ pub mod regs;
 pub mod scheduler;
 #[cfg(feature = "sim")]
 pub mod sim;
+pub mod token;
 
 pub use hw::RspHardware;
 pub use memory::{AddressError, Shared, Span};

@@ -7,17 +7,22 @@
 //! (`TILE_LEN_Q8`/`TILE_LEN_Q4` bytes, one DMA each). MATVEC (ucode `rsp/matvec.inc`
 //! "Streaming") fetches a matrix's records in storage order, tile `t` into buffer `t % 2`,
 //! starting again at TILE0 for every command, the last tile holding what is left. The matvec
-//! routine is resident in IMEM: no overlay runs on the tiles.
+//! routine is resident in IMEM: no overlay runs on the tiles (the embedding and the tied head
+//! are MATVECs and EMBEDs over the same records).
+//!
+//! The token program's other kernels (STEP, EMBED, NORM, the attention, ARGMAX...) run in IMEM
+//! overlays the dispatcher loads when a command needs one that is not in IMEM ([`ListPlan`]
+//! says which, from the ucode's own jump table).
 //!
 //! This module computes that stream from the command list alone, so the CPU knows ahead what
 //! each token costs in DMA, and the host tests check it against the DMAs the simulated RSP
 //! really makes. It also builds jobs from the ucode crate's own builders ([`MatvecChain`]).
 
-use rspnn_ucode::command::{Command, MatvecArgs};
-use rspnn_ucode::image::{matvec_args, ImageError, MatvecHomes, RdramImage};
-use rspnn_ucode::layout::{ACT, ACT_BYTES, TILE0, TILE1, TILE_BYTES};
-use rspnn_ucode::ucode::consts;
 use kernels::matvec::BlockMatrix;
+use rspnn_ucode::command::{op as opcode, CmdMatvec, Command, MatvecArgs};
+use rspnn_ucode::image::{matvec_args, ImageError, MatvecHomes, RdramImage};
+use rspnn_ucode::layout::{ACT, ACT_BYTES, CMD_BYTES, TILE0, TILE1, TILE_BYTES};
+use rspnn_ucode::ucode::{consts, imem, TEXT};
 
 /// Bytes of one block record (docs/weight-format.md "Block records").
 pub const fn record_bytes(bits: u8) -> usize {
@@ -120,6 +125,136 @@ pub fn summarize(commands: &[Command]) -> StreamSummary {
         tiles: s.tiles + tiles.tile_count(),
         weight_bytes: s.weight_bytes + tiles.weight_bytes(),
     })
+}
+
+/// The overlay that runs opcode `op`, read from the assembled ucode itself: an overlaid
+/// command's `op_table` entry is `j ovl_enter` with `ori t9, $zero, overlay << 12 | routine` in
+/// its delay slot (ucode `rsp/rspnn.S`, `rsp/overlay.inc`); a resident one jumps straight to
+/// its routine. `None` for resident commands and opcodes past the table.
+pub fn overlay_of(op: u8) -> Option<u8> {
+    let at = imem::op_table as usize + 8 * op as usize;
+    if at + 8 > imem::op_table_end as usize {
+        return None;
+    }
+    let word = |i: usize| u32::from_be_bytes([TEXT[i], TEXT[i + 1], TEXT[i + 2], TEXT[i + 3]]);
+    let (jump, slot) = (word(at), word(at + 4));
+    // J: opcode 2, target = (word & 0x3FF_FFFF) << 2 (IMEM addresses are 12 bits).
+    let target = (jump & 0x03FF_FFFF) << 2;
+    if jump >> 26 != 2 || target & 0xFFF != imem::ovl_enter {
+        return None;
+    }
+    // ORI: opcode 13, immediate in the low 16 bits.
+    (slot >> 26 == 13).then_some(((slot & 0xFFFF) >> 12) as u8)
+}
+
+/// One command of a list, as the RSP will run it.
+#[derive(Clone, Debug)]
+pub struct PlannedCommand {
+    /// Its position in the list.
+    pub index: usize,
+    pub op: u8,
+    /// The overlay it runs in (`None`: resident code).
+    pub overlay: Option<u8>,
+    /// Whether the dispatcher must load that overlay first (another one is in IMEM).
+    pub loads_overlay: bool,
+    /// The weight tiles it streams (MATVEC only).
+    pub tiles: Option<MatvecTiles>,
+}
+
+/// Why a command list could not be planned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PlanError {
+    /// The list runs past the bytes given without an END.
+    NoEnd { commands: usize },
+    /// An opcode the ucode does not have.
+    BadOpcode { index: usize, op: u8 },
+}
+
+/// Walks a command list (its bytes, from its first command) the way the dispatcher does,
+/// up to END: the overlay each command needs and the loads that causes (an OVERLAYS command
+/// makes the dispatcher forget what IMEM holds), and each MATVEC's tiles.
+pub struct ListPlan<'a> {
+    list: &'a [u8],
+    index: usize,
+    in_imem: Option<u8>,
+    done: bool,
+}
+
+impl<'a> ListPlan<'a> {
+    pub fn new(list: &'a [u8]) -> ListPlan<'a> {
+        ListPlan { list, index: 0, in_imem: None, done: false }
+    }
+}
+
+impl Iterator for ListPlan<'_> {
+    type Item = Result<PlannedCommand, PlanError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        let at = self.index * CMD_BYTES;
+        let Some(bytes) = self.list.get(at..at + CMD_BYTES) else {
+            self.done = true;
+            return Some(Err(PlanError::NoEnd { commands: self.index }));
+        };
+        let op = bytes[0];
+        let index = self.index;
+        self.index += 1;
+        if op >= opcode::COUNT {
+            self.done = true;
+            return Some(Err(PlanError::BadOpcode { index, op }));
+        }
+        if op == opcode::END {
+            self.done = true;
+        }
+        if op == opcode::OVERLAYS {
+            self.in_imem = None;
+        }
+        let overlay = overlay_of(op);
+        let loads_overlay = overlay.is_some() && overlay != self.in_imem;
+        if overlay.is_some() {
+            self.in_imem = overlay;
+        }
+        let tiles = (op == opcode::MATVEC).then(|| {
+            let m: CmdMatvec = bytemuck::pod_read_unaligned(bytes);
+            MatvecTiles::new(&MatvecArgs {
+                bits: m.bits,
+                shift: m.shift,
+                rows: m.rows.get(),
+                cols: m.cols.get(),
+                w_rdram: m.w_rdram.get(),
+                x_dmem: m.x_dmem.get(),
+                y_dmem: m.y_dmem.get(),
+            })
+        });
+        Some(Ok(PlannedCommand { index, op, overlay, loads_overlay, tiles }))
+    }
+}
+
+/// What one run of a command list costs in transfers.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ListSummary {
+    /// Commands up to and including END.
+    pub commands: usize,
+    pub overlay_loads: usize,
+    pub stream: StreamSummary,
+}
+
+/// Totals of [`ListPlan`].
+pub fn summarize_list(list: &[u8]) -> Result<ListSummary, PlanError> {
+    let mut s = ListSummary::default();
+    for c in ListPlan::new(list) {
+        let c = c?;
+        s.commands += 1;
+        s.overlay_loads += c.loads_overlay as usize;
+        if let Some(tiles) = c.tiles {
+            s.stream.matvecs += 1;
+            s.stream.tiles += tiles.tile_count();
+            s.stream.weight_bytes += tiles.weight_bytes();
+        }
+    }
+    Ok(s)
 }
 
 /// The DMEM budget split that sizes the tiles, for reports.

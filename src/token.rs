@@ -1,0 +1,259 @@
+//! A model on the RSP through the scheduler: the ucode crate's token program (one command list
+//! per forward step, `rspnn_ucode::program`) laid out in the scheduler's workspace, started one
+//! step at a time without waiting.
+//!
+//! [`TokenRunner`] is one model state (one KV cache). Per step the CPU patches the STEP command
+//! (token, position) — and the ARGMAX range when the decode mask changes — in its cached view
+//! of the workspace, and the job names exactly those 16-byte commands for writeback and the
+//! 16-byte result for invalidation; the RSP fetches the list, the weights (tile by tile), the
+//! overlays and the KV cache itself. [`RspLane`] wraps a runner as an rspnn-model `Backend`
+//! (blocking from the caller's point of view, but running the caller's `between_polls` — a
+//! game frame — while the RSP works), so `rspnn_model::window::Staggered` runs two of them past
+//! the context exactly as it runs scalar runners.
+
+use crate::hw::RspHardware;
+use crate::memory::{AddressError, Span, CACHE_LINE};
+use crate::plan::{summarize_list, ListSummary, PlanError};
+use crate::scheduler::{Done, Job, JobHandle, PollError, Scheduler, SubmitError};
+use core::cell::RefCell;
+use core::fmt;
+use kernels::KernelError;
+use rspnn_model::backend::{Backend, DecodeMask};
+use rspnn_model::ModelError;
+use rspnn_ucode::layout::CMD_BYTES;
+use rspnn_ucode::program::{ProgramError, ProgramOptions, TokenProgram};
+use rspnn_ucode::RdramImage;
+
+/// Why a step could not be prepared, run or read.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TokenError {
+    Program(ProgramError),
+    Address(AddressError),
+    Submit(SubmitError),
+    Poll(PollError),
+    Plan(PlanError),
+    /// The workspace is the RSP's right now (a job runs).
+    Busy(JobHandle),
+    /// The shared scheduler is borrowed elsewhere (a lane stepped from inside a hook).
+    SchedulerInUse,
+}
+
+impl fmt::Display for TokenError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TokenError::Program(e) => write!(f, "token program: {e}"),
+            TokenError::Address(e) => write!(f, "{e}"),
+            TokenError::Submit(e) => write!(f, "submit: {e}"),
+            TokenError::Poll(e) => write!(f, "RSP: {e}"),
+            TokenError::Plan(e) => write!(f, "plan: {e:?}"),
+            TokenError::Busy(h) => write!(f, "job {} owns the workspace", h.id()),
+            TokenError::SchedulerInUse => write!(f, "the scheduler is already borrowed"),
+        }
+    }
+}
+
+impl From<ProgramError> for TokenError {
+    fn from(e: ProgramError) -> Self {
+        TokenError::Program(e)
+    }
+}
+impl From<AddressError> for TokenError {
+    fn from(e: AddressError) -> Self {
+        TokenError::Address(e)
+    }
+}
+impl From<SubmitError> for TokenError {
+    fn from(e: SubmitError) -> Self {
+        TokenError::Submit(e)
+    }
+}
+impl From<PollError> for TokenError {
+    fn from(e: PollError) -> Self {
+        TokenError::Poll(e)
+    }
+}
+
+/// One model state on the RSP.
+#[derive(Clone, Debug)]
+pub struct TokenRunner {
+    prog: TokenProgram,
+    /// RDRAM address of workspace offset 0.
+    base: u32,
+    pos: usize,
+    /// The ARGMAX range the list holds.
+    argmax: (usize, usize),
+    /// The range to write before the next step (the mask changed).
+    argmax_wanted: (usize, usize),
+}
+
+impl TokenRunner {
+    /// Lays out the token program of the RSPW file `model` in the scheduler's workspace from
+    /// offset `at` (a multiple of 16) on; returns the runner and the offset just past what it
+    /// used. The model stays where it is (shared with the RSP, read in place); call
+    /// [`Scheduler::writeback_workspace`] once all runners are built.
+    pub fn build<H: RspHardware>(
+        sched: &mut Scheduler<H>,
+        model: &'static [u8],
+        at: usize,
+    ) -> Result<(TokenRunner, usize), TokenError> {
+        if at % CACHE_LINE != 0 {
+            return Err(AddressError::Misaligned { what: "token program offset", value: at, align: CACHE_LINE }.into());
+        }
+        let weights = sched.share(model)?;
+        let base = sched.workspace_rdram();
+        let ws = sched.workspace_mut().map_err(TokenError::Busy)?;
+        let len = ws.len();
+        let region = ws.get_mut(at..).ok_or(AddressError::OutsideWorkspace {
+            what: "token program",
+            span: Span::new(at, 0),
+            workspace: len,
+        })?;
+        let mut img = RdramImage::new(region, base + at as u32).map_err(ProgramError::Image)?;
+        let view = rspnn_model::rspw::ModelView::parse(model).map_err(ProgramError::Model)?;
+        let vocab = view.dims().vocab;
+        let opts = ProgramOptions { logits: false, argmax: (0, vocab as u16) };
+        let prog = TokenProgram::build(model, weights.rdram, &mut img, opts)?;
+        let end = at + img.len().div_ceil(CACHE_LINE) * CACHE_LINE;
+        Ok((TokenRunner { prog, base, pos: 0, argmax: (0, vocab), argmax_wanted: (0, vocab) }, end))
+    }
+
+    /// The program's addresses.
+    pub fn program(&self) -> &TokenProgram {
+        &self.prog
+    }
+
+    /// Tokens fed since the reset.
+    pub fn position(&self) -> usize {
+        self.pos
+    }
+
+    /// Forgets the fed tokens (the KV cache needs no clearing: a step only reads the slots
+    /// written since position 0).
+    pub fn reset(&mut self) {
+        self.pos = 0;
+    }
+
+    fn offset(&self, rdram: u32) -> usize {
+        (rdram - self.base) as usize
+    }
+
+    /// What one step transfers: commands, overlay loads and weight tiles, from the list itself.
+    pub fn plan<H: RspHardware>(&self, sched: &Scheduler<H>) -> Result<ListSummary, TokenError> {
+        let ws = sched.workspace().map_err(TokenError::Busy)?;
+        let list = &ws[self.offset(self.prog.cmd_list)..];
+        summarize_list(list).map_err(TokenError::Plan)
+    }
+
+    /// Patches the step for `token` (decoding within `mask`) and starts it. Returns at once.
+    pub fn start<H: RspHardware>(
+        &mut self,
+        sched: &mut Scheduler<H>,
+        token: u8,
+        mask: DecodeMask,
+    ) -> Result<JobHandle, TokenError> {
+        let prog = self.prog;
+        let base = self.base;
+        let ws = sched.workspace_mut().map_err(TokenError::Busy)?;
+        prog.patch_step(ws, base, token as usize, self.pos)?;
+        let step = Span::new(self.offset(prog.step_cmd), CMD_BYTES);
+        let argmax = Span::new(self.offset(prog.argmax_cmd), CMD_BYTES);
+        self.argmax_wanted = mask.range(prog.vocab);
+        let patch_argmax = self.argmax_wanted != self.argmax;
+        if patch_argmax {
+            let (lo, hi) = self.argmax_wanted;
+            prog.patch_argmax(ws, base, lo, hi)?;
+        }
+        let to_rsp = [step, argmax];
+        let to_rsp = if patch_argmax { &to_rsp[..] } else { &to_rsp[..1] };
+        let from_rsp = [Span::new(self.offset(prog.result), CACHE_LINE)];
+        let job = Job { cmd_list: self.offset(prog.cmd_list), to_rsp, from_rsp: &from_rsp };
+        let handle = sched.submit(&job)?;
+        self.argmax = self.argmax_wanted;
+        Ok(handle)
+    }
+
+    /// Reads the finished step's result (the predicted byte and its logit) and moves on.
+    pub fn finish<H: RspHardware>(&mut self, sched: &Scheduler<H>) -> Result<(u8, i16), TokenError> {
+        let ws = sched.workspace().map_err(TokenError::Busy)?;
+        let (index, logit) = self.prog.read_result(ws, self.base)?;
+        self.pos += 1;
+        Ok((index as u8, logit))
+    }
+}
+
+/// Counters of an [`RspLane`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LaneStats {
+    pub steps: u64,
+    /// Polls that found the RSP still working (one `between_polls` call each).
+    pub busy_polls: u64,
+    /// Sum of the steps' elapsed ticks (submit to the poll that saw them done).
+    pub rsp_ticks: u64,
+    /// Overlay loads the ucode reported (`Boot.overlay_loads`), summed.
+    pub overlay_loads: u64,
+}
+
+/// A [`TokenRunner`] as an rspnn-model `Backend`: `step` starts the RSP, then polls, calling
+/// `between_polls` each time the RSP is still busy, and returns the predicted byte. Two lanes
+/// share one scheduler (and one hook) through `RefCell`s: only one runs at a time.
+pub struct RspLane<'s, H: RspHardware, F: FnMut()> {
+    sched: &'s RefCell<Scheduler<H>>,
+    between_polls: &'s RefCell<F>,
+    runner: TokenRunner,
+    pub stats: LaneStats,
+    /// Why the last failed step failed (the Backend trait can only say "kernel error").
+    pub failure: Option<TokenError>,
+}
+
+impl<'s, H: RspHardware, F: FnMut()> RspLane<'s, H, F> {
+    pub fn new(sched: &'s RefCell<Scheduler<H>>, between_polls: &'s RefCell<F>, runner: TokenRunner) -> Self {
+        RspLane { sched, between_polls, runner, stats: LaneStats::default(), failure: None }
+    }
+
+    pub fn runner(&self) -> &TokenRunner {
+        &self.runner
+    }
+
+    fn run_step(&mut self, byte: u8, mask: DecodeMask) -> Result<(u8, Done), TokenError> {
+        let mut sched = self.sched.try_borrow_mut().map_err(|_| TokenError::SchedulerInUse)?;
+        let handle = self.runner.start(&mut sched, byte, mask)?;
+        let mut hook = self.between_polls.try_borrow_mut().map_err(|_| TokenError::SchedulerInUse)?;
+        let busy = &mut self.stats.busy_polls;
+        let done = sched.wait(handle, || {
+            *busy += 1;
+            (*hook)()
+        })?;
+        let (next, _) = self.runner.finish(&sched)?;
+        Ok((next, done))
+    }
+}
+
+impl<H: RspHardware, F: FnMut()> Backend for RspLane<'_, H, F> {
+    fn name(&self) -> &'static str {
+        "rsp"
+    }
+
+    fn reset(&mut self) {
+        self.runner.reset();
+    }
+
+    fn step(&mut self, byte: u8, mask: DecodeMask) -> Result<u8, ModelError> {
+        if byte as usize >= self.runner.prog.vocab {
+            return Err(ModelError::TokenOutOfRange { token: byte as usize, vocab: self.runner.prog.vocab });
+        }
+        match self.run_step(byte, mask) {
+            Ok((next, done)) => {
+                self.stats.steps += 1;
+                self.stats.rsp_ticks += done.elapsed_ticks as u64;
+                self.stats.overlay_loads += done.boot_extra as u64;
+                self.failure = None;
+                Ok(next)
+            }
+            Err(e) => {
+                self.failure = Some(e);
+                // rspnn-model has no error for a failed backend; `failure` keeps the details.
+                Err(ModelError::Kernel(KernelError::Shape { what: "RSP step failed (RspLane::failure)", value: self.runner.pos }))
+            }
+        }
+    }
+}

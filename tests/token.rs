@@ -1,0 +1,211 @@
+//! A real model on the RSP through the scheduler (rsp-sim): the token program in the scheduler's
+//! workspace, two staggered lanes as an rspnn-model `Backend`, generating the same bytes as the
+//! scalar runner (the numerics oracle) on the seed-v5 fixture (Q8, 4 layers) and on it
+//! requantised to Q4; and one step's transfers are exactly what `rspnn::plan` says.
+
+mod common;
+
+use common::*;
+use rspnn::plan::{overlay_of, ListPlan};
+use rspnn::sim::SimRsp;
+use rspnn::token::{RspLane, TokenRunner};
+use rspnn::{Completion, Config, Scheduler, Ucode};
+use rspnn_model::backend::{Backend, DecodeMask};
+use rspnn_model::convert::to_rspw_vec;
+use rspnn_model::requant::Requantized;
+use rspnn_model::runner::{workspace_len, ScalarRunner};
+use rspnn_model::rspw::ModelView;
+use rspnn_model::seed::SeedModel;
+use rspnn_model::window::Staggered;
+use rspnn_ucode::command::op;
+use rspnn_ucode::layout::{BOOT, TILE0, TILE1};
+use rspnn_ucode::ucode::imem;
+use std::cell::RefCell;
+use std::rc::Rc;
+
+/// The seed-v5 fixture as RSPW (Q8), and requantised to Q4; `None` when the fixture is absent.
+fn models() -> Option<[&'static [u8]; 2]> {
+    let seai = shared_fixtures::read("fixtures/seed-v5/weights_v5_q8.seai")?;
+    let seed = SeedModel::parse(&seai).expect("the fixture parses");
+    let q8 = to_rspw_vec(&seed).expect("converts");
+    let q4 = to_rspw_vec(&Requantized::to_q4(&seed)).expect("requantises");
+    Some([Box::leak(q8.into_boxed_slice()), Box::leak(q4.into_boxed_slice())])
+}
+
+/// A scheduler on rsp-sim with a 512 KiB workspace and the model mapped at RDRAM 1 MiB (shared,
+/// read in place by the RSP).
+fn scheduler_for(model: &'static [u8]) -> Scheduler<SimRsp> {
+    let mut sim = SimRsp::new(2 << 20);
+    let ws = leak(512 * 1024);
+    sim.map(ws, WORKSPACE_RDRAM).unwrap();
+    sim.map(model, 0x10_0000).unwrap();
+    let config = Config::with_deadline_micros(&sim, 50_000, Completion::Interrupt);
+    let mut s = Scheduler::new(sim, ws, config).unwrap();
+    s.load_ucode(&Ucode::RSPNN).unwrap();
+    s
+}
+
+fn generate(be: &mut dyn Backend, prompt: &[u8], n: usize) -> Vec<u8> {
+    be.reset();
+    let mut next = 0;
+    for &b in prompt {
+        next = be.step(b, DecodeMask::All).unwrap();
+    }
+    let mut out = vec![next];
+    while out.len() < n {
+        next = be.step(next, DecodeMask::All).unwrap();
+        out.push(next);
+    }
+    out
+}
+
+#[test]
+fn two_staggered_rsp_lanes_generate_what_the_scalar_runner_does() {
+    let Some(models) = models() else { return };
+    // Prompts long enough that both lanes run (past ctx/2 = 32) and the first lane restarts
+    // (past ctx = 64): 20 + 60 = 80 positions.
+    let prompts: [&[u8]; 2] = [b"The cartridge spirit ", b"Q: what is an N64?\nA"];
+    for model in models {
+        let view = ModelView::parse(model).unwrap();
+        let d = *view.dims();
+        let mut s = scheduler_for(model);
+        let (r0, end) = TokenRunner::build(&mut s, model, 0).unwrap();
+        let (r1, _) = TokenRunner::build(&mut s, model, end).unwrap();
+        s.writeback_workspace().unwrap();
+        let sched = RefCell::new(s);
+        let frames = RefCell::new(0u64);
+        let hook = RefCell::new(|| *frames.borrow_mut() += 1);
+        let mut rsp = Staggered::new(RspLane::new(&sched, &hook, r0), RspLane::new(&sched, &hook, r1), d.ctx);
+        let lane = || ScalarRunner::new(view, vec![0i16; workspace_len(&d)]).unwrap();
+        let mut scalar = Staggered::new(lane(), lane(), d.ctx);
+        for prompt in prompts {
+            let want = generate(&mut scalar, prompt, 60);
+            let got = generate(&mut rsp, prompt, 60);
+            assert_eq!(got, want, "{:?}: {}", view.info().bits, String::from_utf8_lossy(prompt));
+        }
+        // The game loop ran while the RSP worked (2,000 simulated cycles per poll).
+        assert!(*frames.borrow() > 100, "{} frames", frames.borrow());
+        let counters = sched.borrow().counters();
+        assert_eq!(counters.faults, 0);
+        assert_eq!(counters.submitted, counters.completed);
+    }
+}
+
+/// An RDRAM -> SP memory request, tagged with the command that made it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct DmaRead {
+    command: usize,
+    sp: u32,
+    rdram: u32,
+    len: u32,
+}
+
+/// Records every SP DMA read of a run (MTC0 to COP0 0/1/2, RSP-FACTS "Encodings"), tagged with
+/// the index of the command running: the dispatcher passes `cmd_dispatch` once per command.
+fn record(rsp: &mut rsp_sim::Rsp) -> Rc<RefCell<Vec<DmaRead>>> {
+    let reads = Rc::new(RefCell::new(Vec::new()));
+    let sink = reads.clone();
+    let mut gpr: [u32; 32] = std::array::from_fn(|r| rsp.gpr(r as u8));
+    let (mut sp, mut dram, mut command) = (0u32, 0u32, usize::MAX);
+    rsp.set_tracer(Some(Box::new(move |rec: &rsp_sim::TraceRecord| {
+        if rec.pc == imem::cmd_dispatch {
+            command = command.wrapping_add(1);
+        }
+        let w = rec.word;
+        if w >> 26 == 0x10 && (w >> 21) & 31 == 4 {
+            let value = gpr[((w >> 16) & 31) as usize];
+            match (w >> 11) & 31 {
+                0 => sp = value & 0x1FF8,
+                1 => dram = value & 0x00FF_FFF8,
+                2 => sink.borrow_mut().push(DmaRead { command, sp, rdram: dram, len: (value & 0xFFF) + 1 }),
+                _ => {}
+            }
+        }
+        for c in &rec.changes {
+            if let rsp_sim::Change::Gpr { reg, value } = c {
+                gpr[*reg as usize] = *value;
+            }
+        }
+    })));
+    reads
+}
+
+#[test]
+fn a_step_fetches_the_planned_tiles_and_overlays() {
+    let Some([_, q4]) = models() else { return };
+    let mut s = scheduler_for(q4);
+    let (mut r, _) = TokenRunner::build(&mut s, q4, 0).unwrap();
+    s.writeback_workspace().unwrap();
+    let prog = *r.program();
+    let summary = r.plan(&s).unwrap();
+    // The program's own count: edge, then scores, values, norm per layer, then edge.
+    assert_eq!(summary.overlay_loads, prog.overlay_loads_per_step);
+    assert_eq!(summary.commands, prog.commands);
+    // 4 layers x 6 matrices + the head.
+    assert_eq!(summary.stream.matvecs, 25);
+    let list_at = (prog.cmd_list - s.workspace_rdram()) as usize;
+    let planned: Vec<_> = ListPlan::new(&s.workspace().unwrap()[list_at..]).map(Result::unwrap).collect();
+    assert_eq!(planned.first().map(|c| c.op), Some(op::OVERLAYS));
+    assert_eq!(planned.last().map(|c| c.op), Some(op::END));
+    assert_eq!(overlay_of(op::MATVEC), None);
+    assert!(overlay_of(op::NORM).is_some() && overlay_of(op::STEP).is_some());
+
+    // Two steps; trace the second (position 1: the attention reads one cached position).
+    let h = r.start(&mut s, b'Q', DecodeMask::All).unwrap();
+    s.wait(h, || {}).unwrap();
+    r.finish(&s).unwrap();
+    let reads = record(s.hardware().rsp_mut());
+    let h = r.start(&mut s, b':', DecodeMask::All).unwrap();
+    let done = s.wait(h, || {}).unwrap();
+    s.hardware().rsp_mut().set_tracer(None);
+    let reads = reads.borrow();
+
+    for c in &planned {
+        let tile_reads: Vec<(u32, u32, u32)> = reads
+            .iter()
+            .filter(|d| d.command == c.index && (d.sp == TILE0 as u32 || d.sp == TILE1 as u32))
+            .map(|d| (d.sp, d.rdram, d.len))
+            .collect();
+        if let Some(tiles) = c.tiles.clone() {
+            let want: Vec<(u32, u32, u32)> = tiles.map(|t| (t.dmem as u32, t.rdram, t.len as u32)).collect();
+            assert_eq!(tile_reads, want, "command {} (MATVEC)", c.index);
+        }
+        let imem_loads = reads.iter().filter(|d| d.command == c.index && d.sp & 0x1000 != 0).count();
+        assert_eq!(imem_loads, c.loads_overlay as usize, "command {} op {}", c.index, c.op);
+    }
+    // The ucode's own count agrees.
+    assert_eq!(done.boot_extra as usize, summary.overlay_loads);
+    let mut boot = [0u8; 16];
+    s.read_dmem(BOOT, &mut boot).unwrap();
+    assert_eq!(u32::from_be_bytes([boot[12], boot[13], boot[14], boot[15]]) as usize, summary.overlay_loads);
+}
+
+#[test]
+fn a_step_writes_back_only_its_patch_and_reads_back_only_its_result() {
+    let Some([_, q4]) = models() else { return };
+    let mut s = scheduler_for(q4);
+    let (mut r, _) = TokenRunner::build(&mut s, q4, 0).unwrap();
+    s.writeback_workspace().unwrap();
+    let prog = *r.program();
+    s.hardware().take_events();
+    let h = r.start(&mut s, b'A', DecodeMask::All).unwrap();
+    s.wait(h, || {}).unwrap();
+    let events = s.hardware().take_events();
+    use rspnn::sim::Event::*;
+    let cache: Vec<_> =
+        events.iter().filter(|e| matches!(e, Writeback { .. } | WritebackInvalidate { .. } | Invalidate { .. })).collect();
+    assert_eq!(
+        cache,
+        [
+            &Writeback { rdram: prog.step_cmd, len: 16 },
+            &WritebackInvalidate { rdram: prog.result, len: 16 },
+            &Invalidate { rdram: prog.result, len: 16 },
+        ]
+    );
+    // A new mask patches ARGMAX too.
+    let h = r.start(&mut s, b'B', DecodeMask::Printable).unwrap();
+    s.wait(h, || {}).unwrap();
+    let (next, _) = r.finish(&s).unwrap();
+    assert!((32..127).contains(&next));
+    assert!(s.hardware().events().contains(&Writeback { rdram: prog.argmax_cmd, len: 16 }));
+}
