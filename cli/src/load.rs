@@ -8,6 +8,7 @@ use rspnn_model::rspw::{ModelView, MAGIC};
 use rspnn_model::runner::{workspace_len, ScalarRunner};
 use rspnn_model::seed::{SeedModel, SEED_MAGIC};
 use rspnn_model::window::Staggered;
+use rspnn_ucode::sim::SimBackend;
 
 /// Reads `path` (RSPW, SEAI v5 or SEAI v2) and returns RSPW bytes; `q4` requantises the layer
 /// matrices to Q4 first (seed files only).
@@ -36,12 +37,14 @@ pub fn load_rspw(path: &str, q4: bool) -> Result<Vec<u8>, String> {
     Ok(bytes)
 }
 
-/// The backends this binary offers. A later crate (the RSP simulator backend) adds a variant
-/// here and an `impl Backend` in its own crate.
+/// The backends this binary offers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BackendKind {
     Scalar,
     Float,
+    /// The RSP token program on rsp-sim (rspnn-ucode's `sim` feature): bit-exact with
+    /// `Scalar`, and much slower (it simulates every RSP cycle).
+    RspSim,
 }
 
 impl BackendKind {
@@ -49,8 +52,9 @@ impl BackendKind {
         match s {
             "scalar" => Ok(BackendKind::Scalar),
             "float" => Ok(BackendKind::Float),
+            "rsp-sim" => Ok(BackendKind::RspSim),
             other => Err(format!(
-                "unknown backend '{other}' (expected scalar or float)"
+                "unknown backend '{other}' (expected scalar, float or rsp-sim)"
             )),
         }
     }
@@ -82,15 +86,19 @@ pub fn parse_mask(s: Option<&str>) -> Result<DecodeMask, String> {
 pub enum BackendStore {
     Scalar,
     Float(FloatModel),
+    /// The RSPW bytes the simulated RDRAM is built from.
+    RspSim(Vec<u8>),
 }
 
 impl BackendStore {
-    pub fn new(kind: BackendKind, view: &ModelView<'_>) -> Result<Self, String> {
+    /// `bytes` is the RSPW file `view` was parsed from.
+    pub fn new(kind: BackendKind, view: &ModelView<'_>, bytes: &[u8]) -> Result<Self, String> {
         Ok(match kind {
             BackendKind::Scalar => BackendStore::Scalar,
             BackendKind::Float => {
                 BackendStore::Float(FloatModel::from_view(view).map_err(|e| e.to_string())?)
             }
+            BackendKind::RspSim => BackendStore::RspSim(bytes.to_vec()),
         })
     }
 
@@ -124,6 +132,17 @@ impl BackendStore {
                         FloatRunner::new(m),
                         ctx,
                     ))
+                }
+            }
+            BackendStore::RspSim(bytes) => {
+                // One simulated RSP (and KV cache) per model state, as for the scalar runner.
+                let lane = || -> Result<SimBackend, String> {
+                    SimBackend::new(bytes, false).map_err(|e| format!("rsp-sim backend: {e}"))
+                };
+                if ring {
+                    Box::new(lane()?)
+                } else {
+                    Box::new(Staggered::new(lane()?, lane()?, ctx))
                 }
             }
         })

@@ -9,13 +9,15 @@ use rspnn_model::rspw::ModelView;
 use std::io::Write;
 
 const USAGE: &str = "usage:
-  rspnn generate  --weights W --prompt TEXT [--max N] [--backend scalar|float] [--vocab all|printable] [--cache staggered|ring]
-  rspnn next-char --weights W --text FILE --offset O [--len 64] [--backend scalar|float] [--vocab all|printable] [--cache staggered|ring]
-  rspnn accuracy  --weights W --corpus FILE [--preds FILE] [--windows 60] [--stream 64] [--against scalar|float]
-                  [--backend scalar|float] [--vocab all|printable] [--cache staggered|ring]
+  rspnn generate  --weights W --prompt TEXT [--max N] [--backend B] [--vocab all|printable] [--cache staggered|ring]
+  rspnn next-char --weights W --text FILE --offset O [--len 64] [--backend B] [--vocab all|printable] [--cache staggered|ring]
+  rspnn accuracy  --weights W --corpus FILE [--preds FILE] [--windows 60] [--stream 64] [--against B]
+                  [--backend B] [--vocab all|printable] [--cache staggered|ring]
   rspnn convert   --in FILE --out FILE [--q4]
   rspnn info      --weights W
-W may be an RSPW file (ours) or a seed SEAI file (v5 Q8 or v2 Q4).";
+W may be an RSPW file (ours) or a seed SEAI file (v5 Q8 or v2 Q4).
+B is scalar (the fixed-point runner, default), float (the float32 reference) or rsp-sim (the
+RSP token program on the simulated RSP: the same bits as scalar).";
 
 /// The fixture's window placement (fixtures/seed-v5/README.md "The accuracy yardstick").
 const WINDOW_STRIDE: usize = 100_003;
@@ -63,7 +65,7 @@ fn generate(argv: &[String]) -> Result<(), String> {
     }
     let max = a.num("max", 64)?;
     let mask = parse_mask(a.opt("vocab"))?;
-    let store = BackendStore::new(backend_of(&a)?, &view)?;
+    let store = BackendStore::new(backend_of(&a)?, &view, &bytes)?;
     let mut be = store.backend(view, parse_cache(a.opt("cache"))?)?;
     let mut next = 0u8;
     for &b in &prompt {
@@ -106,7 +108,7 @@ fn next_char(argv: &[String]) -> Result<(), String> {
             )
         })?;
     let mask = parse_mask(a.opt("vocab"))?;
-    let store = BackendStore::new(backend_of(&a)?, &view)?;
+    let store = BackendStore::new(backend_of(&a)?, &view, &bytes)?;
     let mut be = store.backend(view, parse_cache(a.opt("cache"))?)?;
     be.reset();
     let mut preds = Vec::with_capacity(len);
@@ -146,10 +148,10 @@ fn accuracy(argv: &[String]) -> Result<(), String> {
     }
     let mask = parse_mask(a.opt("vocab"))?;
     let ring = parse_cache(a.opt("cache"))?;
-    let store = BackendStore::new(backend_of(&a)?, &view)?;
+    let store = BackendStore::new(backend_of(&a)?, &view, &bytes)?;
     let mut be = store.backend(view, ring)?;
     let other_store = match a.opt("against") {
-        Some(k) => Some(BackendStore::new(BackendKind::parse(k)?, &view)?),
+        Some(k) => Some(BackendStore::new(BackendKind::parse(k)?, &view, &bytes)?),
         None => None,
     };
     let mut other = match &other_store {

@@ -90,3 +90,24 @@ fn bad_input_gives_a_clear_error_and_status_1() {
     assert_eq!(out.status.code(), Some(1));
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn rsp_sim_backend_gives_the_scalar_predictions_and_text() {
+    let Some((w, t, _)) = paths() else { return };
+    // Windows 2 and 59 of the fixture (the whole 60 are compared in ucode/tests/token_model.rs).
+    for off in ["200783", "5900954"] {
+        let scalar = rspnn(&["next-char", "--weights", &w, "--text", &t, "--offset", off]);
+        let sim = rspnn(&["next-char", "--weights", &w, "--text", &t, "--offset", off, "--backend", "rsp-sim"]);
+        assert!(sim.status.success(), "{}", String::from_utf8_lossy(&sim.stderr));
+        assert_eq!(sim.stdout.len(), 64);
+        assert_eq!(sim.stdout, scalar.stdout, "window at {off}");
+    }
+    let scalar = rspnn(&["generate", "--weights", &w, "--prompt", "Zelda ", "--max", "24", "--vocab", "printable"]);
+    let sim = rspnn(&["generate", "--weights", &w, "--prompt", "Zelda ", "--max", "24", "--vocab", "printable", "--backend", "rsp-sim"]);
+    assert!(sim.status.success(), "{}", String::from_utf8_lossy(&sim.stderr));
+    assert_eq!(sim.stdout, scalar.stdout);
+    let acc = rspnn(&["accuracy", "--weights", &w, "--corpus", &t, "--windows", "2", "--backend", "rsp-sim", "--against", "scalar"]);
+    assert!(acc.status.success(), "{}", String::from_utf8_lossy(&acc.stderr));
+    let out = String::from_utf8_lossy(&acc.stdout);
+    assert!(out.contains("backend rsp-sim") && out.contains("agreement with backend scalar 128/128"), "{out}");
+}
