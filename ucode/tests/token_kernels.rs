@@ -188,11 +188,7 @@ fn attend_case(rng: &mut Lcg, c: &AttendCase) {
     let mut job = Job::new();
     let kv = job.put_bytes(&cache);
     let (qh, kh, oh) = (home(0), home(2 * d), home(6 * d));
-    job.push(Command::Step { token: 0, pos: c.pos as u16, ctx: c.ctx as u16 });
-    job.load(qh, &q);
-    job.load(kh, &k_new);
-    job.load(kh + 2 * d, &v_new);
-    job.push(Command::AttScores(AttendArgs {
+    let args = AttendArgs {
         heads: c.heads as u8,
         hd: (d / c.heads) as u16,
         ctx: c.ctx as u16,
@@ -200,7 +196,21 @@ fn attend_case(rng: &mut Lcg, c: &AttendCase) {
         kv_rdram: kv,
         k_dmem: kh as u16,
         out_dmem: oh as u16,
-    }));
+    };
+    if Command::AttScores(args).check().is_err() {
+        // A head too wide for this build's tiles (the rspq build's are 832 bytes): the ucode
+        // must refuse it as the host does.
+        assert!(16 * args.hd as usize > rspnn_ucode::layout::TILE_BYTES, "{args:?}");
+        job.push(Command::Step { token: 0, pos: c.pos as u16, ctx: c.ctx as u16 });
+        job.push(Command::AttScores(args));
+        assert_eq!(job.run_sim().status, status::BAD_ATTEND, "{args:?}");
+        return;
+    }
+    job.push(Command::Step { token: 0, pos: c.pos as u16, ctx: c.ctx as u16 });
+    job.load(qh, &q);
+    job.load(kh, &k_new);
+    job.load(kh + 2 * d, &v_new);
+    job.push(Command::AttScores(args));
     job.push(Command::AttValues);
     let out = job.store(oh, d);
     let f = run(job);
