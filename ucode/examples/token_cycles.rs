@@ -20,6 +20,7 @@
 //! wait" is the simulator's count of cycles spent polling a busy DMA engine (already inside the
 //! command's cycles).
 
+use rsp_sim::{Rsp, SpReg};
 use rspnn_model::convert::to_rspw_vec;
 use rspnn_model::error::MatrixKind;
 use rspnn_model::requant::Requantized;
@@ -31,7 +32,6 @@ use rspnn_ucode::layout::{self, status};
 use rspnn_ucode::program::{program_bytes, ProgramOptions, TokenProgram};
 use rspnn_ucode::ucode::{self, imem};
 use rspnn_ucode::RdramImage;
-use rsp_sim::{Rsp, SpReg};
 use std::collections::BTreeMap;
 
 const CONTEXT_STEPS: usize = 64;
@@ -176,9 +176,14 @@ fn measure(name: &str, file: &[u8], text: &[u8]) {
     println!(
         "dims {d:?}, weights Q{}, overlay loads per step {}\n",
         view.info().bits.bits(),
-        TokenProgram::build(file, 0, &mut RdramImage::new(&mut vec![0u8; 2 * file.len() + (1 << 20)], 0).unwrap(), ProgramOptions { logits: false, argmax: (0, 1) })
-            .map(|p| p.overlay_loads_per_step)
-            .unwrap_or(0)
+        TokenProgram::build(
+            file,
+            0,
+            &mut RdramImage::new(&mut vec![0u8; 2 * file.len() + (1 << 20)], 0).unwrap(),
+            ProgramOptions { logits: false, argmax: (0, 1) }
+        )
+        .map(|p| p.overlay_loads_per_step)
+        .unwrap_or(0)
     );
     let mut bench = Bench::new(file);
     let mut scalar = ScalarRunner::new(view, vec![0i16; workspace_len(view.dims())]).unwrap();
@@ -225,7 +230,7 @@ fn measure(name: &str, file: &[u8], text: &[u8]) {
         println!("| part | runs | cycles | share | of which DMA wait |");
         println!("|---|---|---|---|---|");
         let mut rows: Vec<_> = s.cycles.iter().collect();
-        rows.sort_by(|a, b| b.1 .0.cmp(&a.1 .0));
+        rows.sort_by_key(|r| std::cmp::Reverse(r.1 .0));
         for (label, (c, w, runs)) in rows {
             let runs = if *runs == 0 { "-".to_string() } else { runs.to_string() };
             println!("| {label} | {runs} | {c} | {:.1}% | {w} |", 100.0 * *c as f64 / s.total as f64);
@@ -241,7 +246,8 @@ fn main() {
     if let Some(i) = args.iter().position(|a| a == "--weights") {
         let path = args.get(i + 1).expect("--weights needs a path");
         let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{path}: {e}"));
-        let file = if bytes.starts_with(b"SEAI") { to_rspw_vec(&SeedModel::parse(&bytes).unwrap()).unwrap() } else { bytes };
+        let file =
+            if bytes.starts_with(b"SEAI") { to_rspw_vec(&SeedModel::parse(&bytes).unwrap()).unwrap() } else { bytes };
         measure(path, &file, &text);
         return;
     }

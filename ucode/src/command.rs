@@ -310,9 +310,7 @@ impl Command {
             Command::Embed(ref a) => out.copy_from_slice(bytemuck::bytes_of(&token_cmd::encode_embed(a))),
             Command::Norm(ref a) => out.copy_from_slice(bytemuck::bytes_of(&token_cmd::encode_norm(a))),
             Command::AttScores(ref a) => out.copy_from_slice(bytemuck::bytes_of(&token_cmd::encode_attend(a))),
-            Command::AttValues => {
-                out.copy_from_slice(bytemuck::bytes_of(&CmdEnd { op: op::ATT_VALUES, pad: [0; 15] }))
-            }
+            Command::AttValues => out.copy_from_slice(bytemuck::bytes_of(&CmdEnd { op: op::ATT_VALUES, pad: [0; 15] })),
             Command::Relu { n, x_dmem } => {
                 out.copy_from_slice(bytemuck::bytes_of(&token_cmd::encode_vec(op::RELU, n, x_dmem, 0)))
             }

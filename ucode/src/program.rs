@@ -31,8 +31,8 @@ use crate::command::{Command, CommandError, MatvecArgs};
 use crate::image::{matvec_args, ImageError, MatvecHomes, RdramImage};
 use crate::layout::{ACT, ACT_BYTES, CMDBUF_BYTES, CMD_BYTES};
 use crate::token_cmd::{
-    kv_layer_bytes, AttendArgs, EmbedArgs, NormArgs, NormKind, ARGMAX_HI_OFFSET, ARGMAX_LO_OFFSET,
-    ATT_MAX_CTX, STEP_POS_OFFSET, STEP_TOKEN_OFFSET,
+    kv_layer_bytes, AttendArgs, EmbedArgs, NormArgs, NormKind, ARGMAX_HI_OFFSET, ARGMAX_LO_OFFSET, ATT_MAX_CTX,
+    STEP_POS_OFFSET, STEP_TOKEN_OFFSET,
 };
 use crate::ucode::{consts, imem, overlay};
 use core::fmt;
@@ -191,7 +191,8 @@ pub const OVERLAY_SLOT_BYTES: usize = 4096 - imem::text_end as usize;
 
 /// The overlay images in the ucode's id order (rsp/overlay.inc: OVL_SCORES = 1, OVL_VALUES,
 /// OVL_NORM, OVL_EDGE).
-const OVERLAYS: [&[u8]; 4] = [&overlay::scores::TEXT, &overlay::values::TEXT, &overlay::norm::TEXT, &overlay::edge::TEXT];
+const OVERLAYS: [&[u8]; 4] =
+    [&overlay::scores::TEXT, &overlay::values::TEXT, &overlay::norm::TEXT, &overlay::edge::TEXT];
 static_assertions::const_assert!(overlay::scores::SIZE <= OVERLAY_SLOT_BYTES);
 static_assertions::const_assert!(overlay::values::SIZE <= OVERLAY_SLOT_BYTES);
 static_assertions::const_assert!(overlay::norm::SIZE <= OVERLAY_SLOT_BYTES);
@@ -276,8 +277,11 @@ impl TokenProgram {
         }
         let homes = plan_homes(dm.d_model, dm.d_ff, dm.vocab)?;
         let (d, d_ff, vocab) = (to16("d_model", dm.d_model)?, to16("d_ff", dm.d_ff)?, to16("vocab", dm.vocab)?);
-        let heads = u8::try_from(dm.n_heads)
-            .map_err(|_| ProgramError::Unsupported { what: "heads", value: dm.n_heads, rule: "must be at most 255" })?;
+        let heads = u8::try_from(dm.n_heads).map_err(|_| ProgramError::Unsupported {
+            what: "heads",
+            value: dm.n_heads,
+            rule: "must be at most 255",
+        })?;
         let hd = to16("head width", dm.head_dim())?;
         let ctx = dm.ctx as u16;
         // RDRAM address of a matrix's records: the file is in RDRAM as it is in `file`.
@@ -379,7 +383,11 @@ impl TokenProgram {
     /// same slot (`pos mod ctx`) and the same count of valid slots (`ctx`).
     pub fn step_fields(&self, token: usize, pos: usize) -> Result<(u16, u16), ProgramError> {
         if token >= self.vocab {
-            return Err(ProgramError::Unsupported { what: "token", value: token, rule: "must be below the vocabulary" });
+            return Err(ProgramError::Unsupported {
+                what: "token",
+                value: token,
+                rule: "must be below the vocabulary",
+            });
         }
         let p = if pos < self.ctx { pos } else { self.ctx + pos % self.ctx };
         Ok((token as u16, p as u16))
@@ -416,10 +424,18 @@ impl TokenProgram {
     /// The step's logits (if built with them) into `out` (`vocab` values).
     pub fn read_logits(&self, rdram: &[u8], base: u32, out: &mut [i16]) -> Result<(), ProgramError> {
         let Some(addr) = self.logits else {
-            return Err(ProgramError::Unsupported { what: "logits", value: 0, rule: "the program was built without them" });
+            return Err(ProgramError::Unsupported {
+                what: "logits",
+                value: 0,
+                rule: "the program was built without them",
+            });
         };
         if out.len() != self.vocab {
-            return Err(ProgramError::Unsupported { what: "logits length", value: out.len(), rule: "must equal vocab" });
+            return Err(ProgramError::Unsupported {
+                what: "logits length",
+                value: out.len(),
+                rule: "must equal vocab",
+            });
         }
         let at = index(rdram, base, addr, 2 * out.len())?;
         for (v, b) in out.iter_mut().zip(rdram[at..].chunks_exact(2)) {

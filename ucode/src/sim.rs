@@ -83,10 +83,16 @@ impl SimBackend {
         let used = img.len();
         buf.truncate(used);
         let mut rsp = rsp_sim::Rsp::with_rdram(buf);
-        rsp.load_imem(0, &ucode::TEXT)
-            .map_err(|_| ProgramError::Unsupported { what: "TEXT bytes", value: ucode::TEXT.len(), rule: "fit IMEM" })?;
-        rsp.load_dmem(0, &ucode::DATA)
-            .map_err(|_| ProgramError::Unsupported { what: "DATA bytes", value: ucode::DATA.len(), rule: "fit DMEM" })?;
+        rsp.load_imem(0, &ucode::TEXT).map_err(|_| ProgramError::Unsupported {
+            what: "TEXT bytes",
+            value: ucode::TEXT.len(),
+            rule: "fit IMEM",
+        })?;
+        rsp.load_dmem(0, &ucode::DATA).map_err(|_| ProgramError::Unsupported {
+            what: "DATA bytes",
+            value: ucode::DATA.len(),
+            rule: "fit DMEM",
+        })?;
         Ok(SimBackend { rsp, prog, pos: 0, range: (0, d.vocab), last: StepStats::default(), failure: None })
     }
 
@@ -195,9 +201,10 @@ impl Backend for SimBackend {
                 Err(ModelError::TokenOutOfRange { token: byte as usize, vocab: self.prog.vocab })
             }
             // rspnn-model has no error for a failed backend; the details stay in last_failure().
-            Err(StepFailure::Status { status, .. }) => {
-                Err(ModelError::Kernel(KernelError::Shape { what: "rsp-sim: the ucode stopped with status", value: status as usize }))
-            }
+            Err(StepFailure::Status { status, .. }) => Err(ModelError::Kernel(KernelError::Shape {
+                what: "rsp-sim: the ucode stopped with status",
+                value: status as usize,
+            })),
             Err(_) => Err(ModelError::Kernel(KernelError::Shape {
                 what: "rsp-sim: the step failed (SimBackend::last_failure says why)",
                 value: self.pos,

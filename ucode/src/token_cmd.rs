@@ -247,7 +247,12 @@ pub(crate) fn check_attend(a: &AttendArgs) -> Result<(), CommandError> {
         return bad("ATT_SCORES", "heads", 0, "must be at least 1");
     }
     if hd == 0 || hd % 8 != 0 || 16 * hd > TILE_BYTES {
-        return bad("ATT_SCORES", "hd", hd as u32, "must be a multiple of 8 with 16 bytes per dimension fitting a tile");
+        return bad(
+            "ATT_SCORES",
+            "hd",
+            hd as u32,
+            "must be a multiple of 8 with 16 bytes per dimension fitting a tile",
+        );
     }
     if a.ctx == 0 || a.ctx as usize > ATT_MAX_CTX {
         return bad("ATT_SCORES", "ctx", a.ctx as u32, "must be 1..=256");

@@ -28,7 +28,8 @@ fn kvec_lane(f: &Finished, lane: usize) -> u16 {
 #[test]
 fn step_sets_slot_and_valid_positions() {
     let mut rng = Lcg(11);
-    let mut cases = vec![(0u16, 1u16), (0, 64), (63, 64), (64, 64), (65, 64), (127, 64), (65535, 64), (7, 256), (300, 256), (5, 3)];
+    let mut cases =
+        vec![(0u16, 1u16), (0, 64), (63, 64), (64, 64), (65, 64), (127, 64), (65535, 64), (7, 256), (300, 256), (5, 3)];
     for _ in 0..20 {
         let ctx = rng.range(1, 256) as u16;
         cases.push((rng.range(0, 65535) as u16, ctx));
@@ -57,7 +58,13 @@ fn embed_case(rng: &mut Lcg, vocab: usize, cols: usize, token: usize, g_emb: u16
     let emb = job.put_bytes(&rec);
     job.push(Command::Step { token: token as u16, pos: 0, ctx: 1 });
     let x = home(0);
-    job.push(Command::Embed(EmbedArgs { cols: cols as u16, vocab: vocab as u16, g_emb, emb_rdram: emb, x_dmem: x as u16 }));
+    job.push(Command::Embed(EmbedArgs {
+        cols: cols as u16,
+        vocab: vocab as u16,
+        g_emb,
+        emb_rdram: emb,
+        x_dmem: x as u16,
+    }));
     let out = job.store(x, cols);
     let f = run(job);
     assert_eq!(out.read(&f), want, "EMBED vocab {vocab} cols {cols} token {token} G {g_emb}");
@@ -220,7 +227,11 @@ fn attend_case(rng: &mut Lcg, c: &AttendCase) {
     assert_eq!(lay.read(after, slot), (k_new, v_new), "{what}: this position's k and v in the cache");
     for other in [0, n_pos - 1, c.ctx - 1] {
         if other != slot {
-            assert_eq!(lay.read(after, other), (k_all[other].clone(), v_all[other].clone()), "{what}: slot {other} changed");
+            assert_eq!(
+                lay.read(after, other),
+                (k_all[other].clone(), v_all[other].clone()),
+                "{what}: slot {other} changed"
+            );
         }
     }
 }
@@ -243,7 +254,17 @@ fn attend_matches_the_kernel_for_other_shapes() {
     let mut rng = Lcg(42);
     // (q, k + v and the output take 8 d_model bytes of the 1,280-byte activation area here;
     // every head's scores fit the 512-byte scratch: heads * ctx8 <= 256.)
-    for &(d, heads, ctx) in &[(64usize, 8usize, 8usize), (32, 1, 20), (64, 1, 256), (128, 2, 13), (96, 3, 5), (160, 5, 1), (16, 1, 256), (128, 8, 32), (128, 2, 128)] {
+    for &(d, heads, ctx) in &[
+        (64usize, 8usize, 8usize),
+        (32, 1, 20),
+        (64, 1, 256),
+        (128, 2, 13),
+        (96, 3, 5),
+        (160, 5, 1),
+        (16, 1, 256),
+        (128, 8, 32),
+        (128, 2, 128),
+    ] {
         for pos in [0, 1, ctx / 2, ctx.saturating_sub(2), ctx - 1, ctx, 3 * ctx + 1] {
             attend_case(&mut rng, &typical(d, heads, ctx, pos));
         }
@@ -264,17 +285,25 @@ fn attend_matches_the_kernel_on_edges() {
 
 #[test]
 fn attend_refuses_bad_shapes_and_steps() {
-    let args = AttendArgs { heads: 4, hd: 32, ctx: 64, q_dmem: home(0) as u16, kv_rdram: 0, k_dmem: home(256) as u16, out_dmem: home(768) as u16 };
+    let args = AttendArgs {
+        heads: 4,
+        hd: 32,
+        ctx: 64,
+        q_dmem: home(0) as u16,
+        kv_rdram: 0,
+        k_dmem: home(256) as u16,
+        out_dmem: home(768) as u16,
+    };
     let bad = [
         AttendArgs { heads: 0, ..args },
-        AttendArgs { hd: 4, ..args },                         // not a multiple of 8
-        AttendArgs { hd: 72, ..args },                        // 16 hd past a tile
+        AttendArgs { hd: 4, ..args },  // not a multiple of 8
+        AttendArgs { hd: 72, ..args }, // 16 hd past a tile
         AttendArgs { ctx: 0, ..args },
         AttendArgs { ctx: 257, ..args },
-        AttendArgs { ctx: 72, ..args },                       // 4 heads x 72 slots of scores
+        AttendArgs { ctx: 72, ..args }, // 4 heads x 72 slots of scores
         AttendArgs { kv_rdram: 4, ..args },
-        AttendArgs { q_dmem: home(8) as u16, ..args },        // not 16-aligned
-        AttendArgs { k_dmem: home(1024) as u16, ..args },     // v would run past ACT
+        AttendArgs { q_dmem: home(8) as u16, ..args },    // not 16-aligned
+        AttendArgs { k_dmem: home(1024) as u16, ..args }, // v would run past ACT
     ];
     for a in bad {
         assert!(Command::AttScores(a).check().is_err(), "the host check must refuse {a:?} too");
@@ -435,4 +464,3 @@ fn bad_arguments_are_refused_with_their_status() {
     rdram[list as usize + 16 + 1] = 2;
     assert_eq!(common::run_sim(rdram, list).status, status::BAD_NORM);
 }
-

@@ -25,7 +25,8 @@ fn window(s: usize) -> usize {
 
 /// The seed-v5 weights as RSPW (Q8 as shipped) and the corpus, or None (skipped).
 fn fixture() -> Option<(Vec<u8>, Vec<u8>, SeedModel<'static>)> {
-    let seai: &'static [u8] = Box::leak(shared_fixtures::read("fixtures/seed-v5/weights_v5_q8.seai")?.into_boxed_slice());
+    let seai: &'static [u8] =
+        Box::leak(shared_fixtures::read("fixtures/seed-v5/weights_v5_q8.seai")?.into_boxed_slice());
     let text = shared_fixtures::read("fixtures/seed-v5/corpus_v5_expanded.txt")?;
     let seed = SeedModel::parse(seai).expect("the fixture parses");
     let q8 = to_rspw_vec(&seed).expect("converts");
@@ -44,7 +45,8 @@ fn windows_match(first: usize, count: usize) -> Option<usize> {
     let view = ModelView::parse(&file).unwrap();
     let ctx = view.dims().ctx;
     let mut want_be = Staggered::new(scalar(view), scalar(view), ctx);
-    let mut got_be = Staggered::new(SimBackend::new(&file, false).unwrap(), SimBackend::new(&file, false).unwrap(), ctx);
+    let mut got_be =
+        Staggered::new(SimBackend::new(&file, false).unwrap(), SimBackend::new(&file, false).unwrap(), ctx);
     let mut correct = 0;
     for s in first..first + count {
         let off = window(s);

@@ -58,7 +58,13 @@ fn embed_relu_add_argmax_agree_on_z64() {
         let mut job = Job::new();
         let emb = job.put_bytes(&rec);
         job.push(Command::Step { token: token as u16, pos: 0, ctx: 1 });
-        job.push(Command::Embed(EmbedArgs { cols: cols as u16, vocab: vocab as u16, g_emb, emb_rdram: emb, x_dmem: home(0) as u16 }));
+        job.push(Command::Embed(EmbedArgs {
+            cols: cols as u16,
+            vocab: vocab as u16,
+            g_emb,
+            emb_rdram: emb,
+            x_dmem: home(0) as u16,
+        }));
         let e = job.store(home(0), cols);
         job.load(home(0), &x);
         job.push(Command::Relu { n: 128, x_dmem: home(0) as u16 });
@@ -99,7 +105,13 @@ fn norms_agree_on_z64() {
         let (sim, z64, outs) = both(|| {
             let mut job = Job::new();
             job.load(home(0), &x);
-            job.push(Command::Norm(NormArgs { kind, n: n as u16, x_dmem: home(0) as u16, u_dmem: home(0) as u16, eps_ss: 1 }));
+            job.push(Command::Norm(NormArgs {
+                kind,
+                n: n as u16,
+                x_dmem: home(0) as u16,
+                u_dmem: home(0) as u16,
+                eps_ss: 1,
+            }));
             let u = job.store(home(0), n);
             (job, vec![u])
         });
@@ -121,8 +133,10 @@ fn attention_agrees_on_z64() {
         let q: Vec<i16> = (0..d).map(|_| rng.range(-7000, 7000) as i16).collect();
         let k: Vec<i16> = (0..d).map(|_| rng.range(-21000, 21000) as i16).collect();
         let v: Vec<i16> = (0..d).map(|_| rng.range(-11000, 11000) as i16).collect();
-        let mut all_k: Vec<Vec<i16>> = (0..64).map(|_| (0..d).map(|_| rng.range(-21000, 21000) as i16).collect()).collect();
-        let mut all_v: Vec<Vec<i16>> = (0..64).map(|_| (0..d).map(|_| rng.range(-11000, 11000) as i16).collect()).collect();
+        let mut all_k: Vec<Vec<i16>> =
+            (0..64).map(|_| (0..d).map(|_| rng.range(-21000, 21000) as i16).collect()).collect();
+        let mut all_v: Vec<Vec<i16>> =
+            (0..64).map(|_| (0..d).map(|_| rng.range(-11000, 11000) as i16).collect()).collect();
         let mut cache = vec![0u8; lay.bytes()];
         lay.write(&mut cache, &all_k, &all_v);
         all_k[slot] = k.clone();
@@ -190,7 +204,8 @@ fn whole_v5_steps_agree_on_z64() {
     for pos in 0..10 {
         let token = text[off + pos] as usize;
         prog.patch_step(&mut buf, 0, token, pos).unwrap();
-        let out = z64_rsp::run(&z64_rsp::Job { imem: &ucode::TEXT, dmem: &dmem, rdram: &buf, pc: ucode::ENTRY }).unwrap();
+        let out =
+            z64_rsp::run(&z64_rsp::Job { imem: &ucode::TEXT, dmem: &dmem, rdram: &buf, pc: ucode::ENTRY }).unwrap();
         assert!(out.broke(), "z64: no BREAK at step {pos}");
         let status = u32::from_be_bytes(out.dmem[layout::BOOT + 4..layout::BOOT + 8].try_into().unwrap());
         assert_eq!(status, layout::status::DONE, "z64: status at step {pos}");
