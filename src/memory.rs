@@ -51,23 +51,42 @@ pub enum AddressError {
     /// The RSP cannot reach this memory (not in RDRAM, or past the DMA's reach).
     Unreachable { what: &'static str, len: usize },
     /// An RDRAM address or length that is not a multiple of `align`.
-    Misaligned { what: &'static str, value: usize, align: usize },
+    Misaligned {
+        what: &'static str,
+        value: usize,
+        align: usize,
+    },
     /// A span that does not lie inside the workspace.
-    OutsideWorkspace { what: &'static str, span: Span, workspace: usize },
+    OutsideWorkspace {
+        what: &'static str,
+        span: Span,
+        workspace: usize,
+    },
     /// More spans than a job can carry.
-    TooManySpans { what: &'static str, count: usize, max: usize },
+    TooManySpans {
+        what: &'static str,
+        count: usize,
+        max: usize,
+    },
 }
 
 impl fmt::Display for AddressError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
             AddressError::Unreachable { what, len } => {
-                write!(f, "{what} ({len} bytes) is not in RDRAM the RSP's DMA can reach")
+                write!(
+                    f,
+                    "{what} ({len} bytes) is not in RDRAM the RSP's DMA can reach"
+                )
             }
             AddressError::Misaligned { what, value, align } => {
                 write!(f, "{what} = {value:#x} is not a multiple of {align}")
             }
-            AddressError::OutsideWorkspace { what, span, workspace } => write!(
+            AddressError::OutsideWorkspace {
+                what,
+                span,
+                workspace,
+            } => write!(
                 f,
                 "{what} {:#x}..{:#x} is not inside the {workspace}-byte workspace",
                 span.offset,
@@ -91,10 +110,18 @@ pub fn check_aligned(what: &'static str, value: usize, align: usize) -> Result<(
 
 /// Checks that `span` lies inside a workspace of `len` bytes.
 pub fn check_inside(what: &'static str, span: Span, len: usize) -> Result<(), AddressError> {
-    if span.offset.checked_add(span.len).is_some_and(|end| end <= len) {
+    if span
+        .offset
+        .checked_add(span.len)
+        .is_some_and(|end| end <= len)
+    {
         Ok(())
     } else {
-        Err(AddressError::OutsideWorkspace { what, span, workspace: len })
+        Err(AddressError::OutsideWorkspace {
+            what,
+            span,
+            workspace: len,
+        })
     }
 }
 
@@ -116,7 +143,11 @@ impl SpanList {
     /// The spans of `spans`, or an error when there are too many.
     pub fn from_slice(what: &'static str, spans: &[Span]) -> Result<SpanList, AddressError> {
         if spans.len() > MAX_SPANS {
-            return Err(AddressError::TooManySpans { what, count: spans.len(), max: MAX_SPANS });
+            return Err(AddressError::TooManySpans {
+                what,
+                count: spans.len(),
+                max: MAX_SPANS,
+            });
         }
         let mut list = SpanList::default();
         list.spans[..spans.len()].copy_from_slice(spans);
@@ -146,21 +177,36 @@ mod tests {
         assert_eq!(check_result_span(Span::new(32, 48), 128), Ok(()));
         assert_eq!(
             check_result_span(Span::new(40, 16), 128),
-            Err(AddressError::Misaligned { what: "RSP-written span offset", value: 40, align: 16 })
+            Err(AddressError::Misaligned {
+                what: "RSP-written span offset",
+                value: 40,
+                align: 16
+            })
         );
         assert_eq!(
             check_result_span(Span::new(32, 8), 128),
-            Err(AddressError::Misaligned { what: "RSP-written span length", value: 8, align: 16 })
+            Err(AddressError::Misaligned {
+                what: "RSP-written span length",
+                value: 8,
+                align: 16
+            })
         );
     }
 
     #[test]
     fn span_lists_hold_at_most_four() {
         let four = [Span::new(0, 16); 4];
-        assert_eq!(SpanList::from_slice("x", &four).unwrap().as_slice().len(), 4);
+        assert_eq!(
+            SpanList::from_slice("x", &four).unwrap().as_slice().len(),
+            4
+        );
         assert_eq!(
             SpanList::from_slice("x", &[Span::new(0, 16); 5]),
-            Err(AddressError::TooManySpans { what: "x", count: 5, max: 4 })
+            Err(AddressError::TooManySpans {
+                what: "x",
+                count: 5,
+                max: 4
+            })
         );
     }
 }

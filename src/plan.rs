@@ -68,7 +68,12 @@ impl MatvecTiles {
     /// The stream of `args` (a command the ucode accepts).
     pub fn new(args: &MatvecArgs) -> MatvecTiles {
         let records = (args.rows as usize / 8) * (args.cols as usize / 32);
-        MatvecTiles { rdram: args.w_rdram, total: records * record_bytes(args.bits), tile: tile_len(args.bits), index: 0 }
+        MatvecTiles {
+            rdram: args.w_rdram,
+            total: records * record_bytes(args.bits),
+            tile: tile_len(args.bits),
+            index: 0,
+        }
     }
 
     /// Bytes of weights the command streams.
@@ -182,7 +187,12 @@ pub struct ListPlan<'a> {
 
 impl<'a> ListPlan<'a> {
     pub fn new(list: &'a [u8]) -> ListPlan<'a> {
-        ListPlan { list, index: 0, in_imem: None, done: false }
+        ListPlan {
+            list,
+            index: 0,
+            in_imem: None,
+            done: false,
+        }
     }
 }
 
@@ -196,7 +206,9 @@ impl Iterator for ListPlan<'_> {
         let at = self.index * CMD_BYTES;
         let Some(bytes) = self.list.get(at..at + CMD_BYTES) else {
             self.done = true;
-            return Some(Err(PlanError::NoEnd { commands: self.index }));
+            return Some(Err(PlanError::NoEnd {
+                commands: self.index,
+            }));
         };
         let op = bytes[0];
         let index = self.index;
@@ -228,7 +240,13 @@ impl Iterator for ListPlan<'_> {
                 y_dmem: m.y_dmem.get(),
             })
         });
-        Some(Ok(PlannedCommand { index, op, overlay, loads_overlay, tiles }))
+        Some(Ok(PlannedCommand {
+            index,
+            op,
+            overlay,
+            loads_overlay,
+            tiles,
+        }))
     }
 }
 
@@ -267,8 +285,12 @@ pub struct DmemSplit {
 }
 
 /// The layout the ucode was built with.
-pub const DMEM_SPLIT: DmemSplit =
-    DmemSplit { activations: ACT_BYTES, tile_buffer: TILE_BYTES, q8_tile: tile_len(8), q4_tile: tile_len(4) };
+pub const DMEM_SPLIT: DmemSplit = DmemSplit {
+    activations: ACT_BYTES,
+    tile_buffer: TILE_BYTES,
+    q8_tile: tile_len(8),
+    q4_tile: tile_len(4),
+};
 
 /// Up to this many matrices in one [`MatvecChain`].
 pub const MAX_CHAIN: usize = 8;
@@ -292,34 +314,63 @@ pub struct MatvecChain {
 impl MatvecChain {
     /// Lays the chain out in `img` (whose buffer is the scheduler's workspace, `base` its RDRAM
     /// address). Shapes must chain (`cols` of each = `rows` of the previous).
-    pub fn build(img: &mut RdramImage<'_>, base: u32, matrices: &[BlockMatrix<'_>], x: &[i16]) -> Result<MatvecChain, ImageError> {
+    pub fn build(
+        img: &mut RdramImage<'_>,
+        base: u32,
+        matrices: &[BlockMatrix<'_>],
+        x: &[i16],
+    ) -> Result<MatvecChain, ImageError> {
         let invalid = |what, value, rule| ImageError::Invalid { what, value, rule };
         if matrices.is_empty() || matrices.len() > MAX_CHAIN {
             return Err(invalid("matrices", matrices.len(), "must be 1..=8"));
         }
-        let widest = matrices.iter().map(|m| m.rows().max(m.cols())).max().unwrap_or(0);
+        let widest = matrices
+            .iter()
+            .map(|m| m.rows().max(m.cols()))
+            .max()
+            .unwrap_or(0);
         if 4 * widest > ACT_BYTES {
-            return Err(invalid("widest activation (bytes x2)", 4 * widest, "two homes must fit the activation area"));
+            return Err(invalid(
+                "widest activation (bytes x2)",
+                4 * widest,
+                "two homes must fit the activation area",
+            ));
         }
         let homes = [ACT as u16, (ACT + 2 * widest) as u16];
         let mut commands: [Option<Command>; MAX_CHAIN + 3] = [None; MAX_CHAIN + 3];
         let mut cols = x.len();
         for (i, m) in matrices.iter().enumerate() {
             if m.cols() != cols {
-                return Err(invalid("matrix cols", m.cols(), "must equal the previous output length"));
+                return Err(invalid(
+                    "matrix cols",
+                    m.cols(),
+                    "must equal the previous output length",
+                ));
             }
             let w = img.put_bytes(m.records())?;
-            let h = MatvecHomes { x_dmem: homes[i % 2], y_dmem: homes[(i + 1) % 2] };
+            let h = MatvecHomes {
+                x_dmem: homes[i % 2],
+                y_dmem: homes[(i + 1) % 2],
+            };
             commands[i + 1] = Some(Command::Matvec(matvec_args(m, w, h)?));
             cols = m.rows();
         }
         let x_at = img.put_i16s(x)?;
         let y_bytes = (2 * cols).div_ceil(16) * 16;
         let y_at = img.reserve(y_bytes)?;
-        let to16 = |v: usize| u16::try_from(v).map_err(|_| invalid("DMA length", v, "must fit 16 bits"));
-        commands[0] = Some(Command::DmaIn { dmem: homes[0], len: to16(2 * x.len())?, rdram: x_at });
+        let to16 =
+            |v: usize| u16::try_from(v).map_err(|_| invalid("DMA length", v, "must fit 16 bits"));
+        commands[0] = Some(Command::DmaIn {
+            dmem: homes[0],
+            len: to16(2 * x.len())?,
+            rdram: x_at,
+        });
         let last = homes[matrices.len() % 2];
-        commands[matrices.len() + 1] = Some(Command::DmaOut { dmem: last, len: to16(2 * cols)?, rdram: y_at });
+        commands[matrices.len() + 1] = Some(Command::DmaOut {
+            dmem: last,
+            len: to16(2 * cols)?,
+            rdram: y_at,
+        });
         let mut list = [Command::End; MAX_CHAIN + 3];
         let n = matrices.len() + 2;
         for (slot, c) in list.iter_mut().zip(commands.iter()) {
@@ -327,7 +378,13 @@ impl MatvecChain {
         }
         let cmd_list = img.put_commands(&list[..n])?;
         let offset = |a: u32| (a - base) as usize;
-        Ok(MatvecChain { cmd_list: offset(cmd_list), y: offset(y_at), y_bytes, x: offset(x_at), commands })
+        Ok(MatvecChain {
+            cmd_list: offset(cmd_list),
+            y: offset(y_at),
+            y_bytes,
+            x: offset(x_at),
+            commands,
+        })
     }
 
     /// The commands (without the END padding).
@@ -341,7 +398,15 @@ mod tests {
     use super::*;
 
     fn args(bits: u8, rows: u16, cols: u16) -> MatvecArgs {
-        MatvecArgs { bits, shift: 0, rows, cols, w_rdram: 0x1000, x_dmem: ACT as u16, y_dmem: (ACT + 1024) as u16 }
+        MatvecArgs {
+            bits,
+            shift: 0,
+            rows,
+            cols,
+            w_rdram: 0x1000,
+            x_dmem: ACT as u16,
+            y_dmem: (ACT + 1024) as u16,
+        }
     }
 
     /// The default layout (budget 4096, activations 1280) leaves 2 x 1088-byte buffers
@@ -384,11 +449,22 @@ mod tests {
     #[test]
     fn summary_counts_only_matvecs() {
         let list = [
-            Command::DmaIn { dmem: ACT as u16, len: 256, rdram: 0 },
+            Command::DmaIn {
+                dmem: ACT as u16,
+                len: 256,
+                rdram: 0,
+            },
             Command::Matvec(args(8, 128, 128)),
             Command::Matvec(args(4, 512, 128)),
             Command::End,
         ];
-        assert_eq!(summarize(&list), StreamSummary { matvecs: 2, tiles: 16 + 37, weight_bytes: 17_408 + 36_864 });
+        assert_eq!(
+            summarize(&list),
+            StreamSummary {
+                matvecs: 2,
+                tiles: 16 + 37,
+                weight_bytes: 17_408 + 36_864
+            }
+        );
     }
 }

@@ -20,8 +20,8 @@
 
 use crate::hw::RspHardware;
 use crate::memory::{
-    check_aligned, check_inside, check_result_span, AddressError, Shared, Span, SpanList, CACHE_LINE,
-    DMA_ALIGN,
+    check_aligned, check_inside, check_result_span, AddressError, Shared, Span, SpanList,
+    CACHE_LINE, DMA_ALIGN,
 };
 use crate::regs::{self, status};
 use core::fmt;
@@ -67,9 +67,16 @@ pub struct Config {
 
 impl Config {
     /// A deadline of `micros` microseconds on `hw`'s clock.
-    pub fn with_deadline_micros<H: RspHardware>(hw: &H, micros: u32, completion: Completion) -> Config {
+    pub fn with_deadline_micros<H: RspHardware>(
+        hw: &H,
+        micros: u32,
+        completion: Completion,
+    ) -> Config {
         let ticks = hw.ticks_per_second() as u64 * micros as u64 / 1_000_000;
-        Config { deadline_ticks: ticks.min(u32::MAX as u64) as u32, completion }
+        Config {
+            deadline_ticks: ticks.min(u32::MAX as u64) as u32,
+            completion,
+        }
     }
 }
 
@@ -120,11 +127,19 @@ pub enum Poll {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Fault {
     /// Still running at the deadline: the scheduler halted it.
-    Timeout { pc: u32, sp_status: u32, elapsed_ticks: u32 },
+    Timeout {
+        pc: u32,
+        sp_status: u32,
+        elapsed_ticks: u32,
+    },
     /// Halted without BREAK (something else halted it, or the simulator stopped it).
     HaltedWithoutBreak { pc: u32, sp_status: u32 },
     /// The dispatcher refused a command: its status code and the command's RDRAM address.
-    Refused { status: u32, fault_cmd: u32, pc: u32 },
+    Refused {
+        status: u32,
+        fault_cmd: u32,
+        pc: u32,
+    },
     /// BREAK without the dispatcher writing a status: the ucode crashed or is not ours.
     NoStatus { pc: u32, status: u32 },
 }
@@ -154,9 +169,13 @@ impl fmt::Display for Fault {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SubmitError {
     /// A job is running; poll it to completion first.
-    Busy { running: JobHandle },
+    Busy {
+        running: JobHandle,
+    },
     /// The RSP is running something the scheduler did not start.
-    RspNotHalted { sp_status: u32 },
+    RspNotHalted {
+        sp_status: u32,
+    },
     /// [`Scheduler::load_ucode`] was never called.
     NoUcode,
     Address(AddressError),
@@ -166,17 +185,27 @@ pub enum SubmitError {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PollError {
     /// The handle is not the running job (it finished already, or belongs to no job).
-    NotRunning { handle: JobHandle },
+    NotRunning {
+        handle: JobHandle,
+    },
     Fault(Fault),
 }
 
 /// Why loading into IMEM/DMEM was refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LoadError {
-    Busy { running: JobHandle },
-    RspNotHalted { sp_status: u32 },
+    Busy {
+        running: JobHandle,
+    },
+    RspNotHalted {
+        sp_status: u32,
+    },
     /// Address or length not a multiple of 4 (the CPU reaches SP memory in words), or past 4 KiB.
-    Range { what: &'static str, addr: usize, len: usize },
+    Range {
+        what: &'static str,
+        addr: usize,
+        len: usize,
+    },
 }
 
 impl fmt::Display for SubmitError {
@@ -184,7 +213,10 @@ impl fmt::Display for SubmitError {
         match *self {
             SubmitError::Busy { running } => write!(f, "job {} is still running", running.id),
             SubmitError::RspNotHalted { sp_status } => {
-                write!(f, "the RSP is running something else (SP_STATUS {sp_status:#x})")
+                write!(
+                    f,
+                    "the RSP is running something else (SP_STATUS {sp_status:#x})"
+                )
             }
             SubmitError::NoUcode => write!(f, "no ucode loaded"),
             SubmitError::Address(e) => write!(f, "{e}"),
@@ -226,9 +258,17 @@ impl From<AddressError> for SubmitError {
 #[derive(Clone, Copy, Debug)]
 enum State {
     Idle,
-    Running { handle: JobHandle, started: u32, from_rsp: SpanList },
+    Running {
+        handle: JobHandle,
+        started: u32,
+        from_rsp: SpanList,
+    },
     /// Halted after a fault; waiting for its last DMA to finish before giving memory back.
-    Stopping { handle: JobHandle, from_rsp: SpanList, fault: Fault },
+    Stopping {
+        handle: JobHandle,
+        from_rsp: SpanList,
+        fault: Fault,
+    },
 }
 
 /// Counters since the scheduler was made.
@@ -256,11 +296,22 @@ impl<H: RspHardware> Scheduler<H> {
     /// A scheduler over `hw` owning `workspace`: memory both processors use (command lists,
     /// results, caches of model state). It must be reachable by the RSP and start and end on
     /// cache lines; its cached lines are written back and dropped here.
-    pub fn new(mut hw: H, workspace: &'static mut [u8], config: Config) -> Result<Self, AddressError> {
+    pub fn new(
+        mut hw: H,
+        workspace: &'static mut [u8],
+        config: Config,
+    ) -> Result<Self, AddressError> {
         let workspace_rdram = hw
             .rdram_address(workspace)
-            .ok_or(AddressError::Unreachable { what: "the workspace", len: workspace.len() })?;
-        check_aligned("workspace RDRAM address", workspace_rdram as usize, CACHE_LINE)?;
+            .ok_or(AddressError::Unreachable {
+                what: "the workspace",
+                len: workspace.len(),
+            })?;
+        check_aligned(
+            "workspace RDRAM address",
+            workspace_rdram as usize,
+            CACHE_LINE,
+        )?;
         check_aligned("workspace length", workspace.len(), CACHE_LINE)?;
         hw.writeback_invalidate(workspace);
         Ok(Scheduler {
@@ -333,10 +384,16 @@ impl<H: RspHardware> Scheduler<H> {
         let rdram = self
             .hw
             .rdram_address(bytes)
-            .ok_or(AddressError::Unreachable { what: "shared data", len: bytes.len() })?;
+            .ok_or(AddressError::Unreachable {
+                what: "shared data",
+                len: bytes.len(),
+            })?;
         check_aligned("shared data RDRAM address", rdram as usize, DMA_ALIGN)?;
         self.hw.writeback(bytes);
-        Ok(Shared { rdram, len: bytes.len() })
+        Ok(Shared {
+            rdram,
+            len: bytes.len(),
+        })
     }
 
     fn check_loadable(&mut self) -> Result<(), LoadError> {
@@ -351,7 +408,9 @@ impl<H: RspHardware> Scheduler<H> {
     }
 
     fn check_sp_range(what: &'static str, addr: usize, len: usize) -> Result<(), LoadError> {
-        let fits = addr.checked_add(len).is_some_and(|end| end <= regs::SP_MEM_BYTES);
+        let fits = addr
+            .checked_add(len)
+            .is_some_and(|end| end <= regs::SP_MEM_BYTES);
         if addr % 4 != 0 || len % 4 != 0 || !fits {
             return Err(LoadError::Range { what, addr, len });
         }
@@ -402,7 +461,11 @@ impl<H: RspHardware> Scheduler<H> {
         let entry = self.entry.ok_or(SubmitError::NoUcode)?;
         let len = self.workspace.len();
         // Everything is checked before anything is touched.
-        check_inside("command list", Span::new(job.cmd_list, layout::CMDBUF_BYTES), len)?;
+        check_inside(
+            "command list",
+            Span::new(job.cmd_list, layout::CMDBUF_BYTES),
+            len,
+        )?;
         check_aligned("command list offset", job.cmd_list, DMA_ALIGN)?;
         for &span in job.to_rsp {
             check_inside("CPU-written span", span, len)?;
@@ -420,7 +483,8 @@ impl<H: RspHardware> Scheduler<H> {
             self.hw.writeback(&self.workspace[span.offset..span.end()]);
         }
         for span in from_rsp.as_slice() {
-            self.hw.writeback_invalidate(&mut self.workspace[span.offset..span.end()]);
+            self.hw
+                .writeback_invalidate(&mut self.workspace[span.offset..span.end()]);
         }
         // The boot block (rspnn-ucode `layout::Boot`): the list's address, and status RUNNING,
         // so a BREAK that did not come from the dispatcher's END is told apart.
@@ -436,7 +500,11 @@ impl<H: RspHardware> Scheduler<H> {
         let handle = JobHandle { id: self.next_id };
         self.next_id = self.next_id.wrapping_add(1).max(1);
         self.counters.submitted += 1;
-        self.state = State::Running { handle, started, from_rsp };
+        self.state = State::Running {
+            handle,
+            started,
+            from_rsp,
+        };
         Ok(handle)
     }
 
@@ -444,19 +512,27 @@ impl<H: RspHardware> Scheduler<H> {
     pub fn poll(&mut self, handle: JobHandle) -> Result<Poll, PollError> {
         self.counters.polls += 1;
         match self.state {
-            State::Running { handle: running, started, from_rsp } if running == handle => {
-                self.poll_running(handle, started, from_rsp)
-            }
-            State::Stopping { handle: running, from_rsp, fault } if running == handle => {
-                self.poll_stopping(from_rsp, fault)
-            }
+            State::Running {
+                handle: running,
+                started,
+                from_rsp,
+            } if running == handle => self.poll_running(handle, started, from_rsp),
+            State::Stopping {
+                handle: running,
+                from_rsp,
+                fault,
+            } if running == handle => self.poll_stopping(from_rsp, fault),
             _ => Err(PollError::NotRunning { handle }),
         }
     }
 
     /// Polls until the job is done, calling `between_polls` each time it is still running (the
     /// game's frame, or nothing).
-    pub fn wait(&mut self, handle: JobHandle, mut between_polls: impl FnMut()) -> Result<Done, PollError> {
+    pub fn wait(
+        &mut self,
+        handle: JobHandle,
+        mut between_polls: impl FnMut(),
+    ) -> Result<Done, PollError> {
         loop {
             match self.poll(handle)? {
                 Poll::Done(done) => return Ok(done),
@@ -465,7 +541,12 @@ impl<H: RspHardware> Scheduler<H> {
         }
     }
 
-    fn poll_running(&mut self, handle: JobHandle, started: u32, from_rsp: SpanList) -> Result<Poll, PollError> {
+    fn poll_running(
+        &mut self,
+        handle: JobHandle,
+        started: u32,
+        from_rsp: SpanList,
+    ) -> Result<Poll, PollError> {
         let elapsed_ticks = self.hw.now_ticks().wrapping_sub(started);
         let signalled = match self.config.completion {
             Completion::Status => true,
@@ -480,8 +561,16 @@ impl<H: RspHardware> Scheduler<H> {
             // Hung: stop it, then give the memory back once its DMA is quiet.
             self.hw.write_sp_status(regs::STOP);
             let sp_status = self.hw.sp_status();
-            let fault = Fault::Timeout { pc: self.hw.sp_pc(), sp_status, elapsed_ticks };
-            self.state = State::Stopping { handle, from_rsp, fault };
+            let fault = Fault::Timeout {
+                pc: self.hw.sp_pc(),
+                sp_status,
+                elapsed_ticks,
+            };
+            self.state = State::Stopping {
+                handle,
+                from_rsp,
+                fault,
+            };
             return self.poll_stopping(from_rsp, fault);
         }
         self.hw.write_sp_status(regs::ACKNOWLEDGE);
@@ -496,14 +585,25 @@ impl<H: RspHardware> Scheduler<H> {
         } else if status_word == ucode_status::DONE {
             None
         } else if status_word == ucode_status::RUNNING {
-            Some(Fault::NoStatus { pc, status: status_word })
+            Some(Fault::NoStatus {
+                pc,
+                status: status_word,
+            })
         } else {
-            Some(Fault::Refused { status: status_word, fault_cmd, pc })
+            Some(Fault::Refused {
+                status: status_word,
+                fault_cmd,
+                pc,
+            })
         };
         match fault {
             None => {
                 self.counters.completed += 1;
-                Ok(Poll::Done(Done { elapsed_ticks, pc, boot_extra }))
+                Ok(Poll::Done(Done {
+                    elapsed_ticks,
+                    pc,
+                    boot_extra,
+                }))
             }
             Some(fault) => {
                 self.counters.faults += 1;
@@ -527,7 +627,8 @@ impl<H: RspHardware> Scheduler<H> {
     /// reads RDRAM.
     fn release(&mut self, from_rsp: SpanList) {
         for span in from_rsp.as_slice() {
-            self.hw.invalidate(&mut self.workspace[span.offset..span.end()]);
+            self.hw
+                .invalidate(&mut self.workspace[span.offset..span.end()]);
         }
         self.state = State::Idle;
     }

@@ -32,13 +32,31 @@ pub const RSP_HZ: u32 = 62_500_000;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Event {
     /// Data-cache writeback of RDRAM `[rdram, rdram + len)`.
-    Writeback { rdram: u32, len: usize },
+    Writeback {
+        rdram: u32,
+        len: usize,
+    },
     /// Writeback and invalidate.
-    WritebackInvalidate { rdram: u32, len: usize },
-    Invalidate { rdram: u32, len: usize },
-    DmemWrite { addr: usize, len: usize },
-    DmemRead { addr: usize, len: usize },
-    ImemWrite { addr: usize, len: usize },
+    WritebackInvalidate {
+        rdram: u32,
+        len: usize,
+    },
+    Invalidate {
+        rdram: u32,
+        len: usize,
+    },
+    DmemWrite {
+        addr: usize,
+        len: usize,
+    },
+    DmemRead {
+        addr: usize,
+        len: usize,
+    },
+    ImemWrite {
+        addr: usize,
+        len: usize,
+    },
     SetPc(u32),
     StatusWrite(u32),
 }
@@ -54,7 +72,11 @@ struct Mapping {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum MapError {
     /// The RDRAM range does not fit the simulator's RDRAM.
-    OutsideRdram { rdram: u32, len: usize, rdram_len: usize },
+    OutsideRdram {
+        rdram: u32,
+        len: usize,
+        rdram_len: usize,
+    },
     /// The range overlaps another mapping (on the host side or in RDRAM).
     Overlaps { rdram: u32, len: usize },
 }
@@ -87,12 +109,18 @@ impl SimRsp {
         let len = memory.len();
         let rdram_len = self.rsp.rdram().len();
         if rdram as usize + len > rdram_len {
-            return Err(MapError::OutsideRdram { rdram, len, rdram_len });
+            return Err(MapError::OutsideRdram {
+                rdram,
+                len,
+                rdram_len,
+            });
         }
         let host = memory.as_ptr() as usize;
-        let overlaps = |a: usize, a_len: usize, b: usize, b_len: usize| a < b + b_len && b < a + a_len;
+        let overlaps =
+            |a: usize, a_len: usize, b: usize, b_len: usize| a < b + b_len && b < a + a_len;
         if self.maps.iter().any(|m| {
-            overlaps(m.host, m.len, host, len) || overlaps(m.rdram as usize, m.len, rdram as usize, len)
+            overlaps(m.host, m.len, host, len)
+                || overlaps(m.rdram as usize, m.len, rdram as usize, len)
         }) {
             return Err(MapError::Overlaps { rdram, len });
         }
@@ -176,13 +204,19 @@ impl RspHardware for SimRsp {
     }
 
     fn write_dmem(&mut self, addr: usize, bytes: &[u8]) {
-        self.log(Event::DmemWrite { addr, len: bytes.len() });
+        self.log(Event::DmemWrite {
+            addr,
+            len: bytes.len(),
+        });
         // The scheduler checked the range.
         let _ = self.rsp.load_dmem(addr as u32, bytes);
     }
 
     fn read_dmem(&mut self, addr: usize, out: &mut [u8]) {
-        self.log(Event::DmemRead { addr, len: out.len() });
+        self.log(Event::DmemRead {
+            addr,
+            len: out.len(),
+        });
         let dmem = self.rsp.dmem();
         if let Some(src) = dmem.get(addr..addr + out.len()) {
             out.copy_from_slice(src);
@@ -190,7 +224,10 @@ impl RspHardware for SimRsp {
     }
 
     fn write_imem(&mut self, addr: usize, bytes: &[u8]) {
-        self.log(Event::ImemWrite { addr, len: bytes.len() });
+        self.log(Event::ImemWrite {
+            addr,
+            len: bytes.len(),
+        });
         let _ = self.rsp.load_imem(addr as u32, bytes);
     }
 
@@ -199,20 +236,35 @@ impl RspHardware for SimRsp {
     }
 
     fn writeback(&mut self, memory: &[u8]) {
-        let Some((at, len)) = self.range_of(memory) else { return };
-        self.log(Event::Writeback { rdram: at as u32, len });
+        let Some((at, len)) = self.range_of(memory) else {
+            return;
+        };
+        self.log(Event::Writeback {
+            rdram: at as u32,
+            len,
+        });
         self.rsp.rdram_mut()[at..at + len].copy_from_slice(memory);
     }
 
     fn writeback_invalidate(&mut self, memory: &mut [u8]) {
-        let Some((at, len)) = self.range_of(memory) else { return };
-        self.log(Event::WritebackInvalidate { rdram: at as u32, len });
+        let Some((at, len)) = self.range_of(memory) else {
+            return;
+        };
+        self.log(Event::WritebackInvalidate {
+            rdram: at as u32,
+            len,
+        });
         self.rsp.rdram_mut()[at..at + len].copy_from_slice(memory);
     }
 
     fn invalidate(&mut self, memory: &mut [u8]) {
-        let Some((at, len)) = self.range_of(memory) else { return };
-        self.log(Event::Invalidate { rdram: at as u32, len });
+        let Some((at, len)) = self.range_of(memory) else {
+            return;
+        };
+        self.log(Event::Invalidate {
+            rdram: at as u32,
+            len,
+        });
         memory.copy_from_slice(&self.rsp.rdram()[at..at + len]);
     }
 

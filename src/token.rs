@@ -14,7 +14,7 @@
 use crate::hw::RspHardware;
 use crate::memory::{AddressError, Span, CACHE_LINE};
 use crate::plan::{summarize_list, ListSummary, PlanError};
-use crate::scheduler::{Done, Job, JobHandle, PollError, Scheduler, SubmitError};
+use crate::scheduler::{Done, Job, JobHandle, Poll, PollError, Scheduler, SubmitError};
 use core::cell::RefCell;
 use core::fmt;
 use kernels::KernelError;
@@ -97,7 +97,12 @@ impl TokenRunner {
         at: usize,
     ) -> Result<(TokenRunner, usize), TokenError> {
         if at % CACHE_LINE != 0 {
-            return Err(AddressError::Misaligned { what: "token program offset", value: at, align: CACHE_LINE }.into());
+            return Err(AddressError::Misaligned {
+                what: "token program offset",
+                value: at,
+                align: CACHE_LINE,
+            }
+            .into());
         }
         let weights = sched.share(model)?;
         let base = sched.workspace_rdram();
@@ -111,10 +116,22 @@ impl TokenRunner {
         let mut img = RdramImage::new(region, base + at as u32).map_err(ProgramError::Image)?;
         let view = rspnn_model::rspw::ModelView::parse(model).map_err(ProgramError::Model)?;
         let vocab = view.dims().vocab;
-        let opts = ProgramOptions { logits: false, argmax: (0, vocab as u16) };
+        let opts = ProgramOptions {
+            logits: false,
+            argmax: (0, vocab as u16),
+        };
         let prog = TokenProgram::build(model, weights.rdram, &mut img, opts)?;
         let end = at + img.len().div_ceil(CACHE_LINE) * CACHE_LINE;
-        Ok((TokenRunner { prog, base, pos: 0, argmax: (0, vocab), argmax_wanted: (0, vocab) }, end))
+        Ok((
+            TokenRunner {
+                prog,
+                base,
+                pos: 0,
+                argmax: (0, vocab),
+                argmax_wanted: (0, vocab),
+            },
+            end,
+        ))
     }
 
     /// The program's addresses.
@@ -164,16 +181,27 @@ impl TokenRunner {
             prog.patch_argmax(ws, base, lo, hi)?;
         }
         let to_rsp = [step, argmax];
-        let to_rsp = if patch_argmax { &to_rsp[..] } else { &to_rsp[..1] };
+        let to_rsp = if patch_argmax {
+            &to_rsp[..]
+        } else {
+            &to_rsp[..1]
+        };
         let from_rsp = [Span::new(self.offset(prog.result), CACHE_LINE)];
-        let job = Job { cmd_list: self.offset(prog.cmd_list), to_rsp, from_rsp: &from_rsp };
+        let job = Job {
+            cmd_list: self.offset(prog.cmd_list),
+            to_rsp,
+            from_rsp: &from_rsp,
+        };
         let handle = sched.submit(&job)?;
         self.argmax = self.argmax_wanted;
         Ok(handle)
     }
 
     /// Reads the finished step's result (the predicted byte and its logit) and moves on.
-    pub fn finish<H: RspHardware>(&mut self, sched: &Scheduler<H>) -> Result<(u8, i16), TokenError> {
+    pub fn finish<H: RspHardware>(
+        &mut self,
+        sched: &Scheduler<H>,
+    ) -> Result<(u8, i16), TokenError> {
         let ws = sched.workspace().map_err(TokenError::Busy)?;
         let (index, logit) = self.prog.read_result(ws, self.base)?;
         self.pos += 1;
@@ -181,50 +209,74 @@ impl TokenRunner {
     }
 }
 
-/// Counters of an [`RspLane`].
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// Counters of [`RspLane`]s (lanes may share one).
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct LaneStats {
     pub steps: u64,
-    /// Polls that found the RSP still working (one `between_polls` call each).
+    /// Polls that found the RSP still working (each after one `between_polls` call; every step
+    /// also calls it once before the poll that sees it done).
     pub busy_polls: u64,
     /// Sum of the steps' elapsed ticks (submit to the poll that saw them done).
     pub rsp_ticks: u64,
     /// Overlay loads the ucode reported (`Boot.overlay_loads`), summed.
     pub overlay_loads: u64,
-}
-
-/// A [`TokenRunner`] as an rspnn-model `Backend`: `step` starts the RSP, then polls, calling
-/// `between_polls` each time the RSP is still busy, and returns the predicted byte. Two lanes
-/// share one scheduler (and one hook) through `RefCell`s: only one runs at a time.
-pub struct RspLane<'s, H: RspHardware, F: FnMut()> {
-    sched: &'s RefCell<Scheduler<H>>,
-    between_polls: &'s RefCell<F>,
-    runner: TokenRunner,
-    pub stats: LaneStats,
     /// Why the last failed step failed (the Backend trait can only say "kernel error").
     pub failure: Option<TokenError>,
 }
 
+/// A [`TokenRunner`] as an rspnn-model `Backend`: `step` starts the RSP, then runs
+/// `between_polls` (a game frame) and polls, again and again until the RSP is done, and returns
+/// the predicted byte. Two lanes share one scheduler (and one hook) through `RefCell`s: only
+/// one runs at a time.
+pub struct RspLane<'s, H: RspHardware, F: FnMut()> {
+    sched: &'s RefCell<Scheduler<H>>,
+    between_polls: &'s RefCell<F>,
+    stats: &'s RefCell<LaneStats>,
+    runner: TokenRunner,
+}
+
 impl<'s, H: RspHardware, F: FnMut()> RspLane<'s, H, F> {
-    pub fn new(sched: &'s RefCell<Scheduler<H>>, between_polls: &'s RefCell<F>, runner: TokenRunner) -> Self {
-        RspLane { sched, between_polls, runner, stats: LaneStats::default(), failure: None }
+    /// A lane running `runner` on `sched`, calling `between_polls` while the RSP works and
+    /// counting into `stats` (which other lanes may share).
+    pub fn new(
+        sched: &'s RefCell<Scheduler<H>>,
+        between_polls: &'s RefCell<F>,
+        stats: &'s RefCell<LaneStats>,
+        runner: TokenRunner,
+    ) -> Self {
+        RspLane {
+            sched,
+            between_polls,
+            stats,
+            runner,
+        }
     }
 
     pub fn runner(&self) -> &TokenRunner {
         &self.runner
     }
 
-    fn run_step(&mut self, byte: u8, mask: DecodeMask) -> Result<(u8, Done), TokenError> {
-        let mut sched = self.sched.try_borrow_mut().map_err(|_| TokenError::SchedulerInUse)?;
+    fn run_step(&mut self, byte: u8, mask: DecodeMask) -> Result<(u8, Done, u64), TokenError> {
+        let mut sched = self
+            .sched
+            .try_borrow_mut()
+            .map_err(|_| TokenError::SchedulerInUse)?;
         let handle = self.runner.start(&mut sched, byte, mask)?;
-        let mut hook = self.between_polls.try_borrow_mut().map_err(|_| TokenError::SchedulerInUse)?;
-        let busy = &mut self.stats.busy_polls;
-        let done = sched.wait(handle, || {
-            *busy += 1;
-            (*hook)()
-        })?;
+        let mut hook = self
+            .between_polls
+            .try_borrow_mut()
+            .map_err(|_| TokenError::SchedulerInUse)?;
+        // A game polls once per frame: a frame first, then a look at the RSP.
+        let mut busy_polls = 0;
+        let done = loop {
+            (*hook)();
+            match sched.poll(handle)? {
+                Poll::Done(done) => break done,
+                Poll::Running { .. } => busy_polls += 1,
+            }
+        };
         let (next, _) = self.runner.finish(&sched)?;
-        Ok((next, done))
+        Ok((next, done, busy_polls))
     }
 }
 
@@ -239,20 +291,28 @@ impl<H: RspHardware, F: FnMut()> Backend for RspLane<'_, H, F> {
 
     fn step(&mut self, byte: u8, mask: DecodeMask) -> Result<u8, ModelError> {
         if byte as usize >= self.runner.prog.vocab {
-            return Err(ModelError::TokenOutOfRange { token: byte as usize, vocab: self.runner.prog.vocab });
+            return Err(ModelError::TokenOutOfRange {
+                token: byte as usize,
+                vocab: self.runner.prog.vocab,
+            });
         }
-        match self.run_step(byte, mask) {
-            Ok((next, done)) => {
-                self.stats.steps += 1;
-                self.stats.rsp_ticks += done.elapsed_ticks as u64;
-                self.stats.overlay_loads += done.boot_extra as u64;
-                self.failure = None;
+        let result = self.run_step(byte, mask);
+        let mut stats = self.stats.borrow_mut();
+        match result {
+            Ok((next, done, busy_polls)) => {
+                stats.steps += 1;
+                stats.busy_polls += busy_polls;
+                stats.rsp_ticks += done.elapsed_ticks as u64;
+                stats.overlay_loads += done.boot_extra as u64;
                 Ok(next)
             }
             Err(e) => {
-                self.failure = Some(e);
+                stats.failure = Some(e);
                 // rspnn-model has no error for a failed backend; `failure` keeps the details.
-                Err(ModelError::Kernel(KernelError::Shape { what: "RSP step failed (RspLane::failure)", value: self.runner.pos }))
+                Err(ModelError::Kernel(KernelError::Shape {
+                    what: "RSP step failed (RspLane::failure)",
+                    value: self.runner.pos,
+                }))
             }
         }
     }

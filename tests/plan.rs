@@ -37,7 +37,11 @@ fn record_dma_reads(rsp: &mut rsp_sim::Rsp) -> Rc<RefCell<Vec<DmaRead>>> {
             match (w >> 11) & 31 {
                 0 => mem_addr = value & 0x1FF8,
                 1 => dram_addr = value & 0x00FF_FFF8,
-                2 => sink.borrow_mut().push(DmaRead { dmem: mem_addr, rdram: dram_addr, len: (value & 0xFFF) + 1 }),
+                2 => sink.borrow_mut().push(DmaRead {
+                    dmem: mem_addr,
+                    rdram: dram_addr,
+                    len: (value & 0xFFF) + 1,
+                }),
                 _ => {}
             }
         }
@@ -79,20 +83,42 @@ fn the_rsp_fetches_exactly_the_planned_tiles() {
     let planned: Vec<Tile> = stream_of(&commands).flat_map(|(_, tiles)| tiles).collect();
     let summary = summarize(&commands);
     assert_eq!((summary.matvecs, summary.tiles), (3, 32 + 19 + 12));
-    assert_eq!(summary.weight_bytes, recs.iter().map(Vec::len).sum::<usize>());
+    assert_eq!(
+        summary.weight_bytes,
+        recs.iter().map(Vec::len).sum::<usize>()
+    );
     assert_eq!(planned.len(), summary.tiles);
 
     let reads = record_dma_reads(s.hardware().rsp_mut());
     let from = [Span::new(chain.y, chain.y_bytes)];
-    let h = s.submit(&Job { cmd_list: chain.cmd_list, to_rsp: &[], from_rsp: &from }).unwrap();
+    let h = s
+        .submit(&Job {
+            cmd_list: chain.cmd_list,
+            to_rsp: &[],
+            from_rsp: &from,
+        })
+        .unwrap();
     s.wait(h, || {}).unwrap();
     s.hardware().rsp_mut().set_tracer(None);
 
-    let fetched: Vec<DmaRead> =
-        reads.borrow().iter().copied().filter(|r| r.dmem == TILE0 as u32 || r.dmem == TILE1 as u32).collect();
-    let expected: Vec<DmaRead> =
-        planned.iter().map(|t| DmaRead { dmem: t.dmem as u32, rdram: t.rdram, len: t.len as u32 }).collect();
+    let fetched: Vec<DmaRead> = reads
+        .borrow()
+        .iter()
+        .copied()
+        .filter(|r| r.dmem == TILE0 as u32 || r.dmem == TILE1 as u32)
+        .collect();
+    let expected: Vec<DmaRead> = planned
+        .iter()
+        .map(|t| DmaRead {
+            dmem: t.dmem as u32,
+            rdram: t.rdram,
+            len: t.len as u32,
+        })
+        .collect();
     assert_eq!(fetched, expected);
     // And the job computed the chain.
-    assert_eq!(be_i16s(&s.workspace().unwrap()[chain.y..chain.y + 2 * 96]), chain_oracle(&m, &x));
+    assert_eq!(
+        be_i16s(&s.workspace().unwrap()[chain.y..chain.y + 2 * 96]),
+        chain_oracle(&m, &x)
+    );
 }

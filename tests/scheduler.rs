@@ -11,7 +11,10 @@ use rspnn::memory::{AddressError, Span};
 use rspnn::plan::MatvecChain;
 use rspnn::regs;
 use rspnn::sim::{Event, SimRsp};
-use rspnn::{Completion, Config, Fault, Job, LoadError, Poll, PollError, RspHardware, Scheduler, SubmitError, Ucode};
+use rspnn::{
+    Completion, Config, Fault, Job, LoadError, Poll, PollError, RspHardware, Scheduler,
+    SubmitError, Ucode,
+};
 use rspnn_ucode::layout::status;
 use rspnn_ucode::{Command, RdramImage};
 
@@ -61,7 +64,13 @@ fn a_chain_runs_while_the_game_loop_keeps_going() {
         let mut s = scheduler(WS, completion);
         let chain = lay_out(&mut s, &case);
         let from = [Span::new(chain.y, chain.y_bytes)];
-        let h = s.submit(&Job { cmd_list: chain.cmd_list, to_rsp: &[], from_rsp: &from }).unwrap();
+        let h = s
+            .submit(&Job {
+                cmd_list: chain.cmd_list,
+                to_rsp: &[],
+                from_rsp: &from,
+            })
+            .unwrap();
         // The game loop: one frame per poll; the simulated RSP advances 2,000 cycles per poll.
         let mut frames = 0u32;
         let done = loop {
@@ -74,7 +83,10 @@ fn a_chain_runs_while_the_game_loop_keeps_going() {
         assert_eq!(got, case.want(), "{completion:?}");
         // 34,816 + 18,432 bytes of weights alone take > 10,000 RSP cycles of DMA
         // (RSP-FACTS: ~5.5 bytes per RSP cycle), so the game got several frames.
-        assert!(frames >= 5, "{completion:?}: only {frames} frames ran while the RSP worked");
+        assert!(
+            frames >= 5,
+            "{completion:?}: only {frames} frames ran while the RSP worked"
+        );
         assert!(done.elapsed_ticks >= 10_000, "{done:?}");
         assert_eq!(s.running(), None);
         // The handle is spent.
@@ -88,7 +100,13 @@ fn the_same_job_runs_again_after_the_cpu_patches_its_input() {
     let mut s = scheduler(WS, Completion::Status);
     let chain = lay_out(&mut s, &case);
     let from = [Span::new(chain.y, chain.y_bytes)];
-    let first = s.submit(&Job { cmd_list: chain.cmd_list, to_rsp: &[], from_rsp: &from }).unwrap();
+    let first = s
+        .submit(&Job {
+            cmd_list: chain.cmd_list,
+            to_rsp: &[],
+            from_rsp: &from,
+        })
+        .unwrap();
     s.wait(first, || {}).unwrap();
 
     // New x, written by the CPU and named in to_rsp.
@@ -99,7 +117,13 @@ fn the_same_job_runs_again_after_the_cpu_patches_its_input() {
         ws[chain.x + 2 * i..chain.x + 2 * i + 2].copy_from_slice(&v.to_be_bytes());
     }
     let x_span = [Span::new(chain.x, 256)];
-    let second = s.submit(&Job { cmd_list: chain.cmd_list, to_rsp: &x_span, from_rsp: &from }).unwrap();
+    let second = s
+        .submit(&Job {
+            cmd_list: chain.cmd_list,
+            to_rsp: &x_span,
+            from_rsp: &from,
+        })
+        .unwrap();
     assert_ne!(second, first);
     s.wait(second, || {}).unwrap();
     let got = be_i16s(&s.workspace().unwrap()[chain.y..chain.y + 256]);
@@ -114,18 +138,35 @@ fn forgetting_a_cache_call_gives_stale_data() {
     let chain = lay_out(&mut s, &case);
     let from = [Span::new(chain.y, chain.y_bytes)];
     // Without from_rsp the CPU's view of y is never refreshed: still the zeros laid out.
-    let h = s.submit(&Job { cmd_list: chain.cmd_list, to_rsp: &[], from_rsp: &[] }).unwrap();
+    let h = s
+        .submit(&Job {
+            cmd_list: chain.cmd_list,
+            to_rsp: &[],
+            from_rsp: &[],
+        })
+        .unwrap();
     s.wait(h, || {}).unwrap();
-    assert!(s.workspace().unwrap()[chain.y..chain.y + 256].iter().all(|&b| b == 0));
+    assert!(s.workspace().unwrap()[chain.y..chain.y + 256]
+        .iter()
+        .all(|&b| b == 0));
     // Without to_rsp the RSP never sees the CPU's new x: y stays the old input's.
     let other = Case::new(14);
     let ws = s.workspace_mut().unwrap();
     for (i, v) in other.x.iter().enumerate() {
         ws[chain.x + 2 * i..chain.x + 2 * i + 2].copy_from_slice(&v.to_be_bytes());
     }
-    let h = s.submit(&Job { cmd_list: chain.cmd_list, to_rsp: &[], from_rsp: &from }).unwrap();
+    let h = s
+        .submit(&Job {
+            cmd_list: chain.cmd_list,
+            to_rsp: &[],
+            from_rsp: &from,
+        })
+        .unwrap();
     s.wait(h, || {}).unwrap();
-    assert_eq!(be_i16s(&s.workspace().unwrap()[chain.y..chain.y + 256]), case.want());
+    assert_eq!(
+        be_i16s(&s.workspace().unwrap()[chain.y..chain.y + 256]),
+        case.want()
+    );
 }
 
 #[test]
@@ -136,14 +177,26 @@ fn cache_maintenance_and_register_writes_come_in_order() {
     s.hardware().take_events();
     let to = [Span::new(chain.x, 256)];
     let from = [Span::new(chain.y, chain.y_bytes)];
-    let h = s.submit(&Job { cmd_list: chain.cmd_list, to_rsp: &to, from_rsp: &from }).unwrap();
+    let h = s
+        .submit(&Job {
+            cmd_list: chain.cmd_list,
+            to_rsp: &to,
+            from_rsp: &from,
+        })
+        .unwrap();
     let at_submit = s.hardware().take_events();
     let base = WORKSPACE_RDRAM;
     assert_eq!(
         at_submit,
         vec![
-            Event::Writeback { rdram: base + chain.x as u32, len: 256 },
-            Event::WritebackInvalidate { rdram: base + chain.y as u32, len: chain.y_bytes },
+            Event::Writeback {
+                rdram: base + chain.x as u32,
+                len: 256
+            },
+            Event::WritebackInvalidate {
+                rdram: base + chain.y as u32,
+                len: chain.y_bytes
+            },
             Event::DmemWrite { addr: 0, len: 16 },
             Event::SetPc(0),
             Event::StatusWrite(regs::START),
@@ -154,7 +207,11 @@ fn cache_maintenance_and_register_writes_come_in_order() {
     let mut seen_running = false;
     while let Poll::Running { .. } = s.poll(h).unwrap() {
         seen_running = true;
-        assert!(s.hardware().events().is_empty(), "{:?}", s.hardware().events());
+        assert!(
+            s.hardware().events().is_empty(),
+            "{:?}",
+            s.hardware().events()
+        );
         assert!(s.workspace().is_err());
     }
     assert!(seen_running);
@@ -162,7 +219,10 @@ fn cache_maintenance_and_register_writes_come_in_order() {
         s.hardware().take_events(),
         vec![
             Event::StatusWrite(regs::ACKNOWLEDGE),
-            Event::Invalidate { rdram: base + chain.y as u32, len: chain.y_bytes },
+            Event::Invalidate {
+                rdram: base + chain.y as u32,
+                len: chain.y_bytes
+            },
             Event::DmemRead { addr: 0, len: 16 },
         ]
     );
@@ -174,18 +234,31 @@ fn a_second_submission_while_one_runs_is_refused() {
     let mut s = scheduler(WS, Completion::Status);
     let chain = lay_out(&mut s, &case);
     let from = [Span::new(chain.y, chain.y_bytes)];
-    let job = Job { cmd_list: chain.cmd_list, to_rsp: &[], from_rsp: &from };
+    let job = Job {
+        cmd_list: chain.cmd_list,
+        to_rsp: &[],
+        from_rsp: &from,
+    };
     let h = s.submit(&job).unwrap();
     assert_eq!(s.submit(&job), Err(SubmitError::Busy { running: h }));
-    assert_eq!(s.load_imem(0x800, &[0; 8]), Err(LoadError::Busy { running: h }));
-    assert_eq!(s.load_ucode(&Ucode::RSPNN), Err(LoadError::Busy { running: h }));
+    assert_eq!(
+        s.load_imem(0x800, &[0; 8]),
+        Err(LoadError::Busy { running: h })
+    );
+    assert_eq!(
+        s.load_ucode(&Ucode::RSPNN),
+        Err(LoadError::Busy { running: h })
+    );
     assert_eq!(s.workspace_mut().err(), Some(h));
     assert_eq!(s.writeback_workspace(), Err(h));
     s.wait(h, || {}).unwrap();
     // Idle again: the same job is accepted.
     let again = s.submit(&job).unwrap();
     s.wait(again, || {}).unwrap();
-    assert_eq!(be_i16s(&s.workspace().unwrap()[chain.y..chain.y + 256]), case.want());
+    assert_eq!(
+        be_i16s(&s.workspace().unwrap()[chain.y..chain.y + 256]),
+        case.want()
+    );
 }
 
 #[test]
@@ -194,7 +267,11 @@ fn bad_addresses_are_refused_before_anything_starts() {
     let mut s = scheduler(WS, Completion::Status);
     let chain = lay_out(&mut s, &case);
     s.hardware().take_events();
-    let misaligned_list = Job { cmd_list: chain.cmd_list + 4, to_rsp: &[], from_rsp: &[] };
+    let misaligned_list = Job {
+        cmd_list: chain.cmd_list + 4,
+        to_rsp: &[],
+        from_rsp: &[],
+    };
     assert_eq!(
         s.submit(&misaligned_list),
         Err(SubmitError::Address(AddressError::Misaligned {
@@ -203,61 +280,124 @@ fn bad_addresses_are_refused_before_anything_starts() {
             align: 8
         }))
     );
-    let outside = Job { cmd_list: WS - 16, to_rsp: &[], from_rsp: &[] };
-    assert!(matches!(s.submit(&outside), Err(SubmitError::Address(AddressError::OutsideWorkspace { .. }))));
+    let outside = Job {
+        cmd_list: WS - 16,
+        to_rsp: &[],
+        from_rsp: &[],
+    };
+    assert!(matches!(
+        s.submit(&outside),
+        Err(SubmitError::Address(AddressError::OutsideWorkspace { .. }))
+    ));
     let half_line = [Span::new(chain.y + 8, 16)];
-    let bad_result = Job { cmd_list: chain.cmd_list, to_rsp: &[], from_rsp: &half_line };
+    let bad_result = Job {
+        cmd_list: chain.cmd_list,
+        to_rsp: &[],
+        from_rsp: &half_line,
+    };
     assert!(matches!(
         s.submit(&bad_result),
         Err(SubmitError::Address(AddressError::Misaligned { value, align: 16, .. })) if value == chain.y + 8
     ));
     let past_end = [Span::new(WS - 16, 32)];
-    let bad_input = Job { cmd_list: chain.cmd_list, to_rsp: &past_end, from_rsp: &[] };
-    assert!(matches!(s.submit(&bad_input), Err(SubmitError::Address(AddressError::OutsideWorkspace { .. }))));
+    let bad_input = Job {
+        cmd_list: chain.cmd_list,
+        to_rsp: &past_end,
+        from_rsp: &[],
+    };
+    assert!(matches!(
+        s.submit(&bad_input),
+        Err(SubmitError::Address(AddressError::OutsideWorkspace { .. }))
+    ));
     let five = [Span::new(0, 16); 5];
-    let too_many = Job { cmd_list: chain.cmd_list, to_rsp: &[], from_rsp: &five };
-    assert!(matches!(s.submit(&too_many), Err(SubmitError::Address(AddressError::TooManySpans { .. }))));
+    let too_many = Job {
+        cmd_list: chain.cmd_list,
+        to_rsp: &[],
+        from_rsp: &five,
+    };
+    assert!(matches!(
+        s.submit(&too_many),
+        Err(SubmitError::Address(AddressError::TooManySpans { .. }))
+    ));
     // Nothing was touched: no cache call, no register write.
-    assert!(s.hardware().events().is_empty(), "{:?}", s.hardware().events());
+    assert!(
+        s.hardware().events().is_empty(),
+        "{:?}",
+        s.hardware().events()
+    );
     assert_eq!(s.running(), None);
 
     // SP memory loads: whole words inside 4 KiB.
-    assert!(matches!(s.load_imem(2, &[0; 4]), Err(LoadError::Range { .. })));
-    assert!(matches!(s.load_dmem(4092, &[0; 8]), Err(LoadError::Range { .. })));
-    assert!(matches!(s.load_dmem(0, &[0; 6]), Err(LoadError::Range { .. })));
+    assert!(matches!(
+        s.load_imem(2, &[0; 4]),
+        Err(LoadError::Range { .. })
+    ));
+    assert!(matches!(
+        s.load_dmem(4092, &[0; 8]),
+        Err(LoadError::Range { .. })
+    ));
+    assert!(matches!(
+        s.load_dmem(0, &[0; 6]),
+        Err(LoadError::Range { .. })
+    ));
 
     // Shared data: reachable and 8-aligned in RDRAM.
     let unmapped: &'static [u8] = leak(64);
-    assert_eq!(s.share(unmapped), Err(AddressError::Unreachable { what: "shared data", len: 64 }));
+    assert_eq!(
+        s.share(unmapped),
+        Err(AddressError::Unreachable {
+            what: "shared data",
+            len: 64
+        })
+    );
     let weights: &'static mut [u8] = leak(64);
     s.hardware().map(weights, SHARED_RDRAM + 4).unwrap();
     assert_eq!(
         s.share(weights),
-        Err(AddressError::Misaligned { what: "shared data RDRAM address", value: SHARED_RDRAM as usize + 4, align: 8 })
+        Err(AddressError::Misaligned {
+            what: "shared data RDRAM address",
+            value: SHARED_RDRAM as usize + 4,
+            align: 8
+        })
     );
 }
 
 #[test]
 fn a_workspace_must_be_reachable_and_whole_cache_lines() {
-    let config = Config { deadline_ticks: 1000, completion: Completion::Status };
+    let config = Config {
+        deadline_ticks: 1000,
+        completion: Completion::Status,
+    };
     let mut sim = SimRsp::new(RDRAM_BYTES);
     let ws = leak(256);
     sim.map(ws, 0x2008).unwrap();
     assert!(matches!(
         Scheduler::new(sim, ws, config),
-        Err(AddressError::Misaligned { what: "workspace RDRAM address", value: 0x2008, align: 16 })
+        Err(AddressError::Misaligned {
+            what: "workspace RDRAM address",
+            value: 0x2008,
+            align: 16
+        })
     ));
     let mut sim = SimRsp::new(RDRAM_BYTES);
     let ws = leak(250);
     sim.map(ws, 0x2000).unwrap();
-    assert!(matches!(Scheduler::new(sim, ws, config), Err(AddressError::Misaligned { value: 250, .. })));
+    assert!(matches!(
+        Scheduler::new(sim, ws, config),
+        Err(AddressError::Misaligned { value: 250, .. })
+    ));
     let sim = SimRsp::new(RDRAM_BYTES);
-    assert!(matches!(Scheduler::new(sim, leak(256), config), Err(AddressError::Unreachable { .. })));
+    assert!(matches!(
+        Scheduler::new(sim, leak(256), config),
+        Err(AddressError::Unreachable { .. })
+    ));
 }
 
 /// Assembles a test program with rsp-asm.
 fn program(name: &str, source: &str) -> Vec<u8> {
-    rsp_asm::assemble_str(name, source).unwrap_or_else(|e| panic!("{name}: {e}")).text
+    rsp_asm::assemble_str(name, source)
+        .unwrap_or_else(|e| panic!("{name}: {e}"))
+        .text
 }
 
 #[test]
@@ -265,9 +405,20 @@ fn a_ucode_that_never_breaks_is_halted_at_the_deadline() {
     for completion in [Completion::Status, Completion::Interrupt] {
         let mut s = scheduler(WS, completion);
         let spin = program("spin.S", ".text\nspin: j spin\nnop\n");
-        s.load_ucode(&Ucode { text: &spin, data: &[], entry: 0 }).unwrap();
+        s.load_ucode(&Ucode {
+            text: &spin,
+            data: &[],
+            entry: 0,
+        })
+        .unwrap();
         let cmd = [Span::new(0, 64)];
-        let h = s.submit(&Job { cmd_list: 0, to_rsp: &cmd, from_rsp: &[Span::new(0, 64)] }).unwrap();
+        let h = s
+            .submit(&Job {
+                cmd_list: 0,
+                to_rsp: &cmd,
+                from_rsp: &[Span::new(0, 64)],
+            })
+            .unwrap();
         let mut polls = 0;
         let fault = loop {
             polls += 1;
@@ -277,10 +428,18 @@ fn a_ucode_that_never_breaks_is_halted_at_the_deadline() {
                 other => panic!("a spinning ucode gave {other:?}"),
             }
         };
-        let Fault::Timeout { pc, elapsed_ticks, .. } = fault else { panic!("{fault:?}") };
+        let Fault::Timeout {
+            pc, elapsed_ticks, ..
+        } = fault
+        else {
+            panic!("{fault:?}")
+        };
         assert!(pc == 0 || pc == 4, "{completion:?}: pc {pc:#x}");
         // 10 ms at 62.5 MHz = 625,000 cycles; polls let 2,000 pass each.
-        assert!(elapsed_ticks > 625_000 && elapsed_ticks <= 625_000 + 3 * 2_000, "{elapsed_ticks}");
+        assert!(
+            elapsed_ticks > 625_000 && elapsed_ticks <= 625_000 + 3 * 2_000,
+            "{elapsed_ticks}"
+        );
         assert!(polls >= 300, "{polls}");
         // Halted, and the scheduler takes work again.
         assert_ne!(s.hardware().rsp().status() & regs::status::HALT, 0);
@@ -290,9 +449,18 @@ fn a_ucode_that_never_breaks_is_halted_at_the_deadline() {
         let case = Case::new(23);
         let chain = lay_out(&mut s, &case);
         let from = [Span::new(chain.y, chain.y_bytes)];
-        let h = s.submit(&Job { cmd_list: chain.cmd_list, to_rsp: &[], from_rsp: &from }).unwrap();
+        let h = s
+            .submit(&Job {
+                cmd_list: chain.cmd_list,
+                to_rsp: &[],
+                from_rsp: &from,
+            })
+            .unwrap();
         s.wait(h, || {}).unwrap();
-        assert_eq!(be_i16s(&s.workspace().unwrap()[chain.y..chain.y + 256]), case.want());
+        assert_eq!(
+            be_i16s(&s.workspace().unwrap()[chain.y..chain.y + 256]),
+            case.want()
+        );
     }
 }
 
@@ -303,13 +471,29 @@ fn a_command_the_ucode_refuses_is_reported_with_its_address() {
     let ws = s.workspace_mut().unwrap();
     let mut img = RdramImage::new(ws, base).unwrap();
     // A DMA of 12 bytes: not a multiple of 8 (the ucode checks it: STATUS_BAD_DMA).
-    let bad = Command::DmaIn { dmem: 0x280, len: 12, rdram: base };
-    let list = img.put_commands_unchecked(&[Command::End, bad][1..]).unwrap();
+    let bad = Command::DmaIn {
+        dmem: 0x280,
+        len: 12,
+        rdram: base,
+    };
+    let list = img
+        .put_commands_unchecked(&[Command::End, bad][1..])
+        .unwrap();
     s.writeback_workspace().unwrap();
-    let h = s.submit(&Job { cmd_list: (list - base) as usize, to_rsp: &[], from_rsp: &[] }).unwrap();
+    let h = s
+        .submit(&Job {
+            cmd_list: (list - base) as usize,
+            to_rsp: &[],
+            from_rsp: &[],
+        })
+        .unwrap();
     assert_eq!(
         s.wait(h, || {}),
-        Err(PollError::Fault(Fault::Refused { status: status::BAD_DMA, fault_cmd: list, pc: s.hardware().rsp().pc() }))
+        Err(PollError::Fault(Fault::Refused {
+            status: status::BAD_DMA,
+            fault_cmd: list,
+            pc: s.hardware().rsp().pc()
+        }))
     );
 }
 
@@ -318,9 +502,23 @@ fn a_crashed_or_foreign_ucode_is_reported() {
     // BREAK at once: the boot block still says RUNNING.
     let mut s = scheduler(WS, Completion::Status);
     let brk = program("brk.S", ".text\nnop\nbreak\n");
-    s.load_ucode(&Ucode { text: &brk, data: &[], entry: 0 }).unwrap();
-    let h = s.submit(&Job { cmd_list: 0, to_rsp: &[], from_rsp: &[] }).unwrap();
-    assert!(matches!(s.wait(h, || {}), Err(PollError::Fault(Fault::NoStatus { status: 0, .. }))));
+    s.load_ucode(&Ucode {
+        text: &brk,
+        data: &[],
+        entry: 0,
+    })
+    .unwrap();
+    let h = s
+        .submit(&Job {
+            cmd_list: 0,
+            to_rsp: &[],
+            from_rsp: &[],
+        })
+        .unwrap();
+    assert!(matches!(
+        s.wait(h, || {}),
+        Err(PollError::Fault(Fault::NoStatus { status: 0, .. }))
+    ));
 
     // A jump into a word that is no RSP instruction: rsp-sim stops, the CPU sees a halt
     // without BREAK.
@@ -328,11 +526,35 @@ fn a_crashed_or_foreign_ucode_is_reported() {
     let mut text = program("crash.S", ".text\nj 0x100\nnop\n");
     text.resize(0x104, 0);
     text[0x100..0x104].copy_from_slice(&0xFC00_0000u32.to_be_bytes()); // opcode 63: not on the RSP
-    s.load_ucode(&Ucode { text: &text, data: &[], entry: 0 }).unwrap();
-    let h = s.submit(&Job { cmd_list: 0, to_rsp: &[], from_rsp: &[] }).unwrap();
+    s.load_ucode(&Ucode {
+        text: &text,
+        data: &[],
+        entry: 0,
+    })
+    .unwrap();
+    let h = s
+        .submit(&Job {
+            cmd_list: 0,
+            to_rsp: &[],
+            from_rsp: &[],
+        })
+        .unwrap();
     let got = s.wait(h, || {});
-    assert!(matches!(got, Err(PollError::Fault(Fault::HaltedWithoutBreak { pc: 0x100, .. }))), "{got:?}");
-    assert!(s.hardware().error().is_some_and(|e| e.contains("100")), "{:?}", s.hardware().error());
+    assert!(
+        matches!(
+            got,
+            Err(PollError::Fault(Fault::HaltedWithoutBreak {
+                pc: 0x100,
+                ..
+            }))
+        ),
+        "{got:?}"
+    );
+    assert!(
+        s.hardware().error().is_some_and(|e| e.contains("100")),
+        "{:?}",
+        s.hardware().error()
+    );
 }
 
 #[test]
@@ -340,9 +562,16 @@ fn submit_needs_a_ucode_and_a_halted_rsp() {
     let mut sim = SimRsp::new(RDRAM_BYTES);
     let ws = leak(4096);
     sim.map(ws, WORKSPACE_RDRAM).unwrap();
-    let config = Config { deadline_ticks: 100_000, completion: Completion::Status };
+    let config = Config {
+        deadline_ticks: 100_000,
+        completion: Completion::Status,
+    };
     let mut s = Scheduler::new(sim, ws, config).unwrap();
-    let job = Job { cmd_list: 0, to_rsp: &[], from_rsp: &[] };
+    let job = Job {
+        cmd_list: 0,
+        to_rsp: &[],
+        from_rsp: &[],
+    };
     assert_eq!(s.submit(&job), Err(SubmitError::NoUcode));
     s.load_ucode(&Ucode::RSPNN).unwrap();
     // Someone else started the RSP (a spin loop, behind the scheduler's back).
@@ -350,6 +579,12 @@ fn submit_needs_a_ucode_and_a_halted_rsp() {
     s.load_imem(0, &spin).unwrap();
     s.hardware().set_sp_pc(0);
     s.hardware().write_sp_status(regs::START);
-    assert!(matches!(s.submit(&job), Err(SubmitError::RspNotHalted { .. })));
-    assert!(matches!(s.load_dmem(0, &[0; 4]), Err(LoadError::RspNotHalted { .. })));
+    assert!(matches!(
+        s.submit(&job),
+        Err(SubmitError::RspNotHalted { .. })
+    ));
+    assert!(matches!(
+        s.load_dmem(0, &[0; 4]),
+        Err(LoadError::RspNotHalted { .. })
+    ));
 }

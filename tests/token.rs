@@ -8,13 +8,13 @@ mod common;
 use common::*;
 use rspnn::plan::{overlay_of, ListPlan};
 use rspnn::sim::SimRsp;
-use rspnn::token::{RspLane, TokenRunner};
+use rspnn::token::{LaneStats, RspLane, TokenRunner};
 use rspnn::{Completion, Config, Scheduler, Ucode};
 use rspnn_model::backend::{Backend, DecodeMask};
 use rspnn_model::convert::to_rspw_vec;
 use rspnn_model::requant::Requantized;
-use rspnn_model::runner::{workspace_len, ScalarRunner};
 use rspnn_model::rspw::ModelView;
+use rspnn_model::runner::{workspace_len, ScalarRunner};
 use rspnn_model::seed::SeedModel;
 use rspnn_model::window::Staggered;
 use rspnn_ucode::command::op;
@@ -29,7 +29,10 @@ fn models() -> Option<[&'static [u8]; 2]> {
     let seed = SeedModel::parse(&seai).expect("the fixture parses");
     let q8 = to_rspw_vec(&seed).expect("converts");
     let q4 = to_rspw_vec(&Requantized::to_q4(&seed)).expect("requantises");
-    Some([Box::leak(q8.into_boxed_slice()), Box::leak(q4.into_boxed_slice())])
+    Some([
+        Box::leak(q8.into_boxed_slice()),
+        Box::leak(q4.into_boxed_slice()),
+    ])
 }
 
 /// A scheduler on rsp-sim with a 512 KiB workspace and the model mapped at RDRAM 1 MiB (shared,
@@ -75,16 +78,35 @@ fn two_staggered_rsp_lanes_generate_what_the_scalar_runner_does() {
         let sched = RefCell::new(s);
         let frames = RefCell::new(0u64);
         let hook = RefCell::new(|| *frames.borrow_mut() += 1);
-        let mut rsp = Staggered::new(RspLane::new(&sched, &hook, r0), RspLane::new(&sched, &hook, r1), d.ctx);
+        let stats = RefCell::new(LaneStats::default());
+        let mut rsp = Staggered::new(
+            RspLane::new(&sched, &hook, &stats, r0),
+            RspLane::new(&sched, &hook, &stats, r1),
+            d.ctx,
+        );
         let lane = || ScalarRunner::new(view, vec![0i16; workspace_len(&d)]).unwrap();
         let mut scalar = Staggered::new(lane(), lane(), d.ctx);
         for prompt in prompts {
             let want = generate(&mut scalar, prompt, 60);
             let got = generate(&mut rsp, prompt, 60);
-            assert_eq!(got, want, "{:?}: {}", view.info().bits, String::from_utf8_lossy(prompt));
+            assert_eq!(
+                got,
+                want,
+                "{:?}: {}",
+                view.info().bits,
+                String::from_utf8_lossy(prompt)
+            );
         }
-        // The game loop ran while the RSP worked (2,000 simulated cycles per poll).
-        assert!(*frames.borrow() > 100, "{} frames", frames.borrow());
+        // The game loop ran while the RSP worked (2,000 simulated cycles per poll): a frame
+        // before every poll, so frames = steps + polls that found it busy.
+        let stats = stats.borrow();
+        assert_eq!(*frames.borrow(), stats.steps + stats.busy_polls);
+        assert!(stats.busy_polls > 10 * stats.steps, "{stats:?}");
+        assert_eq!(
+            stats.overlay_loads,
+            stats.steps * (3 + 3 * d.n_layers as u64)
+        );
+        assert!(stats.failure.is_none());
         let counters = sched.borrow().counters();
         assert_eq!(counters.faults, 0);
         assert_eq!(counters.submitted, counters.completed);
@@ -117,7 +139,12 @@ fn record(rsp: &mut rsp_sim::Rsp) -> Rc<RefCell<Vec<DmaRead>>> {
             match (w >> 11) & 31 {
                 0 => sp = value & 0x1FF8,
                 1 => dram = value & 0x00FF_FFF8,
-                2 => sink.borrow_mut().push(DmaRead { command, sp, rdram: dram, len: (value & 0xFFF) + 1 }),
+                2 => sink.borrow_mut().push(DmaRead {
+                    command,
+                    sp,
+                    rdram: dram,
+                    len: (value & 0xFFF) + 1,
+                }),
                 _ => {}
             }
         }
@@ -144,7 +171,9 @@ fn a_step_fetches_the_planned_tiles_and_overlays() {
     // 4 layers x 6 matrices + the head.
     assert_eq!(summary.stream.matvecs, 25);
     let list_at = (prog.cmd_list - s.workspace_rdram()) as usize;
-    let planned: Vec<_> = ListPlan::new(&s.workspace().unwrap()[list_at..]).map(Result::unwrap).collect();
+    let planned: Vec<_> = ListPlan::new(&s.workspace().unwrap()[list_at..])
+        .map(Result::unwrap)
+        .collect();
     assert_eq!(planned.first().map(|c| c.op), Some(op::OVERLAYS));
     assert_eq!(planned.last().map(|c| c.op), Some(op::END));
     assert_eq!(overlay_of(op::MATVEC), None);
@@ -167,17 +196,29 @@ fn a_step_fetches_the_planned_tiles_and_overlays() {
             .map(|d| (d.sp, d.rdram, d.len))
             .collect();
         if let Some(tiles) = c.tiles.clone() {
-            let want: Vec<(u32, u32, u32)> = tiles.map(|t| (t.dmem as u32, t.rdram, t.len as u32)).collect();
+            let want: Vec<(u32, u32, u32)> = tiles
+                .map(|t| (t.dmem as u32, t.rdram, t.len as u32))
+                .collect();
             assert_eq!(tile_reads, want, "command {} (MATVEC)", c.index);
         }
-        let imem_loads = reads.iter().filter(|d| d.command == c.index && d.sp & 0x1000 != 0).count();
-        assert_eq!(imem_loads, c.loads_overlay as usize, "command {} op {}", c.index, c.op);
+        let imem_loads = reads
+            .iter()
+            .filter(|d| d.command == c.index && d.sp & 0x1000 != 0)
+            .count();
+        assert_eq!(
+            imem_loads, c.loads_overlay as usize,
+            "command {} op {}",
+            c.index, c.op
+        );
     }
     // The ucode's own count agrees.
     assert_eq!(done.boot_extra as usize, summary.overlay_loads);
     let mut boot = [0u8; 16];
     s.read_dmem(BOOT, &mut boot).unwrap();
-    assert_eq!(u32::from_be_bytes([boot[12], boot[13], boot[14], boot[15]]) as usize, summary.overlay_loads);
+    assert_eq!(
+        u32::from_be_bytes([boot[12], boot[13], boot[14], boot[15]]) as usize,
+        summary.overlay_loads
+    );
 }
 
 #[test]
@@ -192,14 +233,30 @@ fn a_step_writes_back_only_its_patch_and_reads_back_only_its_result() {
     s.wait(h, || {}).unwrap();
     let events = s.hardware().take_events();
     use rspnn::sim::Event::*;
-    let cache: Vec<_> =
-        events.iter().filter(|e| matches!(e, Writeback { .. } | WritebackInvalidate { .. } | Invalidate { .. })).collect();
+    let cache: Vec<_> = events
+        .iter()
+        .filter(|e| {
+            matches!(
+                e,
+                Writeback { .. } | WritebackInvalidate { .. } | Invalidate { .. }
+            )
+        })
+        .collect();
     assert_eq!(
         cache,
         [
-            &Writeback { rdram: prog.step_cmd, len: 16 },
-            &WritebackInvalidate { rdram: prog.result, len: 16 },
-            &Invalidate { rdram: prog.result, len: 16 },
+            &Writeback {
+                rdram: prog.step_cmd,
+                len: 16
+            },
+            &WritebackInvalidate {
+                rdram: prog.result,
+                len: 16
+            },
+            &Invalidate {
+                rdram: prog.result,
+                len: 16
+            },
         ]
     );
     // A new mask patches ARGMAX too.
@@ -207,5 +264,8 @@ fn a_step_writes_back_only_its_patch_and_reads_back_only_its_result() {
     s.wait(h, || {}).unwrap();
     let (next, _) = r.finish(&s).unwrap();
     assert!((32..127).contains(&next));
-    assert!(s.hardware().events().contains(&Writeback { rdram: prog.argmax_cmd, len: 16 }));
+    assert!(s.hardware().events().contains(&Writeback {
+        rdram: prog.argmax_cmd,
+        len: 16
+    }));
 }
