@@ -6,4 +6,6 @@
 //! feature (`cargo xtask n64-build`).
 #![no_std]
 
+pub mod assets;
 pub mod q4dot;
+pub mod textgen;

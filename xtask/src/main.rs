@@ -32,7 +32,7 @@ pub type Result<T> = std::result::Result<T, String>;
 /// How long a ROM may run in the emulator before it counts as hung.
 pub const DEFAULT_ROM_TIMEOUT_S: f64 = 60.0;
 /// The ROM `cargo xtask demo` shows (the best one we have).
-const DEMO_ROM: &str = "q4dot";
+const DEMO_ROM: &str = "textgen";
 
 fn usage() -> &'static str {
     "usage: cargo xtask <command>
@@ -40,9 +40,10 @@ fn usage() -> &'static str {
 commands:
   setup                        install what is missing (Debian packages, rustup toolchain link)
   n64-build                    build the N64 ROM programs and pack them into <target>/n64/roms/
-  pack ELF -o ROM [--ipl3 FILE] [--title TITLE]
+  pack ELF -o ROM [--ipl3 FILE] [--title TITLE] [--asset FILE]
                                pack an N64 ELF into a .z64 ROM; with --ipl3, boot through
-                               libdragon's IPL3 (real hardware) instead of ours (emulators)
+                               libdragon's IPL3 (real hardware) instead of ours (emulators);
+                               --asset puts FILE (a model) in the ROM's asset directory
   run ROM [--timeout S]        run a ROM in mupen64plus, print its IS-Viewer lines, stop at its
                                end line (default timeout 60 s)
   test                         everything: setup, host tests, fuzzing (60 s a target), N64 build,
@@ -110,7 +111,7 @@ fn cmd_n64_build() -> Result<()> {
 }
 
 fn cmd_pack(args: &[String]) -> Result<()> {
-    let args = Args::parse(args, &["-o", "--ipl3", "--title"]).map_err(with_usage)?;
+    let args = Args::parse(args, &["-o", "--ipl3", "--title", "--asset"]).map_err(with_usage)?;
     let [elf_path] = args.positional.as_slice() else {
         return Err(with_usage("pack takes one ELF file".into()));
     };
@@ -128,17 +129,29 @@ fn cmd_pack(args: &[String]) -> Result<()> {
         Some(title) => title.to_string(),
         None => rom::default_title(&stem.unwrap_or_default()),
     };
-    pack_file(Path::new(elf_path), Path::new(out), &title, &boot)?;
+    let assets = match args.option("--asset") {
+        Some(file) => {
+            vec![std::fs::read(file).map_err(|e| format!("cannot read asset {file}: {e}"))?]
+        }
+        None => Vec::new(),
+    };
+    pack_file(Path::new(elf_path), Path::new(out), &title, &boot, &assets)?;
     println!("{out}: {title:?}");
     Ok(())
 }
 
-fn pack_file(elf_path: &Path, out: &Path, title: &str, boot: &BootPath) -> Result<()> {
+fn pack_file(
+    elf_path: &Path,
+    out: &Path,
+    title: &str,
+    boot: &BootPath,
+    assets: &[Vec<u8>],
+) -> Result<()> {
     let bytes =
         std::fs::read(elf_path).map_err(|e| format!("cannot read {}: {e}", elf_path.display()))?;
     let program = elf::parse(&bytes).map_err(|e| format!("{}: {e}", elf_path.display()))?;
-    let rom =
-        rom::pack(&program, title, boot).map_err(|e| format!("{}: {e}", elf_path.display()))?;
+    let rom = rom::pack(&program, title, boot, assets)
+        .map_err(|e| format!("{}: {e}", elf_path.display()))?;
     if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)
             .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
@@ -159,7 +172,8 @@ pub fn pack_all(ws: &Workspace, elfs: &[RomElf]) -> Result<Vec<PackedRom>> {
     for elf in elfs {
         let path = ws.rom_dir().join(format!("{}.z64", elf.name));
         let title = rom::default_title(&elf.name);
-        pack_file(&elf.path, &path, &title, &BootPath::OwnIpl3)?;
+        let assets = roms::assets_for(ws, &elf.name)?;
+        pack_file(&elf.path, &path, &title, &BootPath::OwnIpl3, &assets)?;
         roms.push(PackedRom {
             name: elf.name.clone(),
             path,
@@ -201,12 +215,12 @@ fn cmd_demo() -> Result<()> {
         "\nrunning {} in mupen64plus (IS-Viewer output):",
         rom.path.display()
     );
-    let timeout = Duration::from_secs_f64(DEFAULT_ROM_TIMEOUT_S);
-    let run = Emulator::locate()?.run(&rom.path, timeout, true)?;
     let check = roms::ROM_CHECKS
         .iter()
         .find(|c| c.name == DEMO_ROM)
         .ok_or("no check for the demo")?;
+    let timeout = Duration::from_secs_f64(check.timeout_s);
+    let run = Emulator::locate()?.run(&rom.path, timeout, true)?;
     println!("\ndemo: {}", (check.check)(&run, &rom.title)?);
     Ok(())
 }

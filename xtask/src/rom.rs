@@ -85,14 +85,53 @@ fn title_field(title: &str) -> Result<[u8; TITLE_LEN], String> {
     Ok(field)
 }
 
-/// Packs `program` into a ROM image.
-pub fn pack(program: &Program, title: &str, boot: &BootPath) -> Result<Vec<u8>, String> {
+/// Packs `program` into a ROM image, with `assets` (files the program reads by PI DMA, such as
+/// a model) behind it in an asset directory (`n64_demo::assets`).
+pub fn pack(
+    program: &Program,
+    title: &str,
+    boot: &BootPath,
+    assets: &[Vec<u8>],
+) -> Result<Vec<u8>, String> {
     let mut rom = match boot {
         BootPath::OwnIpl3 => pack_own_ipl3(program, title)?,
         BootPath::LibdragonIpl3(ipl3_file) => pack_libdragon(program, title, ipl3_file)?,
     };
+    if !assets.is_empty() {
+        append_assets(&mut rom, assets)?;
+    }
     rom.resize(align_up(rom.len(), ROM_SIZE_ALIGN), 0);
     Ok(rom)
+}
+
+/// Puts the asset directory at its fixed cartridge offset and each asset after it, 16-byte
+/// aligned and zero-padded to whole lines (so the ROM reads them with line-sized PI DMAs).
+fn append_assets(rom: &mut Vec<u8>, assets: &[Vec<u8>]) -> Result<(), String> {
+    use n64_demo::assets::{self, Asset, ASSET_ALIGN, DIRECTORY_BYTES, DIRECTORY_OFFSET};
+    let dir_at = DIRECTORY_OFFSET as usize;
+    if rom.len() > dir_at {
+        return Err(format!(
+            "the program ends at ROM offset {:#x}, past the asset directory at {dir_at:#x}",
+            rom.len()
+        ));
+    }
+    rom.resize(dir_at + DIRECTORY_BYTES, 0);
+    let mut entries = Vec::new();
+    for data in assets {
+        let offset = align_up(rom.len(), ASSET_ALIGN);
+        rom.resize(offset, 0);
+        rom.extend_from_slice(data);
+        rom.resize(align_up(rom.len(), ASSET_ALIGN), 0);
+        entries.push(Asset {
+            offset: u32::try_from(offset).map_err(|_| "ROM larger than 4 GiB")?,
+            len: u32::try_from(data.len()).map_err(|_| "asset larger than 4 GiB")?,
+            crc32: rspnn_model::crc32::crc32(data),
+        });
+    }
+    let mut directory = [0u8; DIRECTORY_BYTES];
+    assets::encode_directory(&entries, &mut directory).map_err(|e| e.to_string())?;
+    rom[dir_at..dir_at + DIRECTORY_BYTES].copy_from_slice(&directory);
+    Ok(())
 }
 
 fn pack_own_ipl3(program: &Program, title: &str) -> Result<Vec<u8>, String> {
@@ -213,7 +252,7 @@ mod tests {
 
     #[test]
     fn own_ipl3_rom_holds_the_image_at_0x1000() {
-        let rom = pack(&program(), "t", &BootPath::OwnIpl3).unwrap();
+        let rom = pack(&program(), "t", &BootPath::OwnIpl3, &[]).unwrap();
         assert_eq!(rom.len(), 16 * 1024);
         // The image: 0x123 bytes of data, then zeros up to the next multiple of 8 (0x128).
         assert!((0..0x123).all(|i| rom[0x1000 + i] == i as u8));
@@ -227,27 +266,56 @@ mod tests {
         let mut misaligned = program();
         misaligned.segments[0].vaddr = 0x8000_0404;
         misaligned.entry = 0x8000_0404;
-        assert!(pack(&misaligned, "t", &BootPath::OwnIpl3)
+        assert!(pack(&misaligned, "t", &BootPath::OwnIpl3, &[])
             .unwrap_err()
             .contains("8-byte"));
 
         let mut too_big = program();
         too_big.segments[0].mem_size = 0x0040_0000;
-        assert!(pack(&too_big, "t", &BootPath::OwnIpl3)
+        assert!(pack(&too_big, "t", &BootPath::OwnIpl3, &[])
             .unwrap_err()
             .contains("outside KSEG0"));
 
         let mut only_bss = program();
         only_bss.segments[0].data.clear();
-        assert!(pack(&only_bss, "t", &BootPath::OwnIpl3)
+        assert!(pack(&only_bss, "t", &BootPath::OwnIpl3, &[])
             .unwrap_err()
             .contains("no bytes"));
 
         let mut bad_entry = program();
         bad_entry.entry = 0x8000_0000;
-        assert!(pack(&bad_entry, "t", &BootPath::OwnIpl3)
+        assert!(pack(&bad_entry, "t", &BootPath::OwnIpl3, &[])
             .unwrap_err()
             .contains("entry point"));
+    }
+
+    #[test]
+    fn assets_sit_behind_a_directory_at_one_mib() {
+        let model: Vec<u8> = (0..1000u32).map(|i| (i * 13) as u8).collect();
+        let rom = pack(
+            &program(),
+            "t",
+            &BootPath::OwnIpl3,
+            &[model.clone(), vec![7; 3]],
+        )
+        .unwrap();
+        // Directory at 0x100000 (128 bytes), first asset right after it, the second at the next
+        // 16-byte boundary after 1000 bytes (0x100080 + 0x3F0 = 0x100470).
+        assert_eq!(&rom[0x10_0000..0x10_0008], b"RSPNASST");
+        assert_eq!(rom[0x10_0008..0x10_000C], [0, 0, 0, 2]);
+        assert_eq!(
+            rom[0x10_0010..0x10_0018],
+            [0x00, 0x10, 0x00, 0x80, 0, 0, 0x03, 0xE8]
+        );
+        assert_eq!(
+            rom[0x10_0020..0x10_0028],
+            [0x00, 0x10, 0x04, 0x70, 0, 0, 0, 3]
+        );
+        assert_eq!(rom[0x10_0080..0x10_0080 + 1000], model[..]);
+        assert_eq!(rom[0x10_0470..0x10_0473], [7, 7, 7]);
+        assert_eq!(rom.len() % (16 * 1024), 0);
+        // The program is where it always was.
+        assert!((0..0x123).all(|i| rom[0x1000 + i] == i as u8));
     }
 
     #[test]
@@ -259,6 +327,7 @@ mod tests {
             &program(),
             "rspnn t",
             &BootPath::LibdragonIpl3(ipl3_file.clone()),
+            &[],
         )
         .unwrap();
         // 0x18AB rounded up to 256 is 0x1900.
@@ -274,19 +343,19 @@ mod tests {
     #[test]
     fn libdragon_path_refuses_bad_files_and_segments() {
         let short = vec![0x80, 0x37, 0x12, 0x40];
-        assert!(pack(&program(), "t", &BootPath::LibdragonIpl3(short))
+        assert!(pack(&program(), "t", &BootPath::LibdragonIpl3(short), &[])
             .unwrap_err()
             .contains("4 KiB"));
         let mut wrong_magic = vec![0u8; 0x1000];
         wrong_magic[0] = 0x37;
-        assert!(pack(&program(), "t", &BootPath::LibdragonIpl3(wrong_magic)).is_err());
+        assert!(pack(&program(), "t", &BootPath::LibdragonIpl3(wrong_magic), &[]).is_err());
 
         let mut file = vec![0u8; 0x1000];
         file[..4].copy_from_slice(&PI_DOM1_CONFIG);
         let mut in_reserved = program();
         in_reserved.segments[0].vaddr = 0x803F_8000;
         in_reserved.entry = 0x803F_8000;
-        let error = pack(&in_reserved, "t", &BootPath::LibdragonIpl3(file)).unwrap_err();
+        let error = pack(&in_reserved, "t", &BootPath::LibdragonIpl3(file), &[]).unwrap_err();
         assert!(error.contains("reserved top"), "{error}");
     }
 }

@@ -4,26 +4,170 @@
 //! [`RomCheck`] to [`ROM_CHECKS`] with a function that inspects its IS-Viewer lines.
 
 use crate::emulator::{Ending, RomRun};
-use crate::Result;
+use crate::workspace::Workspace;
+use crate::{Result, DEFAULT_ROM_TIMEOUT_S};
 use n64_demo::q4dot;
+use n64_demo::textgen::{Escaped, SyntheticModel, GEN_LEN, PROMPTS};
+use std::path::PathBuf;
 
 /// A ROM and its check. The check gets the run and the title the ROM was packed with, and
 /// returns a one-line summary for the test report.
 pub struct RomCheck {
     pub name: &'static str,
     pub check: fn(&RomRun, &str) -> Result<String>,
+    /// How long the ROM may run in the emulator (seconds).
+    pub timeout_s: f64,
 }
 
 pub const ROM_CHECKS: &[RomCheck] = &[
     RomCheck {
+        name: "textgen",
+        check: check_textgen,
+        // The VR4300 scalar path runs ~270 model steps of ~7 M instructions each in
+        // mupen64plus's pure interpreter: about 40-60 s on a loaded 2-core machine.
+        timeout_s: 240.0,
+    },
+    RomCheck {
         name: "q4dot",
         check: check_q4dot,
+        timeout_s: DEFAULT_ROM_TIMEOUT_S,
     },
     RomCheck {
         name: "panic-probe",
         check: check_panic_probe,
+        timeout_s: DEFAULT_ROM_TIMEOUT_S,
     },
 ];
+
+/// The trained demo model (training/README.md); while it is absent, a seeded synthetic model
+/// of the same shape is made instead (`n64_demo::textgen::SyntheticModel`).
+const DEMO_MODEL: &str = "models/nibble-2l-q4.rspw";
+const SYNTHETIC_SEED: u64 = 0x005E_ED0F_DE40;
+
+/// The model file the demo ROM carries: the trained one, or the synthetic one written to
+/// `<target>/n64/assets/`. Returns its path and whether it is the trained model.
+pub fn demo_model(ws: &Workspace) -> Result<(PathBuf, bool)> {
+    let trained = ws.root.join(DEMO_MODEL);
+    if trained.is_file() {
+        return Ok((trained, true));
+    }
+    let model = SyntheticModel {
+        seed: SYNTHETIC_SEED,
+    };
+    let size = rspnn_model::convert::rspw_size(&model).map_err(|e| e.to_string())?;
+    let mut bytes = vec![0u8; size];
+    rspnn_model::convert::write_rspw(&model, &mut bytes).map_err(|e| e.to_string())?;
+    let dir = ws.n64_target_dir().join("assets");
+    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let path = dir.join("synthetic-2l-q4.rspw");
+    std::fs::write(&path, &bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    Ok((path, false))
+}
+
+/// The files packed behind ROM `name`'s program (read back by the ROM through
+/// `n64_demo::assets`).
+pub fn assets_for(ws: &Workspace, name: &str) -> Result<Vec<Vec<u8>>> {
+    Ok(match name {
+        "textgen" => {
+            let (path, _) = demo_model(ws)?;
+            vec![std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?]
+        }
+        _ => Vec::new(),
+    })
+}
+
+/// `rspnn generate` on the host: the bytes it prints, without the final newline.
+fn host_generate(ws: &Workspace, model: &std::path::Path, prompt: &str) -> Result<Vec<u8>> {
+    let mut cmd = crate::process::host_cargo();
+    cmd.current_dir(&ws.root)
+        .args([
+            "run",
+            "-q",
+            "-p",
+            "rspnn-cli",
+            "--",
+            "generate",
+            "--weights",
+        ])
+        .arg(model)
+        .args(["--prompt", prompt, "--max", &GEN_LEN.to_string()]);
+    let what = crate::process::describe(&cmd);
+    let out = cmd
+        .stdin(std::process::Stdio::null())
+        .output()
+        .map_err(|e| format!("cannot start `{what}`: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "`{what}` failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    let mut text = out.stdout;
+    if text.last() == Some(&b'\n') {
+        text.pop();
+    }
+    Ok(text)
+}
+
+/// textgen: for every prompt, the text generated on the RSP equals the scalar path's on the
+/// VR4300 and `rspnn generate` on the host; the timing lines are there.
+fn check_textgen(run: &RomRun, _title: &str) -> Result<String> {
+    ended_well(run)?;
+    let ws = Workspace::locate()?;
+    let (model, trained) = demo_model(&ws)?;
+    let expected: Vec<String> = PROMPTS
+        .iter()
+        .map(|p| host_generate(&ws, &model, p).map(|t| quoted(&t)))
+        .collect::<Result<_>>()?;
+    check_textgen_lines(run, &expected)?;
+    let scalar_ticks: u64 = parse(run, "textgen.scalar.ticks_per_token")?;
+    let sched_ticks: u64 = parse(run, "textgen.rsp.cpu_ticks_per_token")?;
+    Ok(format!(
+        "{} prompts x {GEN_LEN} bytes: RSP = VR4300 scalar = host `rspnn generate` ({}); per \
+         token (emulated Count ticks): scalar {scalar_ticks}, scheduler CPU time around an RSP \
+         token {sched_ticks}",
+        PROMPTS.len(),
+        if trained {
+            DEMO_MODEL
+        } else {
+            "synthetic model: no trained model in models/"
+        },
+    ))
+}
+
+/// Text as the ROM prints it: escaped (`n64_demo::textgen::Escaped`) and in double quotes, so
+/// leading and trailing spaces survive the emulator's line handling.
+fn quoted(text: &[u8]) -> String {
+    format!("\"{}\"", Escaped(text))
+}
+
+/// The comparison itself (apart from running the host CLI, so that it can be tested).
+fn check_textgen_lines(run: &RomRun, expected: &[String]) -> Result<()> {
+    for (i, want) in expected.iter().enumerate() {
+        let on_rsp = value(run, &format!("textgen.{i}.rsp"))?;
+        let on_cpu = value(run, &format!("textgen.{i}.scalar"))?;
+        if on_rsp != want || on_cpu != want {
+            return Err(format!(
+                "prompt {i} {:?}:\n  RSP:    {on_rsp}\n  scalar: {on_cpu}\n  host:   {want}",
+                PROMPTS[i]
+            ));
+        }
+        if value(run, &format!("textgen.{i}.identical"))? != "yes" {
+            return Err(format!("prompt {i}: the ROM says RSP and scalar differ"));
+        }
+        // The game counter advanced while the RSP generated: `first..last` with last > first.
+        let frames = value(run, &format!("textgen.{i}.game_frames"))?;
+        let advanced = frames
+            .split_once("..")
+            .and_then(|(a, b)| Some(b.parse::<u64>().ok()? > a.parse::<u64>().ok()?));
+        if advanced != Some(true) {
+            return Err(format!(
+                "prompt {i}: the game counter did not advance ({frames})"
+            ));
+        }
+    }
+    Ok(())
+}
 
 /// The value of the first `key=value` line.
 fn value<'a>(run: &'a RomRun, key: &str) -> Result<&'a str> {
@@ -165,6 +309,78 @@ mod tests {
         assert!(check_q4dot(&other_title, "rspnn other")
             .unwrap_err()
             .contains("title"));
+    }
+
+    /// What a good textgen run prints for `texts` (one per prompt), both paths agreeing.
+    fn textgen_lines(rsp: &[&str], scalar: &[&str], frames: &[&str]) -> RomRun {
+        let mut lines = vec!["rspnn textgen: ...".to_string()];
+        for i in 0..rsp.len() {
+            lines.push(format!("textgen.{i}.rsp={}", rsp[i]));
+            lines.push(format!("textgen.{i}.game_frames={}", frames[i]));
+            lines.push(format!("textgen.{i}.scalar={}", scalar[i]));
+            let same = if rsp[i] == scalar[i] { "yes" } else { "no" };
+            lines.push(format!("textgen.{i}.identical={same}"));
+        }
+        RomRun {
+            lines,
+            ending: Ending::Done,
+        }
+    }
+
+    #[test]
+    fn textgen_passes_only_when_rsp_scalar_and_host_agree() {
+        let host = [
+            quoted(b" I am Nibble.\nQ:"),
+            quoted(b" 93.75 MHz "),
+            quoted(b"\xff\\"),
+        ];
+        // The escaped, quoted forms, written out by hand.
+        assert_eq!(host[0], "\" I am Nibble.\\nQ:\"");
+        assert_eq!(host[2], "\"\\xff\\\\\"");
+        let want: Vec<&str> = host.iter().map(String::as_str).collect();
+        let frames = ["0..57", "57..120", "120..173"];
+        assert!(check_textgen_lines(&textgen_lines(&want, &want, &frames), &host).is_ok());
+
+        let mut wrong = want.clone();
+        wrong[1] = "\" 93.75 MHz!\"";
+        let err = check_textgen_lines(&textgen_lines(&wrong, &wrong, &frames), &host).unwrap_err();
+        assert!(err.contains("prompt 1"), "{err}");
+        let err = check_textgen_lines(&textgen_lines(&want, &wrong, &frames), &host).unwrap_err();
+        assert!(err.contains("scalar: \" 93.75 MHz!\""), "{err}");
+        // A trailing space lost would be a difference too.
+        let mut trimmed = want.clone();
+        trimmed[1] = "\" 93.75 MHz\"";
+        assert!(check_textgen_lines(&textgen_lines(&trimmed, &trimmed, &frames), &host).is_err());
+
+        let stuck = ["0..57", "57..57", "57..99"];
+        let err = check_textgen_lines(&textgen_lines(&want, &want, &stuck), &host).unwrap_err();
+        assert!(err.contains("did not advance"), "{err}");
+        let err = check_textgen_lines(&textgen_lines(&want[..2], &want[..2], &frames), &host)
+            .unwrap_err();
+        assert!(err.contains("textgen.2.rsp"), "{err}");
+    }
+
+    #[test]
+    fn without_a_trained_model_the_demo_carries_the_synthetic_one() {
+        let dir = std::env::temp_dir().join(format!("rspnn-roms-test-{}", std::process::id()));
+        let ws = Workspace {
+            root: dir.join("repo"),
+            target_dir: dir.join("target"),
+        };
+        std::fs::create_dir_all(&ws.root).unwrap();
+        let (path, trained) = demo_model(&ws).unwrap();
+        assert!(!trained);
+        assert_eq!(path, dir.join("target/n64/assets/synthetic-2l-q4.rspw"));
+        let bytes = std::fs::read(&path).unwrap();
+        let view = rspnn_model::rspw::ModelView::parse(&bytes).unwrap();
+        assert_eq!(*view.dims(), n64_demo::textgen::DEMO_DIMS);
+        assert_eq!(assets_for(&ws, "textgen").unwrap(), vec![bytes]);
+        assert!(assets_for(&ws, "q4dot").unwrap().is_empty());
+        // With a trained model in place, that one is used.
+        std::fs::create_dir_all(ws.root.join("models")).unwrap();
+        std::fs::write(ws.root.join(DEMO_MODEL), b"trained").unwrap();
+        assert_eq!(demo_model(&ws).unwrap(), (ws.root.join(DEMO_MODEL), true));
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

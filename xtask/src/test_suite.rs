@@ -8,7 +8,6 @@
 use crate::emulator::Emulator;
 use crate::n64_build::{self, RomElf};
 use crate::workspace::Workspace;
-use crate::DEFAULT_ROM_TIMEOUT_S;
 use crate::{fpu_check, pack_all, process, roms, setup, steps, PackedRom, Result};
 use std::time::Duration;
 
@@ -105,7 +104,7 @@ pub fn run() -> Result<()> {
             let rom = rom.ok_or_else(|| {
                 format!("no ROM `{}`: the build or the packing failed", check.name)
             })?;
-            let timeout = Duration::from_secs_f64(DEFAULT_ROM_TIMEOUT_S);
+            let timeout = Duration::from_secs_f64(check.timeout_s);
             let run = Emulator::locate()?.run(&rom.path, timeout, true)?;
             (check.check)(&run, &rom.title)
         });

@@ -1,0 +1,255 @@
+//! The text-generation demo: a model from the cartridge (PI DMA), answers to fixed prompts
+//! generated on the RSP (rspnn's scheduler running the ucode's token program) and on the VR4300
+//! (the scalar runner), printed, compared and timed, with a "game" whose frame counter keeps
+//! advancing while the RSP works.
+//!
+//! Output (`cargo xtask test` checks it against `rspnn generate` on the host):
+//! `textgen.<i>.rsp="..."`, `textgen.<i>.scalar="..."` (escaped, `n64_demo::textgen::Escaped`),
+//! `textgen.<i>.identical=yes|no`, then timing lines in CP0 Count ticks. Under mupen64plus,
+//! Count advances by a fixed amount per executed instruction (an estimate, not hardware time),
+//! and the RSP task runs to its BREAK inside the CPU's SP_STATUS write, taking no emulated CPU
+//! time (mupen64plus-core `do_SP_Task`): what the CPU spends around a token is measured here,
+//! how long the RSP takes comes from rsp-sim (bench-results/scheduler.md).
+#![no_std]
+#![no_main]
+
+use core::cell::{Cell, RefCell};
+use core::hint::black_box;
+use core::ptr::addr_of_mut;
+use n64_demo::assets::{self, Directory, DIRECTORY_BYTES, DIRECTORY_OFFSET};
+use n64_demo::textgen::{self, Escaped, StepCounter, Timed, GEN_LEN, PROMPTS};
+use n64_rt::cache::CacheAligned;
+use n64_rt::{pi, println, regs, timing};
+use rspnn::mmio::Mmio;
+use rspnn::token::{LaneStats, RspLane, TokenRunner};
+use rspnn::{Completion, Config, Scheduler, Ucode};
+use rspnn_model::rspw::ModelView;
+use rspnn_model::runner::{workspace_len, ScalarRunner};
+use rspnn_model::window::Staggered;
+
+n64_rt::entry!(main);
+
+/// Room for the model file (the 4-layer Q8 model is 919,680 bytes).
+const MODEL_MAX: usize = 1 << 20;
+/// i16 per scalar lane: a 4-layer, width-128, context-64 model needs 67,456.
+const SCALAR_LANE: usize = 72 * 1024;
+/// The RSP's workspace: two token programs (a 4-layer model's is ~136 KiB each: its KV cache).
+const RSP_WORKSPACE: usize = 320 * 1024;
+/// A token is declared hung after this long (a 4-layer token takes ~5 ms of RSP time).
+const DEADLINE_MICROS: u32 = 500_000;
+
+static mut MODEL: CacheAligned<[u8; MODEL_MAX]> = CacheAligned([0; MODEL_MAX]);
+static mut SCALAR: [[i16; SCALAR_LANE]; 2] = [[0; SCALAR_LANE]; 2];
+static mut WORKSPACE: CacheAligned<[u8; RSP_WORKSPACE]> = CacheAligned([0; RSP_WORKSPACE]);
+
+/// The stand-in game: a frame counter and a little deterministic work per frame.
+struct Game {
+    frames: Cell<u64>,
+    state: Cell<u32>,
+    ticks: Cell<u64>,
+}
+
+impl Game {
+    /// One frame: 64 steps of xorshift32 as "game logic", timed.
+    fn frame(&self) {
+        let start = timing::read_count();
+        let mut x = self.state.get();
+        for _ in 0..64 {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+        }
+        self.state.set(black_box(x));
+        self.frames.set(self.frames.get() + 1);
+        self.ticks
+            .set(self.ticks.get() + timing::read_count().wrapping_sub(start) as u64);
+    }
+}
+
+fn main() {
+    // SAFETY: main runs once; these are the only references ever made to the statics.
+    let (model_buf, scalar_ws, rsp_ws) = unsafe {
+        (
+            &mut (*addr_of_mut!(MODEL)).0,
+            &mut *addr_of_mut!(SCALAR),
+            &mut (*addr_of_mut!(WORKSPACE)).0,
+        )
+    };
+    let model: &'static [u8] = match load_model(model_buf) {
+        Ok(bytes) => bytes,
+        Err(e) => panic!("loading the model: {e}"),
+    };
+    let view = match ModelView::parse(model) {
+        Ok(v) => v,
+        Err(e) => panic!("the model: {e}"),
+    };
+    let d = *view.dims();
+    println!(
+        "rspnn textgen: {} layers, width {}, FFN {}, context {}, {:?}, {} bytes from the cartridge (CRC-32 ok)",
+        d.n_layers,
+        d.d_model,
+        d.d_ff,
+        d.ctx,
+        view.info().bits,
+        model.len()
+    );
+
+    // The VR4300 path: two staggered scalar lanes (what `rspnn generate` runs).
+    let need = workspace_len(&d);
+    if need > SCALAR_LANE {
+        panic!(
+            "the model needs {need} i16 of scalar workspace per lane, the ROM has {SCALAR_LANE}"
+        );
+    }
+    let [lane0, lane1] = scalar_ws;
+    let (scalar_tokens, scalar_steps) = (StepCounter::default(), StepCounter::default());
+    let scalar_lane =
+        |ws: &'static mut [i16; SCALAR_LANE]| match ScalarRunner::new(view, &mut ws[..need]) {
+            Ok(r) => Timed::new(r, timing::read_count, &scalar_steps),
+            Err(e) => panic!("scalar runner: {e}"),
+        };
+    let lanes = Staggered::new(scalar_lane(lane0), scalar_lane(lane1), d.ctx);
+    let mut scalar = Timed::new(lanes, timing::read_count, &scalar_tokens);
+
+    // The RSP path: the scheduler over the real registers, two token programs in its
+    // workspace, two staggered lanes that run a game frame before every poll.
+    let Some(hw) = Mmio::take() else {
+        panic!("the RSP is already taken")
+    };
+    let config = Config::with_deadline_micros(&hw, DEADLINE_MICROS, Completion::Status);
+    let mut sched = match Scheduler::new(hw, rsp_ws, config) {
+        Ok(s) => s,
+        Err(e) => panic!("scheduler: {e}"),
+    };
+    if let Err(e) = sched.load_ucode(&Ucode::RSPNN) {
+        panic!("loading the ucode: {e}");
+    }
+    let build = |sched: &mut Scheduler<Mmio>, at| match TokenRunner::build(sched, model, at) {
+        Ok(r) => r,
+        Err(e) => panic!("token program: {e}"),
+    };
+    let (runner0, end) = build(&mut sched, 0);
+    let (runner1, end) = build(&mut sched, end);
+    let plan = match runner0.plan(&sched) {
+        Ok(p) => p,
+        Err(e) => panic!("plan: {e}"),
+    };
+    if let Err(h) = sched.writeback_workspace() {
+        panic!("job {} running before the first step", h.id());
+    }
+    println!(
+        "textgen.plan: {} workspace bytes for 2 lanes; a step runs {} commands, {} overlay loads, {} MATVECs streaming {} weight bytes in {} tiles",
+        end, plan.commands, plan.overlay_loads, plan.stream.matvecs, plan.stream.weight_bytes, plan.stream.tiles
+    );
+    let game = Game {
+        frames: Cell::new(0),
+        state: Cell::new(0x2545_F491),
+        ticks: Cell::new(0),
+    };
+    let sched = RefCell::new(sched);
+    let hook = RefCell::new(|| game.frame());
+    let stats = RefCell::new(LaneStats::default());
+    let rsp_tokens = StepCounter::default();
+    let lanes = Staggered::new(
+        RspLane::new(&sched, &hook, &stats, runner0),
+        RspLane::new(&sched, &hook, &stats, runner1),
+        d.ctx,
+    );
+    let mut rsp = Timed::new(lanes, timing::read_count, &rsp_tokens);
+
+    let mut all_identical = true;
+    for (i, prompt) in PROMPTS.iter().enumerate() {
+        println!("textgen.{i}.prompt=\"{}\"", Escaped(prompt.as_bytes()));
+        let frames_before = game.frames.get();
+        let mut on_rsp = [0u8; GEN_LEN];
+        if let Err(e) = textgen::generate(&mut rsp, prompt.as_bytes(), &mut on_rsp) {
+            match &stats.borrow().failure {
+                Some(why) => panic!("RSP generation: {why}"),
+                None => panic!("RSP generation: {e}"),
+            }
+        }
+        println!("textgen.{i}.rsp=\"{}\"", Escaped(&on_rsp));
+        println!(
+            "textgen.{i}.game_frames={}..{}",
+            frames_before,
+            game.frames.get()
+        );
+        let mut on_cpu = [0u8; GEN_LEN];
+        if let Err(e) = textgen::generate(&mut scalar, prompt.as_bytes(), &mut on_cpu) {
+            panic!("scalar generation: {e}");
+        }
+        println!("textgen.{i}.scalar=\"{}\"", Escaped(&on_cpu));
+        let same = on_rsp == on_cpu;
+        all_identical &= same;
+        println!("textgen.{i}.identical={}", if same { "yes" } else { "no" });
+    }
+    println!(
+        "textgen.identical={}",
+        if all_identical { "yes" } else { "no" }
+    );
+
+    // Timing (Count ticks; an instruction-count estimate under mupen64plus). A token here is
+    // one forward step of one lane (past ctx/2 positions, `Staggered` runs both lanes).
+    let scalar_lane_steps = scalar_steps.steps.get().max(1);
+    let scalar_lane_ticks = scalar_steps.ticks.get();
+    println!("textgen.scalar.bytes_fed={}", scalar_tokens.steps.get());
+    println!("textgen.scalar.lane_steps={scalar_lane_steps}");
+    println!("textgen.scalar.ticks={}", scalar_tokens.ticks.get());
+    println!(
+        "textgen.scalar.ticks_per_token={}",
+        scalar_lane_ticks / scalar_lane_steps
+    );
+    println!(
+        "textgen.scalar.cpu_cycles_per_token={}",
+        2 * scalar_lane_ticks / scalar_lane_steps
+    );
+
+    let stats = stats.borrow();
+    let rsp_lane_steps = stats.steps.max(1);
+    let rsp_ticks = rsp_tokens.ticks.get();
+    let game_ticks = game.ticks.get();
+    let cpu_ticks = rsp_ticks.saturating_sub(game_ticks);
+    println!("textgen.rsp.bytes_fed={}", rsp_tokens.steps.get());
+    println!("textgen.rsp.lane_steps={rsp_lane_steps}");
+    println!("textgen.rsp.ticks={rsp_ticks}");
+    println!("textgen.rsp.game_ticks={game_ticks}");
+    println!("textgen.rsp.busy_polls={}", stats.busy_polls);
+    println!(
+        "textgen.rsp.overlay_loads_per_step={}",
+        stats.overlay_loads / rsp_lane_steps
+    );
+    println!(
+        "textgen.rsp.cpu_ticks_per_token={}",
+        cpu_ticks / rsp_lane_steps
+    );
+    println!(
+        "textgen.rsp.game_share_permille={}",
+        game_ticks * 1000 / rsp_ticks.max(1)
+    );
+    println!("textgen.game.frames={}", game.frames.get());
+    let counters = sched.borrow().counters();
+    println!(
+        "textgen.scheduler: {} jobs submitted, {} completed, {} faults, {} polls",
+        counters.submitted, counters.completed, counters.faults, counters.polls
+    );
+}
+
+/// Reads the asset directory and the model (asset 0) from the cartridge with PI DMA.
+fn load_model(buf: &'static mut [u8; MODEL_MAX]) -> Result<&'static [u8], &'static str> {
+    let mut dir = CacheAligned([0u8; DIRECTORY_BYTES]);
+    pi::read(&mut dir.0, regs::CART_ROM_BASE + DIRECTORY_OFFSET)
+        .map_err(|_| "PI DMA of the asset directory failed")?;
+    let dir = Directory::parse(&dir.0)
+        .map_err(|_| "no asset directory (was the ROM packed with its model?)")?;
+    let asset = dir.get(0).map_err(|_| "the ROM carries no model")?;
+    let padded = asset.padded_len();
+    if padded > buf.len() {
+        return Err("the model is larger than the ROM's model buffer");
+    }
+    pi::read(&mut buf[..padded], regs::CART_ROM_BASE + asset.offset)
+        .map_err(|_| "PI DMA of the model failed")?;
+    let bytes: &'static [u8] = &buf[..asset.len as usize];
+    assets::verify(0, &asset, bytes)
+        .map_err(|_| "the model's CRC-32 does not match the directory")?;
+    Ok(bytes)
+}
