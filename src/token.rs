@@ -220,8 +220,23 @@ pub struct LaneStats {
     pub rsp_ticks: u64,
     /// Overlay loads the ucode reported (`Boot.overlay_loads`), summed.
     pub overlay_loads: u64,
+    /// The CPU's own time around the steps, on the hardware's clock: patching and starting,
+    /// polling (every poll, the frames between them not counted), reading the result.
+    pub start_ticks: u64,
+    pub poll_ticks: u64,
+    pub finish_ticks: u64,
     /// Why the last failed step failed (the Backend trait can only say "kernel error").
     pub failure: Option<TokenError>,
+}
+
+/// What one step cost.
+struct StepCost {
+    next: u8,
+    done: Done,
+    busy_polls: u64,
+    start_ticks: u32,
+    poll_ticks: u32,
+    finish_ticks: u32,
 }
 
 /// A [`TokenRunner`] as an rspnn-model `Backend`: `step` starts the RSP, then runs
@@ -256,27 +271,41 @@ impl<'s, H: RspHardware, F: FnMut()> RspLane<'s, H, F> {
         &self.runner
     }
 
-    fn run_step(&mut self, byte: u8, mask: DecodeMask) -> Result<(u8, Done, u64), TokenError> {
+    fn run_step(&mut self, byte: u8, mask: DecodeMask) -> Result<StepCost, TokenError> {
         let mut sched = self
             .sched
             .try_borrow_mut()
             .map_err(|_| TokenError::SchedulerInUse)?;
-        let handle = self.runner.start(&mut sched, byte, mask)?;
         let mut hook = self
             .between_polls
             .try_borrow_mut()
             .map_err(|_| TokenError::SchedulerInUse)?;
+        let t0 = sched.hardware().now_ticks();
+        let handle = self.runner.start(&mut sched, byte, mask)?;
+        let start_ticks = sched.hardware().now_ticks().wrapping_sub(t0);
         // A game polls once per frame: a frame first, then a look at the RSP.
-        let mut busy_polls = 0;
+        let (mut busy_polls, mut poll_ticks) = (0, 0u32);
         let done = loop {
             (*hook)();
-            match sched.poll(handle)? {
+            let t = sched.hardware().now_ticks();
+            let polled = sched.poll(handle)?;
+            poll_ticks = poll_ticks.wrapping_add(sched.hardware().now_ticks().wrapping_sub(t));
+            match polled {
                 Poll::Done(done) => break done,
                 Poll::Running { .. } => busy_polls += 1,
             }
         };
+        let t = sched.hardware().now_ticks();
         let (next, _) = self.runner.finish(&sched)?;
-        Ok((next, done, busy_polls))
+        let finish_ticks = sched.hardware().now_ticks().wrapping_sub(t);
+        Ok(StepCost {
+            next,
+            done,
+            busy_polls,
+            start_ticks,
+            poll_ticks,
+            finish_ticks,
+        })
     }
 }
 
@@ -299,12 +328,15 @@ impl<H: RspHardware, F: FnMut()> Backend for RspLane<'_, H, F> {
         let result = self.run_step(byte, mask);
         let mut stats = self.stats.borrow_mut();
         match result {
-            Ok((next, done, busy_polls)) => {
+            Ok(c) => {
                 stats.steps += 1;
-                stats.busy_polls += busy_polls;
-                stats.rsp_ticks += done.elapsed_ticks as u64;
-                stats.overlay_loads += done.boot_extra as u64;
-                Ok(next)
+                stats.busy_polls += c.busy_polls;
+                stats.rsp_ticks += c.done.elapsed_ticks as u64;
+                stats.overlay_loads += c.done.boot_extra as u64;
+                stats.start_ticks += c.start_ticks as u64;
+                stats.poll_ticks += c.poll_ticks as u64;
+                stats.finish_ticks += c.finish_ticks as u64;
+                Ok(c.next)
             }
             Err(e) => {
                 stats.failure = Some(e);

@@ -222,6 +222,16 @@ fn main() {
         "textgen.rsp.cpu_ticks_per_token={}",
         cpu_ticks / rsp_lane_steps
     );
+    let polls = (stats.steps + stats.busy_polls).max(1);
+    println!(
+        "textgen.rsp.start_ticks_per_token={}",
+        stats.start_ticks / rsp_lane_steps
+    );
+    println!("textgen.rsp.ticks_per_poll={}", stats.poll_ticks / polls);
+    println!(
+        "textgen.rsp.finish_ticks_per_token={}",
+        stats.finish_ticks / rsp_lane_steps
+    );
     println!(
         "textgen.rsp.game_share_permille={}",
         game_ticks * 1000 / rsp_ticks.max(1)
