@@ -285,8 +285,15 @@ impl TokenProgram {
         let hd = to16("head width", dm.head_dim())?;
         let ctx = dm.ctx as u16;
         // RDRAM address of a matrix's records: the file is in RDRAM as it is in `file`.
-        let rdram_of = |m: &BlockMatrix<'_>| -> u32 {
-            weights_rdram + (m.records().as_ptr() as usize - file.as_ptr() as usize) as u32
+        let rdram_of = |m: &BlockMatrix<'_>| -> Result<u32, ProgramError> {
+            let offset = m.records().as_ptr() as usize - file.as_ptr() as usize;
+            u32::try_from(offset).ok().and_then(|o| weights_rdram.checked_add(o)).filter(|&a| a < 1 << 24).ok_or(
+                ProgramError::Unsupported {
+                    what: "weights_rdram",
+                    value: weights_rdram as usize,
+                    rule: "the file must lie inside the 16 MiB the RSP DMA addresses",
+                },
+            )
         };
 
         // The overlay block, the KV cache, the x spill, the logits and the result.
@@ -304,7 +311,7 @@ impl TokenProgram {
         let mut w = ListWriter { at: cmd_list, end: cmd_list + list_len as u32 };
 
         let mv = |m: &BlockMatrix<'_>, x: u16, y: u16| -> Result<Command, ProgramError> {
-            let a: MatvecArgs = matvec_args(m, rdram_of(m), MatvecHomes { x_dmem: x, y_dmem: y })?;
+            let a: MatvecArgs = matvec_args(m, rdram_of(m)?, MatvecHomes { x_dmem: x, y_dmem: y })?;
             Ok(Command::Matvec(a))
         };
         let norm = |x: u16, u: u16| {
@@ -316,7 +323,13 @@ impl TokenProgram {
         let step_cmd = w.push(img, Command::Step { token: 0, pos: 0, ctx })?;
         w.push(
             img,
-            Command::Embed(EmbedArgs { cols: d, vocab, g_emb: info.g_emb, emb_rdram: rdram_of(&emb), x_dmem: homes.x }),
+            Command::Embed(EmbedArgs {
+                cols: d,
+                vocab,
+                g_emb: info.g_emb,
+                emb_rdram: rdram_of(&emb)?,
+                x_dmem: homes.x,
+            }),
         )?;
         for layer in 0..dm.n_layers {
             let m = |k| view.matrix(layer, k);
