@@ -335,6 +335,17 @@ impl<H: RspHardware> Scheduler<H> {
         self.config
     }
 
+    /// Changes the deadline or the completion signal between jobs.
+    pub fn set_config(&mut self, config: Config) -> Result<(), JobHandle> {
+        match self.running() {
+            Some(handle) => Err(handle),
+            None => {
+                self.config = config;
+                Ok(())
+            }
+        }
+    }
+
     pub fn counters(&self) -> Counters {
         self.counters
     }

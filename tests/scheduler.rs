@@ -251,6 +251,7 @@ fn a_second_submission_while_one_runs_is_refused() {
     );
     assert_eq!(s.workspace_mut().err(), Some(h));
     assert_eq!(s.writeback_workspace(), Err(h));
+    assert_eq!(s.set_config(s.config()), Err(h));
     s.wait(h, || {}).unwrap();
     // Idle again: the same job is accepted.
     let again = s.submit(&job).unwrap();

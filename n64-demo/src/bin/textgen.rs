@@ -160,6 +160,21 @@ fn main() {
     let mut all_identical = true;
     for (i, prompt) in PROMPTS.iter().enumerate() {
         println!("textgen.{i}.prompt=\"{}\"", Escaped(prompt.as_bytes()));
+        // Both ways of learning that the RSP finished: SP_STATUS, then the SP interrupt line
+        // (MI_INTR, raised by BREAK with interrupt-on-break), then SP_STATUS again.
+        let completion = if i % 2 == 0 {
+            Completion::Status
+        } else {
+            Completion::Interrupt
+        };
+        let config = Config {
+            completion,
+            ..sched.borrow().config()
+        };
+        if let Err(h) = sched.borrow_mut().set_config(config) {
+            panic!("job {} still running between prompts", h.id());
+        }
+        println!("textgen.{i}.completion={completion:?}");
         let frames_before = game.frames.get();
         let mut on_rsp = [0u8; GEN_LEN];
         if let Err(e) = textgen::generate(&mut rsp, prompt.as_bytes(), &mut on_rsp) {
