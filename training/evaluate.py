@@ -82,8 +82,10 @@ def main():
     if args.no_samples:
         return
     corpus = os.path.join(HERE, "corpus")
-    train = open(os.path.join(corpus, "train.txt"), "rb").read()
-    held = open(os.path.join(corpus, "heldout.txt"), "rb").read()
+    with open(os.path.join(corpus, "train.txt"), "rb") as f:
+        train = f.read()
+    with open(os.path.join(corpus, "heldout.txt"), "rb") as f:
+        held = f.read()
     for q in HELDOUT_QUESTIONS:
         line = b"\nQ: " + q.encode() + b"\n"
         if line in b"\n" + train or line not in b"\n" + held:

@@ -37,7 +37,8 @@ def dequantized(cfg, emb_q, em16, layers):
 
 def verify_rspw(path, cfg, emb_q, em16, layers, bits):
     """Checks that the RSPW file holds exactly these codes and scales; raises ValueError."""
-    f = RspwFile(open(path, "rb").read())
+    with open(path, "rb") as fh:
+        f = RspwFile(fh.read())
     if f.cfg.as_dict() != cfg.as_dict():
         raise ValueError("dimensions differ: %r vs %r" % (f.cfg, cfg))
     if f.bits != bits:

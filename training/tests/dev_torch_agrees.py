@@ -53,7 +53,8 @@ def main():
         for l in range(cfg.n_layers):
             for k in modelfile.KINDS:
                 model.weight(l, k).copy_(torch.from_numpy(w[modelfile.key(l, k)]))
-        text = open(os.path.join(os.path.dirname(HERE), "corpus", "heldout.txt"), "rb").read()
+        with open(os.path.join(os.path.dirname(HERE), "corpus", "heldout.txt"), "rb") as f:
+            text = f.read()
         toks = np.frombuffer(text[:cfg.ctx], dtype=np.uint8)
         tl, _ = model(torch.from_numpy(toks.astype(np.int64))[None], None, round_res=False)
     _, nl = reference.greedy_predictions(cfg, w, toks.tolist(), cache="ring")

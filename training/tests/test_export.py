@@ -170,7 +170,8 @@ class ExportThroughRustCli(unittest.TestCase):
     def check_model(self, bits):
         path, (emb_q, em16, layers) = self.exported(bits)
         # export() already compared every code and scale; read it once more independently.
-        f = RspwFile(open(path, "rb").read())
+        with open(path, "rb") as fh:
+            f = RspwFile(fh.read())
         self.assertEqual(f.bits, bits)
         self.assertEqual(f.cfg.as_dict(), self.cfg.as_dict())
         deq = export.dequantized(self.cfg, emb_q, em16, layers)
