@@ -105,6 +105,16 @@ pub enum ModelError {
     NoRealScales,
     /// A kernel refused its arguments (a bug in the runner, reported rather than panicking).
     Kernel(KernelError),
+    /// A backend other than the scalar and float runners (the RSP on the simulator or the
+    /// console) could not complete a step: `what` says what failed, `code` is the backend's own
+    /// status code where it has one (the ucode's `Boot.status`), else 0. The backend keeps the
+    /// full details (e.g. the simulator's message) for whoever asks it.
+    Backend {
+        backend: &'static str,
+        position: usize,
+        what: &'static str,
+        code: u32,
+    },
 }
 
 impl From<KernelError> for ModelError {
@@ -157,6 +167,10 @@ impl fmt::Display for ModelError {
                 write!(f, "the weight file carries no real-valued scales (needed by the float backend)")
             }
             ModelError::Kernel(e) => write!(f, "kernel error: {e}"),
+            ModelError::Backend { backend, position, what, code } => write!(
+                f,
+                "{backend} backend failed at position {position}: {what} (code 0x{code:x})"
+            ),
         }
     }
 }

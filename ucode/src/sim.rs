@@ -13,7 +13,6 @@ use crate::layout::{self, status};
 use crate::program::{program_bytes, ProgramError, ProgramOptions, TokenProgram};
 use crate::ucode;
 use crate::RdramImage;
-use kernels::KernelError;
 use rspnn_model::backend::{Backend, DecodeMask};
 use rspnn_model::rspw::ModelView;
 use rspnn_model::ModelError;
@@ -121,6 +120,12 @@ impl SimBackend {
         self.pos
     }
 
+    /// The simulated RDRAM, writable: what the CPU side may change between steps (tests use it
+    /// to inject faults into the command list).
+    pub fn rdram_mut(&mut self) -> &mut [u8] {
+        self.rsp.rdram_mut()
+    }
+
     /// Runs one step for `token` with the argmax over `[lo, hi)`; returns the predicted index
     /// and its logit.
     pub fn run_step(&mut self, token: usize, lo: usize, hi: usize) -> Result<(u16, i16), StepFailure> {
@@ -200,15 +205,26 @@ impl Backend for SimBackend {
             Err(StepFailure::Program(ProgramError::Unsupported { what: "token", .. })) => {
                 Err(ModelError::TokenOutOfRange { token: byte as usize, vocab: self.prog.vocab })
             }
-            // rspnn-model has no error for a failed backend; the details stay in last_failure().
-            Err(StepFailure::Status { status, .. }) => Err(ModelError::Kernel(KernelError::Shape {
-                what: "rsp-sim: the ucode stopped with status",
-                value: status as usize,
-            })),
-            Err(_) => Err(ModelError::Kernel(KernelError::Shape {
-                what: "rsp-sim: the step failed (SimBackend::last_failure says why)",
-                value: self.pos,
-            })),
+            // The full reason (the simulator's message, the faulting command) stays in
+            // last_failure(); the error names the kind of failure and the ucode's status.
+            Err(StepFailure::Status { status, .. }) => Err(ModelError::Backend {
+                backend: "rsp-sim",
+                position: self.pos,
+                what: "the ucode stopped with an error status (SimBackend::last_failure has the command)",
+                code: status,
+            }),
+            Err(StepFailure::Sim(_)) => Err(ModelError::Backend {
+                backend: "rsp-sim",
+                position: self.pos,
+                what: "the simulator stopped (SimBackend::last_failure says why)",
+                code: 0,
+            }),
+            Err(StepFailure::Program(_)) => Err(ModelError::Backend {
+                backend: "rsp-sim",
+                position: self.pos,
+                what: "the token program could not be patched (SimBackend::last_failure says why)",
+                code: 0,
+            }),
         }
     }
 }

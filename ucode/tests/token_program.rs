@@ -223,3 +223,31 @@ fn the_builder_refuses_what_does_not_fit_with_the_numbers() {
         Err(ProgramError::Model(_))
     ));
 }
+
+/// A step the ucode refuses comes back through the `Backend` trait as `ModelError::Backend`
+/// with the ucode's status, and the backend keeps the faulting command's address.
+#[test]
+fn a_refused_step_is_a_backend_error_with_the_ucode_status() {
+    use rspnn_model::backend::{Backend, DecodeMask};
+    use rspnn_model::error::ModelError;
+    use rspnn_ucode::layout::status;
+    use rspnn_ucode::sim::StepFailure;
+    let file = model(1, 64, 2, 128, 64, 16, WeightBits::Q8);
+    let mut sim = SimBackend::new(&file, false).unwrap();
+    assert!(Backend::step(&mut sim, 5, DecodeMask::All).is_ok());
+    // Byte 0 of a command is its opcode; 0xEE has no routine.
+    let first = sim.program().cmd_list as usize;
+    sim.rdram_mut()[first] = 0xEE;
+    match Backend::step(&mut sim, 6, DecodeMask::All) {
+        Err(ModelError::Backend { backend: "rsp-sim", position: 1, code, .. }) => {
+            assert_eq!(code, status::BAD_OPCODE)
+        }
+        other => panic!("expected a backend error, got {other:?}"),
+    }
+    match sim.last_failure() {
+        Some(StepFailure::Status { status, fault_cmd }) => {
+            assert_eq!((*status, *fault_cmd as usize), (status::BAD_OPCODE, first))
+        }
+        other => panic!("expected the ucode status to be kept, got {other:?}"),
+    }
+}
