@@ -3,7 +3,7 @@
 //!
 //! The recipe (checked by hand on Debian 12): Debian's Rust 1.96 with its std sources (for
 //! `-Zbuild-std`), LLVM's linker, GNU binutils for MIPS (objdump for the no-FPU check, `as`
-//! for the encoder tests), mupen64plus with the z64 RSP plugin; then the Debian Rust linked into
+//! for the encoder tests), mupen64plus with the z64 RSP plugin, numpy for Debian's Python (the exporter tests); then the Debian Rust linked into
 //! rustup as the toolchain `debian`.
 
 use crate::process::{run, stdout_of};
@@ -19,6 +19,9 @@ pub const APT_PACKAGES: &[&str] = &[
     "binutils-mips-linux-gnu",
     "mupen64plus-ui-console",
     "mupen64plus-rsp-z64",
+    // The training exporter's tests (numpy only, never PyTorch) run on Debian's own Python,
+    // /usr/bin/python3, for which this package provides numpy.
+    "python3-numpy",
 ];
 
 /// The rustup name of the Debian toolchain (installed under /usr).

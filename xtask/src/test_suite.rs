@@ -11,6 +11,10 @@ use crate::workspace::Workspace;
 use crate::{fpu_check, pack_all, process, roms, setup, steps, PackedRom, Result};
 use std::time::Duration;
 
+/// Debian's Python, which `setup` gives numpy (`python3-numpy`); a `python3` earlier on PATH
+/// (pyenv, a venv) may lack it.
+const PYTHON_WITH_NUMPY: &str = "/usr/bin/python3";
+
 /// What the steps of `cargo xtask test` hand each other.
 struct TestContext {
     ws: Option<Workspace>,
@@ -40,6 +44,19 @@ pub fn run() -> Result<()> {
         } else {
             String::new()
         })
+    });
+    steps.add("training exporter tests (numpy, Debian python3)", |ctx| {
+        let ws = ctx.ws.as_ref().ok_or("no workspace: setup failed")?;
+        // The tests drive the real CLI on the files the exporter writes.
+        process::run(process::host_cargo().args(["build", "--quiet", "-p", "rspnn-cli"]))?;
+        let cli = ws.target_dir.join("debug").join("rspnn");
+        process::run(
+            std::process::Command::new(PYTHON_WITH_NUMPY)
+                .args(["-m", "unittest", "discover", "-s", "training/tests", "-v"])
+                .current_dir(&ws.root)
+                .env("RSPNN", &cli),
+        )?;
+        Ok(String::new())
     });
     for target in crate::fuzz::TARGETS {
         steps.add(
