@@ -10,6 +10,8 @@
 //! * [`hw`]: the one trait the scheduler drives. [`mmio`] implements it with the N64's
 //!   registers (MIPS target only), [`sim`] with rsp-sim (feature `sim`, host only), so the
 //!   scheduler's code is tested on the host as it runs on the N64.
+//! * [`sealed`]: command lists checked once and then started per token with only their
+//!   write-neutral fields (STEP's token and position, ARGMAX's range) patched.
 //! * [`plan`]: the weight-tile stream of a job: which tiles the RSP fetches, in which order,
 //!   into which DMEM buffer, sized to what the DMEM layout leaves free.
 //! * [`token`]: a model's forward step on the RSP (the ucode crate's token program) through the
@@ -25,6 +27,7 @@ pub mod mmio;
 pub mod plan;
 pub mod regs;
 pub mod scheduler;
+pub mod sealed;
 #[cfg(feature = "sim")]
 pub mod sim;
 pub mod token;

@@ -18,10 +18,12 @@
 //! each token costs in DMA, and the host tests check it against the DMAs the simulated RSP
 //! really makes. It also builds jobs from the ucode crate's own builders ([`MatvecChain`]).
 
+use core::fmt;
 use kernels::matvec::BlockMatrix;
 use rspnn_ucode::command::{op as opcode, CmdMatvec, Command, MatvecArgs};
 use rspnn_ucode::image::{matvec_args, ImageError, MatvecHomes, RdramImage};
-use rspnn_ucode::layout::{ACT, ACT_BYTES, CMD_BYTES, TILE0, TILE1, TILE_BYTES};
+use rspnn_ucode::layout::{ACT, ACT_BYTES, CMDBUF_BYTES, CMD_BYTES, TILE0, TILE1, TILE_BYTES};
+use rspnn_ucode::token_cmd::kv_layer_bytes;
 use rspnn_ucode::ucode::{consts, imem, TEXT};
 
 /// Bytes of one block record (docs/weight-format.md "Block records").
@@ -248,6 +250,152 @@ impl Iterator for ListPlan<'_> {
             tiles,
         }))
     }
+}
+
+/// Why a command list may not be run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ListError {
+    /// The list runs past the bytes given without an END.
+    NoEnd { commands: usize },
+    /// An opcode the ucode does not have.
+    BadOpcode { index: usize, op: u8 },
+    /// A command would make the RSP write RDRAM outside the memory it may write.
+    WriteOutside {
+        index: usize,
+        op: u8,
+        rdram: u32,
+        len: u32,
+    },
+    /// A command would make the RSP write over the command list itself, or over another
+    /// command list the scheduler protects.
+    WriteIntoList {
+        index: usize,
+        op: u8,
+        rdram: u32,
+        len: u32,
+    },
+    /// ATT_VALUES takes its arguments from the registers ATT_SCORES leaves (ucode
+    /// `rsp/attend_values.inc`): anywhere else it would write where stale registers point.
+    ValuesWithoutScores { index: usize },
+}
+
+impl fmt::Display for ListError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            ListError::NoEnd { commands } => write!(f, "no END in the {commands} commands given"),
+            ListError::BadOpcode { index, op } => write!(f, "command {index}: unknown opcode {op}"),
+            ListError::WriteOutside { index, op, rdram, len } => write!(
+                f,
+                "command {index} (opcode {op}) writes RDRAM {rdram:#x}..{:#x}, outside the workspace",
+                rdram as u64 + len as u64
+            ),
+            ListError::WriteIntoList { index, op, rdram, len } => write!(
+                f,
+                "command {index} (opcode {op}) writes RDRAM {rdram:#x}..{:#x}, over a command list",
+                rdram as u64 + len as u64
+            ),
+            ListError::ValuesWithoutScores { index } => {
+                write!(f, "command {index}: ATT_VALUES not right after ATT_SCORES")
+            }
+        }
+    }
+}
+
+/// Where a command of the rspnn dispatcher writes RDRAM, if it does: DMA_OUT writes its range;
+/// ATT_SCORES and ATT_VALUES write this position's k and v into the layer's KV cache, which
+/// lies inside `kv_rdram .. kv_rdram + kv_layer_bytes(heads * hd, ctx)` (ucode
+/// `rsp/attend_common.inc`, `token_cmd::kv_layer_bytes`; the ucode refuses a slot at or past
+/// ctx). No other command writes RDRAM (the ucode's only SP DMA writes are in those three).
+fn rdram_write(bytes: &[u8], op: u8, last_scores: Option<(u32, u32)>) -> Option<(u32, u32)> {
+    let be16 = |at: usize| u16::from_be_bytes([bytes[at], bytes[at + 1]]) as u32;
+    let be32 =
+        |at: usize| u32::from_be_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]);
+    match op {
+        opcode::DMA_OUT => Some((
+            be32(consts::CmdDma_rdram as usize),
+            be16(consts::CmdDma_len as usize),
+        )),
+        opcode::ATT_SCORES => {
+            let heads = bytes[consts::CmdAttend_heads as usize] as usize;
+            let hd = be16(consts::CmdAttend_hd as usize) as usize;
+            let ctx = be16(consts::CmdAttend_ctx as usize) as usize;
+            let len = kv_layer_bytes(heads * hd, ctx).min(u32::MAX as usize) as u32;
+            Some((be32(consts::CmdAttend_kv_rdram as usize), len))
+        }
+        opcode::ATT_VALUES => last_scores,
+        _ => None,
+    }
+}
+
+/// Checks that running `list` (whose first byte the RSP reads at `list_rdram`) can make the
+/// rspnn dispatcher write RDRAM only inside `allowed` (start, end), never over the list itself
+/// (which would let the RSP rewrite the commands it runs next) and never over the `protected`
+/// RDRAM ranges (other command lists). Returns the bytes the dispatcher fetches: up to END,
+/// rounded up to its 64-byte fetches.
+pub fn check_writes(
+    list: &[u8],
+    list_rdram: u32,
+    allowed: (u32, u32),
+    protected: &[(u32, u32)],
+) -> Result<usize, ListError> {
+    // Pass 1: the list's extent.
+    let mut commands = 0;
+    loop {
+        let at = commands * CMD_BYTES;
+        let op = list
+            .get(at..at + CMD_BYTES)
+            .ok_or(ListError::NoEnd { commands })?[0];
+        if op >= opcode::COUNT {
+            return Err(ListError::BadOpcode {
+                index: commands,
+                op,
+            });
+        }
+        commands += 1;
+        if op == opcode::END {
+            break;
+        }
+    }
+    let fetched = (commands * CMD_BYTES).div_ceil(CMDBUF_BYTES) * CMDBUF_BYTES;
+    let list_end = list_rdram as u64 + fetched as u64;
+    // Pass 2: every write.
+    let mut last_scores = None;
+    let mut prev = opcode::END;
+    for (index, bytes) in list[..commands * CMD_BYTES]
+        .chunks_exact(CMD_BYTES)
+        .enumerate()
+    {
+        let op = bytes[0];
+        if op == opcode::ATT_VALUES && prev != opcode::ATT_SCORES {
+            return Err(ListError::ValuesWithoutScores { index });
+        }
+        if let Some((rdram, len)) = rdram_write(bytes, op, last_scores) {
+            let end = rdram as u64 + len as u64;
+            if (rdram as u64) < allowed.0 as u64 || end > allowed.1 as u64 {
+                return Err(ListError::WriteOutside {
+                    index,
+                    op,
+                    rdram,
+                    len,
+                });
+            }
+            let hits = |(start, stop): (u64, u64)| (rdram as u64) < stop && start < end;
+            let hits_protected = protected.iter().any(|&(a, b)| hits((a as u64, b as u64)));
+            if hits((list_rdram as u64, list_end)) || hits_protected {
+                return Err(ListError::WriteIntoList {
+                    index,
+                    op,
+                    rdram,
+                    len,
+                });
+            }
+            if op == opcode::ATT_SCORES {
+                last_scores = Some((rdram, len));
+            }
+        }
+        prev = op;
+    }
+    Ok(fetched.min(list.len()))
 }
 
 /// What one run of a command list costs in transfers.

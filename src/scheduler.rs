@@ -17,14 +17,27 @@
 //! While a job runs the workspace is the RSP's: [`Scheduler::workspace_mut`] refuses. The
 //! workspace is `&'static mut`, owned by the scheduler, so no other code can touch it at all,
 //! and forgetting a [`JobHandle`] cannot hand the memory back early.
+//!
+//! # What the RSP may write
+//! The RSP is a DMA master: it writes whatever RDRAM its program tells it to. The scheduler
+//! trusts the *code* it loads (the ucode: [`Scheduler::load_ucode`], and the overlays that code
+//! loads) and checks the *data* that steers it: before starting a job it walks the command list
+//! to its END ([`crate::plan::check_writes`]) and refuses a list whose commands would make the
+//! rspnn dispatcher write RDRAM outside the workspace or over the list itself. The list is
+//! written back and dropped from the data cache first, so the bytes checked are the bytes the
+//! RSP fetches. A ucode other than rspnn's, or overlay images changed in the workspace, are
+//! outside that check: they are code.
 
 use crate::hw::RspHardware;
 use crate::memory::{
     check_aligned, check_inside, check_result_span, AddressError, Shared, Span, SpanList,
     CACHE_LINE, DMA_ALIGN,
 };
+use crate::plan::{check_writes, ListError};
 use crate::regs::{self, status};
+use crate::sealed::SealedTable;
 use core::fmt;
+use rspnn_ucode::command::op;
 use rspnn_ucode::layout::{self, status as ucode_status, BOOT};
 
 /// A program for the RSP: IMEM and DMEM images and where to start.
@@ -178,7 +191,18 @@ pub enum SubmitError {
     },
     /// [`Scheduler::load_ucode`] was never called.
     NoUcode,
+    /// The sealed list was unsealed (the CPU took the workspace), or belongs to no slot.
+    NotSealed,
+    /// Every sealing slot is taken.
+    TooManySealed,
+    /// A patch of a field at a command that is not the field's (or past the list).
+    NotPatchable {
+        command: usize,
+        field: crate::sealed::Field,
+    },
     Address(AddressError),
+    /// The command list would write where the RSP may not, or has no END.
+    List(ListError),
 }
 
 /// Why a poll could not answer.
@@ -219,7 +243,13 @@ impl fmt::Display for SubmitError {
                 )
             }
             SubmitError::NoUcode => write!(f, "no ucode loaded"),
+            SubmitError::NotSealed => write!(f, "the command list is no longer sealed"),
+            SubmitError::TooManySealed => write!(f, "every sealing slot is taken"),
+            SubmitError::NotPatchable { command, field } => {
+                write!(f, "command {command} has no {field:?} field to patch")
+            }
             SubmitError::Address(e) => write!(f, "{e}"),
+            SubmitError::List(e) => write!(f, "command list: {e}"),
         }
     }
 }
@@ -282,14 +312,15 @@ pub struct Counters {
 
 /// The VR4300-side scheduler of RSP jobs.
 pub struct Scheduler<H: RspHardware> {
-    hw: H,
-    workspace: &'static mut [u8],
+    pub(crate) hw: H,
+    pub(crate) workspace: &'static mut [u8],
     workspace_rdram: u32,
     config: Config,
     state: State,
     entry: Option<u32>,
     next_id: u32,
     counters: Counters,
+    pub(crate) sealed: SealedTable,
 }
 
 impl<H: RspHardware> Scheduler<H> {
@@ -323,6 +354,7 @@ impl<H: RspHardware> Scheduler<H> {
             entry: None,
             next_id: 1,
             counters: Counters::default(),
+            sealed: SealedTable::default(),
         })
     }
 
@@ -373,9 +405,15 @@ impl<H: RspHardware> Scheduler<H> {
 
     /// The workspace for the CPU to write, unless a job owns it. What the CPU writes reaches
     /// the RSP when a job names it in [`Job::to_rsp`] (or after [`Scheduler::writeback_workspace`]).
+    ///
+    /// Handing out the workspace unseals every sealed command list ([`Scheduler::seal_list`]):
+    /// the CPU may change anything in it now.
     pub fn workspace_mut(&mut self) -> Result<&mut [u8], JobHandle> {
         match self.running() {
-            None => Ok(self.workspace),
+            None => {
+                self.unseal_all();
+                Ok(self.workspace)
+            }
             Some(handle) => Err(handle),
         }
     }
@@ -464,14 +502,25 @@ impl<H: RspHardware> Scheduler<H> {
         Ok(())
     }
 
-    /// Starts `job` and returns at once.
+    /// Starts `job` and returns at once. The command list is written back and checked first
+    /// (module docs, "What the RSP may write"); a list sealed with
+    /// [`Scheduler::seal_list`] skips that walk through [`Scheduler::submit_sealed`].
     pub fn submit(&mut self, job: &Job<'_>) -> Result<JobHandle, SubmitError> {
+        let (entry, from_rsp) = self.check_job(job)?;
+        let span = self.flush_list(job.cmd_list)?;
+        let protected = self.sealed_ranges();
+        self.check_flushed_list(span, protected.as_slice())?;
+        Ok(self.start(entry, job, from_rsp))
+    }
+
+    /// The checks every job passes before anything is touched; returns the entry point and
+    /// the RSP-written spans.
+    pub(crate) fn check_job(&mut self, job: &Job<'_>) -> Result<(u32, SpanList), SubmitError> {
         if let Some(running) = self.running() {
             return Err(SubmitError::Busy { running });
         }
         let entry = self.entry.ok_or(SubmitError::NoUcode)?;
         let len = self.workspace.len();
-        // Everything is checked before anything is touched.
         check_inside(
             "command list",
             Span::new(job.cmd_list, layout::CMDBUF_BYTES),
@@ -489,7 +538,50 @@ impl<H: RspHardware> Scheduler<H> {
         if sp_status & status::HALT == 0 {
             return Err(SubmitError::RspNotHalted { sp_status });
         }
+        Ok((entry, from_rsp))
+    }
 
+    /// Finds the command list at `offset` in the CPU's view (to the 64-byte fetch holding END)
+    /// and writes it back and drops it from the cache, so that the bytes checked next are read
+    /// from RDRAM: what the RSP will fetch, even where a clean cache line was stale.
+    pub(crate) fn flush_list(&mut self, offset: usize) -> Result<Span, SubmitError> {
+        let len = self.workspace.len();
+        let list = self.workspace.get(offset..).unwrap_or(&[]);
+        let no_end = SubmitError::List(ListError::NoEnd {
+            commands: list.len() / layout::CMD_BYTES,
+        });
+        let commands = list
+            .chunks_exact(layout::CMD_BYTES)
+            .position(|c| c[0] == op::END)
+            .ok_or(no_end)?
+            + 1;
+        let fetched =
+            (commands * layout::CMD_BYTES).div_ceil(layout::CMDBUF_BYTES) * layout::CMDBUF_BYTES;
+        let span = Span::new(offset, fetched);
+        check_inside("command list", span, len).map_err(|_| no_end)?;
+        self.hw
+            .writeback_invalidate(&mut self.workspace[span.offset..span.end()]);
+        Ok(span)
+    }
+
+    /// Checks what the flushed list `span` would make the RSP write: inside the workspace,
+    /// never over itself or a `protected` RDRAM range.
+    pub(crate) fn check_flushed_list(
+        &self,
+        span: Span,
+        protected: &[(u32, u32)],
+    ) -> Result<(), SubmitError> {
+        let rdram = self.workspace_rdram;
+        let allowed = (rdram, rdram + self.workspace.len() as u32);
+        let list = &self.workspace[span.offset..span.end()];
+        check_writes(list, rdram + span.offset as u32, allowed, protected)
+            .map_err(SubmitError::List)?;
+        Ok(())
+    }
+
+    /// Writes the job's spans back or out of the cache, the boot block, SP_PC, and starts the
+    /// RSP. Everything was checked.
+    pub(crate) fn start(&mut self, entry: u32, job: &Job<'_>, from_rsp: SpanList) -> JobHandle {
         for &span in job.to_rsp {
             self.hw.writeback(&self.workspace[span.offset..span.end()]);
         }
@@ -516,7 +608,7 @@ impl<H: RspHardware> Scheduler<H> {
             started,
             from_rsp,
         };
-        Ok(handle)
+        handle
     }
 
     /// One look at the job: running, done, or failed. Never waits.

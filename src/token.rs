@@ -3,10 +3,10 @@
 //! step at a time without waiting.
 //!
 //! [`TokenRunner`] is one model state (one KV cache). Per step the CPU patches the STEP command
-//! (token, position) — and the ARGMAX range when the decode mask changes — in its cached view
-//! of the workspace, and the job names exactly those 16-byte commands for writeback and the
-//! 16-byte result for invalidation; the RSP fetches the list, the weights (tile by tile), the
-//! overlays and the KV cache itself. [`RspLane`] wraps a runner as an rspnn-model `Backend`
+//! (token, position) — and the ARGMAX range when the decode mask changes — in its sealed
+//! command list (checked by the scheduler once, `crate::sealed`), each patched command written
+//! back, and the job names the 16-byte result for invalidation; the RSP fetches the list, the
+//! weights (tile by tile), the overlays and the KV cache itself. [`RspLane`] wraps a runner as an rspnn-model `Backend`
 //! (blocking from the caller's point of view, but running the caller's `between_polls` — a
 //! game frame — while the RSP works), so `rspnn_model::window::Staggered` runs two of them past
 //! the context exactly as it runs scalar runners.
@@ -14,7 +14,8 @@
 use crate::hw::RspHardware;
 use crate::memory::{AddressError, Span, CACHE_LINE};
 use crate::plan::{summarize_list, ListSummary, PlanError};
-use crate::scheduler::{Done, Job, JobHandle, Poll, PollError, Scheduler, SubmitError};
+use crate::scheduler::{Done, JobHandle, Poll, PollError, Scheduler, SubmitError};
+use crate::sealed::{Field, SealedList};
 use core::cell::RefCell;
 use core::fmt;
 use kernels::KernelError;
@@ -84,6 +85,8 @@ pub struct TokenRunner {
     argmax: (usize, usize),
     /// The range to write before the next step (the mask changed).
     argmax_wanted: (usize, usize),
+    /// The list, once sealed (checked by the scheduler and protected from then on).
+    sealed: Option<SealedList>,
 }
 
 impl TokenRunner {
@@ -129,6 +132,7 @@ impl TokenRunner {
                 pos: 0,
                 argmax: (0, vocab),
                 argmax_wanted: (0, vocab),
+                sealed: None,
             },
             end,
         ))
@@ -168,33 +172,49 @@ impl TokenRunner {
         token: u8,
         mask: DecodeMask,
     ) -> Result<JobHandle, TokenError> {
-        let prog = self.prog;
-        let base = self.base;
-        let ws = sched.workspace_mut().map_err(TokenError::Busy)?;
-        prog.patch_step(ws, base, token as usize, self.pos)?;
-        let step = Span::new(self.offset(prog.step_cmd), CMD_BYTES);
-        let argmax = Span::new(self.offset(prog.argmax_cmd), CMD_BYTES);
-        self.argmax_wanted = mask.range(prog.vocab);
-        let patch_argmax = self.argmax_wanted != self.argmax;
-        if patch_argmax {
-            let (lo, hi) = self.argmax_wanted;
-            prog.patch_argmax(ws, base, lo, hi)?;
-        }
-        let to_rsp = [step, argmax];
-        let to_rsp = if patch_argmax {
-            &to_rsp[..]
-        } else {
-            &to_rsp[..1]
+        let (token, pos) = self.prog.step_fields(token as usize, self.pos)?;
+        self.argmax_wanted = mask.range(self.prog.vocab);
+        // The list is sealed once (checked, then protected); a scheduler that handed its
+        // workspace out since has unsealed it, and it is sealed again.
+        let sealed = match self.patch(sched, token, pos) {
+            Err(SubmitError::NotSealed) => {
+                self.seal(sched)?;
+                self.patch(sched, token, pos)?
+            }
+            other => other?,
         };
-        let from_rsp = [Span::new(self.offset(prog.result), CACHE_LINE)];
-        let job = Job {
-            cmd_list: self.offset(prog.cmd_list),
-            to_rsp,
-            from_rsp: &from_rsp,
-        };
-        let handle = sched.submit(&job)?;
+        let from_rsp = [Span::new(self.offset(self.prog.result), CACHE_LINE)];
+        let handle = sched.submit_sealed(&sealed, &from_rsp)?;
         self.argmax = self.argmax_wanted;
         Ok(handle)
+    }
+
+    /// Seals the runner's command list now (otherwise the first step does it).
+    pub fn seal<H: RspHardware>(&mut self, sched: &mut Scheduler<H>) -> Result<(), TokenError> {
+        self.sealed = Some(sched.seal_list(self.offset(self.prog.cmd_list))?);
+        // A fresh seal may follow a CPU rewrite of the list: write the range again.
+        self.argmax = (usize::MAX, usize::MAX);
+        Ok(())
+    }
+
+    /// Patches STEP (and ARGMAX when the range changes) in the sealed list.
+    fn patch<H: RspHardware>(
+        &self,
+        sched: &mut Scheduler<H>,
+        token: u16,
+        pos: u16,
+    ) -> Result<SealedList, SubmitError> {
+        let list = self.sealed.ok_or(SubmitError::NotSealed)?;
+        let index = |cmd: u32| (cmd - self.prog.cmd_list) as usize / CMD_BYTES;
+        let (step, argmax) = (index(self.prog.step_cmd), index(self.prog.argmax_cmd));
+        sched.patch_sealed(&list, step, Field::StepToken, token)?;
+        sched.patch_sealed(&list, step, Field::StepPos, pos)?;
+        if self.argmax_wanted != self.argmax {
+            let (lo, hi) = self.argmax_wanted;
+            sched.patch_sealed(&list, argmax, Field::ArgmaxLo, lo as u16)?;
+            sched.patch_sealed(&list, argmax, Field::ArgmaxHi, hi as u16)?;
+        }
+        Ok(list)
     }
 
     /// Reads the finished step's result (the predicted byte and its logit) and moves on.

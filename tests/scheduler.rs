@@ -15,6 +15,7 @@ use rspnn::{
     Completion, Config, Fault, Job, LoadError, Poll, PollError, RspHardware, Scheduler,
     SubmitError, Ucode,
 };
+use rspnn_ucode::command::op;
 use rspnn_ucode::layout::status;
 use rspnn_ucode::{Command, RdramImage};
 
@@ -189,6 +190,12 @@ fn cache_maintenance_and_register_writes_come_in_order() {
     assert_eq!(
         at_submit,
         vec![
+            // The command list (DMA_IN, 2 MATVECs, DMA_OUT, END: two 64-byte fetches), made
+            // RDRAM's and checked; then the job's spans; then the registers.
+            Event::WritebackInvalidate {
+                rdram: base + chain.cmd_list as u32,
+                len: 128
+            },
             Event::Writeback {
                 rdram: base + chain.x as u32,
                 len: 256
@@ -587,5 +594,151 @@ fn submit_needs_a_ucode_and_a_halted_rsp() {
     assert!(matches!(
         s.load_dmem(0, &[0; 4]),
         Err(LoadError::RspNotHalted { .. })
+    ));
+}
+
+#[test]
+fn command_lists_that_would_write_outside_the_workspace_are_refused() {
+    use rspnn::plan::ListError;
+    use rspnn_ucode::token_cmd::AttendArgs;
+    let mut s = scheduler(WS, Completion::Status);
+    let base = s.workspace_rdram();
+    let end = base + WS as u32;
+    let attend = |kv_rdram| {
+        Command::AttScores(AttendArgs {
+            heads: 4,
+            hd: 32,
+            ctx: 64,
+            q_dmem: 0x280,
+            kv_rdram,
+            k_dmem: 0x300,
+            out_dmem: 0x400,
+        })
+    };
+    // One layer's KV cache for 4 heads of 32 and context 64: 2 * 2 * 64 * 128 = 32 KiB.
+    let kv = 32 * 1024;
+    type Expect = fn(&ListError) -> bool;
+    let cases: Vec<(Vec<Command>, Expect)> = vec![
+        // Past the end by one 8-byte unit.
+        (
+            vec![Command::DmaOut {
+                dmem: 0x280,
+                len: 16,
+                rdram: end - 8,
+            }],
+            |e| {
+                matches!(
+                    e,
+                    ListError::WriteOutside {
+                        index: 0,
+                        len: 16,
+                        ..
+                    }
+                )
+            },
+        ),
+        // Below the workspace.
+        (
+            vec![Command::DmaOut {
+                dmem: 0x280,
+                len: 16,
+                rdram: base - 16,
+            }],
+            |e| matches!(e, ListError::WriteOutside { .. }),
+        ),
+        // Over the list itself (the list is laid out first, at offset 0).
+        (
+            vec![
+                Command::End,
+                Command::DmaOut {
+                    dmem: 0x280,
+                    len: 16,
+                    rdram: base + 16,
+                },
+            ][1..]
+                .to_vec(),
+            |e| matches!(e, ListError::WriteIntoList { .. }),
+        ),
+        // A KV cache that runs past the end.
+        (
+            vec![attend(end - kv + 8), Command::AttValues],
+            |e| matches!(e, ListError::WriteOutside { op, .. } if *op == rspnn_ucode::command::op::ATT_SCORES),
+        ),
+        // ATT_VALUES on stale registers.
+        (vec![Command::AttValues], |e| {
+            matches!(e, ListError::ValuesWithoutScores { index: 0 })
+        }),
+    ];
+    for (i, (commands, expected)) in cases.iter().enumerate() {
+        let ws = s.workspace_mut().unwrap();
+        ws.fill(0);
+        let mut img = RdramImage::new(ws, base).unwrap();
+        let list = img.put_commands_unchecked(commands).unwrap();
+        s.hardware().take_events();
+        let job = Job {
+            cmd_list: (list - base) as usize,
+            to_rsp: &[],
+            from_rsp: &[],
+        };
+        match s.submit(&job) {
+            Err(SubmitError::List(e)) => assert!(expected(&e), "case {i}: {e}"),
+            other => panic!("case {i}: {other:?}"),
+        }
+        // The RSP was not started.
+        assert!(
+            !s.hardware()
+                .events()
+                .iter()
+                .any(|e| matches!(e, Event::StatusWrite(_))),
+            "case {i}"
+        );
+        assert_eq!(s.running(), None);
+    }
+    // The same shapes inside the workspace are accepted (and run: the KV write goes where the
+    // list said; STEP was never run, so ATT_SCORES refuses the position, a ucode refusal).
+    let ws = s.workspace_mut().unwrap();
+    ws.fill(0);
+    let mut img = RdramImage::new(ws, base).unwrap();
+    let list = img
+        .put_commands_unchecked(&[attend(base + 4096), Command::AttValues])
+        .unwrap();
+    let h = s
+        .submit(&Job {
+            cmd_list: (list - base) as usize,
+            to_rsp: &[],
+            from_rsp: &[],
+        })
+        .unwrap();
+    assert!(matches!(
+        s.wait(h, || {}),
+        Err(PollError::Fault(Fault::Refused { .. }))
+    ));
+
+    // A list with no END before the end of the workspace, and an unknown opcode.
+    let ws = s.workspace_mut().unwrap();
+    ws.fill(op::DMA_IN);
+    let job = Job {
+        cmd_list: WS - 128,
+        to_rsp: &[],
+        from_rsp: &[],
+    };
+    assert!(matches!(
+        s.submit(&job),
+        Err(SubmitError::List(ListError::NoEnd { commands: 8 }))
+    ));
+    let ws = s.workspace_mut().unwrap();
+    ws.fill(0);
+    ws[0] = 200;
+    let job = Job {
+        cmd_list: 0,
+        to_rsp: &[],
+        from_rsp: &[],
+    };
+    assert!(matches!(
+        s.submit(&job),
+        Err(SubmitError::List(ListError::BadOpcode {
+            index: 0,
+            op: 200
+        }))
     ));
 }

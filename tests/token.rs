@@ -7,7 +7,7 @@ mod common;
 
 use common::*;
 use rspnn::plan::{overlay_of, ListPlan};
-use rspnn::sim::SimRsp;
+use rspnn::sim::{Event, SimRsp};
 use rspnn::token::{LaneStats, RspLane, TokenRunner};
 use rspnn::{Completion, Config, Scheduler, Ucode};
 use rspnn_model::backend::{Backend, DecodeMask};
@@ -222,50 +222,88 @@ fn a_step_fetches_the_planned_tiles_and_overlays() {
 }
 
 #[test]
-fn a_step_writes_back_only_its_patch_and_reads_back_only_its_result() {
+fn a_step_patches_its_sealed_list_and_reads_back_only_its_result() {
     let Some([_, q4]) = models() else { return };
     let mut s = scheduler_for(q4);
     let (mut r, _) = TokenRunner::build(&mut s, q4, 0).unwrap();
     s.writeback_workspace().unwrap();
     let prog = *r.program();
-    s.hardware().take_events();
+    use rspnn::sim::Event::*;
+    let cache_events = |s: &mut Scheduler<SimRsp>| -> Vec<Event> {
+        s.hardware()
+            .take_events()
+            .into_iter()
+            .filter(|e| {
+                matches!(
+                    e,
+                    Writeback { .. } | WritebackInvalidate { .. } | Invalidate { .. }
+                )
+            })
+            .collect()
+    };
+    let step = |cmd| Writeback {
+        rdram: cmd,
+        len: 16,
+    };
+    let result = [
+        WritebackInvalidate {
+            rdram: prog.result,
+            len: 16,
+        },
+        Invalidate {
+            rdram: prog.result,
+            len: 16,
+        },
+    ];
+    cache_events(&mut s);
+
+    // First step: the list is sealed (written back whole, up to its last 64-byte fetch, and
+    // checked), then STEP's token and position and ARGMAX's range are patched, each patch
+    // writing back its command; the result line around the run. Nothing else: the KV cache,
+    // the weights and the overlays are the RSP's alone.
     let h = r.start(&mut s, b'A', DecodeMask::All).unwrap();
     s.wait(h, || {}).unwrap();
-    let events = s.hardware().take_events();
-    use rspnn::sim::Event::*;
-    let cache: Vec<_> = events
-        .iter()
-        .filter(|e| {
-            matches!(
-                e,
-                Writeback { .. } | WritebackInvalidate { .. } | Invalidate { .. }
-            )
-        })
-        .collect();
-    assert_eq!(
-        cache,
-        [
-            &Writeback {
-                rdram: prog.step_cmd,
-                len: 16
-            },
-            &WritebackInvalidate {
-                rdram: prog.result,
-                len: 16
-            },
-            &Invalidate {
-                rdram: prog.result,
-                len: 16
-            },
-        ]
-    );
-    // A new mask patches ARGMAX too.
-    let h = r.start(&mut s, b'B', DecodeMask::Printable).unwrap();
+    let fetched = (prog.commands * 16).div_ceil(64) * 64;
+    let mut want = vec![WritebackInvalidate {
+        rdram: prog.cmd_list,
+        len: fetched,
+    }];
+    want.extend([step(prog.step_cmd), step(prog.step_cmd)]);
+    want.extend([step(prog.argmax_cmd), step(prog.argmax_cmd)]);
+    want.extend(result.clone());
+    assert_eq!(cache_events(&mut s), want);
+    r.finish(&s).unwrap();
+
+    // Next step, same mask: only STEP.
+    let h = r.start(&mut s, b'B', DecodeMask::All).unwrap();
+    s.wait(h, || {}).unwrap();
+    let mut want = vec![step(prog.step_cmd), step(prog.step_cmd)];
+    want.extend(result.clone());
+    assert_eq!(cache_events(&mut s), want);
+    r.finish(&s).unwrap();
+
+    // A new mask patches ARGMAX again: the RSP sees it (RDRAM: lo = 32, hi = 127 at +2, +4,
+    // big-endian) and decodes within it; RDRAM also holds the step's token and position.
+    let h = r.start(&mut s, b'C', DecodeMask::Printable).unwrap();
     s.wait(h, || {}).unwrap();
     let (next, _) = r.finish(&s).unwrap();
-    assert!((32..127).contains(&next));
-    assert!(s.hardware().events().contains(&Writeback {
-        rdram: prog.argmax_cmd,
-        len: 16
-    }));
+    assert!((32..127).contains(&next), "{next}");
+    let rdram = s.hardware().rsp().rdram();
+    let at = prog.argmax_cmd as usize;
+    assert_eq!(rdram[at + 2..at + 6], [0, 32, 0, 127]);
+    let at = prog.step_cmd as usize;
+    assert_eq!(rdram[at + 2..at + 6], [0, b'C', 0, 2]);
+
+    // Taking the workspace unseals the list; the next step seals it again.
+    s.workspace_mut().unwrap();
+    cache_events(&mut s);
+    let h = r.start(&mut s, b'D', DecodeMask::Printable).unwrap();
+    s.wait(h, || {}).unwrap();
+    assert_eq!(
+        cache_events(&mut s)[0],
+        WritebackInvalidate {
+            rdram: prog.cmd_list,
+            len: fetched
+        }
+    );
 }
