@@ -14,11 +14,10 @@
 use crate::hw::RspHardware;
 use crate::memory::{AddressError, Span, CACHE_LINE};
 use crate::plan::{summarize_list, ListSummary, PlanError};
-use crate::scheduler::{Done, JobHandle, Poll, PollError, Scheduler, SubmitError};
+use crate::scheduler::{Done, Fault, JobHandle, Poll, PollError, Scheduler, SubmitError};
 use crate::sealed::{Field, SealedList};
 use core::cell::RefCell;
 use core::fmt;
-use kernels::KernelError;
 use rspnn_model::backend::{Backend, DecodeMask};
 use rspnn_model::ModelError;
 use rspnn_ucode::layout::CMD_BYTES;
@@ -359,12 +358,23 @@ impl<H: RspHardware, F: FnMut()> Backend for RspLane<'_, H, F> {
                 Ok(c.next)
             }
             Err(e) => {
+                let (what, code) = match &e {
+                    TokenError::Poll(PollError::Fault(Fault::Refused { status, .. })) => {
+                        ("the ucode refused a command", *status)
+                    }
+                    TokenError::Poll(PollError::Fault(Fault::Timeout { .. })) => {
+                        ("the RSP hung and was halted", 0)
+                    }
+                    TokenError::Poll(PollError::Fault(_)) => ("the RSP crashed", 0),
+                    _ => ("the step could not be started (LaneStats::failure)", 0),
+                };
                 stats.failure = Some(e);
-                // rspnn-model has no error for a failed backend; `failure` keeps the details.
-                Err(ModelError::Kernel(KernelError::Shape {
-                    what: "RSP step failed (RspLane::failure)",
-                    value: self.runner.pos,
-                }))
+                Err(ModelError::Backend {
+                    backend: "rsp",
+                    position: self.runner.pos,
+                    what,
+                    code,
+                })
             }
         }
     }

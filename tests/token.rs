@@ -307,3 +307,40 @@ fn a_step_patches_its_sealed_list_and_reads_back_only_its_result() {
         }
     );
 }
+
+#[test]
+fn a_step_the_ucode_refuses_is_a_backend_error_with_its_status() {
+    use rspnn_model::ModelError;
+    use rspnn_ucode::layout::status;
+    let Some([_, q4]) = models() else { return };
+    let mut s = scheduler_for(q4);
+    let (r, _) = TokenRunner::build(&mut s, q4, 0).unwrap();
+    s.writeback_workspace().unwrap();
+    let prog = *r.program();
+    // EMBED is the third command (OVERLAYS, STEP, EMBED): give it 33 columns (not a multiple
+    // of 8), which the ucode refuses; the list still only writes where it may, so it seals.
+    let embed = (prog.cmd_list - WORKSPACE_RDRAM) as usize + 2 * 16;
+    let ws = s.workspace_mut().unwrap();
+    assert_eq!(ws[embed], op::EMBED);
+    ws[embed + 2..embed + 4].copy_from_slice(&33u16.to_be_bytes());
+    let sched = RefCell::new(s);
+    let hook = RefCell::new(|| {});
+    let stats = RefCell::new(LaneStats::default());
+    let mut lane = RspLane::new(&sched, &hook, &stats, r);
+    match lane.step(b'A', DecodeMask::All) {
+        Err(ModelError::Backend {
+            backend: "rsp",
+            position: 0,
+            code,
+            ..
+        }) => {
+            assert_eq!(code, status::BAD_EMBED)
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(
+        stats.borrow().failure,
+        Some(rspnn::token::TokenError::Poll(_))
+    ));
+    assert_eq!(sched.borrow().running(), None);
+}
