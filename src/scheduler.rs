@@ -4,7 +4,8 @@
 //! One job runs at a time (the RSP has one program counter); a second `submit` while one runs is
 //! refused with [`SubmitError::Busy`], so the caller decides what to queue. The life of a job:
 //!
-//! 1. [`Scheduler::submit`]: checks the job's addresses, writes back the workspace spans the CPU
+//! 1. [`Scheduler::submit`]: checks the job's addresses and where its command list makes the
+//!    RSP write (below), writes back the workspace spans the CPU
 //!    wrote ([`Job::to_rsp`]), writes back and drops from the cache the spans the RSP will
 //!    write ([`Job::from_rsp`], so no dirty line can land on the RSP's results later), writes the
 //!    ucode's boot block (command list address, status RUNNING), sets SP_PC and starts the RSP
@@ -23,10 +24,11 @@
 //! trusts the *code* it loads (the ucode: [`Scheduler::load_ucode`], and the overlays that code
 //! loads) and checks the *data* that steers it: before starting a job it walks the command list
 //! to its END ([`crate::plan::check_writes`]) and refuses a list whose commands would make the
-//! rspnn dispatcher write RDRAM outside the workspace or over the list itself. The list is
-//! written back and dropped from the data cache first, so the bytes checked are the bytes the
-//! RSP fetches. A ucode other than rspnn's, or overlay images changed in the workspace, are
-//! outside that check: they are code.
+//! rspnn dispatcher write RDRAM outside the workspace, over the list itself or over a sealed
+//! list ([`crate::sealed`]: lists checked once and then only patched in fields that cannot
+//! move a write). The list is written back and dropped from the data cache first, so the bytes
+//! checked are the bytes the RSP fetches. A ucode other than rspnn's, or overlay images changed
+//! in the workspace, are outside that check: they are code.
 
 use crate::hw::RspHardware;
 use crate::memory::{

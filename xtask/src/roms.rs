@@ -7,7 +7,7 @@ use crate::emulator::{Ending, RomRun};
 use crate::workspace::Workspace;
 use crate::{Result, DEFAULT_ROM_TIMEOUT_S};
 use n64_demo::q4dot;
-use n64_demo::textgen::{Escaped, SyntheticModel, GEN_LEN, PROMPTS};
+use n64_demo::textgen::{Escaped, GEN_LEN, PROMPTS};
 use std::path::PathBuf;
 
 /// A ROM and its check. The check gets the run and the title the ROM was packed with, and
@@ -23,9 +23,9 @@ pub const ROM_CHECKS: &[RomCheck] = &[
     RomCheck {
         name: "textgen",
         check: check_textgen,
-        // The VR4300 scalar path runs ~270 model steps of ~7 M instructions each in
-        // mupen64plus's pure interpreter: about 40-60 s on a loaded 2-core machine.
-        timeout_s: 240.0,
+        // The VR4300 scalar path runs 366 steps of the 4-layer model (~27 M emulated Count
+        // ticks each) in mupen64plus's pure interpreter: about 95 s on this 2-core machine.
+        timeout_s: 300.0,
     },
     RomCheck {
         name: "q4dot",
@@ -39,29 +39,17 @@ pub const ROM_CHECKS: &[RomCheck] = &[
     },
 ];
 
-/// The trained demo model (training/README.md); while it is absent, a seeded synthetic model
-/// of the same shape is made instead (`n64_demo::textgen::SyntheticModel`).
-const DEMO_MODEL: &str = "models/nibble-2l-q4.rspw";
-const SYNTHETIC_SEED: u64 = 0x005E_ED0F_DE40;
+/// The demo model: the one models/README.md says the demo should use.
+const DEMO_MODEL: &str = "models/nibble-4l-q8.rspw";
 
-/// The model file the demo ROM carries: the trained one, or the synthetic one written to
-/// `<target>/n64/assets/`. Returns its path and whether it is the trained model.
-pub fn demo_model(ws: &Workspace) -> Result<(PathBuf, bool)> {
-    let trained = ws.root.join(DEMO_MODEL);
-    if trained.is_file() {
-        return Ok((trained, true));
+/// The model file the demo ROM carries.
+pub fn demo_model(ws: &Workspace) -> Result<PathBuf> {
+    let path = ws.root.join(DEMO_MODEL);
+    if path.is_file() {
+        Ok(path)
+    } else {
+        Err(format!("the demo model {} is missing", path.display()))
     }
-    let model = SyntheticModel {
-        seed: SYNTHETIC_SEED,
-    };
-    let size = rspnn_model::convert::rspw_size(&model).map_err(|e| e.to_string())?;
-    let mut bytes = vec![0u8; size];
-    rspnn_model::convert::write_rspw(&model, &mut bytes).map_err(|e| e.to_string())?;
-    let dir = ws.n64_target_dir().join("assets");
-    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    let path = dir.join("synthetic-2l-q4.rspw");
-    std::fs::write(&path, &bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-    Ok((path, false))
 }
 
 /// The files packed behind ROM `name`'s program (read back by the ROM through
@@ -69,7 +57,7 @@ pub fn demo_model(ws: &Workspace) -> Result<(PathBuf, bool)> {
 pub fn assets_for(ws: &Workspace, name: &str) -> Result<Vec<Vec<u8>>> {
     Ok(match name {
         "textgen" => {
-            let (path, _) = demo_model(ws)?;
+            let path = demo_model(ws)?;
             vec![std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?]
         }
         _ => Vec::new(),
@@ -114,7 +102,7 @@ fn host_generate(ws: &Workspace, model: &std::path::Path, prompt: &str) -> Resul
 fn check_textgen(run: &RomRun, _title: &str) -> Result<String> {
     ended_well(run)?;
     let ws = Workspace::locate()?;
-    let (model, trained) = demo_model(&ws)?;
+    let model = demo_model(&ws)?;
     let expected: Vec<String> = PROMPTS
         .iter()
         .map(|p| host_generate(&ws, &model, p).map(|t| quoted(&t)))
@@ -127,11 +115,7 @@ fn check_textgen(run: &RomRun, _title: &str) -> Result<String> {
          token (emulated Count ticks): scalar {scalar_ticks}, scheduler CPU time around an RSP \
          token {sched_ticks}",
         PROMPTS.len(),
-        if trained {
-            DEMO_MODEL
-        } else {
-            "synthetic model: no trained model in models/"
-        },
+        DEMO_MODEL,
     ))
 }
 
@@ -361,25 +345,27 @@ mod tests {
     }
 
     #[test]
-    fn without_a_trained_model_the_demo_carries_the_synthetic_one() {
+    fn the_demo_carries_the_model_the_model_card_names() {
         let dir = std::env::temp_dir().join(format!("rspnn-roms-test-{}", std::process::id()));
         let ws = Workspace {
             root: dir.join("repo"),
             target_dir: dir.join("target"),
         };
-        std::fs::create_dir_all(&ws.root).unwrap();
-        let (path, trained) = demo_model(&ws).unwrap();
-        assert!(!trained);
-        assert_eq!(path, dir.join("target/n64/assets/synthetic-2l-q4.rspw"));
-        let bytes = std::fs::read(&path).unwrap();
-        let view = rspnn_model::rspw::ModelView::parse(&bytes).unwrap();
-        assert_eq!(*view.dims(), n64_demo::textgen::DEMO_DIMS);
-        assert_eq!(assets_for(&ws, "textgen").unwrap(), vec![bytes]);
-        assert!(assets_for(&ws, "q4dot").unwrap().is_empty());
-        // With a trained model in place, that one is used.
         std::fs::create_dir_all(ws.root.join("models")).unwrap();
-        std::fs::write(ws.root.join(DEMO_MODEL), b"trained").unwrap();
-        assert_eq!(demo_model(&ws).unwrap(), (ws.root.join(DEMO_MODEL), true));
+        assert!(demo_model(&ws)
+            .unwrap_err()
+            .contains("nibble-4l-q8.rspw is missing"));
+        assert!(assets_for(&ws, "textgen").is_err());
+        std::fs::write(ws.root.join("models/nibble-4l-q8.rspw"), b"model bytes").unwrap();
+        assert_eq!(
+            demo_model(&ws).unwrap(),
+            ws.root.join("models/nibble-4l-q8.rspw")
+        );
+        assert_eq!(
+            assets_for(&ws, "textgen").unwrap(),
+            vec![b"model bytes".to_vec()]
+        );
+        assert!(assets_for(&ws, "q4dot").unwrap().is_empty());
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -184,6 +184,10 @@ fn main() {
             }
         }
         println!("textgen.{i}.rsp=\"{}\"", Escaped(&on_rsp));
+        // The answer as a player would see it: up to the line's end (the model then invents
+        // the next question; models/README.md).
+        let answer = on_rsp.split(|&b| b == b'\n').next().unwrap_or(&[]);
+        println!("{} ->{}", prompt.trim_end_matches("\nA:"), Escaped(answer));
         println!(
             "textgen.{i}.game_frames={}..{}",
             frames_before,
