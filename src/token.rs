@@ -10,6 +10,54 @@
 //! (blocking from the caller's point of view, but running the caller's `between_polls` — a
 //! game frame — while the RSP works), so `rspnn_model::window::Staggered` runs two of them past
 //! the context exactly as it runs scalar runners.
+//!
+//! # Example: a reply, one game frame per poll
+//!
+//! The same code runs on the N64 with `rspnn::mmio::Mmio::take()` as the hardware, a
+//! cache-line-aligned `static mut` as the workspace and the model read from the cartridge by PI
+//! DMA (`n64-demo/src/bin/textgen.rs`); here the hardware is rsp-sim. One runner holds one
+//! context (64 positions for this model); past it, two runners in `Staggered` [`RspLane`]s.
+//!
+//! ```
+//! use rspnn::sim::SimRsp;
+//! use rspnn::token::TokenRunner;
+//! use rspnn::{Completion, Config, Poll, Scheduler, Ucode};
+//! use rspnn_model::backend::DecodeMask;
+//!
+//! let leak = |v: Vec<u8>| -> &'static mut [u8] { Box::leak(v.into_boxed_slice()) };
+//! let model: &'static [u8] = leak(std::fs::read("models/nibble-4l-q8.rspw").unwrap());
+//! let workspace = leak(vec![0; 256 * 1024]);
+//! let mut hw = SimRsp::new(2 << 20);
+//! hw.map(workspace, 0x1_0000).unwrap();
+//! hw.map(model, 0x10_0000).unwrap();
+//!
+//! let config = Config::with_deadline_micros(&hw, 500_000, Completion::Status);
+//! let mut sched = Scheduler::new(hw, workspace, config).unwrap();
+//! sched.load_ucode(&Ucode::RSPNN).unwrap();
+//! let (mut npc, _end) = TokenRunner::build(&mut sched, model, 0).unwrap();
+//! sched.writeback_workspace().unwrap();
+//!
+//! let prompt = b"Q: How fast is the CPU?\nA:";
+//! let (mut reply, mut frames) = (Vec::new(), 0u32);
+//! let mut byte = prompt[0];
+//! for step in 1.. {
+//!     let job = npc.start(&mut sched, byte, DecodeMask::All).unwrap(); // returns at once
+//!     while let Poll::Running { .. } = sched.poll(job).unwrap() {
+//!         frames += 1; // the game's frame runs here
+//!     }
+//!     let (predicted, _logit) = npc.finish(&sched).unwrap();
+//!     byte = match prompt.get(step) {
+//!         Some(&b) => b,               // still feeding the prompt
+//!         None if predicted == b'\n' => break,
+//!         None => {
+//!             reply.push(predicted);
+//!             predicted
+//!         }
+//!     };
+//! }
+//! assert_eq!(reply, b" 93.75 MHz. Fast for 1996!");
+//! assert!(frames > 1000); // ~120 polls of 2,000 RSP cycles per 4-layer token
+//! ```
 
 use crate::hw::RspHardware;
 use crate::memory::{AddressError, Span, CACHE_LINE};
