@@ -21,7 +21,8 @@
 //!   syntax;
 //! - [`Instr::effects`] (GPR / vector register / VU state reads and writes, DMEM access),
 //!   [`Instr::unit`], [`Instr::has_delay_slot`], [`Instr::static_target`] for the cycle model;
-//! - [`names`]: mnemonics and register names shared with the assembler.
+//! - [`names`]: mnemonics and register names shared with the assembler;
+//! - `random` (feature `random`, for tests): random well-formed instructions.
 #![no_std]
 
 mod decode;
@@ -29,6 +30,8 @@ mod display;
 mod effects;
 mod encode;
 pub mod names;
+#[cfg(feature = "random")]
+pub mod random;
 
 pub use decode::{decode, decode_lenient};
 pub use display::{cop0_register_name, gpr_name, DisplayAt};

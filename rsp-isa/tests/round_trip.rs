@@ -1,24 +1,8 @@
 //! Exact round trips both ways, over a structured sweep of the word space and random
 //! instructions, plus hand-checked words.
 
+use rsp_isa::random::{self, Rng};
 use rsp_isa::*;
-
-/// xorshift64*: a small deterministic generator so the test is reproducible without a crate.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    fn u8(&mut self, n: u64) -> u8 {
-        self.below(n) as u8
-    }
-}
 
 fn check_word(word: u32) {
     match decode(word) {
@@ -58,130 +42,7 @@ fn every_opcode_rs_rt_funct_combination_round_trips() {
 fn random_words_round_trip() {
     let mut rng = Rng(42);
     for _ in 0..1_000_000 {
-        check_word(rng.next() as u32);
-    }
-}
-
-fn random_instr(rng: &mut Rng) -> Instr {
-    let r = |rng: &mut Rng| rng.u8(32);
-    match rng.below(17) {
-        0 => Instr::Shift {
-            op: ShiftOp::ALL[rng.below(3) as usize],
-            rd: r(rng),
-            rt: r(rng),
-            sa: r(rng),
-        },
-        1 => Instr::ShiftVar {
-            op: ShiftOp::ALL[rng.below(3) as usize],
-            rd: r(rng),
-            rt: r(rng),
-            rs: r(rng),
-        },
-        2 => Instr::AluReg {
-            op: AluRegOp::ALL[rng.below(10) as usize],
-            rd: r(rng),
-            rs: r(rng),
-            rt: r(rng),
-        },
-        3 => Instr::AluImm {
-            op: AluImmOp::ALL[rng.below(7) as usize],
-            rt: r(rng),
-            rs: r(rng),
-            imm: rng.next() as u16,
-        },
-        4 => Instr::Lui {
-            rt: r(rng),
-            imm: rng.next() as u16,
-        },
-        5 => {
-            let cond = BranchCond::ALL[rng.below(8) as usize];
-            let rt = if cond.compares_two_registers() {
-                r(rng)
-            } else {
-                0
-            };
-            Instr::Branch {
-                cond,
-                rs: r(rng),
-                rt,
-                offset: rng.next() as i16,
-            }
-        }
-        6 => Instr::Jump {
-            link: rng.below(2) == 1,
-            target: rng.below(1 << 26) as u32,
-        },
-        7 => Instr::Jr { rs: r(rng) },
-        8 => Instr::Jalr {
-            rd: r(rng),
-            rs: r(rng),
-        },
-        9 => Instr::Break {
-            code: rng.below(1 << 20) as u32,
-        },
-        10 => Instr::Load {
-            width: LoadWidth::ALL[rng.below(5) as usize],
-            rt: r(rng),
-            base: r(rng),
-            offset: rng.next() as i16,
-        },
-        11 => Instr::Store {
-            width: StoreWidth::ALL[rng.below(3) as usize],
-            rt: r(rng),
-            base: r(rng),
-            offset: rng.next() as i16,
-        },
-        12 => match rng.below(2) {
-            0 => Instr::Mfc0 {
-                rt: r(rng),
-                rd: r(rng),
-            },
-            _ => Instr::Mtc0 {
-                rt: r(rng),
-                rd: r(rng),
-            },
-        },
-        13 => match rng.below(4) {
-            0 => Instr::Mfc2 {
-                rt: r(rng),
-                vs: r(rng),
-                e: rng.u8(16),
-            },
-            1 => Instr::Mtc2 {
-                rt: r(rng),
-                vs: r(rng),
-                e: rng.u8(16),
-            },
-            2 => Instr::Cfc2 {
-                rt: r(rng),
-                rd: r(rng),
-            },
-            _ => Instr::Ctc2 {
-                rt: r(rng),
-                rd: r(rng),
-            },
-        },
-        14 => Instr::Vector {
-            op: VecOp::ALL[rng.below(64) as usize],
-            vd: r(rng),
-            vs: r(rng),
-            vt: r(rng),
-            e: rng.u8(16),
-        },
-        15 => Instr::VLoad {
-            op: VMemOp::ALL[rng.below(12) as usize],
-            vt: r(rng),
-            e: rng.u8(16),
-            base: r(rng),
-            offset: rng.below(128) as i8 - 64,
-        },
-        _ => Instr::VStore {
-            op: VMemOp::ALL[rng.below(12) as usize],
-            vt: r(rng),
-            e: rng.u8(16),
-            base: r(rng),
-            offset: rng.below(128) as i8 - 64,
-        },
+        check_word(rng.next_u64() as u32);
     }
 }
 
@@ -189,7 +50,7 @@ fn random_instr(rng: &mut Rng) -> Instr {
 fn random_instructions_round_trip() {
     let mut rng = Rng(7);
     for _ in 0..200_000 {
-        let instr = random_instr(&mut rng);
+        let instr = random::instr(&mut rng);
         assert!(instr.is_well_formed());
         assert_eq!(
             decode(instr.encode()),
