@@ -19,9 +19,7 @@ use rspnn_model::seed::SeedModel;
 use rspnn_model::window::Staggered;
 use rspnn_ucode::command::op;
 use rspnn_ucode::layout::{BOOT, TILE0, TILE1};
-use rspnn_ucode::ucode::imem;
 use std::cell::RefCell;
-use std::rc::Rc;
 
 /// The seed-v5 fixture as RSPW (Q8), and requantised to Q4; `None` when the fixture is absent.
 fn models() -> Option<[&'static [u8]; 2]> {
@@ -113,50 +111,6 @@ fn two_staggered_rsp_lanes_generate_what_the_scalar_runner_does() {
     }
 }
 
-/// An RDRAM -> SP memory request, tagged with the command that made it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct DmaRead {
-    command: usize,
-    sp: u32,
-    rdram: u32,
-    len: u32,
-}
-
-/// Records every SP DMA read of a run (MTC0 to COP0 0/1/2, RSP-FACTS "Encodings"), tagged with
-/// the index of the command running: the dispatcher passes `cmd_dispatch` once per command.
-fn record(rsp: &mut rsp_sim::Rsp) -> Rc<RefCell<Vec<DmaRead>>> {
-    let reads = Rc::new(RefCell::new(Vec::new()));
-    let sink = reads.clone();
-    let mut gpr: [u32; 32] = std::array::from_fn(|r| rsp.gpr(r as u8));
-    let (mut sp, mut dram, mut command) = (0u32, 0u32, usize::MAX);
-    rsp.set_tracer(Some(Box::new(move |rec: &rsp_sim::TraceRecord| {
-        if rec.pc == imem::cmd_dispatch {
-            command = command.wrapping_add(1);
-        }
-        let w = rec.word;
-        if w >> 26 == 0x10 && (w >> 21) & 31 == 4 {
-            let value = gpr[((w >> 16) & 31) as usize];
-            match (w >> 11) & 31 {
-                0 => sp = value & 0x1FF8,
-                1 => dram = value & 0x00FF_FFF8,
-                2 => sink.borrow_mut().push(DmaRead {
-                    command,
-                    sp,
-                    rdram: dram,
-                    len: (value & 0xFFF) + 1,
-                }),
-                _ => {}
-            }
-        }
-        for c in &rec.changes {
-            if let rsp_sim::Change::Gpr { reg, value } = c {
-                gpr[*reg as usize] = *value;
-            }
-        }
-    })));
-    reads
-}
-
 #[test]
 fn a_step_fetches_the_planned_tiles_and_overlays() {
     let Some([_, q4]) = models() else { return };
@@ -183,7 +137,7 @@ fn a_step_fetches_the_planned_tiles_and_overlays() {
     let h = r.start(&mut s, b'Q', DecodeMask::All).unwrap();
     s.wait(h, || {}).unwrap();
     r.finish(&s).unwrap();
-    let reads = record(s.hardware().rsp_mut());
+    let reads = record_dma_reads(s.hardware().rsp_mut());
     let h = r.start(&mut s, b':', DecodeMask::All).unwrap();
     let done = s.wait(h, || {}).unwrap();
     s.hardware().rsp_mut().set_tracer(None);

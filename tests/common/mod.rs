@@ -4,6 +4,9 @@
 use kernels::matvec::{matvec, BlockMatrix, WeightBits};
 use rspnn::sim::SimRsp;
 use rspnn::{Completion, Config, Scheduler, Ucode};
+use rspnn_ucode::ucode::imem;
+use std::cell::RefCell;
+use std::rc::Rc;
 
 /// RDRAM of the simulated machine, and where the test puts things in it.
 pub const RDRAM_BYTES: usize = 1 << 20;
@@ -69,4 +72,48 @@ pub fn be_i16s(bytes: &[u8]) -> Vec<i16> {
         .chunks_exact(2)
         .map(|b| i16::from_be_bytes([b[0], b[1]]))
         .collect()
+}
+
+/// An RDRAM -> SP memory request, tagged with the command that made it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DmaRead {
+    pub command: usize,
+    pub sp: u32,
+    pub rdram: u32,
+    pub len: u32,
+}
+
+/// Records every SP DMA read of a run (MTC0 to COP0 0/1/2, RSP-FACTS "Encodings"), tagged with
+/// the index of the command running: the dispatcher passes `cmd_dispatch` once per command.
+pub fn record_dma_reads(rsp: &mut rsp_sim::Rsp) -> Rc<RefCell<Vec<DmaRead>>> {
+    let reads = Rc::new(RefCell::new(Vec::new()));
+    let sink = reads.clone();
+    let mut gpr: [u32; 32] = std::array::from_fn(|r| rsp.gpr(r as u8));
+    let (mut sp, mut dram, mut command) = (0u32, 0u32, usize::MAX);
+    rsp.set_tracer(Some(Box::new(move |rec: &rsp_sim::TraceRecord| {
+        if rec.pc == imem::cmd_dispatch {
+            command = command.wrapping_add(1);
+        }
+        let w = rec.word;
+        if w >> 26 == 0x10 && (w >> 21) & 31 == 4 {
+            let value = gpr[((w >> 16) & 31) as usize];
+            match (w >> 11) & 31 {
+                0 => sp = value & 0x1FF8,
+                1 => dram = value & 0x00FF_FFF8,
+                2 => sink.borrow_mut().push(DmaRead {
+                    command,
+                    sp,
+                    rdram: dram,
+                    len: (value & 0xFFF) + 1,
+                }),
+                _ => {}
+            }
+        }
+        for c in &rec.changes {
+            if let rsp_sim::Change::Gpr { reg, value } = c {
+                gpr[*reg as usize] = *value;
+            }
+        }
+    })));
+    reads
 }
