@@ -2,8 +2,9 @@
 //!
 //! Addresses and bit layouts: n64brew "RSP Interface" (SP_STATUS read and write layouts,
 //! SP_PC, the DMEM/IMEM windows) and "MIPS Interface" (MI_INTR), cross-checked with
-//! mupen64plus-core `src/device/rcp/rsp/rsp_core.c` (`update_sp_status`) and rsp-sim
-//! `src/sp.rs`. Physical addresses; the N64 implementation reaches them through KSEG1.
+//! mupen64plus-core `src/device/rcp/rsp/rsp_core.c` (`update_sp_status`); the SP_STATUS bits
+//! are rsp-isa's `sp_status`, which rsp-sim uses too. Physical addresses; the N64
+//! implementation reaches them through KSEG1.
 
 /// DMEM: 4 KiB at 0x0400_0000 (RSP-FACTS "Machine"); the CPU may only use 32-bit accesses.
 pub const SP_DMEM: u32 = 0x0400_0000;
@@ -20,37 +21,8 @@ pub const MI_INTR: u32 = 0x0430_0008;
 /// MI_INTR bit of the SP interrupt.
 pub const MI_INTR_SP: u32 = 1 << 0;
 
-/// SP_STATUS bits as read.
-pub mod status {
-    /// The RSP is halted (after reset, after BREAK, or after a CPU "set halt").
-    pub const HALT: u32 = 1 << 0;
-    /// The RSP executed BREAK (stays set until the CPU clears it).
-    pub const BROKE: u32 = 1 << 1;
-    /// An SP DMA is running.
-    pub const DMA_BUSY: u32 = 1 << 2;
-    /// A second SP DMA is queued behind the running one.
-    pub const DMA_FULL: u32 = 1 << 3;
-    /// Single-step mode.
-    pub const SINGLE_STEP: u32 = 1 << 5;
-    /// BREAK raises the SP interrupt.
-    pub const INTERRUPT_ON_BREAK: u32 = 1 << 6;
-}
-
-/// SP_STATUS bits as written: each flag has a clear bit and a set bit.
-pub mod status_write {
-    pub const CLEAR_HALT: u32 = 1 << 0;
-    pub const SET_HALT: u32 = 1 << 1;
-    pub const CLEAR_BROKE: u32 = 1 << 2;
-    pub const CLEAR_INTERRUPT: u32 = 1 << 3;
-    pub const SET_INTERRUPT: u32 = 1 << 4;
-    pub const CLEAR_SINGLE_STEP: u32 = 1 << 5;
-    pub const SET_SINGLE_STEP: u32 = 1 << 6;
-    pub const CLEAR_INTERRUPT_ON_BREAK: u32 = 1 << 7;
-    /// Needed under mupen64plus: its z64 RSP sets HALT again only through the SP interrupt
-    /// path, so without it a task that ends with BREAK never reads as halted (n64-rt crate docs;
-    /// mupen64plus-core `rsp_interrupt_event`).
-    pub const SET_INTERRUPT_ON_BREAK: u32 = 1 << 8;
-}
+/// SP_STATUS bits as read and as written (rsp-isa's one definition, shared with rsp-sim).
+pub use rsp_isa::sp_status::{status, status_write};
 
 /// The SP_STATUS write that starts the RSP at SP_PC: acknowledge any old SP interrupt, clear
 /// BROKE and single-step, turn interrupt-on-break on, and clear HALT last in the same write (a

@@ -22,6 +22,7 @@
 //! - [`Instr::effects`] (GPR / vector register / VU state reads and writes, DMEM access),
 //!   [`Instr::unit`], [`Instr::has_delay_slot`], [`Instr::static_target`] for the cycle model;
 //! - [`names`]: mnemonics and register names shared with the assembler;
+//! - [`sp_status`]: the bit layouts of SP_STATUS (COP0 register 4) as read and as written;
 //! - `random` (feature `random`, for tests): random well-formed instructions.
 #![no_std]
 
@@ -32,6 +33,7 @@ mod encode;
 pub mod names;
 #[cfg(feature = "random")]
 pub mod random;
+pub mod sp_status;
 
 pub use decode::{decode, decode_lenient};
 pub use display::{cop0_register_name, gpr_name, DisplayAt};

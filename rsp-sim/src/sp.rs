@@ -45,41 +45,8 @@ impl SpReg {
     }
 }
 
-/// SP_STATUS bits as read.
-pub mod status {
-    pub const HALT: u32 = 1 << 0;
-    pub const BROKE: u32 = 1 << 1;
-    pub const DMA_BUSY: u32 = 1 << 2;
-    pub const DMA_FULL: u32 = 1 << 3;
-    pub const IO_FULL: u32 = 1 << 4;
-    pub const SINGLE_STEP: u32 = 1 << 5;
-    pub const INTERRUPT_ON_BREAK: u32 = 1 << 6;
-    /// Signal `n` (0..7).
-    pub const fn signal(n: u32) -> u32 {
-        1 << (7 + (n & 7))
-    }
-}
-
-/// SP_STATUS bits as written (each pair clears/sets one flag).
-pub mod status_write {
-    pub const CLEAR_HALT: u32 = 1 << 0;
-    pub const SET_HALT: u32 = 1 << 1;
-    pub const CLEAR_BROKE: u32 = 1 << 2;
-    pub const CLEAR_INTERRUPT: u32 = 1 << 3;
-    pub const SET_INTERRUPT: u32 = 1 << 4;
-    pub const CLEAR_SINGLE_STEP: u32 = 1 << 5;
-    pub const SET_SINGLE_STEP: u32 = 1 << 6;
-    pub const CLEAR_INTERRUPT_ON_BREAK: u32 = 1 << 7;
-    pub const SET_INTERRUPT_ON_BREAK: u32 = 1 << 8;
-    /// Clears signal `n` (0..7).
-    pub const fn clear_signal(n: u32) -> u32 {
-        1 << (9 + 2 * (n & 7))
-    }
-    /// Sets signal `n` (0..7).
-    pub const fn set_signal(n: u32) -> u32 {
-        1 << (10 + 2 * (n & 7))
-    }
-}
+/// SP_STATUS bits as read and as written (defined in rsp-isa, shared with rspnn).
+pub use rsp_isa::sp_status::{status, status_write};
 
 /// The SP status flags (not the DMA bits, which the DMA engine owns).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
