@@ -32,7 +32,19 @@ pub const fn ticks_to_micros(ticks: u32) -> u64 {
 pub fn read_count() -> u32 {
     let count: u32;
     // SAFETY: mfc0 of Count only reads a free-running counter.
-    unsafe { core::arch::asm!("mfc0 {0}, $9", out(reg) count, options(nomem, nostack)) };
+    // The register allocator may pick $at for `{0}`; the assembler reserves $at for its macro
+    // expansions and warns. mfc0 is a single machine instruction (no expansion), so `noat` is
+    // exact here.
+    unsafe {
+        core::arch::asm!(
+            ".set push",
+            ".set noat",
+            "mfc0 {0}, $9",
+            ".set pop",
+            out(reg) count,
+            options(nomem, nostack)
+        )
+    };
     count
 }
 
