@@ -9,7 +9,8 @@ use rspnn_model::rspw::ModelView;
 use std::io::Write;
 
 const USAGE: &str = "usage:
-  rspnn generate  --weights W --prompt TEXT [--max N] [--backend B] [--vocab all|printable] [--cache staggered|ring]
+  rspnn generate  --weights W --prompt TEXT [--max N] [--stop-at-newline] [--backend B] [--vocab all|printable]
+                  [--cache staggered|ring]
   rspnn next-char --weights W --text FILE --offset O [--len 64] [--backend B] [--vocab all|printable] [--cache staggered|ring]
   rspnn accuracy  --weights W --corpus FILE [--preds FILE] [--windows 60] [--stream 64] [--against B]
                   [--backend B] [--vocab all|printable] [--cache staggered|ring]
@@ -56,7 +57,9 @@ fn backend_of(a: &Args) -> Result<BackendKind, String> {
 }
 
 fn generate(argv: &[String]) -> Result<(), String> {
-    let a = Args::parse(argv, &GEN_OPTS, &[])?;
+    let a = Args::parse(argv, &GEN_OPTS, &["stop-at-newline"])?;
+    // The models answer one line (`Q: ...\nA: answer\n`) and then invent the next question.
+    let stop_at_newline = a.has("stop-at-newline");
     let bytes = load_rspw(a.req("weights")?, false)?;
     let view = ModelView::parse(&bytes).map_err(|e| e.to_string())?;
     let prompt = a.req("prompt")?.as_bytes().to_vec();
@@ -73,6 +76,9 @@ fn generate(argv: &[String]) -> Result<(), String> {
     }
     let mut out = Vec::with_capacity(max);
     for i in 0..max {
+        if stop_at_newline && next == b'\n' {
+            break;
+        }
         out.push(next);
         if i + 1 < max {
             next = be.step(next, mask).map_err(|e| e.to_string())?;

@@ -1,4 +1,4 @@
-//! The `rspnn` binary on the real seed-v5 file.
+//! The `rspnn` binary on the real seed-v5 file and on our demo model (models/).
 
 use std::process::Command;
 
@@ -110,4 +110,23 @@ fn rsp_sim_backend_gives_the_scalar_predictions_and_text() {
     assert!(acc.status.success(), "{}", String::from_utf8_lossy(&acc.stderr));
     let out = String::from_utf8_lossy(&acc.stdout);
     assert!(out.contains("backend rsp-sim") && out.contains("agreement with backend scalar 128/128"), "{out}");
+}
+
+/// The demo model shipped in models/ (models/README.md): always present in a clone.
+fn demo_model() -> String {
+    format!("{}/../models/nibble-4l-q8.rspw", env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn stop_at_newline_prints_the_answer_line_only() {
+    let w = demo_model();
+    let prompt = "Q: How fast is the CPU?\nA:";
+    let line = rspnn(&["generate", "--weights", &w, "--prompt", prompt, "--max", "64", "--stop-at-newline"]);
+    assert!(line.status.success(), "{}", String::from_utf8_lossy(&line.stderr));
+    assert_eq!(line.stdout, b" 93.75 MHz. Fast for 1996!\n");
+    // Without the switch the same 64 bytes continue past the newline into an invented question.
+    let all = rspnn(&["generate", "--weights", &w, "--prompt", prompt, "--max", "64"]);
+    assert!(all.status.success());
+    assert_eq!(all.stdout.len(), 65);
+    assert!(all.stdout.starts_with(b" 93.75 MHz. Fast for 1996!\nQ:"), "{:?}", String::from_utf8_lossy(&all.stdout));
 }
