@@ -240,7 +240,12 @@ fn lwu_is_an_rsp_load() {
     let instr = rsp_isa::decode(word).expect("lwu decodes on the RSP");
     assert_eq!(
         instr,
-        rsp_isa::Instr::Load { width: rsp_isa::LoadWidth::Lwu, rt: 9, base: 29, offset: -4 }
+        rsp_isa::Instr::Load {
+            width: rsp_isa::LoadWidth::Lwu,
+            rt: 9,
+            base: 29,
+            offset: -4
+        }
     );
     assert_eq!(instr.encode(), word);
     assert_eq!(instr.to_string(), "lwu $t1, -4($sp)");

@@ -16,12 +16,17 @@ pub fn shared_dir() -> PathBuf {
         return PathBuf::from(dir);
     }
     // This crate lives at <repo>/shared-fixtures, so <repo>/../shared is two levels up.
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join("..").join("shared")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join("..")
+        .join("shared")
 }
 
 /// True when running under CI (`CI=true`, as `.ci/run` is invoked).
 pub fn under_ci() -> bool {
-    std::env::var("CI").map(|v| v == "true" || v == "1").unwrap_or(false)
+    std::env::var("CI")
+        .map(|v| v == "true" || v == "1")
+        .unwrap_or(false)
 }
 
 /// The path of `relative` inside the shared folder if it exists.
@@ -66,7 +71,10 @@ mod tests {
         let name = "no-such-fixture/surely-absent.bin";
         if under_ci() {
             let outcome = std::panic::catch_unwind(|| require(name));
-            assert!(outcome.is_err(), "under CI a missing fixture must fail the test");
+            assert!(
+                outcome.is_err(),
+                "under CI a missing fixture must fail the test"
+            );
         } else {
             assert_eq!(require(name), None);
         }

@@ -110,7 +110,12 @@ pub fn cmd_fuzz(args: &[String]) -> Result<()> {
     };
     let ws = Workspace::locate()?;
     for t in TARGETS {
-        println!("fuzz {} ({}): {}", t.target, t.what, run_target(&ws, t, seconds)?);
+        println!(
+            "fuzz {} ({}): {}",
+            t.target,
+            t.what,
+            run_target(&ws, t, seconds)?
+        );
     }
     Ok(())
 }

@@ -60,7 +60,12 @@ pub fn run() -> Result<()> {
     });
     for target in crate::fuzz::TARGETS {
         steps.add(
-            format!("fuzz {} ({}, {} s)", target.target, target.what, crate::fuzz::CI_SECONDS),
+            format!(
+                "fuzz {} ({}, {} s)",
+                target.target,
+                target.what,
+                crate::fuzz::CI_SECONDS
+            ),
             move |ctx: &mut TestContext| {
                 let ws = ctx.ws.as_ref().ok_or("no workspace: setup failed")?;
                 crate::fuzz::run_target(ws, target, crate::fuzz::CI_SECONDS)
