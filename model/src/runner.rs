@@ -16,8 +16,14 @@ use crate::error::{MatrixKind, ModelError};
 use crate::rspw::ModelView;
 use kernels::attention::{attention, AttentionShape};
 use kernels::elementwise::{argmax_in, embedding_lookup, relu_in_place, residual_add, tied_head};
-use kernels::matvec::{matvec, Saturations};
+use kernels::matvec::Saturations;
+// The VR4300 runs the tuned matvec (hand-written MIPS inner loop, bit-identical, checked in the
+// bench ROM); every other target runs the spec itself.
+#[cfg(not(target_arch = "mips"))]
+use kernels::matvec::matvec;
 use kernels::norm::rms_norm;
+#[cfg(target_arch = "mips")]
+use kernels_vr4300::matvec;
 
 /// Offsets of the workspace regions.
 #[derive(Clone, Copy, Debug)]

@@ -4,8 +4,10 @@
 //! on the N64's 93.75 MHz VR4300 (RSP-FACTS.md, "Machine"). It is 32 bits wide and wraps every
 //! 2^32 / 46.875 MHz = 91.6 s, so differences are taken with wrapping arithmetic.
 //!
-//! Emulators approximate it: mupen64plus advances Count by a fixed amount per instruction, so
-//! numbers measured there are not hardware timings.
+//! Emulators differ: cen64 models the VR4300 pipeline and caches, so its Count ticks are CPU
+//! cycles / 2 as on hardware. mupen64plus advances Count by `CountPerOp` per executed
+//! instruction (xtask runs it with 1), so there a Count difference is an instruction count and
+//! [`ticks_to_cpu_cycles`] means nothing.
 
 /// VR4300 clock of the N64.
 pub const CPU_HZ: u32 = 93_750_000;
@@ -17,7 +19,7 @@ pub const fn elapsed_ticks(start: u32, end: u32) -> u32 {
     end.wrapping_sub(start)
 }
 
-/// CPU cycles that `ticks` Count ticks stand for.
+/// CPU cycles that `ticks` Count ticks stand for on hardware and in cen64 (not mupen64plus).
 pub const fn ticks_to_cpu_cycles(ticks: u32) -> u64 {
     ticks as u64 * 2
 }

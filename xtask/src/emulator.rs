@@ -9,6 +9,13 @@
 //! the pure interpreter (`--emumode 0`, the most faithful CPU core), no on-screen display, no
 //! speed limit, a throw-away config directory and `--nosaveoptions` so no user config is read or
 //! written.
+//!
+//! Timing: `Core[CountPerOp]=1`, so CP0 Count advances by exactly one per executed instruction
+//! (the default, 2, doubles it; RSP-FACTS.md "Emulators": q4dot reads 4,434 ticks by default and
+//! 2,217 with 1). A Count difference measured here is therefore an **instruction count**, not
+//! time: mupen64plus models neither the pipeline, the caches nor multi-cycle instructions, and
+//! runs an RSP task inside the CPU's SP_STATUS write. CPU cycles come from cen64 (or hardware),
+//! where Count ticks once per 2 CPU cycles.
 
 use crate::process::stdout_of;
 use crate::Result;
@@ -23,6 +30,8 @@ use std::time::{Duration, Instant};
 
 /// The prefix of an IS-Viewer line in mupen64plus's output.
 pub const ISVIEWER_PREFIX: &str = "Core: IS64: ";
+/// One Count tick per executed instruction, so Count differences are instruction counts.
+pub const COUNT_PER_OP: &str = "Core[CountPerOp]=1";
 /// How many lines of emulator output an error shows.
 const CONTEXT_LINES: usize = 30;
 
@@ -101,6 +110,7 @@ impl Emulator {
             .args(["--gfx", "dummy", "--audio", "dummy", "--input", "dummy"])
             .args(["--rsp", "mupen64plus-rsp-z64.so", "--emumode", "0"])
             .args(["--noosd", "--nospeedlimit", "--nosaveoptions"])
+            .args(["--set", COUNT_PER_OP])
             .arg("--configdir")
             .arg(config_dir)
             .arg("--datadir")

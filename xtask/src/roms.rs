@@ -23,8 +23,8 @@ pub const ROM_CHECKS: &[RomCheck] = &[
     RomCheck {
         name: "textgen",
         check: check_textgen,
-        // The VR4300 scalar path runs 366 steps of the 4-layer model (~27 M emulated Count
-        // ticks each) in mupen64plus's pure interpreter: about 95 s on this 2-core machine.
+        // The VR4300 scalar path runs 366 steps of the 4-layer model (~13.5 M instructions
+        // each) in mupen64plus's pure interpreter: about 95 s on this 2-core machine.
         timeout_s: 300.0,
     },
     RomCheck {
@@ -112,8 +112,8 @@ fn check_textgen(run: &RomRun, _title: &str) -> Result<String> {
     let sched_ticks: u64 = parse(run, "textgen.rsp.cpu_ticks_per_token")?;
     Ok(format!(
         "{} prompts x {GEN_LEN} bytes: RSP = VR4300 scalar = host `rspnn generate` ({}); per \
-         token (emulated Count ticks): scalar {scalar_ticks}, scheduler CPU time around an RSP \
-         token {sched_ticks}",
+         token (instructions: mupen64plus Count at CountPerOp=1): scalar {scalar_ticks}, \
+         scheduler CPU work around an RSP token {sched_ticks}",
         PROMPTS.len(),
         DEMO_MODEL,
     ))
@@ -206,7 +206,7 @@ fn check_q4dot(run: &RomRun, title: &str) -> Result<String> {
         ));
     }
     Ok(format!(
-        "result {on_n64} = host; {ticks} Count ticks (emulated); PI DMA ok"
+        "result {on_n64} = host; {ticks} instructions (mupen64plus Count, CountPerOp=1); PI DMA ok"
     ))
 }
 
@@ -243,8 +243,8 @@ mod tests {
         vec![
             "rspnn q4dot: ...".into(),
             format!("q4dot.result={result}"),
-            "q4dot.count_ticks=4434".into(),
-            "q4dot.cpu_cycles=8868".into(),
+            "q4dot.count_ticks=2217".into(),
+            "q4dot.cpu_cycles=4434".into(),
             "pi_dma.header_word0=0x80371240".into(),
             "pi_dma.header_title=rspnn q4dot".into(),
         ]
