@@ -1,11 +1,13 @@
 //! `cargo xtask`: rspnn's automation (see `usage()` and the README).
 
 mod args;
+mod cen64;
 mod elf;
 mod emulator;
 mod fpu_check;
 mod fuzz;
 mod ipl3;
+mod libdragon_ipl3;
 mod mips;
 mod n64_build;
 mod process;
@@ -42,10 +44,13 @@ commands:
   n64-build                    build the N64 ROM programs and pack them into <target>/n64/roms/
   pack ELF -o ROM [--ipl3 FILE] [--title TITLE] [--asset FILE]
                                pack an N64 ELF into a .z64 ROM; with --ipl3, boot through
-                               libdragon's IPL3 (real hardware) instead of ours (emulators);
+                               libdragon's IPL3 (real hardware, cen64) instead of ours
+                               (emulators): FILE is its boot/bin/ipl3_prod.z64 or tools/ipl3.h;
                                --asset puts FILE (a model) in the ROM's asset directory
-  run ROM [--timeout S]        run a ROM in mupen64plus, print its IS-Viewer lines, stop at its
-                               end line (default timeout 60 s)
+  run ROM [--timeout S] [--emulator mupen64plus|cen64]
+                               run a ROM, print its IS-Viewer lines, stop at its end line
+                               (default timeout 60 s; mupen64plus by default, cen64 is slower
+                               and more accurate, under Xvfb with our PIF boot program)
   test                         everything: setup, host tests, fuzzing (60 s a target), N64 build,
                                ROMs in mupen64plus
   demo                         build and run the best ROM we have
@@ -88,8 +93,8 @@ fn cmd_setup() -> Result<()> {
         println!("setup: everything is present");
     } else {
         println!(
-            "setup: installed {:?}, linked toolchain: {}",
-            report.installed_packages, report.linked_toolchain
+            "setup: installed {:?}, linked toolchain: {}, built cen64: {}",
+            report.installed_packages, report.linked_toolchain, report.built_cen64
         );
     }
     Ok(())
@@ -117,9 +122,7 @@ fn cmd_pack(args: &[String]) -> Result<()> {
     };
     let out = args.option("-o").ok_or("pack needs -o ROM")?;
     let boot = match args.option("--ipl3") {
-        Some(file) => BootPath::LibdragonIpl3(
-            std::fs::read(file).map_err(|e| format!("cannot read IPL3 file {file}: {e}"))?,
-        ),
+        Some(file) => BootPath::LibdragonIpl3(libdragon_ipl3::read(Path::new(file))?),
         None => BootPath::OwnIpl3,
     };
     let stem = Path::new(elf_path)
@@ -140,7 +143,7 @@ fn cmd_pack(args: &[String]) -> Result<()> {
     Ok(())
 }
 
-fn pack_file(
+pub fn pack_file(
     elf_path: &Path,
     out: &Path,
     title: &str,
@@ -184,9 +187,18 @@ pub fn pack_all(ws: &Workspace, elfs: &[RomElf]) -> Result<Vec<PackedRom>> {
 }
 
 fn cmd_run(args: &[String]) -> Result<()> {
-    let args = Args::parse(args, &["--timeout"]).map_err(with_usage)?;
+    let args = Args::parse(args, &["--timeout", "--emulator"]).map_err(with_usage)?;
     let [rom] = args.positional.as_slice() else {
         return Err(with_usage("run takes one ROM file".into()));
+    };
+    let use_cen64 = match args.option("--emulator") {
+        None | Some("mupen64plus") => false,
+        Some("cen64") => true,
+        Some(other) => {
+            return Err(with_usage(format!(
+                "--emulator {other}: expected mupen64plus or cen64"
+            )))
+        }
     };
     let timeout = match args.option("--timeout") {
         Some(text) => text
@@ -197,7 +209,16 @@ fn cmd_run(args: &[String]) -> Result<()> {
         None => DEFAULT_ROM_TIMEOUT_S,
     };
     setup::ensure()?;
-    let run = Emulator::locate()?.run(Path::new(rom), Duration::from_secs_f64(timeout), true)?;
+    let timeout = Duration::from_secs_f64(timeout);
+    let run = if use_cen64 {
+        let options = cen64::RunOptions {
+            echo: true,
+            ..Default::default()
+        };
+        cen64::run_rom(Path::new(rom), timeout, &options)?
+    } else {
+        Emulator::locate()?.run(Path::new(rom), timeout, true)?
+    };
     match run.ending {
         Ending::Done => Ok(()),
         Ending::Panic => Err(format!("{rom} panicked")),

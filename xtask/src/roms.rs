@@ -180,7 +180,7 @@ fn ended_well(run: &RomRun) -> Result<()> {
 }
 
 /// q4dot: the dot product equals the host's, Count ticked, PI DMA read the header back.
-fn check_q4dot(run: &RomRun, title: &str) -> Result<String> {
+pub fn check_q4dot(run: &RomRun, title: &str) -> Result<String> {
     ended_well(run)?;
     let on_n64: i32 = parse(run, "q4dot.result")?;
     let on_host = q4dot::demo_result().map_err(|e| format!("host computation failed: {e}"))?;

@@ -131,6 +131,45 @@ pub fn run() -> Result<()> {
             (check.check)(&run, &rom.title)
         });
     }
+    steps.add(
+        "rom q4dot in cen64 (our IPL3, libdragon's IPL3; our PIF program)",
+        |ctx| {
+            let ws = ctx.ws.as_ref().ok_or("no workspace: setup failed")?;
+            let q4dot = ctx.roms.iter().find(|rom| rom.name == "q4dot");
+            let q4dot = q4dot.ok_or("no ROM `q4dot`: the build or the packing failed")?;
+            let check = |run: &crate::emulator::RomRun, title: &str| roms::check_q4dot(run, title);
+            let options = crate::cen64::RunOptions::default();
+            let timeout = Duration::from_secs_f64(crate::DEFAULT_ROM_TIMEOUT_S);
+            let own = check(
+                &crate::cen64::run_rom(&q4dot.path, timeout, &options)?,
+                &q4dot.title,
+            )?;
+            let Some(ipl3) = crate::libdragon_ipl3::from_shared() else {
+                return Ok(format!(
+                    "our IPL3: {own}; libdragon's IPL3 SKIPPED (no ../shared)"
+                ));
+            };
+            let (_, ipl3) = ipl3?;
+            let elf = ctx
+                .elfs
+                .iter()
+                .find(|e| e.name == "q4dot")
+                .ok_or("no q4dot ELF")?;
+            let rom = ws.rom_dir().join("q4dot-libdragon-ipl3.z64");
+            crate::pack_file(
+                &elf.path,
+                &rom,
+                &q4dot.title,
+                &crate::rom::BootPath::LibdragonIpl3(ipl3),
+                &[],
+            )?;
+            let theirs = check(
+                &crate::cen64::run_rom(&rom, timeout, &options)?,
+                &q4dot.title,
+            )?;
+            Ok(format!("our IPL3: {own}; libdragon's IPL3: {theirs}"))
+        },
+    );
     let mut context = TestContext {
         ws: None,
         elfs: Vec::new(),
