@@ -15,7 +15,9 @@ use crate::dims::ModelDims;
 use crate::error::{MatrixKind, ModelError};
 use crate::rspw::ModelView;
 use kernels::attention::{attention, AttentionShape};
-use kernels::elementwise::{argmax_in, embedding_lookup, relu_in_place, residual_add, tied_head};
+#[cfg(not(target_arch = "mips"))]
+use kernels::elementwise::tied_head;
+use kernels::elementwise::{argmax_in, embedding_lookup, relu_in_place, residual_add};
 use kernels::matvec::Saturations;
 // The VR4300 runs the tuned matvec (hand-written MIPS inner loop, bit-identical, checked in the
 // bench ROM); every other target runs the spec itself.
@@ -192,7 +194,11 @@ impl<'m, W: AsMut<[i16]> + AsRef<[i16]>> ScalarRunner<'m, W> {
         self.norm_x_into_u(eps)?;
         let ws = self.ws.as_mut();
         let (lo, hi) = ws.split_at_mut(r.logits);
+        // The tied head is the embedding's matvec: the tuned one on the N64.
+        #[cfg(not(target_arch = "mips"))]
         let head = tied_head(&emb, &lo[r.u..r.u + n], &mut hi[..d.vocab])?;
+        #[cfg(target_arch = "mips")]
+        let head = matvec(&emb, &lo[r.u..r.u + n], &mut hi[..d.vocab])?;
         self.by_matrix[6].add(head);
         sat.add(head);
         self.saturations.add(sat);

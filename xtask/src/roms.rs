@@ -42,6 +42,9 @@ pub const ROM_CHECKS: &[RomCheck] = &[
 /// The demo model: the one models/README.md says the demo should use.
 const DEMO_MODEL: &str = "models/nibble-4l-q8.rspw";
 
+/// The 2-layer Q4 model the bench ROM carries beside the demo model.
+const Q4_MODEL: &str = "models/nibble-2l-q4.rspw";
+
 /// The model file the demo ROM carries.
 pub fn demo_model(ws: &Workspace) -> Result<PathBuf> {
     let path = ws.root.join(DEMO_MODEL);
@@ -60,6 +63,13 @@ pub fn assets_for(ws: &Workspace, name: &str) -> Result<Vec<Vec<u8>>> {
             let path = demo_model(ws)?;
             vec![std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?]
         }
+        "bench" => [DEMO_MODEL, Q4_MODEL]
+            .iter()
+            .map(|m| {
+                let path = ws.root.join(m);
+                std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+            })
+            .collect::<Result<_>>()?,
         _ => Vec::new(),
     })
 }

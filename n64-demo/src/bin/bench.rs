@@ -1,0 +1,405 @@
+//! The micro-benchmark ROM: each kernel on the VR4300 scalar path(s) and on the RSP, checked
+//! bit for bit against the scalar spec (`kernels/`), timed with CP0 Count.
+//!
+//! Kernels (the demo models' real matrices, from the cartridge):
+//! * `matvec_q8_<rows>x<cols>`: layer 0's Wq (128x128), FF1 (512x128), FF2 (128x512) and the
+//!   tied head (256x128) of `nibble-4l-q8`; paths `spec` (kernels::matvec), `tuned`
+//!   (kernels-vr4300's hand-written MIPS loop) and `rsp` (the ucode's MATVEC through the
+//!   scheduler, for the matrices up to 256 wide); `matvec_q4_128x128`: Wq of `nibble-2l-q4`,
+//!   paths `spec` and `rsp`.
+//! * `tuned_check`: the tuned matvec against the spec on every matrix of the Q8 model (24 layer
+//!   matrices and the head) and on the edge cases of `n64_demo::bench::edge_case`.
+//! * `token_q8` / `token_q4`: one token of each model (the mean over the bytes of
+//!   `TOKEN_PROMPT`, positions 0..21), paths `scalar` (the scalar runner; on the VR4300 its
+//!   Q8 matvecs are the tuned ones) and `rsp` (the token program); `identical` compares the
+//!   predicted byte and its logit at every position.
+//!
+//! Lines: `bench.<kernel>.<path>.<unit>=<value>` (units in `n64_demo::bench`). `cpu_cycles` is
+//! Count x 2, CPU cycles on hardware and in cen64; under mupen64plus (CountPerOp=1) read
+//! `count_ticks` as an instruction count, and the RSP there finishes inside the start write, so
+//! its `rsp` times are only the CPU's own work. The RSP-side DP clock and the rsp-sim
+//! prediction are not printed yet (bench-results/kernels.md, "Not measured yet").
+#![no_std]
+#![no_main]
+
+use core::fmt::Display;
+use core::hint::black_box;
+use core::ptr::addr_of_mut;
+use kernels::matvec::{matvec as spec_matvec, BlockMatrix, Saturations, WeightBits};
+use kernels_vr4300::matvec as tuned_matvec;
+use n64_demo::assets::{self, Directory, DIRECTORY_BYTES, DIRECTORY_OFFSET};
+use n64_demo::bench::{
+    edge_case, input_vector, weights_per_token, Hundredths, Line, EDGE_CASES, EDGE_MAX_BYTES,
+    TOKEN_PROMPT,
+};
+use n64_rt::cache::CacheAligned;
+use n64_rt::{pi, println, regs, timing};
+use rspnn::mmio::Mmio;
+use rspnn::plan::MatvecChain;
+use rspnn::token::TokenRunner;
+use rspnn::{Completion, Config, Job, Poll, Scheduler, Span, Ucode};
+use rspnn_model::backend::DecodeMask;
+use rspnn_model::error::MatrixKind;
+use rspnn_model::rspw::ModelView;
+use rspnn_model::runner::{workspace_len, ScalarRunner};
+use rspnn_ucode::RdramImage;
+
+n64_rt::entry!(main);
+
+const Q8_MAX: usize = 1 << 20;
+const Q4_MAX: usize = 320 * 1024;
+const SCALAR_WS: usize = 72 * 1024;
+/// The RSP's workspace: the largest matvec chain (512x128 Q8: 139,264 weight bytes) or the
+/// two token programs (~136 KiB for the 4-layer model, less for the 2-layer one).
+const RSP_WORKSPACE: usize = 320 * 1024;
+const DEADLINE_MICROS: u32 = 500_000;
+const WIDEST: usize = 512;
+/// The widest matrix a one-matrix chain takes (two activation homes of 4 x 256 bytes in DMEM).
+const RSP_CHAIN_WIDEST: usize = 256;
+
+static mut Q8_MODEL: CacheAligned<[u8; Q8_MAX]> = CacheAligned([0; Q8_MAX]);
+static mut Q4_MODEL: CacheAligned<[u8; Q4_MAX]> = CacheAligned([0; Q4_MAX]);
+static mut SCALAR: [i16; SCALAR_WS] = [0; SCALAR_WS];
+static mut WORKSPACE: CacheAligned<[u8; RSP_WORKSPACE]> = CacheAligned([0; RSP_WORKSPACE]);
+
+fn fail(what: &str, e: impl Display) -> ! {
+    panic!("{what}: {e}")
+}
+
+fn line(kernel: &str, path: &str, unit: &str, value: impl Display) {
+    println!(
+        "{}",
+        Line {
+            kernel,
+            path,
+            unit,
+            value
+        }
+    );
+}
+
+fn yes_no(same: bool) -> &'static str {
+    if same {
+        "yes"
+    } else {
+        "no"
+    }
+}
+
+/// Prints a path's time: Count ticks, CPU cycles (Count x 2) and cycles per weight.
+fn timed(kernel: &str, path: &str, ticks: u32, weights: u64) {
+    let cycles = timing::ticks_to_cpu_cycles(ticks);
+    line(kernel, path, "count_ticks", ticks);
+    line(kernel, path, "cpu_cycles", cycles);
+    line(
+        kernel,
+        path,
+        "cpu_cycles_per_weight",
+        Hundredths::ratio(cycles, weights),
+    );
+}
+
+type Sched = Scheduler<Mmio>;
+
+fn main() {
+    // SAFETY: main runs once; these are the only references ever made to the statics.
+    let (q8_buf, q4_buf, scalar_ws, rsp_ws) = unsafe {
+        (
+            &mut (*addr_of_mut!(Q8_MODEL)).0,
+            &mut (*addr_of_mut!(Q4_MODEL)).0,
+            &mut *addr_of_mut!(SCALAR),
+            &mut (*addr_of_mut!(WORKSPACE)).0,
+        )
+    };
+    let q8: &'static [u8] = load_asset(0, q8_buf).unwrap_or_else(|e| fail("asset 0 (Q8 model)", e));
+    let q4: &'static [u8] = load_asset(1, q4_buf).unwrap_or_else(|e| fail("asset 1 (Q4 model)", e));
+    let q8v = ModelView::parse(q8).unwrap_or_else(|e| fail("the Q8 model", e));
+    let q4v = ModelView::parse(q4).unwrap_or_else(|e| fail("the Q4 model", e));
+    println!(
+        "rspnn bench: {} ({} bytes) and {} ({} bytes) from the cartridge (CRC-32 ok)",
+        "nibble-4l-q8",
+        q8.len(),
+        "nibble-2l-q4",
+        q4.len()
+    );
+
+    let Some(hw) = Mmio::take() else {
+        panic!("the RSP is already taken")
+    };
+    let config = Config::with_deadline_micros(&hw, DEADLINE_MICROS, Completion::Status);
+    let mut sched = Sched::new(hw, rsp_ws, config).unwrap_or_else(|e| fail("scheduler", e));
+    sched
+        .load_ucode(&Ucode::RSPNN)
+        .unwrap_or_else(|e| fail("loading the ucode", e));
+
+    tuned_check(&q8v);
+
+    let matvecs: [(MatrixKind, Option<usize>); 4] = [
+        (MatrixKind::Wq, Some(0)),
+        (MatrixKind::Ff1, Some(0)),
+        (MatrixKind::Ff2, Some(0)),
+        (MatrixKind::Wq, None), // the tied head
+    ];
+    for (kind, layer) in matvecs {
+        let m = match layer {
+            Some(l) => q8v.matrix(l, kind),
+            None => q8v.embedding(),
+        }
+        .unwrap_or_else(|e| fail("a Q8 matrix", e));
+        bench_matvec(&mut sched, &m, true);
+    }
+    let m = q4v
+        .matrix(0, MatrixKind::Wq)
+        .unwrap_or_else(|e| fail("the Q4 Wq", e));
+    bench_matvec(&mut sched, &m, false);
+
+    bench_token(&mut sched, "token_q8", q8, &q8v, scalar_ws);
+    bench_token(&mut sched, "token_q4", q4, &q4v, scalar_ws);
+}
+
+/// The tuned matvec equals the spec (output and clamp counts) on every matrix of the model
+/// and on the edge cases.
+fn tuned_check(model: &ModelView<'_>) {
+    let mut x = [0i16; WIDEST];
+    let (mut a, mut b) = ([0i16; WIDEST], [0i16; WIDEST]);
+    let mut checked = 0u32;
+    let mut saturations = Saturations::default();
+    let mut all_same = true;
+    let d = *model.dims();
+    let mut compare = |m: &BlockMatrix<'_>, x: &[i16]| {
+        let (rows, cols) = (m.rows(), m.cols());
+        let sa = spec_matvec(m, &x[..cols], &mut a[..rows]).unwrap_or_else(|e| fail("spec", e));
+        let sb = tuned_matvec(m, &x[..cols], &mut b[..rows]).unwrap_or_else(|e| fail("tuned", e));
+        all_same &= sa == sb && a[..rows] == b[..rows];
+        saturations.add(sa);
+        checked += 1;
+    };
+    for layer in 0..d.n_layers {
+        for (i, kind) in MatrixKind::ALL.iter().enumerate() {
+            let m = model
+                .matrix(layer, *kind)
+                .unwrap_or_else(|e| fail("a Q8 matrix", e));
+            input_vector((layer * 8 + i) as u32 + 1, &mut x);
+            compare(&m, &x);
+        }
+    }
+    let head = model.embedding().unwrap_or_else(|e| fail("the head", e));
+    input_vector(99, &mut x);
+    compare(&head, &x);
+    let mut rec = [0u8; EDGE_MAX_BYTES];
+    for i in 0..EDGE_CASES {
+        let (rows, cols, shift) = edge_case(i, &mut rec, &mut x);
+        let n = kernels::matvec::matrix_bytes(WeightBits::Q8, rows, cols);
+        let m = BlockMatrix::new(WeightBits::Q8, rows, cols, shift, &rec[..n])
+            .unwrap_or_else(|e| fail("an edge case", e));
+        compare(&m, &x);
+    }
+    line("tuned_check", "tuned", "matrices", checked);
+    line(
+        "tuned_check",
+        "tuned",
+        "saturations",
+        saturations.partial + saturations.output,
+    );
+    line("tuned_check", "tuned", "identical", yes_no(all_same));
+}
+
+/// One matrix on each path: `spec`, `tuned` (Q8 only), `rsp`; each compared with `spec`.
+fn bench_matvec(sched: &mut Sched, m: &BlockMatrix<'static>, q8: bool) {
+    let mut name = heapless_name();
+    let _ = core::fmt::write(
+        &mut name,
+        format_args!(
+            "matvec_{}_{}x{}",
+            if q8 { "q8" } else { "q4" },
+            m.rows(),
+            m.cols()
+        ),
+    );
+    let kernel = name.as_str();
+    let weights = (m.rows() * m.cols()) as u64;
+    let (rows, cols) = (m.rows(), m.cols());
+    let mut x = [0i16; WIDEST];
+    input_vector(rows as u32 * 7 + cols as u32, &mut x);
+    let x = &x[..cols];
+
+    let mut want = [0i16; WIDEST];
+    let start = timing::read_count();
+    spec_matvec(black_box(m), black_box(x), &mut want[..rows]).unwrap_or_else(|e| fail("spec", e));
+    timed(
+        kernel,
+        "spec",
+        timing::read_count().wrapping_sub(start),
+        weights,
+    );
+
+    if q8 {
+        let mut got = [0i16; WIDEST];
+        let start = timing::read_count();
+        tuned_matvec(black_box(m), black_box(x), &mut got[..rows])
+            .unwrap_or_else(|e| fail("tuned", e));
+        timed(
+            kernel,
+            "tuned",
+            timing::read_count().wrapping_sub(start),
+            weights,
+        );
+        line(
+            kernel,
+            "tuned",
+            "identical",
+            yes_no(got[..rows] == want[..rows]),
+        );
+    }
+
+    // The RSP: a one-matrix chain laid out in the workspace (weights copied there), then
+    // submit, poll until done, read y back. A chain keeps x and y in DMEM, so it takes
+    // matrices up to 256 wide (`MatvecChain::build`); wider ones run on the RSP only inside
+    // the token program (`token_*.rsp`).
+    if rows.max(cols) > RSP_CHAIN_WIDEST {
+        return;
+    }
+    let base = sched.workspace_rdram();
+    let ws = sched
+        .workspace_mut()
+        .unwrap_or_else(|h| fail("workspace busy with job", h.id()));
+    let mut img = RdramImage::new(ws, base).unwrap_or_else(|e| fail("image", e));
+    let chain = MatvecChain::build(&mut img, base, &[*m], x).unwrap_or_else(|e| fail("chain", e));
+    if let Err(h) = sched.writeback_workspace() {
+        fail("job running", h.id());
+    }
+    let from = [Span::new(chain.y, chain.y_bytes)];
+    let start = timing::read_count();
+    let job = sched
+        .submit(&Job {
+            cmd_list: chain.cmd_list,
+            to_rsp: &[],
+            from_rsp: &from,
+        })
+        .unwrap_or_else(|e| fail("submit", e));
+    loop {
+        match sched.poll(job).unwrap_or_else(|e| fail("poll", e)) {
+            Poll::Running { .. } => {}
+            Poll::Done(_) => break,
+        }
+    }
+    let ticks = timing::read_count().wrapping_sub(start);
+    let ws = sched
+        .workspace()
+        .unwrap_or_else(|h| fail("workspace busy with job", h.id()));
+    let y = &ws[chain.y..chain.y + 2 * rows];
+    let same = y
+        .chunks_exact(2)
+        .zip(&want[..rows])
+        .all(|(b, &w)| i16::from_be_bytes([b[0], b[1]]) == w);
+    timed(kernel, "rsp", ticks, weights);
+    line(kernel, "rsp", "identical", yes_no(same));
+}
+
+/// One token of `model` on the scalar runner and on the RSP, over the bytes of TOKEN_PROMPT.
+fn bench_token(
+    sched: &mut Sched,
+    kernel: &str,
+    bytes: &'static [u8],
+    model: &ModelView<'static>,
+    scalar_ws: &mut [i16; SCALAR_WS],
+) {
+    let d = *model.dims();
+    let need = workspace_len(&d);
+    if need > SCALAR_WS {
+        panic!("{kernel}: the model needs {need} i16 of scalar workspace, the ROM has {SCALAR_WS}");
+    }
+    let mut scalar = ScalarRunner::new(*model, &mut scalar_ws[..need])
+        .unwrap_or_else(|e| fail("scalar runner", e));
+    let (runner, _end) = TokenRunner::build(sched, bytes, 0).unwrap_or_else(|e| fail("token", e));
+    let mut runner = runner;
+    if let Err(h) = sched.writeback_workspace() {
+        fail("job running", h.id());
+    }
+    let (mut scalar_ticks, mut rsp_ticks) = (0u64, 0u64);
+    let mut same = true;
+    for &byte in TOKEN_PROMPT {
+        let start = timing::read_count();
+        let logits = scalar
+            .step(byte as usize)
+            .unwrap_or_else(|e| fail("scalar step", e));
+        scalar_ticks += timing::read_count().wrapping_sub(start) as u64;
+        let (lo, hi) = DecodeMask::All.range(d.vocab);
+        let best = kernels::elementwise::argmax_in(logits, lo, hi).unwrap_or(usize::MAX);
+        let best_logit = logits.get(best).copied();
+
+        let start = timing::read_count();
+        let job = runner
+            .start(sched, byte, DecodeMask::All)
+            .unwrap_or_else(|e| fail("token start", e));
+        loop {
+            match sched.poll(job).unwrap_or_else(|e| fail("token poll", e)) {
+                Poll::Running { .. } => {}
+                Poll::Done(_) => break,
+            }
+        }
+        let (next, logit) = runner
+            .finish(sched)
+            .unwrap_or_else(|e| fail("token finish", e));
+        rsp_ticks += timing::read_count().wrapping_sub(start) as u64;
+        same &= next as usize == best && Some(logit) == best_logit;
+    }
+    let n = TOKEN_PROMPT.len() as u64;
+    let weights = weights_per_token(&d);
+    line(kernel, "model", "weights_per_token", weights);
+    line(kernel, "model", "positions", n);
+    for (path, ticks) in [("scalar", scalar_ticks), ("rsp", rsp_ticks)] {
+        timed(kernel, path, (ticks / n) as u32, weights);
+    }
+    line(kernel, "rsp", "identical", yes_no(same));
+}
+
+/// A small fixed-capacity string for kernel names.
+struct Name {
+    buf: [u8; 32],
+    len: usize,
+}
+
+fn heapless_name() -> Name {
+    Name {
+        buf: [0; 32],
+        len: 0,
+    }
+}
+
+impl Name {
+    fn as_str(&self) -> &str {
+        core::str::from_utf8(&self.buf[..self.len]).unwrap_or("?")
+    }
+}
+
+impl core::fmt::Write for Name {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        let end = self.len + s.len();
+        if end > self.buf.len() {
+            return Err(core::fmt::Error);
+        }
+        self.buf[self.len..end].copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
+}
+
+/// Reads asset `index` from the cartridge with PI DMA and checks its CRC-32.
+fn load_asset(index: usize, buf: &'static mut [u8]) -> Result<&'static [u8], &'static str> {
+    let mut dir = CacheAligned([0u8; DIRECTORY_BYTES]);
+    pi::read(&mut dir.0, regs::CART_ROM_BASE + DIRECTORY_OFFSET)
+        .map_err(|_| "PI DMA of the asset directory failed")?;
+    let dir = Directory::parse(&dir.0)
+        .map_err(|_| "no asset directory (was the ROM packed with its models?)")?;
+    let asset = dir.get(index).map_err(|_| "the ROM lacks this asset")?;
+    let padded = asset.padded_len();
+    if padded > buf.len() {
+        return Err("the asset is larger than the ROM's buffer for it");
+    }
+    pi::read(&mut buf[..padded], regs::CART_ROM_BASE + asset.offset)
+        .map_err(|_| "PI DMA of the asset failed")?;
+    let bytes: &'static [u8] = &buf[..asset.len as usize];
+    assets::verify(index, &asset, bytes).map_err(|_| "the asset's CRC-32 does not match")?;
+    Ok(bytes)
+}
