@@ -40,34 +40,14 @@ pub fn matvec(m: &BlockMatrix<'_>, x: &[i16], y: &mut [i16]) -> Result<Saturatio
     let blocks = m.cols() / BLOCK_COLS;
     let records = m.records();
     let record_bytes = WeightBits::Q8.record_bytes();
-    let weight_bytes = WeightBits::Q8.weight_bytes();
     let mut sat = Saturations::default();
-    for (g, (group, out)) in records
+    for (group, out) in records
         .chunks_exact(blocks * record_bytes)
         .zip(y.chunks_exact_mut(RECORD_ROWS))
-        .enumerate()
     {
-        let _ = g;
         // The scale chain starts with the rounding product (VMUDM 0x4000 * 2 = 0x8000).
         let mut acc = [VMULF_ROUND; RECORD_ROWS];
-        for (rec, xb) in group
-            .chunks_exact(record_bytes)
-            .zip(x.chunks_exact(BLOCK_COLS))
-        {
-            let rec: &[u8; 272] = rec.try_into().expect("records are 272 bytes");
-            let xb: &[i16; BLOCK_COLS] = xb.try_into().expect("blocks are 32 columns");
-            let sums = record_sums_q8(rec, xb);
-            for j in 0..RECORD_ROWS {
-                let h32 = (sums[j] + 64) >> 7;
-                let h = sat16(h32 as i64);
-                if h as i32 != h32 {
-                    sat.partial += 1;
-                }
-                let at = weight_bytes + 2 * j;
-                let scale = u16::from_be_bytes([rec[at], rec[at + 1]]);
-                acc[j] += (h as i32 * scale as i32) as i64;
-            }
-        }
+        sat.partial += group_q8(group, x, &mut acc);
         for (j, slot) in out.iter_mut().enumerate() {
             let yk64 = acc[j] >> 16;
             let yk = sat16(yk64);
@@ -105,17 +85,40 @@ pub fn record_sums_q8_portable(rec: &[u8; 272], x: &[i16; BLOCK_COLS]) -> [i32; 
     s
 }
 
-/// [`record_sums_q8_portable`] as the N64 computes it: the assembly loop on MIPS, the
-/// portable form elsewhere.
+/// One row group of a Q8 matrix (`records`: its blocks' records, `x`: the whole input):
+/// adds `h_b * G_b` of every block `b` to `acc[j]` for the group's 8 rows and returns how many
+/// partial sums `h_b` were clamped (portable form: the definition the assembly must match).
+pub fn group_q8_portable(records: &[u8], x: &[i16], acc: &mut [i64; RECORD_ROWS]) -> u32 {
+    let mut partial = 0;
+    for (rec, xb) in records.chunks_exact(272).zip(x.chunks_exact(BLOCK_COLS)) {
+        let rec: &[u8; 272] = rec.try_into().expect("records are 272 bytes");
+        let xb: &[i16; BLOCK_COLS] = xb.try_into().expect("blocks are 32 columns");
+        let sums = record_sums_q8_portable(rec, xb);
+        for (j, a) in acc.iter_mut().enumerate() {
+            // 0x8000 + 512 S = 512 (S + 64): the spec's VMULF chain, in 32 bits.
+            let h32 = (sums[j] + 64) >> 7;
+            let h = sat16(h32 as i64);
+            if h as i32 != h32 {
+                partial += 1;
+            }
+            let scale = u16::from_be_bytes([rec[256 + 2 * j], rec[257 + 2 * j]]);
+            *a += (h as i32 * scale as i32) as i64;
+        }
+    }
+    partial
+}
+
+/// [`group_q8_portable`] as the N64 computes it: the assembly loop on MIPS, the portable form
+/// elsewhere.
 #[inline]
-pub fn record_sums_q8(rec: &[u8; 272], x: &[i16; BLOCK_COLS]) -> [i32; RECORD_ROWS] {
+pub fn group_q8(records: &[u8], x: &[i16], acc: &mut [i64; RECORD_ROWS]) -> u32 {
     #[cfg(target_arch = "mips")]
     {
-        record_sums_q8_mips(rec, x)
+        group_q8_mips(records, x, acc)
     }
     #[cfg(not(target_arch = "mips"))]
     {
-        record_sums_q8_portable(rec, x)
+        group_q8_portable(records, x, acc)
     }
 }
 
@@ -196,51 +199,170 @@ macro_rules! column {
     };
 }
 
+/// Row `$j`'s end of a record: `h = (S + 64) >> 7`, clamped to int16 out of line (label
+/// `2$j`, counted) when `h >> 15` is neither 0 nor -1; then `acc[$j] += h * G` (MULT: both fit
+/// 32 bits, the product too; the 64-bit sum by LD/DADDU/SD).
+#[cfg(target_arch = "mips")]
+macro_rules! row {
+    ($j:literal, $s:literal, $g:literal, $a:literal) => {
+        concat!(
+            "addiu {t}, ",
+            $s,
+            ", 64\n",
+            "sra   {t}, {t}, 7\n",
+            "sra   {xa}, {t}, 15\n",
+            "addiu {xa}, {xa}, 1\n",
+            "sltiu {xa}, {xa}, 2\n",
+            "beqz  {xa}, 2",
+            $j,
+            "f\n",
+            "lhu   {xb}, ",
+            $g,
+            "({w})\n", // delay slot: the row's scale G
+            "3",
+            $j,
+            ":\n",
+            "mult  {t}, {xb}\n",
+            "mflo  {t}\n",
+            "ld    {qa}, ",
+            $a,
+            "({acc})\n",
+            "daddu {qa}, {qa}, {t}\n",
+            "sd    {qa}, ",
+            $a,
+            "({acc})\n",
+        )
+    };
+}
+
+/// The clamp of row `$j`: -32768 for a negative h, 32767 otherwise (`0x7FFF ^ sign`), one more
+/// saturated partial sum, back to the row's MULT.
+#[cfg(target_arch = "mips")]
+macro_rules! saturate {
+    ($j:literal) => {
+        concat!(
+            "2",
+            $j,
+            ":\n",
+            "sra   {xa}, {t}, 31\n",
+            "ori   {t}, $0, 32767\n",
+            "xor   {t}, {t}, {xa}\n",
+            "b     3",
+            $j,
+            "b\n",
+            "addiu {np}, {np}, 1\n", // delay slot
+        )
+    };
+}
+
+/// One row group (8 rows, all its blocks): `acc[j] += h_b * G_b` over the blocks, where
+/// `h_b` is the block's clamped partial sum; returns how many `h_b` were clamped.
+/// `records` is the group's records (a multiple of 272 bytes), `x` the matching input.
+///
 /// Never inlined: Rust's MIPS `asm!` cannot name HI/LO as clobbers, but the o32 ABI does not
 /// preserve them across a call, so no caller keeps a value there while this runs.
 #[cfg(target_arch = "mips")]
 #[inline(never)]
-fn record_sums_q8_mips(rec: &[u8; 272], x: &[i16; BLOCK_COLS]) -> [i32; RECORD_ROWS] {
-    let (mut s0, mut s1, mut s2, mut s3) = (0i32, 0i32, 0i32, 0i32);
-    let (mut s4, mut s5, mut s6, mut s7) = (0i32, 0i32, 0i32, 0i32);
-    let w = rec.as_ptr();
-    let xp = x.as_ptr();
-    // SAFETY: the loop reads rec[0..256] (32 columns x 8 bytes) and x[0..32], both in bounds
-    // by their array types; it writes only its register operands and HI/LO (clobbered below
-    // by the call, see above).
+fn group_q8_mips(records: &[u8], x: &[i16], acc: &mut [i64; RECORD_ROWS]) -> u32 {
+    let blocks = records.len() / 272;
+    assert!(blocks > 0 && records.len() == blocks * 272 && x.len() == blocks * BLOCK_COLS);
+    let mut np = 0u32;
+    // SAFETY: the loop reads `records` (272 bytes a block: weights at 0..256, scales at
+    // 256..272) and `x` (32 i16 a block) within the lengths asserted above, and reads and
+    // writes the 8 i64 of `acc` (8-byte aligned); it writes only its register operands and
+    // HI/LO (see above).
     unsafe {
         core::arch::asm!(
             ".set push",
             ".set noreorder",
             ".set noat", // every line is one machine instruction: no macro needs $at
-            // Two columns per iteration, x[c] in {xa} and x[c+1] in {xb}.
-            "2:",
+            "3:",
+            "move {s0}, $0",
+            "move {s1}, $0",
+            "move {s2}, $0",
+            "move {s3}, $0",
+            "move {s4}, $0",
+            "move {s5}, $0",
+            "move {s6}, $0",
+            "move {s7}, $0",
             "lh   {xa}, 0({xp})",
             column!("0", "{xa}", "lh {xb}, 2({xp})"),
-            column!("8", "{xb}", "addiu {w}, {w}, 16"),
-            "bne  {w}, {end}, 2b",
-            "addiu {xp}, {xp}, 4", // delay slot
+            column!("8", "{xb}", "lh {xa}, 4({xp})"),
+            column!("16", "{xa}", "lh {xb}, 6({xp})"),
+            column!("24", "{xb}", "lh {xa}, 8({xp})"),
+            column!("32", "{xa}", "lh {xb}, 10({xp})"),
+            column!("40", "{xb}", "lh {xa}, 12({xp})"),
+            column!("48", "{xa}", "lh {xb}, 14({xp})"),
+            column!("56", "{xb}", "lh {xa}, 16({xp})"),
+            column!("64", "{xa}", "lh {xb}, 18({xp})"),
+            column!("72", "{xb}", "lh {xa}, 20({xp})"),
+            column!("80", "{xa}", "lh {xb}, 22({xp})"),
+            column!("88", "{xb}", "lh {xa}, 24({xp})"),
+            column!("96", "{xa}", "lh {xb}, 26({xp})"),
+            column!("104", "{xb}", "lh {xa}, 28({xp})"),
+            column!("112", "{xa}", "lh {xb}, 30({xp})"),
+            column!("120", "{xb}", "lh {xa}, 32({xp})"),
+            column!("128", "{xa}", "lh {xb}, 34({xp})"),
+            column!("136", "{xb}", "lh {xa}, 36({xp})"),
+            column!("144", "{xa}", "lh {xb}, 38({xp})"),
+            column!("152", "{xb}", "lh {xa}, 40({xp})"),
+            column!("160", "{xa}", "lh {xb}, 42({xp})"),
+            column!("168", "{xb}", "lh {xa}, 44({xp})"),
+            column!("176", "{xa}", "lh {xb}, 46({xp})"),
+            column!("184", "{xb}", "lh {xa}, 48({xp})"),
+            column!("192", "{xa}", "lh {xb}, 50({xp})"),
+            column!("200", "{xb}", "lh {xa}, 52({xp})"),
+            column!("208", "{xa}", "lh {xb}, 54({xp})"),
+            column!("216", "{xb}", "lh {xa}, 56({xp})"),
+            column!("224", "{xa}", "lh {xb}, 58({xp})"),
+            column!("232", "{xb}", "lh {xa}, 60({xp})"),
+            column!("240", "{xa}", "lh {xb}, 62({xp})"),
+            column!("248", "{xb}", "addiu {xp}, {xp}, 64"),
+            row!("0", "{s0}", "256", "0"),
+            row!("1", "{s1}", "258", "8"),
+            row!("2", "{s2}", "260", "16"),
+            row!("3", "{s3}", "262", "24"),
+            row!("4", "{s4}", "264", "32"),
+            row!("5", "{s5}", "266", "40"),
+            row!("6", "{s6}", "268", "48"),
+            row!("7", "{s7}", "270", "56"),
+            "addiu {w}, {w}, 272",
+            "bne  {w}, {end}, 3b",
+            "nop",
+            "b    9f",
+            "nop",
+            saturate!("0"),
+            saturate!("1"),
+            saturate!("2"),
+            saturate!("3"),
+            saturate!("4"),
+            saturate!("5"),
+            saturate!("6"),
+            saturate!("7"),
+            "9:",
             ".set pop",
-            w = inout(reg) w => _,
-            xp = inout(reg) xp => _,
-            end = in(reg) w.add(BLOCK_COLS * RECORD_ROWS),
+            w = inout(reg) records.as_ptr() => _,
+            end = in(reg) records.as_ptr().add(records.len()),
+            xp = inout(reg) x.as_ptr() => _,
+            acc = in(reg) acc.as_mut_ptr(),
+            np = inout(reg) np,
             xa = out(reg) _,
             xb = out(reg) _,
             qa = out(reg) _,
             qb = out(reg) _,
             t = out(reg) _,
-            s0 = inout(reg) s0,
-            s1 = inout(reg) s1,
-            s2 = inout(reg) s2,
-            s3 = inout(reg) s3,
-            s4 = inout(reg) s4,
-            s5 = inout(reg) s5,
-            s6 = inout(reg) s6,
-            s7 = inout(reg) s7,
-            options(nostack, readonly),
+            s0 = out(reg) _,
+            s1 = out(reg) _,
+            s2 = out(reg) _,
+            s3 = out(reg) _,
+            s4 = out(reg) _,
+            s5 = out(reg) _,
+            s6 = out(reg) _,
+            s7 = out(reg) _,
+            options(nostack),
         );
     }
-    [s0, s1, s2, s3, s4, s5, s6, s7]
+    np
 }
 
 #[cfg(test)]
