@@ -28,6 +28,13 @@ pub const ROM_CHECKS: &[RomCheck] = &[
         timeout_s: 300.0,
     },
     RomCheck {
+        name: "bench",
+        check: check_bench,
+        // Every kernel on the spec and tuned VR4300 paths and the RSP, 22 tokens of each
+        // model on both: about 15 s in mupen64plus on this machine.
+        timeout_s: 120.0,
+    },
+    RomCheck {
         name: "q4dot",
         check: check_q4dot,
         timeout_s: DEFAULT_ROM_TIMEOUT_S,
@@ -161,6 +168,54 @@ fn check_textgen_lines(run: &RomRun, expected: &[String]) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The `bench.<kernel>.<path>.identical` results every bench run must print (`yes`).
+pub const BENCH_IDENTICAL: &[&str] = &[
+    "tuned_check.tuned",
+    "matvec_q8_128x128.tuned",
+    "matvec_q8_128x128.rsp",
+    "matvec_q8_512x128.tuned",
+    "matvec_q8_128x512.tuned",
+    "matvec_q8_256x128.tuned",
+    "matvec_q8_256x128.rsp",
+    "matvec_q4_128x128.rsp",
+    "token_q8.rsp",
+    "token_q4.rsp",
+];
+
+/// bench: every path equals the scalar spec bit for bit (each listed `identical` line says
+/// `yes`, and no line says `no`); the tuned loop saw clamped sums; the token times are there.
+fn check_bench(run: &RomRun, _title: &str) -> Result<String> {
+    ended_well(run)?;
+    for key in BENCH_IDENTICAL {
+        let said = value(run, &format!("bench.{key}.identical"))?;
+        if said != "yes" {
+            return Err(format!(
+                "bench.{key}: the result differs from the scalar spec"
+            ));
+        }
+    }
+    if let Some(line) = run
+        .lines
+        .iter()
+        .find(|l| l.starts_with("bench.") && l.ends_with(".identical=no"))
+    {
+        return Err(format!("{line}: differs from the scalar spec"));
+    }
+    let saturations: u32 = parse(run, "bench.tuned_check.tuned.saturations")?;
+    if saturations == 0 {
+        return Err("the tuned matvec check met no clamped sum: its edge cases did not run".into());
+    }
+    let q8: u64 = parse(run, "bench.token_q8.scalar.count_ticks")?;
+    let weights: u64 = parse(run, "bench.token_q8.model.weights_per_token")?;
+    Ok(format!(
+        "{} kernels and paths = scalar spec bit for bit ({saturations} clamped sums in the \
+         tuned check); Q8 token on the VR4300: {q8} instructions ({:.2} per weight; \
+         mupen64plus Count at CountPerOp=1)",
+        BENCH_IDENTICAL.len(),
+        q8 as f64 / weights as f64
+    ))
 }
 
 /// The value of the first `key=value` line.
@@ -376,7 +431,61 @@ mod tests {
             vec![b"model bytes".to_vec()]
         );
         assert!(assets_for(&ws, "q4dot").unwrap().is_empty());
+        // The bench ROM carries the Q8 model, then the Q4 one.
+        assert!(assets_for(&ws, "bench")
+            .unwrap_err()
+            .contains("nibble-2l-q4.rspw"));
+        std::fs::write(ws.root.join("models/nibble-2l-q4.rspw"), b"q4 bytes").unwrap();
+        assert_eq!(
+            assets_for(&ws, "bench").unwrap(),
+            vec![b"model bytes".to_vec(), b"q4 bytes".to_vec()]
+        );
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    fn bench_run(flip: Option<&str>) -> RomRun {
+        let mut lines = vec![
+            "rspnn bench: ...".to_string(),
+            "bench.tuned_check.tuned.saturations=11991".into(),
+            "bench.token_q8.model.weights_per_token=819200".into(),
+            "bench.token_q8.scalar.count_ticks=4178388".into(),
+        ];
+        for key in BENCH_IDENTICAL {
+            let v = if Some(*key) == flip { "no" } else { "yes" };
+            lines.push(format!("bench.{key}.identical={v}"));
+        }
+        RomRun {
+            lines,
+            ending: Ending::Done,
+        }
+    }
+
+    #[test]
+    fn bench_passes_only_when_every_path_equals_the_spec() {
+        let summary = check_bench(&bench_run(None), "").unwrap();
+        assert!(
+            summary.contains("4178388 instructions (5.10 per weight"),
+            "{summary}"
+        );
+        for key in BENCH_IDENTICAL {
+            let err = check_bench(&bench_run(Some(key)), "").unwrap_err();
+            assert!(err.contains(key), "{err}");
+        }
+        let mut extra = bench_run(None);
+        extra.lines.push("bench.norm.rsp.identical=no".into());
+        assert!(check_bench(&extra, "")
+            .unwrap_err()
+            .contains("bench.norm.rsp"));
+        let mut missing = bench_run(None);
+        missing
+            .lines
+            .retain(|l| !l.starts_with("bench.token_q4.rsp"));
+        assert!(check_bench(&missing, "")
+            .unwrap_err()
+            .contains("bench.token_q4.rsp.identical"));
+        let mut unclamped = bench_run(None);
+        unclamped.lines[1] = "bench.tuned_check.tuned.saturations=0".into();
+        assert!(check_bench(&unclamped, "").is_err());
     }
 
     #[test]
