@@ -1,0 +1,172 @@
+//! rsp-sim's prediction for the RSP work of the bench ROM (`src/bin/bench.rs`): the same
+//! matrices (from the same model files), the same inputs (`n64_demo::bench::input_vector`), the
+//! same tokens (`TOKEN_PROMPT`), through the same scheduler, on the simulator's cycle model
+//! (RSP-FACTS "Timing"). Each RSP result is checked against the scalar spec first.
+//!
+//! ```text
+//! cargo run --release -p n64-demo --example bench_predict [-- --per-position]
+//! ```
+//!
+//! Prints `bench.<kernel>.rsp.rsp_sim_cycles=<busy RSP cycles>` (tokens: the mean over the
+//! prompt's positions), and with `--per-position` `rsp_sim.<kernel>.position.<p>=<cycles>` for a
+//! full context (the prompt, then the model's own predictions). `cargo xtask bench` reads both.
+
+use kernels::matvec::{matvec, BlockMatrix};
+use n64_demo::bench::{input_vector, TOKEN_PROMPT};
+use rspnn::plan::MatvecChain;
+use rspnn::sim::SimRsp;
+use rspnn::token::TokenRunner;
+use rspnn::{Completion, Config, Job, Scheduler, Span, Ucode};
+use rspnn_model::backend::DecodeMask;
+use rspnn_model::error::MatrixKind;
+use rspnn_model::rspw::ModelView;
+use rspnn_model::runner::ScalarRunner;
+use rspnn_ucode::RdramImage;
+
+type Sched = Scheduler<SimRsp>;
+
+fn scheduler(models: &[&'static [u8]]) -> Result<Sched, String> {
+    let mut sim = SimRsp::new(8 << 20);
+    let workspace: &'static mut [u8] = Box::leak(vec![0u8; 512 * 1024].into_boxed_slice());
+    sim.map(workspace, 0x1_0000).map_err(|e| format!("{e:?}"))?;
+    let mut at = 0x20_0000;
+    for m in models {
+        sim.map(m, at).map_err(|e| format!("{e:?}"))?;
+        at += (m.len() as u32).div_ceil(0x1_0000) * 0x1_0000;
+    }
+    sim.cycles_per_poll = 1_000;
+    let config = Config::with_deadline_micros(&sim, 500_000, Completion::Status);
+    let mut s = Scheduler::new(sim, workspace, config).map_err(|e| e.to_string())?;
+    s.load_ucode(&Ucode::RSPNN).map_err(|e| e.to_string())?;
+    Ok(s)
+}
+
+/// The RSP's busy cycles (elapsed minus halted) while `f` runs.
+fn busy<T>(
+    s: &mut Sched,
+    f: impl FnOnce(&mut Sched) -> Result<T, String>,
+) -> Result<(T, u64), String> {
+    let before = *s.hardware().rsp().stats();
+    let out = f(s)?;
+    let after = *s.hardware().rsp().stats();
+    Ok((
+        out,
+        (after.cycles - before.cycles) - (after.halted_cycles - before.halted_cycles),
+    ))
+}
+
+fn matvec_on_rsp(s: &mut Sched, kernel: &str, m: &BlockMatrix<'_>) -> Result<(), String> {
+    let (rows, cols) = (m.rows(), m.cols());
+    let mut x = vec![0i16; 512];
+    input_vector(rows as u32 * 7 + cols as u32, &mut x);
+    let x = &x[..cols];
+    let mut want = vec![0i16; rows];
+    matvec(m, x, &mut want).map_err(|e| e.to_string())?;
+    let base = s.workspace_rdram();
+    let ws = s
+        .workspace_mut()
+        .map_err(|h| format!("job {} running", h.id()))?;
+    let mut img = RdramImage::new(ws, base).map_err(|e| e.to_string())?;
+    let chain = MatvecChain::build(&mut img, base, &[*m], x).map_err(|e| e.to_string())?;
+    s.writeback_workspace()
+        .map_err(|h| format!("job {} running", h.id()))?;
+    let from = [Span::new(chain.y, chain.y_bytes)];
+    let ((), cycles) = busy(s, |s| {
+        let h = s
+            .submit(&Job {
+                cmd_list: chain.cmd_list,
+                to_rsp: &[],
+                from_rsp: &from,
+            })
+            .map_err(|e| e.to_string())?;
+        s.wait(h, || {}).map_err(|e| e.to_string())?;
+        Ok(())
+    })?;
+    let ws = s
+        .workspace()
+        .map_err(|h| format!("job {} running", h.id()))?;
+    let got: Vec<i16> = ws[chain.y..chain.y + 2 * rows]
+        .chunks_exact(2)
+        .map(|b| i16::from_be_bytes([b[0], b[1]]))
+        .collect();
+    if got != want {
+        return Err(format!("{kernel}: the RSP result differs from the spec"));
+    }
+    println!("bench.{kernel}.rsp.rsp_sim_cycles={cycles}");
+    Ok(())
+}
+
+/// Tokens of `model` on the RSP: the ROM's prompt (the mean printed), or with `positions` a
+/// full context, each step checked against the scalar runner's argmax and logit.
+fn tokens_on_rsp(
+    s: &mut Sched,
+    kernel: &str,
+    model: &'static [u8],
+    per_position: bool,
+) -> Result<(), String> {
+    let view = ModelView::parse(model).map_err(|e| e.to_string())?;
+    let d = *view.dims();
+    let mut ws = vec![0i16; rspnn_model::runner::workspace_len(&d)];
+    let mut scalar = ScalarRunner::new(view, &mut ws[..]).map_err(|e| e.to_string())?;
+    let (mut runner, _) = TokenRunner::build(s, model, 0).map_err(|e| e.to_string())?;
+    s.writeback_workspace()
+        .map_err(|h| format!("job {} running", h.id()))?;
+    let n = if per_position {
+        d.ctx
+    } else {
+        TOKEN_PROMPT.len()
+    };
+    let mut feed: Vec<u8> = TOKEN_PROMPT.to_vec();
+    let mut total = 0u64;
+    for p in 0..n {
+        let byte = feed[p];
+        let logits = scalar.step(byte as usize).map_err(|e| e.to_string())?;
+        let best = kernels::elementwise::argmax_in(logits, 0, d.vocab).ok_or("no argmax")?;
+        let best_logit = logits[best];
+        let ((next, logit), cycles) = busy(s, |s| {
+            let h = runner
+                .start(s, byte, DecodeMask::All)
+                .map_err(|e| e.to_string())?;
+            s.wait(h, || {}).map_err(|e| e.to_string())?;
+            runner.finish(s).map_err(|e| e.to_string())
+        })?;
+        if (next as usize, logit) != (best, best_logit) {
+            return Err(format!("{kernel}: position {p}: RSP and scalar differ"));
+        }
+        if per_position {
+            println!("rsp_sim.{kernel}.position.{p}={cycles}");
+        }
+        total += cycles;
+        if p + 1 == feed.len() {
+            feed.push(next);
+        }
+    }
+    if !per_position {
+        println!("bench.{kernel}.rsp.rsp_sim_cycles={}", total / n as u64);
+    }
+    Ok(())
+}
+
+fn main() -> Result<(), String> {
+    let per_position = std::env::args().any(|a| a == "--per-position");
+    let read = |path: &str| -> Result<&'static [u8], String> {
+        let bytes = std::fs::read(path).map_err(|e| format!("{path}: {e}"))?;
+        Ok(Box::leak(bytes.into_boxed_slice()))
+    };
+    let q8 = read("models/nibble-4l-q8.rspw")?;
+    let q4 = read("models/nibble-2l-q4.rspw")?;
+    let mut s = scheduler(&[q8, q4])?;
+    let q8v = ModelView::parse(q8).map_err(|e| e.to_string())?;
+    let q4v = ModelView::parse(q4).map_err(|e| e.to_string())?;
+    if !per_position {
+        let wq = q8v.matrix(0, MatrixKind::Wq).map_err(|e| e.to_string())?;
+        matvec_on_rsp(&mut s, "matvec_q8_128x128", &wq)?;
+        let head = q8v.embedding().map_err(|e| e.to_string())?;
+        matvec_on_rsp(&mut s, "matvec_q8_256x128", &head)?;
+        let wq4 = q4v.matrix(0, MatrixKind::Wq).map_err(|e| e.to_string())?;
+        matvec_on_rsp(&mut s, "matvec_q4_128x128", &wq4)?;
+    }
+    tokens_on_rsp(&mut s, "token_q8", q8, per_position)?;
+    tokens_on_rsp(&mut s, "token_q4", q4, per_position)?;
+    Ok(())
+}
