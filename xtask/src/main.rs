@@ -1,6 +1,7 @@
 //! `cargo xtask`: rspnn's automation (see `usage()` and the README).
 
 mod args;
+mod bench;
 mod cen64;
 mod elf;
 mod emulator;
@@ -54,6 +55,8 @@ commands:
   test                         everything: setup, host tests, fuzzing (60 s a target), N64 build,
                                ROMs in mupen64plus
   demo                         build and run the best ROM we have
+  bench                        run the bench ROM in cen64 and mupen64plus and rsp-sim's
+                               prediction; write bench-results/kernels.md, kernels.csv, plots
   fuzz [SECONDS]               run every cargo-fuzz target for SECONDS (default 60) each"
 }
 
@@ -66,6 +69,7 @@ fn main() -> ExitCode {
         Some("run") => cmd_run(&args[1..]),
         Some("test") => test_suite::run(),
         Some("demo") => cmd_demo(),
+        Some("bench") => bench::run(),
         Some("fuzz") => fuzz::cmd_fuzz(&args[1..]),
         Some("help" | "-h" | "--help") => {
             println!("{}", usage());

@@ -23,6 +23,8 @@ pub const APT_PACKAGES: &[&str] = &[
     // The training exporter's tests (numpy only, never PyTorch) run on Debian's own Python,
     // /usr/bin/python3, for which this package provides numpy.
     "python3-numpy",
+    // The text of `cargo xtask bench`'s PNG plots (plotters reads DejaVuSans.ttf directly).
+    "fonts-dejavu-core",
     // cen64 (`run --emulator cen64`, `screenshot`): Debian's emulator, the X server it needs,
     // `xwd` and ImageMagick's `convert` for screenshots, and what building the newer cen64
     // source in ../shared/third-party/cen64 needs (cmake, a C compiler, OpenAL, GL, X11).
