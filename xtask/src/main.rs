@@ -2,6 +2,7 @@
 
 mod args;
 mod cen64;
+mod chat_check;
 mod elf;
 mod emulator;
 mod fpu_check;
@@ -34,7 +35,7 @@ pub type Result<T> = std::result::Result<T, String>;
 /// How long a ROM may run in the emulator before it counts as hung.
 pub const DEFAULT_ROM_TIMEOUT_S: f64 = 60.0;
 /// The ROM `cargo xtask demo` shows (the best one we have).
-const DEMO_ROM: &str = "textgen";
+const DEMO_ROM: &str = "chat";
 
 fn usage() -> &'static str {
     "usage: cargo xtask <command>
@@ -51,9 +52,13 @@ commands:
                                run a ROM, print its IS-Viewer lines, stop at its end line
                                (default timeout 60 s; mupen64plus by default, cen64 is slower
                                and more accurate, under Xvfb with our PIF boot program)
+  screenshot ROM -o FILE.png [--timeout S]
+                               run a ROM in cen64 (under Xvfb) until its end line and save
+                               what its screen shows
   test                         everything: setup, host tests, fuzzing (60 s a target), N64 build,
                                ROMs in mupen64plus
-  demo                         build and run the best ROM we have
+  demo                         build the ROMs and run the chat ROM's attract mode in
+                               mupen64plus; print its answers and what its screen shows
   fuzz [SECONDS]               run every cargo-fuzz target for SECONDS (default 60) each"
 }
 
@@ -64,6 +69,7 @@ fn main() -> ExitCode {
         Some("n64-build") => cmd_n64_build(),
         Some("pack") => cmd_pack(&args[1..]),
         Some("run") => cmd_run(&args[1..]),
+        Some("screenshot") => cmd_screenshot(&args[1..]),
         Some("test") => test_suite::run(),
         Some("demo") => cmd_demo(),
         Some("fuzz") => fuzz::cmd_fuzz(&args[1..]),
@@ -225,6 +231,40 @@ fn cmd_run(args: &[String]) -> Result<()> {
     }
 }
 
+fn parse_timeout(args: &Args) -> Result<Duration> {
+    let seconds = match args.option("--timeout") {
+        Some(text) => text
+            .parse::<f64>()
+            .ok()
+            .filter(|s| s.is_finite() && *s > 0.0)
+            .ok_or_else(|| format!("--timeout {text}: expected a positive number of seconds"))?,
+        None => DEFAULT_ROM_TIMEOUT_S,
+    };
+    Ok(Duration::from_secs_f64(seconds))
+}
+
+fn cmd_screenshot(args: &[String]) -> Result<()> {
+    let args = Args::parse(args, &["-o", "--timeout"]).map_err(with_usage)?;
+    let [rom] = args.positional.as_slice() else {
+        return Err(with_usage("screenshot takes one ROM file".into()));
+    };
+    let png = args.option("-o").ok_or("screenshot needs -o FILE.png")?;
+    let timeout = parse_timeout(&args)?;
+    setup::ensure()?;
+    let options = cen64::RunOptions {
+        echo: true,
+        screenshot: Some(PathBuf::from(png)),
+    };
+    let run = cen64::run_rom(Path::new(rom), timeout, &options)?;
+    match run.ending {
+        Ending::Done => {
+            println!("{png}: the screen of {rom} at its end line (cen64)");
+            Ok(())
+        }
+        Ending::Panic => Err(format!("{rom} panicked; {png} shows its screen")),
+    }
+}
+
 fn cmd_demo() -> Result<()> {
     setup::ensure()?;
     let ws = Workspace::locate()?;
@@ -242,6 +282,16 @@ fn cmd_demo() -> Result<()> {
         .ok_or("no check for the demo")?;
     let timeout = Duration::from_secs_f64(check.timeout_s);
     let run = Emulator::locate()?.run(&rom.path, timeout, true)?;
-    println!("\ndemo: {}", (check.check)(&run, &rom.title)?);
+    let summary = (check.check)(&run, &rom.title)?;
+    println!("\nthe screen at the end of the attract round:");
+    let frame = format!("+{}+", "-".repeat(n64_rt::text::COLUMNS));
+    println!("{frame}");
+    for row in 0..n64_rt::text::ROWS {
+        let text = roms::value(&run, &format!("chat.screen.{row}"))?;
+        let text = text.trim_matches('"');
+        println!("|{text:<width$}|", width = n64_rt::text::COLUMNS);
+    }
+    println!("{frame}");
+    println!("\ndemo: {summary}");
     Ok(())
 }
