@@ -205,3 +205,50 @@ mod tests {
         assert!(error.contains("VR4300"), "{error}");
     }
 }
+
+/// Packs the chat program with libdragon's IPL3 (the console's boot path), runs its attract
+/// round in cen64, checks its lines as [`check_chat`] does, and compares the screenshot taken
+/// at its end line with the host's drawing of the expected screen (`screen_check`).
+/// `elf` is the built chat program; the ROM and `png` are written. None: no libdragon IPL3
+/// (../shared absent; skipped with a message).
+pub fn check_chat_in_cen64(
+    ws: &Workspace,
+    elf: &std::path::Path,
+    png: &std::path::Path,
+    echo: bool,
+) -> Option<Result<String>> {
+    let ipl3 = crate::libdragon_ipl3::from_shared()?;
+    Some((|| {
+        let (ipl3_path, ipl3) = ipl3?;
+        let rom = ws.rom_dir().join("chat-libdragon-ipl3.z64");
+        let title = crate::rom::default_title("chat");
+        let assets = crate::roms::assets_for(ws, "chat")?;
+        crate::pack_file(
+            elf,
+            &rom,
+            &title,
+            &crate::rom::BootPath::LibdragonIpl3(ipl3),
+            &assets,
+        )?;
+        let options = crate::cen64::RunOptions {
+            echo,
+            screenshot: Some(png.to_path_buf()),
+        };
+        let started = std::time::Instant::now();
+        let run = crate::cen64::run_rom(&rom, std::time::Duration::from_secs(240), &options)?;
+        let seconds = started.elapsed().as_secs_f64();
+        let summary = check_chat(&run, &title)?;
+        let answers = host_answers(ws)?;
+        let screen = check_chat_lines(&run, &answers)?;
+        let shot = crate::screen_check::read_image(png)?;
+        let lines = crate::screen_check::compare(&shot, &screen)
+            .map_err(|e| format!("{}: {e}", png.display()))?;
+        Ok(format!(
+            "{} (IPL3 {}) in cen64, {seconds:.0} s: {summary}; screenshot {}: {lines} visible \
+             lines x 320 pixels = the host's rendering with our font",
+            rom.display(),
+            ipl3_path.display(),
+            png.display()
+        ))
+    })())
+}

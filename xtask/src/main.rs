@@ -14,6 +14,7 @@ mod n64_build;
 mod process;
 mod rom;
 mod roms;
+mod screen_check;
 mod setup;
 mod steps;
 mod test_suite;
@@ -57,8 +58,9 @@ commands:
                                what its screen shows
   test                         everything: setup, host tests, fuzzing (60 s a target), N64 build,
                                ROMs in mupen64plus
-  demo                         build the ROMs and run the chat ROM's attract mode in
-                               mupen64plus; print its answers and what its screen shows
+  demo [--emulator cen64]      build the ROMs and run the chat ROM's attract mode in
+                               mupen64plus; print its answers and what its screen shows;
+                               in cen64: packed with libdragon's IPL3, screenshot checked
   fuzz [SECONDS]               run every cargo-fuzz target for SECONDS (default 60) each"
 }
 
@@ -71,7 +73,7 @@ fn main() -> ExitCode {
         Some("run") => cmd_run(&args[1..]),
         Some("screenshot") => cmd_screenshot(&args[1..]),
         Some("test") => test_suite::run(),
-        Some("demo") => cmd_demo(),
+        Some("demo") => cmd_demo(&args[1..]),
         Some("fuzz") => fuzz::cmd_fuzz(&args[1..]),
         Some("help" | "-h" | "--help") => {
             println!("{}", usage());
@@ -265,11 +267,31 @@ fn cmd_screenshot(args: &[String]) -> Result<()> {
     }
 }
 
-fn cmd_demo() -> Result<()> {
+fn cmd_demo(args: &[String]) -> Result<()> {
+    let args = Args::parse(args, &["--emulator"]).map_err(with_usage)?;
+    let in_cen64 = match args.option("--emulator") {
+        None | Some("mupen64plus") => false,
+        Some("cen64") => true,
+        Some(other) => {
+            return Err(with_usage(format!(
+                "--emulator {other}: expected mupen64plus or cen64"
+            )))
+        }
+    };
     setup::ensure()?;
     let ws = Workspace::locate()?;
     let elfs = n64_build::build(&ws)?;
     let roms = pack_all(&ws, &elfs)?;
+    if in_cen64 {
+        let elf = elfs.iter().find(|e| e.name == DEMO_ROM);
+        let elf = elf.ok_or_else(|| format!("the N64 build made no `{DEMO_ROM}` program"))?;
+        let png = ws.rom_dir().join("chat-cen64.png");
+        println!("\nrunning the chat ROM (libdragon's IPL3) in cen64:");
+        let summary = chat_check::check_chat_in_cen64(&ws, &elf.path, &png, true)
+            .ok_or("no libdragon IPL3: ../shared/third-party/libdragon is absent")??;
+        println!("\ndemo: {summary}");
+        return Ok(());
+    }
     let rom = roms.iter().find(|rom| rom.name == DEMO_ROM);
     let rom = rom.ok_or_else(|| format!("the N64 build made no `{DEMO_ROM}` program"))?;
     println!(

@@ -170,6 +170,19 @@ pub fn run() -> Result<()> {
             Ok(format!("our IPL3: {own}; libdragon's IPL3: {theirs}"))
         },
     );
+    steps.add(
+        "rom chat in cen64 (libdragon's IPL3): attract answers, screen rows, screenshot pixels",
+        |ctx| {
+            let ws = ctx.ws.as_ref().ok_or("no workspace: setup failed")?;
+            let elf = ctx.elfs.iter().find(|e| e.name == "chat");
+            let elf = elf.ok_or("no chat program: the N64 build failed")?;
+            let png = ws.rom_dir().join("chat-cen64.png");
+            match crate::chat_check::check_chat_in_cen64(ws, &elf.path, &png, false) {
+                Some(result) => result,
+                None => Ok("SKIPPED: no libdragon IPL3 (../shared is absent)".into()),
+            }
+        },
+    );
     let mut context = TestContext {
         ws: None,
         elfs: Vec::new(),
