@@ -43,7 +43,10 @@ fn usage() -> &'static str {
 
 commands:
   setup                        install what is missing (Debian packages, rustup toolchain link)
-  n64-build                    build the N64 ROM programs and pack them into <target>/n64/roms/
+  n64-build [--ipl3 FILE]      build the N64 ROM programs and pack them, models included, into
+                               <target>/n64/roms/NAME.z64 (our IPL3: emulators) and, with
+                               libdragon's IPL3 (FILE, else ../shared's), into
+                               <target>/n64/roms/console/NAME.z64 (consoles, flash carts, cen64)
   pack ELF -o ROM [--ipl3 FILE] [--title TITLE] [--asset FILE]
                                pack an N64 ELF into a .z64 ROM; with --ipl3, boot through
                                libdragon's IPL3 (real hardware, cen64) instead of ours
@@ -68,7 +71,7 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let outcome = match args.first().map(String::as_str) {
         Some("setup") => cmd_setup(),
-        Some("n64-build") => cmd_n64_build(),
+        Some("n64-build") => cmd_n64_build(&args[1..]),
         Some("pack") => cmd_pack(&args[1..]),
         Some("run") => cmd_run(&args[1..]),
         Some("screenshot") => cmd_screenshot(&args[1..]),
@@ -108,9 +111,28 @@ fn cmd_setup() -> Result<()> {
     Ok(())
 }
 
-fn cmd_n64_build() -> Result<()> {
+fn cmd_n64_build(args: &[String]) -> Result<()> {
+    let args = Args::parse(args, &["--ipl3"]).map_err(with_usage)?;
+    if !args.positional.is_empty() {
+        return Err(with_usage("n64-build takes no file arguments".into()));
+    }
     setup::ensure()?;
     let ws = Workspace::locate()?;
+    // libdragon's IPL3 for the console ROMs: --ipl3, else ../shared's, else none.
+    let ipl3 = match args.option("--ipl3") {
+        Some(file) => Some(libdragon_ipl3::read(Path::new(file))?),
+        None => {
+            let found = shared_fixtures::shared_dir()
+                .join("third-party/libdragon")
+                .is_dir()
+                .then(libdragon_ipl3::from_shared)
+                .flatten();
+            match found {
+                Some(result) => Some(result?.1),
+                None => None,
+            }
+        }
+    };
     let elfs = n64_build::build(&ws)?;
     for (elf, rom) in elfs.iter().zip(pack_all(&ws, &elfs)?) {
         println!(
@@ -119,6 +141,27 @@ fn cmd_n64_build() -> Result<()> {
             elf.path.display(),
             rom.path.display()
         );
+    }
+    match ipl3 {
+        Some(ipl3) => {
+            let dir = ws.rom_dir().join("console");
+            for elf in &elfs {
+                let path = dir.join(format!("{}.z64", elf.name));
+                let assets = roms::assets_for(&ws, &elf.name)?;
+                let boot = BootPath::LibdragonIpl3(ipl3.clone());
+                pack_file(
+                    &elf.path,
+                    &path,
+                    &rom::default_title(&elf.name),
+                    &boot,
+                    &assets,
+                )?;
+                println!("{}: libdragon's IPL3 -> {}", elf.name, path.display());
+            }
+        }
+        None => println!(
+            "console ROMs (libdragon's IPL3) not packed: pass --ipl3 <libdragon>/tools/ipl3.h"
+        ),
     }
     Ok(())
 }

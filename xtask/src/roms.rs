@@ -229,7 +229,7 @@ pub fn check_q4dot(run: &RomRun, title: &str) -> Result<String> {
 }
 
 /// panic-probe: the panic message and its location reach the IS-Viewer, then the panic sentinel.
-fn check_panic_probe(run: &RomRun, _title: &str) -> Result<String> {
+pub fn check_panic_probe(run: &RomRun, _title: &str) -> Result<String> {
     if run.ending != Ending::Panic {
         return Err(format!(
             "expected a panic, the ROM finished normally:\n{}",

@@ -153,6 +153,17 @@ pub fn compare(shot: &Image, expected: &TextScreen) -> Result<usize> {
     Ok(lines)
 }
 
+/// The screen the panic handler draws (`n64_rt::vi::show_panic`) for a panic whose message
+/// the ROM printed as `message_lines` on the IS-Viewer.
+pub fn panic_screen(message_lines: &[String]) -> TextScreen {
+    let mut screen = TextScreen::new();
+    screen.ink = n64_rt::text::RED;
+    screen.write_bytes(b"PANIC\n");
+    screen.write_bytes(message_lines.join("\n").as_bytes());
+    screen.write_bytes(b"\n");
+    screen
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
