@@ -8,5 +8,6 @@
 
 pub mod assets;
 pub mod bench;
+pub mod chat;
 pub mod q4dot;
 pub mod textgen;

@@ -26,10 +26,13 @@
 
 pub mod addr;
 pub mod cache;
+pub mod font;
 pub mod isviewer;
+pub mod joybus;
 pub mod pi;
 pub mod regs;
 pub mod sentinel;
+pub mod text;
 pub mod timing;
 
 #[cfg(target_arch = "mips")]
@@ -38,6 +41,8 @@ mod entry;
 pub mod halt;
 #[cfg(target_arch = "mips")]
 mod panic;
+#[cfg(target_arch = "mips")]
+pub mod vi;
 
 /// Names the ROM's main function: `n64_rt::entry!(main);` with `fn main()`.
 ///

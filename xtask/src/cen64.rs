@@ -40,6 +40,9 @@ pub const BOOT_CODE: std::ops::Range<usize> = 0x40..0x1000;
 /// always emulates (it writes the same value itself for CIC-6102 cartridges, `si/controller.c`).
 pub const RDRAM_BYTES: u32 = 0x0080_0000;
 
+/// How long after the ROM's end line the screen is captured.
+const SCREENSHOT_DELAY: Duration = Duration::from_millis(500);
+
 /// Lines cen64 itself prints on stdout (everything else there is IS-Viewer text).
 const CEN64_MESSAGES: &[&str] = &[
     "Unknown or corrupted",
@@ -289,7 +292,12 @@ fn run_in(
         cen64_isviewer_text,
     );
     let screenshot = match (&options.screenshot, &outcome) {
-        (Some(png), crate::emulator::Watched::Sentinel(_)) => Some(display.capture(png)),
+        (Some(png), crate::emulator::Watched::Sentinel(_)) => {
+            // The end line comes right after the ROM presented its last frame; cen64 draws it
+            // at its next vertical blank.
+            std::thread::sleep(SCREENSHOT_DELAY);
+            Some(display.capture(png))
+        }
         _ => None,
     };
     let _ = child.kill();

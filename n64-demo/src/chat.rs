@@ -1,0 +1,362 @@
+//! The chat ROM's screen and script, kept in the library so the host draws the very screen the
+//! ROM draws (xtask's screenshot check) and tests it.
+//!
+//! The screen ([`ChatView::draw`] on a [`TextScreen`]): a title, the model and RDRAM line, the
+//! question list (d-pad moves, A asks), the last question and its answer streamed token by
+//! token, which processor answers (B toggles RSP / VR4300), the measured tokens/s of each and
+//! the share of CPU time the game kept while the RSP computed, and a help line.
+
+use crate::textgen::Escaped;
+use core::fmt::Write;
+use n64_rt::text::{TextScreen, COLUMNS, CYAN, GREEN, GREY, WHITE, YELLOW};
+
+/// Questions the player picks from (the training corpus's questions; the first three are the
+/// textgen demo's prompts).
+pub const QUESTIONS: [&str; 5] = [
+    "Who are you?",
+    "How fast is the CPU?",
+    "What is the RSP?",
+    "What do you eat?",
+    "Can you see me?",
+];
+
+/// The attract-mode round: questions asked on the RSP, in order.
+pub const ATTRACT_SCRIPT: [usize; 3] = [0, 1, 2];
+/// Bytes the attract round generates on the VR4300 for its first question (the scalar path is
+/// ~100x slower: a few bytes show its tokens/s without making CI wait).
+pub const ATTRACT_SCALAR_BYTES: usize = 4;
+/// Frames without input before attract mode starts (3 s at 60 Hz).
+pub const ATTRACT_AFTER_FRAMES: u32 = 180;
+/// Most bytes of an answer (what `rspnn generate --stop-at-newline` bounds with `--max 64`).
+pub const ANSWER_MAX: usize = 64;
+/// Longest prompt: "Q: " + question + "\nA:".
+pub const PROMPT_MAX: usize = 64;
+
+/// Count ticks per second (CP0 Count runs at half the 93.75 MHz CPU clock).
+pub const COUNT_HZ: u64 = 46_875_000;
+
+/// The prompt for question `index` in the corpus format (`Q: ...\nA:`), written into `buf`.
+pub fn prompt(index: usize, buf: &mut [u8; PROMPT_MAX]) -> &[u8] {
+    let parts: [&[u8]; 3] = [b"Q: ", QUESTIONS[index].as_bytes(), b"\nA:"];
+    let mut len = 0;
+    for part in parts {
+        buf[len..len + part.len()].copy_from_slice(part);
+        len += part.len();
+    }
+    &buf[..len]
+}
+
+/// Which processor runs the model.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Engine {
+    Rsp,
+    Vr4300,
+}
+
+impl Engine {
+    pub fn name(self) -> &'static str {
+        match self {
+            Engine::Rsp => "RSP",
+            Engine::Vr4300 => "VR4300",
+        }
+    }
+
+    pub fn other(self) -> Self {
+        match self {
+            Engine::Rsp => Engine::Vr4300,
+            Engine::Vr4300 => Engine::Rsp,
+        }
+    }
+}
+
+/// Measured generation speed: steps (one model step per byte fed) and the Count ticks they
+/// took, and for the RSP the ticks the game ran meanwhile.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Speed {
+    pub steps: u64,
+    pub ticks: u64,
+    pub game_ticks: u64,
+}
+
+impl Speed {
+    /// Tokens per second, in tenths.
+    pub fn tenths_per_second(&self) -> Option<u64> {
+        (self.steps > 0 && self.ticks > 0).then(|| self.steps * COUNT_HZ * 10 / self.ticks)
+    }
+
+    /// The share of the CPU the game kept, in tenths of a percent.
+    pub fn game_permille(&self) -> Option<u64> {
+        (self.ticks > 0).then(|| self.game_ticks * 1000 / self.ticks)
+    }
+}
+
+/// Everything the chat screen shows.
+#[derive(Clone, Debug)]
+pub struct ChatView {
+    /// "4 layers, width 128, context 64" etc., or why there is no model.
+    pub model_line: [u8; COLUMNS],
+    pub model_line_len: usize,
+    pub engine: Engine,
+    pub selected: usize,
+    pub asked: Option<usize>,
+    pub answer: [u8; ANSWER_MAX],
+    pub answer_len: usize,
+    pub rsp: Speed,
+    pub vr4300: Speed,
+    pub attract: bool,
+    pub controller: bool,
+}
+
+/// Screen rows.
+pub const ROW_TITLE: usize = 0;
+pub const ROW_MODEL: usize = 1;
+pub const ROW_PICK: usize = 3;
+pub const ROW_LIST: usize = 4;
+pub const ROW_QUESTION: usize = 10;
+pub const ROW_ANSWER: usize = 11;
+pub const ROW_ENGINE: usize = 15;
+pub const ROW_RSP_SPEED: usize = 16;
+pub const ROW_VR4300_SPEED: usize = 17;
+pub const ROW_HELP: usize = 20;
+
+/// A row's text, formatted without an allocator.
+struct Line {
+    bytes: [u8; COLUMNS],
+    len: usize,
+}
+
+impl Line {
+    fn new() -> Self {
+        Self {
+            bytes: [b' '; COLUMNS],
+            len: 0,
+        }
+    }
+
+    fn text(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
+}
+
+impl Write for Line {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        for &b in s.as_bytes() {
+            if self.len < COLUMNS {
+                self.bytes[self.len] = b;
+                self.len += 1;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn line(args: core::fmt::Arguments) -> Line {
+    let mut l = Line::new();
+    let _ = l.write_fmt(args);
+    l
+}
+
+fn speed_line(engine: Engine, speed: &Speed) -> Line {
+    let name = engine.name();
+    match (speed.tenths_per_second(), engine) {
+        (None, _) => line(format_args!("{name:>6}: not measured yet")),
+        (Some(t), Engine::Rsp) => {
+            let keep = speed.game_permille().unwrap_or(0);
+            line(format_args!(
+                "{name:>6}: {:>5}.{} tokens/s, game keeps {}.{}% CPU",
+                t / 10,
+                t % 10,
+                keep / 10,
+                keep % 10
+            ))
+        }
+        (Some(t), Engine::Vr4300) => line(format_args!(
+            "{name:>6}: {:>5}.{} tokens/s, game stops meanwhile",
+            t / 10,
+            t % 10
+        )),
+    }
+}
+
+impl ChatView {
+    pub fn new() -> Self {
+        Self {
+            model_line: [b' '; COLUMNS],
+            model_line_len: 0,
+            engine: Engine::Rsp,
+            selected: 0,
+            asked: None,
+            answer: [0; ANSWER_MAX],
+            answer_len: 0,
+            rsp: Speed::default(),
+            vr4300: Speed::default(),
+            attract: false,
+            controller: false,
+        }
+    }
+
+    pub fn set_model_line(&mut self, args: core::fmt::Arguments) {
+        let l = line(args);
+        self.model_line = l.bytes;
+        self.model_line_len = l.len;
+    }
+
+    /// Starts a new answer to `question`.
+    pub fn ask(&mut self, question: usize) {
+        self.asked = Some(question);
+        self.answer_len = 0;
+    }
+
+    /// Appends one generated byte to the answer (ignored past [`ANSWER_MAX`]).
+    pub fn push_answer(&mut self, byte: u8) {
+        if self.answer_len < ANSWER_MAX {
+            self.answer[self.answer_len] = byte;
+            self.answer_len += 1;
+        }
+    }
+
+    pub fn answer(&self) -> &[u8] {
+        &self.answer[..self.answer_len]
+    }
+
+    /// Draws the whole chat screen.
+    pub fn draw(&self, screen: &mut TextScreen) {
+        screen.clear();
+        screen.set_row(
+            ROW_TITLE,
+            b"rspnn chat: ask Nibble, the cartridge spirit",
+            YELLOW,
+        );
+        screen.set_row(ROW_MODEL, &self.model_line[..self.model_line_len], GREY);
+        screen.set_row(ROW_PICK, b"Pick a question (d-pad), A asks:", WHITE);
+        for (i, q) in QUESTIONS.iter().enumerate() {
+            let marker = if i == self.selected { '>' } else { ' ' };
+            let ink = if i == self.selected { CYAN } else { GREY };
+            screen.set_row(ROW_LIST + i, line(format_args!("{marker} {q}")).text(), ink);
+        }
+        if let Some(q) = self.asked {
+            let asked = line(format_args!("Q: {}", QUESTIONS[q]));
+            screen.set_row(ROW_QUESTION, asked.text(), WHITE);
+            // "A:" and 64 bytes fill 2 rows; escaped bytes (`\xHH`) may need up to 4 more.
+            let mut full = [b' '; 4 * COLUMNS];
+            let mut len = 0;
+            let mut w = Spill {
+                buf: &mut full,
+                len: &mut len,
+            };
+            let _ = w.write_fmt(format_args!("A:{}", Escaped(self.answer())));
+            for (k, chunk) in full[..len].chunks(COLUMNS).enumerate() {
+                screen.set_row(ROW_ANSWER + k, chunk, GREEN);
+            }
+        }
+        screen.set_row(
+            ROW_ENGINE,
+            line(format_args!(
+                "Answering on the {} (B: switch to the {})",
+                self.engine.name(),
+                self.engine.other().name()
+            ))
+            .text(),
+            YELLOW,
+        );
+        screen.set_row(
+            ROW_RSP_SPEED,
+            speed_line(Engine::Rsp, &self.rsp).text(),
+            WHITE,
+        );
+        screen.set_row(
+            ROW_VR4300_SPEED,
+            speed_line(Engine::Vr4300, &self.vr4300).text(),
+            WHITE,
+        );
+        let help: &[u8] = match (self.attract, self.controller) {
+            (true, true) => b"Attract mode: press any button to play",
+            (true, false) => b"Attract mode: no controller in port 1",
+            (false, _) => b"d-pad: pick  A: ask  B: RSP/VR4300",
+        };
+        screen.set_row(ROW_HELP, help, GREY);
+    }
+}
+
+impl Default for ChatView {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// A fixed buffer that keeps what fits.
+struct Spill<'a> {
+    buf: &'a mut [u8],
+    len: &'a mut usize,
+}
+
+impl Write for Spill<'_> {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        for &b in s.as_bytes() {
+            if *self.len < self.buf.len() {
+                self.buf[*self.len] = b;
+                *self.len += 1;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use super::*;
+    use std::string::String;
+
+    fn row(screen: &TextScreen, r: usize) -> String {
+        String::from_utf8(screen.row_text(r).to_vec()).unwrap()
+    }
+
+    #[test]
+    fn prompts_use_the_corpus_format() {
+        let mut buf = [0; PROMPT_MAX];
+        assert_eq!(prompt(1, &mut buf), b"Q: How fast is the CPU?\nA:");
+        for (i, p) in crate::textgen::PROMPTS.iter().enumerate() {
+            assert_eq!(prompt(ATTRACT_SCRIPT[i], &mut buf), p.as_bytes());
+        }
+    }
+
+    #[test]
+    fn the_screen_shows_the_answer_and_the_measured_speeds() {
+        let mut view = ChatView::new();
+        view.set_model_line(format_args!("model: 4 layers; RDRAM {} MiB", 8));
+        view.selected = 2;
+        view.ask(2);
+        for &b in b" The RSP runs microcode for geometry, sound and me." {
+            view.push_answer(b);
+        }
+        // 100 steps in 0.4 s of Count ticks; the game ran 98.6% of that time.
+        view.rsp = Speed {
+            steps: 100,
+            ticks: COUNT_HZ * 4 / 10,
+            game_ticks: COUNT_HZ * 4 / 10 * 986 / 1000,
+        };
+        view.attract = true;
+        view.controller = false;
+        let mut screen = TextScreen::new();
+        view.draw(&mut screen);
+        assert_eq!(row(&screen, ROW_MODEL), "model: 4 layers; RDRAM 8 MiB");
+        assert_eq!(row(&screen, ROW_LIST + 2), "> What is the RSP?");
+        assert_eq!(row(&screen, ROW_LIST + 1), "  How fast is the CPU?");
+        assert_eq!(row(&screen, ROW_QUESTION), "Q: What is the RSP?");
+        assert_eq!(
+            row(&screen, ROW_ANSWER),
+            "A: The RSP runs microcode for geometry, sound and"
+        );
+        assert_eq!(row(&screen, ROW_ANSWER + 1), "me.");
+        assert_eq!(
+            row(&screen, ROW_RSP_SPEED),
+            "   RSP:   250.0 tokens/s, game keeps 98.6% CPU"
+        );
+        assert_eq!(row(&screen, ROW_VR4300_SPEED), "VR4300: not measured yet");
+        assert_eq!(
+            row(&screen, ROW_HELP),
+            "Attract mode: no controller in port 1"
+        );
+    }
+}
