@@ -14,7 +14,9 @@
 //!   Q8 matvecs are the tuned ones) and `rsp` (the token program); `identical` compares the
 //!   predicted byte and its logit at every position.
 //!
-//! Lines: `bench.<kernel>.<path>.<unit>=<value>` (units in `n64_demo::bench`). `cpu_cycles` is
+//! Lines: `bench.<kernel>.<path>.<unit>=<value>` (units in `n64_demo::bench`) on the IS-Viewer;
+//! the screen shows one row per kernel and path (CPU cycles per weight) and whether every path
+//! agreed with the spec. `cpu_cycles` is
 //! Count x 2, CPU cycles on hardware and in cen64; under mupen64plus (CountPerOp=1) read
 //! `count_ticks` as an instruction count, and the RSP there finishes inside the start write, so
 //! its `rsp` times are only the CPU's own work. The RSP-side DP clock and the rsp-sim
@@ -33,6 +35,7 @@ use n64_demo::bench::{
     TOKEN_PROMPT,
 };
 use n64_rt::cache::CacheAligned;
+use n64_rt::vi::Screen;
 use n64_rt::{pi, println, regs, timing};
 use rspnn::mmio::Mmio;
 use rspnn::plan::MatvecChain;
@@ -86,17 +89,25 @@ fn yes_no(same: bool) -> &'static str {
     }
 }
 
-/// Prints a path's time: Count ticks, CPU cycles (Count x 2) and cycles per weight.
-fn timed(kernel: &str, path: &str, ticks: u32, weights: u64) {
+/// Prints a path's time: Count ticks, CPU cycles (Count x 2) and cycles per weight, and the
+/// cycles per weight on the screen.
+fn timed(screen: &mut Screen, kernel: &str, path: &str, ticks: u32, weights: u64) {
     let cycles = timing::ticks_to_cpu_cycles(ticks);
+    let per_weight = Hundredths::ratio(cycles, weights);
     line(kernel, path, "count_ticks", ticks);
     line(kernel, path, "cpu_cycles", cycles);
-    line(
-        kernel,
-        path,
-        "cpu_cycles_per_weight",
-        Hundredths::ratio(cycles, weights),
+    line(kernel, path, "cpu_cycles_per_weight", per_weight);
+    on_screen(
+        screen,
+        format_args!("{kernel:<18} {path:<6} {per_weight:>8}"),
     );
+}
+
+/// A row of the on-screen summary (50 columns); the IS-Viewer has the full lines.
+fn on_screen(screen: &mut Screen, args: core::fmt::Arguments) {
+    let _ = core::fmt::Write::write_fmt(&mut screen.text, args);
+    screen.text.write_bytes(b"\n");
+    screen.present();
 }
 
 type Sched = Scheduler<Mmio>;
@@ -123,6 +134,16 @@ fn main() {
         q4.len()
     );
 
+    let mut screen = Screen::init();
+    on_screen(
+        &mut screen,
+        format_args!("rspnn bench: CPU cycles/weight (Count x 2)"),
+    );
+    on_screen(
+        &mut screen,
+        format_args!("{:<18} {:<6} {:>8}", "kernel", "path", "c/weight"),
+    );
+
     let Some(hw) = Mmio::take() else {
         panic!("the RSP is already taken")
     };
@@ -132,7 +153,7 @@ fn main() {
         .load_ucode(&Ucode::RSPNN)
         .unwrap_or_else(|e| fail("loading the ucode", e));
 
-    tuned_check(&q8v);
+    tuned_check(&mut screen, &q8v);
 
     let matvecs: [(MatrixKind, Option<usize>); 4] = [
         (MatrixKind::Wq, Some(0)),
@@ -146,20 +167,27 @@ fn main() {
             None => q8v.embedding(),
         }
         .unwrap_or_else(|e| fail("a Q8 matrix", e));
-        bench_matvec(&mut sched, &m, true);
+        bench_matvec(&mut screen, &mut sched, &m, true);
     }
     let m = q4v
         .matrix(0, MatrixKind::Wq)
         .unwrap_or_else(|e| fail("the Q4 Wq", e));
-    bench_matvec(&mut sched, &m, false);
+    bench_matvec(&mut screen, &mut sched, &m, false);
 
-    bench_token(&mut sched, "token_q8", q8, &q8v, scalar_ws);
-    bench_token(&mut sched, "token_q4", q4, &q4v, scalar_ws);
+    let same8 = bench_token(&mut screen, &mut sched, "token_q8", q8, &q8v, scalar_ws);
+    let same4 = bench_token(&mut screen, &mut sched, "token_q4", q4, &q4v, scalar_ws);
+    on_screen(
+        &mut screen,
+        format_args!(
+            "RSP = scalar: {}",
+            yes_no(same8 && same4 && all_same_so_far())
+        ),
+    );
 }
 
 /// The tuned matvec equals the spec (output and clamp counts) on every matrix of the model
 /// and on the edge cases.
-fn tuned_check(model: &ModelView<'_>) {
+fn tuned_check(screen: &mut Screen, model: &ModelView<'_>) {
     let mut x = [0i16; WIDEST];
     let (mut a, mut b) = ([0i16; WIDEST], [0i16; WIDEST]);
     let mut checked = 0u32;
@@ -202,10 +230,28 @@ fn tuned_check(model: &ModelView<'_>) {
         saturations.partial + saturations.output,
     );
     line("tuned_check", "tuned", "identical", yes_no(all_same));
+    note_same(all_same);
+    on_screen(
+        screen,
+        format_args!("tuned = spec on {checked} matrices: {}", yes_no(all_same)),
+    );
+}
+
+/// Whether every comparison so far agreed (for the screen's last line).
+static ALL_SAME: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(true);
+
+fn note_same(same: bool) {
+    if !same {
+        ALL_SAME.store(false, core::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+fn all_same_so_far() -> bool {
+    ALL_SAME.load(core::sync::atomic::Ordering::Relaxed)
 }
 
 /// One matrix on each path: `spec`, `tuned` (Q8 only), `rsp`; each compared with `spec`.
-fn bench_matvec(sched: &mut Sched, m: &BlockMatrix<'static>, q8: bool) {
+fn bench_matvec(screen: &mut Screen, sched: &mut Sched, m: &BlockMatrix<'static>, q8: bool) {
     let mut name = heapless_name();
     let _ = core::fmt::write(
         &mut name,
@@ -227,6 +273,7 @@ fn bench_matvec(sched: &mut Sched, m: &BlockMatrix<'static>, q8: bool) {
     let start = timing::read_count();
     spec_matvec(black_box(m), black_box(x), &mut want[..rows]).unwrap_or_else(|e| fail("spec", e));
     timed(
+        screen,
         kernel,
         "spec",
         timing::read_count().wrapping_sub(start),
@@ -239,17 +286,15 @@ fn bench_matvec(sched: &mut Sched, m: &BlockMatrix<'static>, q8: bool) {
         tuned_matvec(black_box(m), black_box(x), &mut got[..rows])
             .unwrap_or_else(|e| fail("tuned", e));
         timed(
+            screen,
             kernel,
             "tuned",
             timing::read_count().wrapping_sub(start),
             weights,
         );
-        line(
-            kernel,
-            "tuned",
-            "identical",
-            yes_no(got[..rows] == want[..rows]),
-        );
+        let same = got[..rows] == want[..rows];
+        note_same(same);
+        line(kernel, "tuned", "identical", yes_no(same));
     }
 
     // The RSP: a one-matrix chain laid out in the workspace (weights copied there), then
@@ -292,18 +337,21 @@ fn bench_matvec(sched: &mut Sched, m: &BlockMatrix<'static>, q8: bool) {
         .chunks_exact(2)
         .zip(&want[..rows])
         .all(|(b, &w)| i16::from_be_bytes([b[0], b[1]]) == w);
-    timed(kernel, "rsp", ticks, weights);
+    timed(screen, kernel, "rsp", ticks, weights);
+    note_same(same);
     line(kernel, "rsp", "identical", yes_no(same));
 }
 
 /// One token of `model` on the scalar runner and on the RSP, over the bytes of TOKEN_PROMPT.
+/// Returns whether the RSP agreed with the scalar runner at every position.
 fn bench_token(
+    screen: &mut Screen,
     sched: &mut Sched,
     kernel: &str,
     bytes: &'static [u8],
     model: &ModelView<'static>,
     scalar_ws: &mut [i16; SCALAR_WS],
-) {
+) -> bool {
     let d = *model.dims();
     let need = workspace_len(&d);
     if need > SCALAR_WS {
@@ -349,9 +397,10 @@ fn bench_token(
     line(kernel, "model", "weights_per_token", weights);
     line(kernel, "model", "positions", n);
     for (path, ticks) in [("scalar", scalar_ticks), ("rsp", rsp_ticks)] {
-        timed(kernel, path, (ticks / n) as u32, weights);
+        timed(screen, kernel, path, (ticks / n) as u32, weights);
     }
     line(kernel, "rsp", "identical", yes_no(same));
+    same
 }
 
 /// A small fixed-capacity string for kernel names.
