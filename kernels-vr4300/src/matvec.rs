@@ -8,20 +8,39 @@
 //! `h * G` (`|h| <= 2^15`, `G < 2^16`) fits an `i32` too, and only the scale chain over the
 //! blocks needs 64 bits. So the VR4300 needs one 32-bit MULT per weight and nothing wider.
 //!
-//! # The inner loop (`record_sums_q8`)
+//! # The loop (`group_q8_mips`: one row group, all its blocks)
 //!
 //! A record stores column `c` of its 8 rows as bytes `8c..8c+7`, so one column is 8 `LB`s
 //! (sign-extending loads, no shifts) multiplied by the same `x[c]` (one `LH`). Per weight:
-//! `LB`, `MULT`, `MFLO`, `ADDU` into one of 8 row accumulators held in registers for the whole
-//! record: 4 instructions, plus 4 per column of 8 weights for `x`, the pointers and the
-//! branch (two columns per iteration). The order keeps two instructions between each `MFLO`
-//! and the next `MULT` (the R4000-family HI/LO hazard; VR4300 User's Manual, "MFLO"/"MULT"
-//! restrictions) and loads each weight two instructions before its use.
+//! `LB`, `MULT`, `MFLO`, `ADDU` into one of 8 row sums held in registers for the whole
+//! record; the 32 columns are unrolled (offsets are immediates), and each column's `LH` of the
+//! next `x` fills the slot that keeps two instructions between the last `MFLO` and the next
+//! `MULT` (the R4000-family HI/LO hazard, VR4300 User's Manual on MFHI/MFLO). Each record ends
+//! with, per row, `h = (S + 64) >> 7`, a 4-instruction range test that branches to an
+//! out-of-line clamp (counted as the spec counts it), and `acc += h * G` (LHU, MULT, MFLO, and
+//! LD/DADDU/SD on the 64-bit sum). Per record of 256 weights: 1,057 instructions of columns,
+//! 96 of row ends, 11 of set-up and loop: 4.55 per weight (the measured 4.7-4.9 add each
+//! group's call and its 8 outputs in Rust).
 //!
-//! Measured (cen64, `cargo xtask bench`, bench-results/kernels.md): see there. cen64 does
-//! not stall on a 32-bit MULT (its `VR4300_MULT_MULTU` returns without an interlock; `DMULT`
-//! costs 8), while the VR4300 User's Manual gives MULT a 5-cycle latency that `MFLO` waits
-//! for, so on a console this loop runs about 4 cycles per weight slower than in cen64.
+//! # Measured (`cargo xtask bench`, bench-results/kernels.md)
+//!
+//! | | spec (LLVM) | this loop |
+//! |---|---|---|
+//! | mupen64plus instructions per weight, 512x128 | 15.88 | 4.87 |
+//! | cen64 CPU cycles per weight, 512x128 | 32.66 | 8.40 |
+//! | cen64 CPU cycles per weight, 128x128 | 32.98 | 8.50 |
+//!
+//! Where the cen64 cycles go: the weight stream misses the D-cache on every 16-byte line, and a
+//! line fill costs 46 cycles there (`DCACHE_ACCESS_DELAY`): 17 lines per 272-byte record, about
+//! 3.1 cycles per weight that no instruction order hides (MIPS III has no prefetch). The rest
+//! is the 4.7-4.9 instructions. A first version that returned the 8 sums to Rust for each
+//! record ran at 5.53 instructions and 9.08 cycles per weight.
+//!
+//! On a console it will be slower: cen64 charges DMULT 8, DIV 37 and DDIV 69 cycles, the
+//! figures of the VR4300 User's Manual's multiply/divide table, but nothing for MULT, to which
+//! the same table gives 5; each MFLO here waits for its MULT, so expect about 4 cycles more per
+//! weight. Where that holds, products from small per-column tables may beat MULT; that needs
+//! hardware to settle (bench-results/HARDWARE.md).
 
 use kernels::fixed::{sat16, shl_sat, VMULF_ROUND};
 use kernels::matvec::{
