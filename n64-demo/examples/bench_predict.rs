@@ -55,7 +55,16 @@ fn busy<T>(
     ))
 }
 
-fn matvec_on_rsp(s: &mut Sched, kernel: &str, m: &BlockMatrix<'_>) -> Result<(), String> {
+/// Figures, in order: (`bench.<kernel>.rsp.rsp_sim_cycles` or `rsp_sim.<kernel>.position.<p>`,
+/// cycles).
+pub type Predicted = Vec<(String, u64)>;
+
+fn matvec_on_rsp(
+    s: &mut Sched,
+    kernel: &str,
+    m: &BlockMatrix<'_>,
+    out: &mut Predicted,
+) -> Result<(), String> {
     let (rows, cols) = (m.rows(), m.cols());
     let mut x = vec![0i16; 512];
     input_vector(rows as u32 * 7 + cols as u32, &mut x);
@@ -92,7 +101,7 @@ fn matvec_on_rsp(s: &mut Sched, kernel: &str, m: &BlockMatrix<'_>) -> Result<(),
     if got != want {
         return Err(format!("{kernel}: the RSP result differs from the spec"));
     }
-    println!("bench.{kernel}.rsp.rsp_sim_cycles={cycles}");
+    out.push((format!("bench.{kernel}.rsp.rsp_sim_cycles"), cycles));
     Ok(())
 }
 
@@ -103,6 +112,7 @@ fn tokens_on_rsp(
     kernel: &str,
     model: &'static [u8],
     per_position: bool,
+    out: &mut Predicted,
 ) -> Result<(), String> {
     let view = ModelView::parse(model).map_err(|e| e.to_string())?;
     let d = *view.dims();
@@ -134,7 +144,7 @@ fn tokens_on_rsp(
             return Err(format!("{kernel}: position {p}: RSP and scalar differ"));
         }
         if per_position {
-            println!("rsp_sim.{kernel}.position.{p}={cycles}");
+            out.push((format!("rsp_sim.{kernel}.position.{p}"), cycles));
         }
         total += cycles;
         if p + 1 == feed.len() {
@@ -142,15 +152,19 @@ fn tokens_on_rsp(
         }
     }
     if !per_position {
-        println!("bench.{kernel}.rsp.rsp_sim_cycles={}", total / n as u64);
+        out.push((
+            format!("bench.{kernel}.rsp.rsp_sim_cycles"),
+            total / n as u64,
+        ));
     }
     Ok(())
 }
 
-fn main() -> Result<(), String> {
-    let per_position = std::env::args().any(|a| a == "--per-position");
-    let read = |path: &str| -> Result<&'static [u8], String> {
-        let bytes = std::fs::read(path).map_err(|e| format!("{path}: {e}"))?;
+/// rsp-sim's figures for the bench ROM's RSP work (`root`: the repository, for the models).
+pub fn predict(root: &std::path::Path, per_position: bool) -> Result<Predicted, String> {
+    let read = |name: &str| -> Result<&'static [u8], String> {
+        let path = root.join(name);
+        let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
         Ok(Box::leak(bytes.into_boxed_slice()))
     };
     let q8 = read("models/nibble-4l-q8.rspw")?;
@@ -158,15 +172,26 @@ fn main() -> Result<(), String> {
     let mut s = scheduler(&[q8, q4])?;
     let q8v = ModelView::parse(q8).map_err(|e| e.to_string())?;
     let q4v = ModelView::parse(q4).map_err(|e| e.to_string())?;
+    let mut out = Predicted::new();
     if !per_position {
         let wq = q8v.matrix(0, MatrixKind::Wq).map_err(|e| e.to_string())?;
-        matvec_on_rsp(&mut s, "matvec_q8_128x128", &wq)?;
+        matvec_on_rsp(&mut s, "matvec_q8_128x128", &wq, &mut out)?;
         let head = q8v.embedding().map_err(|e| e.to_string())?;
-        matvec_on_rsp(&mut s, "matvec_q8_256x128", &head)?;
+        matvec_on_rsp(&mut s, "matvec_q8_256x128", &head, &mut out)?;
         let wq4 = q4v.matrix(0, MatrixKind::Wq).map_err(|e| e.to_string())?;
-        matvec_on_rsp(&mut s, "matvec_q4_128x128", &wq4)?;
+        matvec_on_rsp(&mut s, "matvec_q4_128x128", &wq4, &mut out)?;
     }
-    tokens_on_rsp(&mut s, "token_q8", q8, per_position)?;
-    tokens_on_rsp(&mut s, "token_q4", q4, per_position)?;
+    tokens_on_rsp(&mut s, "token_q8", q8, per_position, &mut out)?;
+    tokens_on_rsp(&mut s, "token_q4", q4, per_position, &mut out)?;
+    Ok(out)
+}
+
+#[allow(dead_code)] // the test that includes this file calls `predict` only
+fn main() -> Result<(), String> {
+    let per_position = std::env::args().any(|a| a == "--per-position");
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    for (key, cycles) in predict(&root, per_position)? {
+        println!("{key}={cycles}");
+    }
     Ok(())
 }

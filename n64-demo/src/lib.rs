@@ -8,6 +8,7 @@
 
 pub mod assets;
 pub mod bench;
+pub mod bench_predicted;
 pub mod chat;
 pub mod q4dot;
 pub mod textgen;

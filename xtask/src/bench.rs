@@ -512,6 +512,50 @@ pub fn plots(
     position_plot(&dir.join("kernels-rsp-cycles-by-position.png"), by_position)
 }
 
+/// `n64-demo/src/bench_predicted.rs` from bench_predict's `bench.<kernel>.rsp.rsp_sim_cycles`
+/// lines, in their order: the prediction the ROM compiles in.
+pub fn predicted_source(sim_lines: &[String]) -> Result<String> {
+    let mut entries = String::new();
+    for line in sim_lines {
+        let Some(rest) = line.strip_prefix("bench.") else {
+            continue;
+        };
+        let Some((key, value)) = rest.split_once('=') else {
+            continue;
+        };
+        let Some(kernel) = key.strip_suffix(".rsp.rsp_sim_cycles") else {
+            continue;
+        };
+        let cycles: u32 = value
+            .trim()
+            .parse()
+            .map_err(|_| format!("bench_predict printed `{line}`: not a cycle count"))?;
+        let _ = writeln!(entries, "    (\"{kernel}\", {cycles}),");
+    }
+    if entries.is_empty() {
+        return Err("bench_predict printed no `bench.<kernel>.rsp.rsp_sim_cycles` line".into());
+    }
+    Ok(format!(
+        "//! rsp-sim's RSP cycles for the bench ROM's RSP work (tokens: the mean over the prompt's
+//! positions), compiled into the ROM so that a console shows measured against predicted.
+//! Written by `cargo xtask bench` from `cargo run --release -p n64-demo --example
+//! bench_predict`; `tests/predicted.rs` fails when rsp-sim or the ucode says otherwise.
+
+/// (kernel, predicted RSP cycles).
+pub const PREDICTED_RSP_CYCLES: &[(&str, u32)] = &[
+{entries}];
+
+/// The prediction for `kernel`, if there is one.
+pub fn predicted_rsp_cycles(kernel: &str) -> Option<u32> {{
+    PREDICTED_RSP_CYCLES
+        .iter()
+        .find(|(k, _)| *k == kernel)
+        .map(|(_, c)| *c)
+}}
+"
+    ))
+}
+
 fn example_lines(ws: &Workspace, extra: &[&str]) -> Result<Vec<String>> {
     let mut cmd = process::host_cargo();
     cmd.current_dir(&ws.root).args([
@@ -544,6 +588,12 @@ fn ended(run: RomRun, what: &str) -> Result<Vec<String>> {
 pub fn run() -> Result<()> {
     setup::ensure()?;
     let ws = Workspace::locate()?;
+    // rsp-sim's prediction first: the ROM compiles it in.
+    println!("bench: rsp-sim (bench_predict)");
+    let sim = example_lines(&ws, &[])?;
+    let predicted = ws.root.join("n64-demo/src/bench_predicted.rs");
+    std::fs::write(&predicted, predicted_source(&sim)?)
+        .map_err(|e| format!("cannot write {}: {e}", predicted.display()))?;
     let elfs = n64_build::build(&ws)?;
     let roms = pack_all(&ws, &elfs)?;
     let rom = roms
@@ -567,8 +617,6 @@ pub fn run() -> Result<()> {
         )?,
         CEN64,
     )?;
-    println!("bench: rsp-sim (bench_predict)");
-    let sim = example_lines(&ws, &[])?;
     let by_position = positions(&example_lines(&ws, &["--per-position"])?);
 
     let order: Vec<String> = cen
@@ -667,6 +715,24 @@ bench.token_q8.scalar.cpu_cycles=7460000",
             md.contains("| token_q8 | scalar | cen64 (CPU cycles) | 7,460,000 | 12.6 |"),
             "{md}"
         );
+    }
+
+    #[test]
+    fn the_predicted_file_is_what_the_rom_compiles() {
+        // The ROM's compiled-in figures, as bench_predict prints them.
+        let sim: Vec<String> = n64_demo::bench_predicted::PREDICTED_RSP_CYCLES
+            .iter()
+            .map(|(k, c)| format!("bench.{k}.rsp.rsp_sim_cycles={c}"))
+            .collect();
+        assert!(sim.len() >= 5);
+        // The committed file is exactly this function's output for its own figures.
+        let committed = std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../n64-demo/src/bench_predicted.rs"),
+        )
+        .unwrap();
+        assert_eq!(predicted_source(&sim).unwrap(), committed);
+        assert!(predicted_source(&lines("nothing")).is_err());
+        assert!(predicted_source(&lines("bench.a.rsp.rsp_sim_cycles=x")).is_err());
     }
 
     #[test]

@@ -16,11 +16,12 @@
 //!
 //! Lines: `bench.<kernel>.<path>.<unit>=<value>` (units in `n64_demo::bench`) on the IS-Viewer;
 //! the screen shows one row per kernel and path (CPU cycles per weight) and whether every path
-//! agreed with the spec. `cpu_cycles` is
+//! agreed with the spec; RSP rows add rsp-sim's prediction for the same work
+//! (`n64_demo::bench_predicted`, compiled in: `sim`, in CPU cycles' time per weight). `cpu_cycles` is
 //! Count x 2, CPU cycles on hardware and in cen64; under mupen64plus (CountPerOp=1) read
 //! `count_ticks` as an instruction count, and the RSP there finishes inside the start write, so
-//! its `rsp` times are only the CPU's own work. The RSP-side DP clock and the rsp-sim
-//! prediction are not printed yet (bench-results/kernels.md, "Not measured yet").
+//! its `rsp` times are only the CPU's own work. The RSP-side DP clock is not read yet
+//! (bench-results/HARDWARE.md, "Not measured yet").
 #![no_std]
 #![no_main]
 
@@ -34,6 +35,7 @@ use n64_demo::bench::{
     edge_case, input_vector, weights_per_token, Hundredths, Line, EDGE_CASES, EDGE_MAX_BYTES,
     TOKEN_PROMPT,
 };
+use n64_demo::bench_predicted::predicted_rsp_cycles;
 use n64_rt::cache::CacheAligned;
 use n64_rt::vi::Screen;
 use n64_rt::{pi, println, regs, timing};
@@ -97,10 +99,23 @@ fn timed(screen: &mut Screen, kernel: &str, path: &str, ticks: u32, weights: u64
     line(kernel, path, "count_ticks", ticks);
     line(kernel, path, "cpu_cycles", cycles);
     line(kernel, path, "cpu_cycles_per_weight", per_weight);
-    on_screen(
-        screen,
-        format_args!("{kernel:<18} {path:<6} {per_weight:>8}"),
-    );
+    // RSP rows: rsp-sim's prediction for the same work (compiled in), in the same unit (RSP
+    // cycles x 93.75 / 62.5 = CPU cycles' time), beside the measurement.
+    match predicted_rsp_cycles(kernel).filter(|_| path == "rsp") {
+        Some(rsp_cycles) => {
+            let predicted = Hundredths::ratio(rsp_cycles as u64 * 3, weights * 2);
+            line(kernel, path, "rsp_sim_cycles", rsp_cycles);
+            line(kernel, path, "predicted_cpu_cycles_per_weight", predicted);
+            on_screen(
+                screen,
+                format_args!("{kernel:<18} {path:<6} {per_weight:>8} sim {predicted:>5}"),
+            );
+        }
+        None => on_screen(
+            screen,
+            format_args!("{kernel:<18} {path:<6} {per_weight:>8}"),
+        ),
+    }
 }
 
 /// A row of the on-screen summary (50 columns); the IS-Viewer has the full lines.

@@ -1,0 +1,21 @@
+//! rsp-sim's RSP cycles for the bench ROM's RSP work (tokens: the mean over the prompt's
+//! positions), compiled into the ROM so that a console shows measured against predicted.
+//! Written by `cargo xtask bench` from `cargo run --release -p n64-demo --example
+//! bench_predict`; `tests/predicted.rs` fails when rsp-sim or the ucode says otherwise.
+
+/// (kernel, predicted RSP cycles).
+pub const PREDICTED_RSP_CYCLES: &[(&str, u32)] = &[
+    ("matvec_q8_128x128", 4375),
+    ("matvec_q8_256x128", 8081),
+    ("matvec_q4_128x128", 5333),
+    ("token_q8", 234781),
+    ("token_q4", 145918),
+];
+
+/// The prediction for `kernel`, if there is one.
+pub fn predicted_rsp_cycles(kernel: &str) -> Option<u32> {
+    PREDICTED_RSP_CYCLES
+        .iter()
+        .find(|(k, _)| *k == kernel)
+        .map(|(_, c)| *c)
+}
