@@ -27,8 +27,11 @@
 //! | | spec (LLVM) | this loop |
 //! |---|---|---|
 //! | mupen64plus instructions per weight, 512x128 | 15.88 | 4.87 |
-//! | cen64 CPU cycles per weight, 512x128 | 32.66 | 8.40 |
-//! | cen64 CPU cycles per weight, 128x128 | 32.98 | 8.50 |
+//! | cen64 CPU cycles per weight, 512x128 | 32.67 | 8.39 |
+//! | cen64 CPU cycles per weight, 128x128 | 33.35 | 8.78 |
+//!
+//! (cen64 figures move by up to 0.3 between builds: the caches are direct-mapped, so where the
+//! linker puts the loop, the stack and the input changes which lines the weight stream evicts.)
 //!
 //! Where the cen64 cycles go: the weight stream misses the D-cache on every 16-byte line, and a
 //! line fill costs 46 cycles there (`DCACHE_ACCESS_DELAY`): 17 lines per 272-byte record, about
