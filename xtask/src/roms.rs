@@ -225,6 +225,7 @@ fn check_bench(run: &RomRun, _title: &str) -> Result<String> {
     if saturations == 0 {
         return Err("the tuned matvec check met no clamped sum: its edge cases did not run".into());
     }
+    let _: f64 = parse(run, "bench.token.scalar.cpu_cycles_per_weight")?;
     let q8: u64 = parse(run, "bench.token_q8.scalar.count_ticks")?;
     let weights: u64 = parse(run, "bench.token_q8.model.weights_per_token")?;
     Ok(format!(
@@ -289,7 +290,8 @@ pub fn check_q4dot(run: &RomRun, title: &str) -> Result<String> {
         ));
     }
     Ok(format!(
-        "result {on_n64} = host; {ticks} instructions (mupen64plus Count, CountPerOp=1); PI DMA ok"
+        "result {on_n64} = host; {ticks} Count ticks (mupen64plus at CountPerOp=1: instructions; \
+         cen64: CPU cycles / 2); PI DMA ok"
     ))
 }
 
@@ -467,6 +469,7 @@ mod tests {
             "bench.tuned_check.tuned.saturations=11991".into(),
             "bench.token_q8.model.weights_per_token=819200".into(),
             "bench.token_q8.scalar.count_ticks=4178388".into(),
+            "bench.token.scalar.cpu_cycles_per_weight=10.20".into(),
         ];
         for key in BENCH_IDENTICAL {
             let v = if Some(*key) == flip { "no" } else { "yes" };
