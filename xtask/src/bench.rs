@@ -1,7 +1,7 @@
 //! `cargo xtask bench`: the micro-benchmark tables and plots in `bench-results/`.
 //!
 //! Runs the bench ROM (`n64-demo/src/bin/bench.rs`) in cen64 (CPU cycles: it models the
-//! VR4300 pipeline and caches; RSP times there are an upper bound, no dual issue) and in
+//! VR4300 pipeline and caches; its RSP has no dual issue and its SP DMA takes no time) and in
 //! mupen64plus (`CountPerOp=1`: instruction counts), and the host example `bench_predict`
 //! (rsp-sim's cycle model: the RSP prediction for the same work, and per context position).
 //! Writes `bench-results/kernels.md` (tables and the command), `kernels.csv` (every figure,
@@ -180,7 +180,7 @@ cargo xtask bench
 
 It builds the ROMs, runs `bench.z64` (`n64-demo/src/bin/bench.rs`) in **cen64** (the VR4300
 pipeline and caches modelled: its Count x 2 is CPU cycles; the RSP runs concurrently but without
-dual issue or vector latency, so RSP times there are an upper bound) and in **mupen64plus**
+dual issue or vector latency, and SP DMA takes no time there: see the last section) and in **mupen64plus**
 (`--set Core[CountPerOp]=1`: Count is an **instruction count**, no cache or pipeline; the RSP
 finishes inside the CPU's start write, so its RSP rows are the CPU's own work only), and runs
 `cargo run --release -p n64-demo --example bench_predict` for **rsp-sim**'s prediction of the
@@ -254,8 +254,56 @@ and its logit at every position). Tokens are the mean over positions 0..21 (the 
 Plots: `kernels-cycles-per-weight.png` (cen64, log scale), `kernels-tokens-per-second.png`,
 `kernels-rsp-cycles-by-position.png` (rsp-sim, a full context: the prompt, then the model's
 own predictions), `kernels-measured-vs-predicted.png` (RSP cycles: rsp-sim against cen64's
-upper bound). Every figure is also in `kernels.csv`."
+figure: no dual issue, but free SP DMA). Every figure is also in `kernels.csv`."
     );
+    md
+}
+
+/// The SP DMA section of kernels.md: CPU cycles from the first register write to SP_STATUS
+/// showing the DMA idle, per tile size, one transfer and two queued, in both emulators and in
+/// rsp-sim's model.
+pub fn dma_table(cen: &Figures, mupen: &Figures) -> String {
+    let mut md = String::from(
+        "
+## SP DMA, RDRAM to DMEM, timed by the CPU
+
+The bench ROM programs the SP DMA itself before the scheduler starts (the RSP halted) and times
+it with Count, polling SP_STATUS until neither DMA busy nor DMA full is set: CPU cycles for one
+transfer and for two written back to back (the second queued behind the first), the minimum of
+8 runs, so each figure includes a few uncached register accesses. \"model\" is what rsp-sim
+charges (RSP-FACTS \"Timing\": 0.2724 CPU cycles per byte + 41 per transfer). cen64 does not
+model the duration of an SP DMA (the same cycles for every length: only the register accesses),
+so its RSP times are not an upper bound either: no dual issue makes them slower, free DMA faster.
+mupen64plus's column counts instructions. A console's figures go here (bench-results/HARDWARE.md).
+
+| transfer | cen64 CPU cycles | mupen64plus | model (CPU cycles) |
+|---|---|---|---|
+",
+    );
+    let size = |k: &str| -> (u32, u32) {
+        let name = k.split('.').next().unwrap_or("");
+        let (n, len) = name
+            .trim_start_matches("sp_dma_")
+            .split_once('x')
+            .unwrap_or(("0", "0"));
+        (len.parse().unwrap_or(0), n.parse().unwrap_or(0))
+    };
+    let mut keys: Vec<&String> = cen
+        .keys()
+        .filter(|k| k.starts_with("sp_dma_") && k.ends_with(".cpu.cpu_cycles"))
+        .collect();
+    keys.sort_by_key(|k| size(k));
+    for key in keys {
+        let name = key.split('.').next().unwrap_or("");
+        let (len, n) = size(key);
+        let _ = writeln!(
+            md,
+            "| {n} x {len} bytes | {} | {} | {} |",
+            fmt_int(number(cen, key)),
+            fmt_int(number(mupen, key)),
+            fmt_int(number(cen, &format!("{name}.model.cpu_cycles"))),
+        );
+    }
     md
 }
 
@@ -474,7 +522,7 @@ pub fn plots(
                 pick("scalar", &|r| r.cen64_cycles.map(|c| CPU_HZ / c)),
             ),
             (
-                "RSP (cen64, upper bound of time)",
+                "RSP (cen64: no dual issue, free DMA)",
                 RGBColor(120, 150, 220),
                 pick("rsp", &|r| r.cen64_cycles.map(|c| CPU_HZ / c)),
             ),
@@ -490,7 +538,7 @@ pub fn plots(
     let names: Vec<String> = rsp_rows.iter().map(|r| r.kernel.clone()).collect();
     bars(
         &dir.join("kernels-measured-vs-predicted.png"),
-        "RSP cycles: predicted (rsp-sim) vs measured (cen64, no dual issue)",
+        "RSP cycles: predicted (rsp-sim) vs measured (cen64: no dual issue, free SP DMA)",
         "RSP cycles",
         &names,
         &[
@@ -647,7 +695,10 @@ pub fn run() -> Result<()> {
         let path = dir.join(name);
         std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
     };
-    write("kernels.md", markdown(&rows, date.trim(), commit.trim()))?;
+    write(
+        "kernels.md",
+        markdown(&rows, date.trim(), commit.trim()) + &dma_table(&cen, &mupen),
+    )?;
     write(
         "kernels.csv",
         csv(&[(CEN64, &cen), (MUPEN, &mupen), (RSP_SIM, &sim)]),
@@ -733,6 +784,21 @@ bench.token_q8.scalar.cpu_cycles=7460000",
         assert_eq!(predicted_source(&sim).unwrap(), committed);
         assert!(predicted_source(&lines("nothing")).is_err());
         assert!(predicted_source(&lines("bench.a.rsp.rsp_sim_cycles=x")).is_err());
+    }
+
+    #[test]
+    fn the_dma_table_sorts_by_size_and_names_its_sources() {
+        let cen = figures(&lines(
+            "bench.sp_dma_2x256.cpu.cpu_cycles=290
+bench.sp_dma_1x4096.cpu.cpu_cycles=168
+bench.sp_dma_1x4096.model.cpu_cycles=1157
+bench.sp_dma_1x256.cpu.cpu_cycles=216",
+        ));
+        let mupen = figures(&lines("bench.sp_dma_1x4096.cpu.cpu_cycles=1046"));
+        let md = dma_table(&cen, &mupen);
+        let at = |s: &str| md.find(s).unwrap_or_else(|| panic!("{s} missing:\n{md}"));
+        assert!(at("| 1 x 256 bytes | 216 | - | - |") < at("| 2 x 256 bytes | 290 |"));
+        assert!(at("| 2 x 256 bytes |") < at("| 1 x 4096 bytes | 168 | 1,046 | 1,157 |"));
     }
 
     #[test]
