@@ -8,10 +8,13 @@
 //! run in mupen64plus by `cargo xtask test`), on the demo model's real matrices and on edge
 //! cases.
 //!
-//! Q4 matrices use the portable spec everywhere (not tuned yet).
+//! Q4 matrices have their own loop (`matvec_q4`), checked the same way.
 #![no_std]
 #![cfg_attr(target_arch = "mips", feature(asm_experimental_arch))]
 
+// The Q8 module's `saturate!` (the out-of-line clamp) serves the Q4 loop too.
+#[macro_use]
 pub mod matvec;
+pub mod matvec_q4;
 
 pub use matvec::matvec;

@@ -46,16 +46,14 @@
 //! hardware to settle (bench-results/HARDWARE.md).
 
 use kernels::fixed::{sat16, shl_sat, VMULF_ROUND};
-use kernels::matvec::{
-    matvec as spec_matvec, BlockMatrix, Saturations, WeightBits, BLOCK_COLS, RECORD_ROWS,
-};
+use kernels::matvec::{BlockMatrix, Saturations, WeightBits, BLOCK_COLS, RECORD_ROWS};
 use kernels::KernelError;
 
 /// `y = W x`, bit-identical to `kernels::matvec::matvec` (same result, same saturation
-/// counts, same errors). Q8 uses the tuned record loop; Q4 the spec.
+/// counts, same errors). Q8 runs the loop below, Q4 the one of `crate::matvec_q4`.
 pub fn matvec(m: &BlockMatrix<'_>, x: &[i16], y: &mut [i16]) -> Result<Saturations, KernelError> {
-    if m.bits() != WeightBits::Q8 {
-        return spec_matvec(m, x, y);
+    if m.bits() == WeightBits::Q4 {
+        return crate::matvec_q4::matvec_q4(m, x, y);
     }
     check_len("matvec input", m.cols(), x.len())?;
     check_len("matvec output", m.rows(), y.len())?;
@@ -83,7 +81,11 @@ pub fn matvec(m: &BlockMatrix<'_>, x: &[i16], y: &mut [i16]) -> Result<Saturatio
     Ok(sat)
 }
 
-fn check_len(what: &'static str, expected: usize, actual: usize) -> Result<(), KernelError> {
+pub(crate) fn check_len(
+    what: &'static str,
+    expected: usize,
+    actual: usize,
+) -> Result<(), KernelError> {
     if expected == actual {
         Ok(())
     } else {

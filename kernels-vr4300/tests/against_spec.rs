@@ -4,6 +4,7 @@
 
 use kernels::matvec::{matrix_bytes, matvec as spec, BlockMatrix, WeightBits};
 use kernels_vr4300::matvec::{group_q8, group_q8_portable, matvec as tuned};
+use kernels_vr4300::matvec_q4::{group_q4, group_q4_portable};
 
 /// xorshift32, so the cases are the same on every run.
 struct Rng(u32);
@@ -108,6 +109,18 @@ fn the_group_loop_is_the_portable_one_on_this_target() {
     let (mut a, mut b) = ([0x8000i64; 8], [0x8000i64; 8]);
     let na = group_q8(&recs, &x, &mut a);
     let nb = group_q8_portable(&recs, &x, &mut b);
+    assert_eq!((na, a), (nb, b));
+    assert!(na > 0, "full-range inputs clamp some partial sums");
+}
+
+#[test]
+fn the_q4_group_loop_is_the_portable_one_on_this_target() {
+    let mut rng = Rng(11);
+    let recs: Vec<u8> = (0..3 * 144).map(|_| rng.next() as u8).collect();
+    let x: Vec<i16> = (0..96).map(|_| rng.next() as i16).collect();
+    let (mut a, mut b) = ([0x8000i64; 8], [0x8000i64; 8]);
+    let na = group_q4(&recs, &x, &mut a);
+    let nb = group_q4_portable(&recs, &x, &mut b);
     assert_eq!((na, a), (nb, b));
     assert!(na > 0, "full-range inputs clamp some partial sums");
 }

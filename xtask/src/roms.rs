@@ -197,6 +197,7 @@ pub const BENCH_IDENTICAL: &[&str] = &[
     "matvec_q8_128x512.tuned",
     "matvec_q8_256x128.tuned",
     "matvec_q8_256x128.rsp",
+    "matvec_q4_128x128.tuned",
     "matvec_q4_128x128.rsp",
     "token_q8.rsp",
     "token_q4.rsp",

@@ -6,12 +6,13 @@
 //!   tied head (256x128) of `nibble-4l-q8`; paths `spec` (kernels::matvec), `tuned`
 //!   (kernels-vr4300's hand-written MIPS loop) and `rsp` (the ucode's MATVEC through the
 //!   scheduler, for the matrices up to 256 wide); `matvec_q4_128x128`: Wq of `nibble-2l-q4`,
-//!   paths `spec` and `rsp`.
-//! * `tuned_check`: the tuned matvec against the spec on every matrix of the Q8 model (24 layer
-//!   matrices and the head) and on the edge cases of `n64_demo::bench::edge_case`.
+//!   the same three paths.
+//! * `tuned_check`: the tuned matvec against the spec on every matrix of both models (layer
+//!   matrices and heads), on the edge cases of `n64_demo::bench::edge_case` read as Q8 and as
+//!   Q4 records, and on Q4 at its extremes.
 //! * `token_q8` / `token_q4`: one token of each model (the mean over the bytes of
 //!   `TOKEN_PROMPT`, positions 0..21), paths `scalar` (the scalar runner; on the VR4300 its
-//!   Q8 matvecs are the tuned ones) and `rsp` (the token program); `identical` compares the
+//!   matvecs are the tuned ones) and `rsp` (the token program); `identical` compares the
 //!   predicted byte and its logit at every position. The 4-layer model's scalar figure is
 //!   also printed as `bench.token.scalar.cpu_cycles_per_weight`.
 //!
@@ -167,7 +168,7 @@ fn main() {
         .load_ucode(&Ucode::RSPNN)
         .unwrap_or_else(|e| fail("loading the ucode", e));
 
-    tuned_check(&q8v);
+    tuned_check(&[&q8v, &q4v]);
 
     let matvecs: [(MatrixKind, Option<usize>); 4] = [
         (MatrixKind::Wq, Some(0)),
@@ -278,13 +279,12 @@ fn sp_dma(screen: &mut Screen, model: &'static [u8]) {
 
 /// The tuned matvec equals the spec (output and clamp counts) on every matrix of the model
 /// and on the edge cases.
-fn tuned_check(model: &ModelView<'_>) {
+fn tuned_check(models: &[&ModelView<'_>]) {
     let mut x = [0i16; WIDEST];
     let (mut a, mut b) = ([0i16; WIDEST], [0i16; WIDEST]);
     let mut checked = 0u32;
     let mut saturations = Saturations::default();
     let mut all_same = true;
-    let d = *model.dims();
     let mut compare = |m: &BlockMatrix<'_>, x: &[i16]| {
         let (rows, cols) = (m.rows(), m.cols());
         let sa = spec_matvec(m, &x[..cols], &mut a[..rows]).unwrap_or_else(|e| fail("spec", e));
@@ -293,18 +293,20 @@ fn tuned_check(model: &ModelView<'_>) {
         saturations.add(sa);
         checked += 1;
     };
-    for layer in 0..d.n_layers {
-        for (i, kind) in MatrixKind::ALL.iter().enumerate() {
-            let m = model
-                .matrix(layer, *kind)
-                .unwrap_or_else(|e| fail("a Q8 matrix", e));
-            input_vector((layer * 8 + i) as u32 + 1, &mut x);
-            compare(&m, &x);
+    for model in models {
+        for layer in 0..model.dims().n_layers {
+            for (i, kind) in MatrixKind::ALL.iter().enumerate() {
+                let m = model
+                    .matrix(layer, *kind)
+                    .unwrap_or_else(|e| fail("a model matrix", e));
+                input_vector((layer * 8 + i) as u32 + 1, &mut x);
+                compare(&m, &x);
+            }
         }
+        let head = model.embedding().unwrap_or_else(|e| fail("the head", e));
+        input_vector(99, &mut x);
+        compare(&head, &x);
     }
-    let head = model.embedding().unwrap_or_else(|e| fail("the head", e));
-    input_vector(99, &mut x);
-    compare(&head, &x);
     let mut rec = [0u8; EDGE_MAX_BYTES];
     for i in 0..EDGE_CASES {
         let (rows, cols, shift) = edge_case(i, &mut rec, &mut x);
@@ -312,6 +314,20 @@ fn tuned_check(model: &ModelView<'_>) {
         let m = BlockMatrix::new(WeightBits::Q8, rows, cols, shift, &rec[..n])
             .unwrap_or_else(|e| fail("an edge case", e));
         compare(&m, &x);
+        // The same bytes read as Q4 records (nibbles -8..7, the scales where weights were).
+        let n4 = kernels::matvec::matrix_bytes(WeightBits::Q4, rows, cols);
+        let m = BlockMatrix::new(WeightBits::Q4, rows, cols, shift, &rec[..n4])
+            .unwrap_or_else(|e| fail("a Q4 edge case", e));
+        compare(&m, &x);
+    }
+    // Q4 at its extremes: every nibble -8 (0x88) against -32768, every one 7 (0x77) against
+    // 32767: every block partial sum clamps.
+    for (byte, xv) in [(0x88u8, i16::MIN), (0x77, i16::MAX)] {
+        let mut r = [byte; 144];
+        r[128..].fill(0xFF);
+        let m = BlockMatrix::new(WeightBits::Q4, 8, 32, 0, &r)
+            .unwrap_or_else(|e| fail("a Q4 edge case", e));
+        compare(&m, &[xv; 32]);
     }
     line("tuned_check", "tuned", "matrices", checked);
     line(
@@ -367,7 +383,7 @@ fn bench_matvec(screen: &mut Screen, sched: &mut Sched, m: &BlockMatrix<'static>
         weights,
     );
 
-    if q8 {
+    {
         let mut got = [0i16; WIDEST];
         let start = timing::read_count();
         tuned_matvec(black_box(m), black_box(x), &mut got[..rows])
