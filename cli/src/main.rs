@@ -160,6 +160,11 @@ fn model_err(path: &Path) -> impl Fn(rspnn_model::ModelError) -> String + '_ {
     move |e| format!("{}: {e}", path.display())
 }
 
+/// A message about the model in `path`, prefixed with the file.
+fn in_file(path: &Path) -> impl Fn(String) -> String + '_ {
+    move |e| format!("{}: {e}", path.display())
+}
+
 fn generate(a: GenerateArgs) -> Result<(), String> {
     let prompt = a.prompt.as_encoded_bytes();
     if prompt.is_empty() {
@@ -169,8 +174,10 @@ fn generate(a: GenerateArgs) -> Result<(), String> {
     let bytes = load_rspw(w, false)?;
     let view = ModelView::parse(&bytes).map_err(model_err(w))?;
     let mask = a.run.vocab.mask();
-    let store = BackendStore::new(a.run.backend, &view, &bytes)?;
-    let mut be = store.backend(view, a.run.cache == CacheKind::Ring)?;
+    let store = BackendStore::new(a.run.backend, &view, &bytes).map_err(in_file(w))?;
+    let mut be = store
+        .backend(view, a.run.cache == CacheKind::Ring)
+        .map_err(in_file(w))?;
     let mut next = 0u8;
     for &b in prompt {
         next = be.step(b, mask).map_err(model_err(w))?;
@@ -223,8 +230,10 @@ fn next_char(a: NextCharArgs) -> Result<(), String> {
     let bytes = load_rspw(w, false)?;
     let view = ModelView::parse(&bytes).map_err(model_err(w))?;
     let mask = a.run.vocab.mask();
-    let store = BackendStore::new(a.run.backend, &view, &bytes)?;
-    let mut be = store.backend(view, a.run.cache == CacheKind::Ring)?;
+    let store = BackendStore::new(a.run.backend, &view, &bytes).map_err(in_file(w))?;
+    let mut be = store
+        .backend(view, a.run.cache == CacheKind::Ring)
+        .map_err(in_file(w))?;
     be.reset();
     let mut preds = Vec::with_capacity(a.len as usize);
     for &b in &text[a.offset as usize..] {
@@ -292,14 +301,14 @@ fn accuracy(a: AccuracyArgs) -> Result<(), String> {
     let ctx = view.dims().ctx;
     let mask = a.run.vocab.mask();
     let ring = a.run.cache == CacheKind::Ring;
-    let store = BackendStore::new(a.run.backend, &view, &bytes)?;
-    let mut be = store.backend(view, ring)?;
+    let store = BackendStore::new(a.run.backend, &view, &bytes).map_err(in_file(w))?;
+    let mut be = store.backend(view, ring).map_err(in_file(w))?;
     let other_store = match a.against {
-        Some(k) => Some(BackendStore::new(k, &view, &bytes)?),
+        Some(k) => Some(BackendStore::new(k, &view, &bytes).map_err(in_file(w))?),
         None => None,
     };
     let mut other = match &other_store {
-        Some(s) => Some(s.backend(view, ring)?),
+        Some(s) => Some(s.backend(view, ring).map_err(in_file(w))?),
         None => None,
     };
     let (windows, len) = (windows as usize, len as usize);

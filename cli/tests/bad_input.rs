@@ -621,6 +621,28 @@ fn item9_help_exits_0_and_messages_name_their_subject_without_debug_formatting()
         &[OsStr::new("info"), "--weights".as_ref(), p.as_os_str()],
         &["three.seai: file truncated: needs 12 bytes, has 3"],
     );
+    // The float backend on a file without real scales names the file.
+    let mut b = std::fs::read(demo_model()).unwrap();
+    let real = rspw::ModelView::parse(&b).unwrap().layout().real_scales as usize;
+    b.truncate(b.len() - real);
+    b[21] = 0;
+    let payload = (b.len() - HEADER_BYTES) as u32;
+    b[48..52].copy_from_slice(&payload.to_be_bytes());
+    rspw::finish_crc(&mut b);
+    let p = d.join("noreal.rspw");
+    std::fs::write(&p, &b).unwrap();
+    refused(
+        &[
+            OsStr::new("generate"),
+            "--weights".as_ref(),
+            p.as_os_str(),
+            "--prompt".as_ref(),
+            "Q".as_ref(),
+            "--backend".as_ref(),
+            "float".as_ref(),
+        ],
+        &["noreal.rspw: the weight file carries no real-valued scales"],
+    );
     // --preds needs 64-byte windows.
     refused(
         &[
