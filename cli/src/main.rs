@@ -410,8 +410,9 @@ fn info(a: InfoArgs) -> Result<(), String> {
     let view = ModelView::parse(&bytes).map_err(model_err(w))?;
     let i = view.info();
     let d = view.dims();
+    // The header's field names (docs/weight-format.md), one `name: value` each, for scripts.
     let mut out = format!(
-        "dims: {} layers, width {}, {} heads, FFN {}, vocab {}, context {}\n",
+        "dims: n_layers: {}, d_model: {}, n_heads: {}, d_ff: {}, vocab: {}, ctx: {}\n",
         d.n_layers, d.d_model, d.n_heads, d.d_ff, d.vocab, d.ctx
     );
     out += &format!(

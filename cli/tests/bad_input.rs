@@ -604,7 +604,9 @@ fn item9_help_exits_0_and_messages_name_their_subject_without_debug_formatting()
     let o = rspnn(&[OsStr::new("info"), "--weights".as_ref(), w.as_os_str()]);
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(
-        out.starts_with("dims: 4 layers, width 128, 4 heads, FFN 512, vocab 256, context 64\n"),
+        out.starts_with(
+            "dims: n_layers: 4, d_model: 128, n_heads: 4, d_ff: 512, vocab: 256, ctx: 64\n"
+        ),
         "{out}"
     );
     assert!(!out.contains("ModelDims") && !out.contains('{'), "{out}");

@@ -105,8 +105,8 @@ struct CliLoader {
 impl rsp_asm::SourceLoader for CliLoader {
     fn load(&self, name: &str, from: Option<&str>) -> Result<(String, String), String> {
         if from.is_none() && name == self.main_name {
-            let bytes =
-                tool_io::read_bounded(&self.main_path, "source file", MAX_SOURCE_BYTES).map_err(|e| e.to_string())?;
+            let bytes = tool_io::read_bounded(&self.main_path, "source file", MAX_SOURCE_BYTES)
+                .map_err(|e| e.reason().to_string())?;
             // As the library's loader: stray non-UTF-8 bytes in comments must not stop a build.
             return Ok((name.to_string(), String::from_utf8_lossy(&bytes).into_owned()));
         }

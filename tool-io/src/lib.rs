@@ -32,6 +32,13 @@ impl FileError {
     }
 }
 
+impl FileError {
+    /// What went wrong, without the path (for messages that name the file already).
+    pub fn reason(&self) -> &str {
+        &self.what
+    }
+}
+
 impl fmt::Display for FileError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}", self.path.display(), self.what)
