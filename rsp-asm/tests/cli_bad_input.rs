@@ -66,6 +66,15 @@ fn disassemble_refuses_partial_words_endless_files_and_bad_bases() {
 }
 
 #[test]
+fn the_source_file_is_read_at_most_16_mib_and_a_directory_gives_the_os_reason() {
+    fails(&["/dev/zero"], 1, "/dev/zero: error: source file is larger than the 16777216 bytes it can hold");
+    let d = temp("srcdir");
+    let shown = d.display().to_string();
+    fails(&[&shown], 1, &format!("{shown}: error: cannot read source file: Is a directory (os error 21)"));
+    std::fs::remove_dir_all(&d).ok();
+}
+
+#[test]
 fn a_failing_later_output_leaves_the_earlier_ones_untouched() {
     let d = temp("outs");
     let src = d.join("k.S");
