@@ -197,7 +197,8 @@ mod tests {
             .unwrap();
         wrong_row[speed_row] = format!("chat.screen.{}=\"RSP: fast\"", chat::ROW_RSP_SPEED);
         let error = check_chat_lines(&run(&wrong_row), &answers).unwrap_err();
-        assert!(error.contains("screen row 16"), "{error}");
+        let row_name = format!("screen row {}", chat::ROW_RSP_SPEED);
+        assert!(error.contains(&row_name), "{error}");
 
         let mut wrong_scalar = lines;
         wrong_scalar[0] = format!("chat.scalar={}", quoted(b" I b"));
