@@ -218,7 +218,7 @@ pub fn check_chat_in_cen64(
     png: &std::path::Path,
     echo: bool,
 ) -> Option<Result<String>> {
-    let ipl3 = crate::libdragon_ipl3::from_shared()?;
+    let ipl3 = crate::libdragon_ipl3::find()?;
     Some((|| {
         let (ipl3_path, ipl3) = ipl3?;
         let rom = ws.rom_dir().join("chat-libdragon-ipl3.z64");
