@@ -9,7 +9,7 @@
 
 use crate::textgen::Escaped;
 use core::fmt::Write;
-use n64_rt::text::{TextScreen, COLUMNS, CYAN, GREEN, GREY, WHITE, YELLOW};
+use n64_rt::text::{TextScreen, COLUMNS, CYAN, GREEN, GREY, RED, WHITE, YELLOW};
 
 /// Questions the player picks from (the training corpus's questions; the first three are the
 /// textgen demo's prompts).
@@ -237,6 +237,9 @@ pub struct ChatView {
     pub vr4300: Speed,
     pub attract: bool,
     pub controller: bool,
+    /// Why the chat cannot run (shown in red instead of the answer), up to 3 rows.
+    error: [u8; 3 * COLUMNS],
+    error_len: usize,
 }
 
 /// Screen rows.
@@ -331,7 +334,30 @@ impl ChatView {
             vr4300: Speed::default(),
             attract: false,
             controller: false,
+            error: [b' '; 3 * COLUMNS],
+            error_len: 0,
         }
+    }
+
+    /// Shows why the chat cannot run (kept whole up to 3 rows; longer text ends in "...").
+    pub fn set_error(&mut self, args: core::fmt::Arguments) {
+        let mut full = [b' '; 3 * COLUMNS + 1];
+        let mut len = 0;
+        let _ = Spill {
+            buf: &mut full,
+            len: &mut len,
+        }
+        .write_fmt(args);
+        if len > 3 * COLUMNS {
+            len = 3 * COLUMNS;
+            full[len - 3..len].copy_from_slice(b"...");
+        }
+        self.error[..len].copy_from_slice(&full[..len]);
+        self.error_len = len;
+    }
+
+    pub fn error(&self) -> &[u8] {
+        &self.error[..self.error_len]
     }
 
     pub fn set_model_line(&mut self, args: core::fmt::Arguments) {
@@ -392,7 +418,11 @@ impl ChatView {
                 }
             }
         }
-        if self.asked {
+        if self.error_len > 0 {
+            for (k, chunk) in self.error().chunks(COLUMNS).enumerate() {
+                screen.set_row(ROW_QUESTION + k, chunk, RED);
+            }
+        } else if self.asked {
             let asked = line(format_args!("Q: {}", Escaped(self.question())));
             screen.set_row(ROW_QUESTION, asked.text(), WHITE);
             // "A:" and 64 bytes fill 2 rows; escaped bytes (`\xHH`) may need up to 4 more.
@@ -428,6 +458,7 @@ impl ChatView {
             WHITE,
         );
         let help: &[u8] = match (self.attract, self.controller) {
+            _ if self.error_len > 0 => b"The chat cannot run: see above",
             (true, true) => b"Attract mode: press any button to play",
             (true, false) => b"Attract mode: no controller in port 1",
             (false, _) if self.keyboard.is_some() => b"d-pad: move  A: type  START: ask  B: back",
@@ -518,6 +549,27 @@ mod tests {
             row(&screen, ROW_HELP),
             "d-pad: move  A: type  START: ask  B: back"
         );
+    }
+
+    #[test]
+    fn an_error_is_shown_whole_in_red() {
+        let mut view = ChatView::new();
+        view.set_error(format_args!(
+            "Cannot start: model of 4259840 bytes > 4194304 bytes free in 8 MiB RDRAM"
+        ));
+        let mut screen = TextScreen::new();
+        view.draw(&mut screen);
+        assert_eq!(
+            row(&screen, ROW_QUESTION),
+            "Cannot start: model of 4259840 bytes > 4194304 byt"
+        );
+        assert_eq!(row(&screen, ROW_QUESTION + 1), "es free in 8 MiB RDRAM");
+        assert_eq!(screen.row_ink(ROW_QUESTION), RED);
+        assert_eq!(row(&screen, ROW_HELP), "The chat cannot run: see above");
+        let mut long = ChatView::new();
+        long.set_error(format_args!("{:200}", "x"));
+        assert_eq!(long.error().len(), 3 * COLUMNS);
+        assert!(long.error().ends_with(b"..."));
     }
 
     #[test]

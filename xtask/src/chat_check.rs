@@ -253,3 +253,48 @@ pub fn check_chat_in_cen64(
         ))
     })())
 }
+
+/// Bytes of the stand-in model in [`check_chat_too_big_model`]: more than the Expansion Pak's
+/// 4 MiB the ROM keeps for a model.
+const TOO_BIG_MODEL: usize = (4 << 20) + (64 << 10);
+
+/// Packs the chat program with a "model" larger than any RDRAM can hold beside the program,
+/// runs it in cen64 (8 MiB of RDRAM) and checks that the ROM says so on the IS-Viewer and, in
+/// the screenshot, on its screen (pixel for pixel against the host's drawing), and stops
+/// cleanly instead of crashing.
+pub fn check_chat_too_big_model(ws: &Workspace, elf: &std::path::Path) -> Result<String> {
+    let rom = ws.rom_dir().join("chat-too-big-model.z64");
+    let png = ws.rom_dir().join("chat-too-big-model.png");
+    let title = crate::rom::default_title("chat");
+    // The ROM checks the size in the asset directory before it reads or parses the model, so
+    // the bytes need not be a model.
+    let assets = vec![vec![0x5Au8; TOO_BIG_MODEL]];
+    crate::pack_file(elf, &rom, &title, &crate::rom::BootPath::OwnIpl3, &assets)?;
+    let options = crate::cen64::RunOptions {
+        echo: false,
+        screenshot: Some(png.clone()),
+    };
+    let run = crate::cen64::run_rom(&rom, std::time::Duration::from_secs(60), &options)?;
+    ended_well(&run)?;
+    let want = format!(
+        "model of {TOO_BIG_MODEL} bytes > {} bytes free in 8 MiB RDRAM",
+        4 << 20
+    );
+    let error = value(&run, "chat.error")?;
+    if error != want {
+        return Err(format!("chat.error={error}, expected {want}"));
+    }
+    // What the ROM shows then: the chat screen before any input, the message in red.
+    let mut view = ChatView::new();
+    view.set_model_line(format_args!("loading the model..."));
+    view.set_error(format_args!("Cannot start: {want}"));
+    let mut expected = TextScreen::new();
+    view.draw(&mut expected);
+    let shot = crate::screen_check::read_image(&png)?;
+    crate::screen_check::compare(&shot, &expected)
+        .map_err(|e| format!("{}: {e}", png.display()))?;
+    Ok(format!(
+        "a {TOO_BIG_MODEL}-byte model: \"{error}\" on the IS-Viewer and on screen (pixel for \
+         pixel), clean stop"
+    ))
+}

@@ -186,6 +186,15 @@ pub fn run() -> Result<()> {
         },
     );
     steps.add(
+        "rom chat in cen64 with a model too big for RDRAM: reported on screen",
+        |ctx| {
+            let ws = ctx.ws.as_ref().ok_or("no workspace: setup failed")?;
+            let elf = ctx.elfs.iter().find(|e| e.name == "chat");
+            let elf = elf.ok_or("no chat program: the N64 build failed")?;
+            crate::chat_check::check_chat_too_big_model(ws, &elf.path)
+        },
+    );
+    steps.add(
         "rom panic-probe in cen64: the panic message on the screen",
         |ctx| {
             let ws = ctx.ws.as_ref().ok_or("no workspace: setup failed")?;

@@ -103,7 +103,7 @@ impl Ui {
 
     /// A fatal condition a person must see: on screen and on the IS-Viewer; the ROM stops.
     fn fail(&mut self, args: core::fmt::Arguments) -> ! {
-        self.view.set_model_line(args);
+        self.view.set_error(format_args!("Cannot start: {args}"));
         self.show();
         println!("chat.error={}", args);
         n64_rt::halt::finish()
