@@ -419,7 +419,7 @@ impl ChatView {
             }
         }
         if self.error_len > 0 {
-            for (k, chunk) in self.error().chunks(COLUMNS).enumerate() {
+            for (k, chunk) in WordWrap(self.error()).enumerate() {
                 screen.set_row(ROW_QUESTION + k, chunk, RED);
             }
         } else if self.asked {
@@ -433,7 +433,7 @@ impl ChatView {
                 len: &mut len,
             };
             let _ = w.write_fmt(format_args!("A:{}", Escaped(self.answer())));
-            for (k, chunk) in full[..len].chunks(COLUMNS).enumerate() {
+            for (k, chunk) in WordWrap(&full[..len]).enumerate() {
                 screen.set_row(ROW_ANSWER + k, chunk, GREEN);
             }
         }
@@ -471,6 +471,31 @@ impl ChatView {
 impl Default for ChatView {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+/// Splits text into rows of at most [`COLUMNS`] bytes, breaking after the last space that fits
+/// (the space itself dropped) or, in a word longer than a row, at the row's end.
+struct WordWrap<'a>(&'a [u8]);
+
+impl<'a> Iterator for WordWrap<'a> {
+    type Item = &'a [u8];
+
+    fn next(&mut self) -> Option<&'a [u8]> {
+        let text = self.0;
+        if text.is_empty() {
+            return None;
+        }
+        if text.len() <= COLUMNS {
+            self.0 = &[];
+            return Some(text);
+        }
+        let (row, rest) = match text[..=COLUMNS].iter().rposition(|&b| b == b' ') {
+            Some(space) if space > 0 => (&text[..space], &text[space + 1..]),
+            _ => (&text[..COLUMNS], &text[COLUMNS..]),
+        };
+        self.0 = rest;
+        Some(row)
     }
 }
 
@@ -561,9 +586,9 @@ mod tests {
         view.draw(&mut screen);
         assert_eq!(
             row(&screen, ROW_QUESTION),
-            "Cannot start: model of 4259840 bytes > 4194304 byt"
+            "Cannot start: model of 4259840 bytes > 4194304"
         );
-        assert_eq!(row(&screen, ROW_QUESTION + 1), "es free in 8 MiB RDRAM");
+        assert_eq!(row(&screen, ROW_QUESTION + 1), "bytes free in 8 MiB RDRAM");
         assert_eq!(screen.row_ink(ROW_QUESTION), RED);
         assert_eq!(row(&screen, ROW_HELP), "The chat cannot run: see above");
         let mut long = ChatView::new();
@@ -612,6 +637,24 @@ mod tests {
             "A: The RSP runs microcode for geometry, sound and"
         );
         assert_eq!(row(&screen, ROW_ANSWER + 1), "me.");
+        let rows: std::vec::Vec<&[u8]> =
+            WordWrap(b"A: The RSP runs microcode for geometry, sounds and me.").collect();
+        assert_eq!(
+            rows,
+            [
+                &b"A: The RSP runs microcode for geometry, sounds and"[..],
+                b"me."
+            ]
+        );
+        let rows: std::vec::Vec<&[u8]> =
+            WordWrap(b"A: The RSP runs microcode for geometry, soundsss and").collect();
+        assert_eq!(
+            rows[1], b"and",
+            "the row breaks at the last space that fits"
+        );
+        let long = [b'x'; COLUMNS + 5];
+        let rows: std::vec::Vec<&[u8]> = WordWrap(&long).collect();
+        assert_eq!((rows[0].len(), rows[1].len()), (COLUMNS, 5));
         assert_eq!(
             row(&screen, ROW_RSP_SPEED),
             "   RSP:   250.0 tokens/s, game keeps 98.6% CPU"
