@@ -118,95 +118,6 @@ fn expected_screen(run: &RomRun, last_answer: &[u8]) -> Result<TextScreen> {
     Ok(screen)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::emulator::Ending;
-
-    /// The lines a ROM that did everything right prints, for answers `answers`.
-    fn good_lines(answers: &[&[u8]]) -> Vec<String> {
-        let mut lines = vec![format!("chat.scalar={}", quoted(&answers[0][..4]))];
-        for (k, a) in answers.iter().enumerate() {
-            lines.push(format!("chat.{k}.question={}", ATTRACT_SCRIPT[k]));
-            lines.push(format!("chat.{k}.rsp={}", quoted(a)));
-        }
-        for line in [
-            "chat.controller=no",
-            "chat.rsp.steps=196",
-            "chat.rsp.ticks=1096438",
-            "chat.rsp.game_ticks=307002",
-            "chat.vr4300.steps=21",
-            "chat.vr4300.ticks=556965430",
-            "chat.rsp.tenths_per_s=83794",
-            "chat.rsp.game_permille=280",
-            "chat.vr4300.tenths_per_s=17",
-        ] {
-            lines.push(line.into());
-        }
-        let mut view = ChatView::new();
-        view.set_model_line(format_args!("4L w128 ctx64 Q8, 898 KiB; RDRAM 8 MiB"));
-        view.selected = 2;
-        view.ask(2);
-        for &b in answers[2] {
-            view.push_answer(b);
-        }
-        view.rsp = Speed {
-            steps: 196,
-            ticks: 1096438,
-            game_ticks: 307002,
-        };
-        view.vr4300 = Speed {
-            steps: 21,
-            ticks: 556965430,
-            game_ticks: 0,
-        };
-        view.attract = true;
-        let mut screen = TextScreen::new();
-        view.draw(&mut screen);
-        for row in 0..ROWS {
-            lines.push(format!(
-                "chat.screen.{row}={}",
-                quoted(screen.row_text(row))
-            ));
-        }
-        lines
-    }
-
-    const ANSWERS: [&[u8]; 3] = [b" I am Nibble.", b" 93.75 MHz.", b" The RSP runs."];
-
-    #[test]
-    fn a_right_run_passes_and_any_wrong_byte_or_row_fails() {
-        let answers: Vec<Vec<u8>> = ANSWERS.iter().map(|a| a.to_vec()).collect();
-        let lines = good_lines(&ANSWERS);
-        let run = |lines: &[String]| RomRun {
-            lines: lines.to_vec(),
-            ending: Ending::Done,
-        };
-        let screen = check_chat_lines(&run(&lines), &answers).unwrap();
-        assert_eq!(screen.row_text(chat::ROW_ANSWER), b"A: The RSP runs.");
-
-        let mut wrong_answer = lines.clone();
-        wrong_answer[4] = format!("chat.1.rsp={}", quoted(b" 93.76 MHz."));
-        let error = check_chat_lines(&run(&wrong_answer), &answers).unwrap_err();
-        assert!(error.contains("attract answer 1"), "{error}");
-
-        let mut wrong_row = lines.clone();
-        let speed_row = lines
-            .iter()
-            .position(|l| l.starts_with(&format!("chat.screen.{}=", chat::ROW_RSP_SPEED)))
-            .unwrap();
-        wrong_row[speed_row] = format!("chat.screen.{}=\"RSP: fast\"", chat::ROW_RSP_SPEED);
-        let error = check_chat_lines(&run(&wrong_row), &answers).unwrap_err();
-        let row_name = format!("screen row {}", chat::ROW_RSP_SPEED);
-        assert!(error.contains(&row_name), "{error}");
-
-        let mut wrong_scalar = lines;
-        wrong_scalar[0] = format!("chat.scalar={}", quoted(b" I b"));
-        let error = check_chat_lines(&run(&wrong_scalar), &answers).unwrap_err();
-        assert!(error.contains("VR4300"), "{error}");
-    }
-}
-
 /// Packs the chat program with libdragon's IPL3 (the console's boot path), runs its attract
 /// round in cen64, checks its lines as [`check_chat`] does, and compares the screenshot taken
 /// at its end line with the host's drawing of the expected screen (`screen_check`).
@@ -297,4 +208,93 @@ pub fn check_chat_too_big_model(ws: &Workspace, elf: &std::path::Path) -> Result
         "a {TOO_BIG_MODEL}-byte model: \"{error}\" on the IS-Viewer and on screen (pixel for \
          pixel), clean stop"
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::emulator::Ending;
+
+    /// The lines a ROM that did everything right prints, for answers `answers`.
+    fn good_lines(answers: &[&[u8]]) -> Vec<String> {
+        let mut lines = vec![format!("chat.scalar={}", quoted(&answers[0][..4]))];
+        for (k, a) in answers.iter().enumerate() {
+            lines.push(format!("chat.{k}.question={}", ATTRACT_SCRIPT[k]));
+            lines.push(format!("chat.{k}.rsp={}", quoted(a)));
+        }
+        for line in [
+            "chat.controller=no",
+            "chat.rsp.steps=196",
+            "chat.rsp.ticks=1096438",
+            "chat.rsp.game_ticks=307002",
+            "chat.vr4300.steps=21",
+            "chat.vr4300.ticks=556965430",
+            "chat.rsp.tenths_per_s=83794",
+            "chat.rsp.game_permille=280",
+            "chat.vr4300.tenths_per_s=17",
+        ] {
+            lines.push(line.into());
+        }
+        let mut view = ChatView::new();
+        view.set_model_line(format_args!("4L w128 ctx64 Q8, 898 KiB; RDRAM 8 MiB"));
+        view.selected = 2;
+        view.ask(2);
+        for &b in answers[2] {
+            view.push_answer(b);
+        }
+        view.rsp = Speed {
+            steps: 196,
+            ticks: 1096438,
+            game_ticks: 307002,
+        };
+        view.vr4300 = Speed {
+            steps: 21,
+            ticks: 556965430,
+            game_ticks: 0,
+        };
+        view.attract = true;
+        let mut screen = TextScreen::new();
+        view.draw(&mut screen);
+        for row in 0..ROWS {
+            lines.push(format!(
+                "chat.screen.{row}={}",
+                quoted(screen.row_text(row))
+            ));
+        }
+        lines
+    }
+
+    const ANSWERS: [&[u8]; 3] = [b" I am Nibble.", b" 93.75 MHz.", b" The RSP runs."];
+
+    #[test]
+    fn a_right_run_passes_and_any_wrong_byte_or_row_fails() {
+        let answers: Vec<Vec<u8>> = ANSWERS.iter().map(|a| a.to_vec()).collect();
+        let lines = good_lines(&ANSWERS);
+        let run = |lines: &[String]| RomRun {
+            lines: lines.to_vec(),
+            ending: Ending::Done,
+        };
+        let screen = check_chat_lines(&run(&lines), &answers).unwrap();
+        assert_eq!(screen.row_text(chat::ROW_ANSWER), b"A: The RSP runs.");
+
+        let mut wrong_answer = lines.clone();
+        wrong_answer[4] = format!("chat.1.rsp={}", quoted(b" 93.76 MHz."));
+        let error = check_chat_lines(&run(&wrong_answer), &answers).unwrap_err();
+        assert!(error.contains("attract answer 1"), "{error}");
+
+        let mut wrong_row = lines.clone();
+        let speed_row = lines
+            .iter()
+            .position(|l| l.starts_with(&format!("chat.screen.{}=", chat::ROW_RSP_SPEED)))
+            .unwrap();
+        wrong_row[speed_row] = format!("chat.screen.{}=\"RSP: fast\"", chat::ROW_RSP_SPEED);
+        let error = check_chat_lines(&run(&wrong_row), &answers).unwrap_err();
+        let row_name = format!("screen row {}", chat::ROW_RSP_SPEED);
+        assert!(error.contains(&row_name), "{error}");
+
+        let mut wrong_scalar = lines;
+        wrong_scalar[0] = format!("chat.scalar={}", quoted(b" I b"));
+        let error = check_chat_lines(&run(&wrong_scalar), &answers).unwrap_err();
+        assert!(error.contains("VR4300"), "{error}");
+    }
 }
