@@ -7,5 +7,6 @@
 #![no_std]
 
 pub mod assets;
+pub mod chat;
 pub mod q4dot;
 pub mod textgen;

@@ -120,27 +120,21 @@ impl Emulator {
             .spawn()
             .map_err(|e| format!("cannot start mupen64plus: {e}"))?;
         let lines = spawn_line_readers(&mut child);
-        let outcome = watch(lines, Instant::now() + timeout, echo);
+        let outcome = watch(lines, Instant::now() + timeout, echo, mupen_isviewer_text);
         // The emulator keeps running after the ROM halts; stop it whatever happened.
         let _ = child.kill();
         let status = child
             .wait()
             .map_err(|e| format!("waiting for mupen64plus: {e}"))?;
-        match outcome {
-            Watched::Sentinel(run) => Ok(run),
-            Watched::TimedOut(context) => Err(format!(
-                "{} did not finish within {} s; last output:\n{}",
-                rom.display(),
-                timeout.as_secs_f64(),
-                context
-            )),
-            Watched::Exited(context) => Err(format!(
-                "mupen64plus exited ({status}) before {} printed `{}`; last output:\n{}",
-                rom.display(),
-                sentinel::DONE,
-                context
-            )),
-        }
+        outcome.into_result("mupen64plus", rom, timeout, status)
+    }
+}
+
+/// mupen64plus prints IS-Viewer text on stdout behind [`ISVIEWER_PREFIX`].
+fn mupen_isviewer_text(stream: Stream, line: &str) -> Option<&str> {
+    match stream {
+        Stream::Stdout => line.strip_prefix(ISVIEWER_PREFIX),
+        Stream::Stderr => None,
     }
 }
 
@@ -155,16 +149,25 @@ fn package_file(package: &str, wanted: impl Fn(&str) -> bool) -> Result<PathBuf>
         .ok_or_else(|| format!("package {package} has no file of the expected name"))
 }
 
-/// Reads stdout and stderr line by line on two threads, into one channel.
-fn spawn_line_readers(child: &mut Child) -> mpsc::Receiver<String> {
+/// Which output stream of the emulator a line came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stream {
+    Stdout,
+    Stderr,
+}
+
+/// Reads stdout and stderr line by line on two threads, into one channel. Bytes that are not
+/// UTF-8 are replaced (U+FFFD) rather than ending the stream.
+pub fn spawn_line_readers(child: &mut Child) -> mpsc::Receiver<(Stream, String)> {
     let (sender, receiver) = mpsc::channel();
-    let spawn_reader = |stream: Option<Box<dyn Read + Send>>| {
+    let spawn_reader = |which: Stream, stream: Option<Box<dyn Read + Send>>| {
         if let Some(stream) = stream {
             let sender = sender.clone();
             std::thread::spawn(move || {
-                for line in BufReader::new(stream).lines() {
+                for line in BufReader::new(stream).split(b'\n') {
                     let Ok(line) = line else { break };
-                    if sender.send(line).is_err() {
+                    let text = String::from_utf8_lossy(&line).into_owned();
+                    if sender.send((which, text)).is_err() {
                         break;
                     }
                 }
@@ -172,12 +175,14 @@ fn spawn_line_readers(child: &mut Child) -> mpsc::Receiver<String> {
         }
     };
     spawn_reader(
+        Stream::Stdout,
         child
             .stdout
             .take()
             .map(|s| Box::new(s) as Box<dyn Read + Send>),
     );
     spawn_reader(
+        Stream::Stderr,
         child
             .stderr
             .take()
@@ -186,14 +191,48 @@ fn spawn_line_readers(child: &mut Child) -> mpsc::Receiver<String> {
     receiver
 }
 
-enum Watched {
+/// How following an emulator's output ended.
+pub enum Watched {
     Sentinel(RomRun),
     TimedOut(String),
     Exited(String),
 }
 
-/// Follows the emulator's output until a sentinel, the deadline, or the end of the output.
-fn watch(lines: mpsc::Receiver<String>, deadline: Instant, echo: bool) -> Watched {
+impl Watched {
+    /// The run, or an error naming the emulator and showing its last output.
+    pub fn into_result(
+        self,
+        emulator: &str,
+        rom: &Path,
+        timeout: Duration,
+        status: std::process::ExitStatus,
+    ) -> Result<RomRun> {
+        match self {
+            Watched::Sentinel(run) => Ok(run),
+            Watched::TimedOut(context) => Err(format!(
+                "{} did not finish within {} s in {emulator}; last output:\n{}",
+                rom.display(),
+                timeout.as_secs_f64(),
+                context
+            )),
+            Watched::Exited(context) => Err(format!(
+                "{emulator} exited ({status}) before {} printed `{}`; last output:\n{}",
+                rom.display(),
+                sentinel::DONE,
+                context
+            )),
+        }
+    }
+}
+
+/// Follows an emulator's output until a sentinel, the deadline, or the end of the output.
+/// `isviewer_text` picks the IS-Viewer text out of an output line (None: the emulator's own).
+pub fn watch(
+    lines: mpsc::Receiver<(Stream, String)>,
+    deadline: Instant,
+    echo: bool,
+    isviewer_text: fn(Stream, &str) -> Option<&str>,
+) -> Watched {
     let mut printed = Vec::new();
     let mut recent: VecDeque<String> = VecDeque::new();
     let context = |recent: &VecDeque<String>| -> String {
@@ -205,7 +244,7 @@ fn watch(lines: mpsc::Receiver<String>, deadline: Instant, echo: bool) -> Watche
     };
     loop {
         let now = Instant::now();
-        let line = match lines.recv_timeout(deadline.saturating_duration_since(now)) {
+        let (stream, line) = match lines.recv_timeout(deadline.saturating_duration_since(now)) {
             Ok(line) => line,
             Err(mpsc::RecvTimeoutError::Timeout) => return Watched::TimedOut(context(&recent)),
             Err(mpsc::RecvTimeoutError::Disconnected) => return Watched::Exited(context(&recent)),
@@ -214,7 +253,7 @@ fn watch(lines: mpsc::Receiver<String>, deadline: Instant, echo: bool) -> Watche
             recent.pop_front();
         }
         recent.push_back(line.clone());
-        let Some(text) = line.strip_prefix(ISVIEWER_PREFIX) else {
+        let Some(text) = isviewer_text(stream, &line) else {
             continue;
         };
         if echo {
@@ -239,10 +278,10 @@ fn watch(lines: mpsc::Receiver<String>, deadline: Instant, echo: bool) -> Watche
 mod tests {
     use super::*;
 
-    fn feed(lines: &[&str]) -> mpsc::Receiver<String> {
+    fn feed(lines: &[&str]) -> mpsc::Receiver<(Stream, String)> {
         let (sender, receiver) = mpsc::channel();
         for line in lines {
-            sender.send(line.to_string()).unwrap();
+            sender.send((Stream::Stdout, line.to_string())).unwrap();
         }
         receiver // the sender is dropped: the output ends after these lines
     }
@@ -261,7 +300,7 @@ mod tests {
             "Core: IS64: @@rspnn:done@@",
             "Core: IS64: after the sentinel",
         ]);
-        let Watched::Sentinel(run) = watch(output, far(), false) else {
+        let Watched::Sentinel(run) = watch(output, far(), false, mupen_isviewer_text) else {
             panic!("no sentinel")
         };
         assert_eq!(run.ending, Ending::Done);
@@ -274,7 +313,7 @@ mod tests {
             "Core: IS64: panicked at src/x.rs:1:2:",
             "Core: IS64: @@rspnn:panic@@",
         ]);
-        let Watched::Sentinel(run) = watch(output, far(), false) else {
+        let Watched::Sentinel(run) = watch(output, far(), false, mupen_isviewer_text) else {
             panic!("no sentinel")
         };
         assert_eq!(run.ending, Ending::Panic);
@@ -284,7 +323,7 @@ mod tests {
     #[test]
     fn output_ending_without_a_sentinel_is_reported_with_context() {
         let output = feed(&["Core: IS64: half way", "Core Error: something broke"]);
-        let Watched::Exited(context) = watch(output, far(), false) else {
+        let Watched::Exited(context) = watch(output, far(), false, mupen_isviewer_text) else {
             panic!("not exited")
         };
         assert!(
@@ -295,10 +334,13 @@ mod tests {
 
     #[test]
     fn silence_past_the_deadline_is_a_timeout() {
-        let (sender, receiver) = mpsc::channel::<String>();
-        sender.send("Core: IS64: started".into()).unwrap();
+        let (sender, receiver) = mpsc::channel::<(Stream, String)>();
+        sender
+            .send((Stream::Stdout, "Core: IS64: started".into()))
+            .unwrap();
         let deadline = Instant::now() + Duration::from_millis(50);
-        let Watched::TimedOut(context) = watch(receiver, deadline, false) else {
+        let Watched::TimedOut(context) = watch(receiver, deadline, false, mupen_isviewer_text)
+        else {
             panic!("no timeout")
         };
         assert!(context.contains("started"));

@@ -1,16 +1,20 @@
 //! `cargo xtask`: rspnn's automation (see `usage()` and the README).
 
 mod args;
+mod cen64;
+mod chat_check;
 mod elf;
 mod emulator;
 mod fpu_check;
 mod fuzz;
 mod ipl3;
+mod libdragon_ipl3;
 mod mips;
 mod n64_build;
 mod process;
 mod rom;
 mod roms;
+mod screen_check;
 mod setup;
 mod steps;
 mod test_suite;
@@ -32,23 +36,35 @@ pub type Result<T> = std::result::Result<T, String>;
 /// How long a ROM may run in the emulator before it counts as hung.
 pub const DEFAULT_ROM_TIMEOUT_S: f64 = 60.0;
 /// The ROM `cargo xtask demo` shows (the best one we have).
-const DEMO_ROM: &str = "textgen";
+const DEMO_ROM: &str = "chat";
 
 fn usage() -> &'static str {
     "usage: cargo xtask <command>
 
 commands:
   setup                        install what is missing (Debian packages, rustup toolchain link)
-  n64-build                    build the N64 ROM programs and pack them into <target>/n64/roms/
+  n64-build [--ipl3 FILE]      build the N64 ROM programs and pack them, models included, into
+                               <target>/n64/roms/NAME.z64 (our IPL3: emulators) and, with
+                               libdragon's IPL3 (FILE, else $RSPNN_LIBDRAGON_IPL3, else
+                               ../shared's), into
+                               <target>/n64/roms/console/NAME.z64 (consoles, flash carts, cen64)
   pack ELF -o ROM [--ipl3 FILE] [--title TITLE] [--asset FILE]
                                pack an N64 ELF into a .z64 ROM; with --ipl3, boot through
-                               libdragon's IPL3 (real hardware) instead of ours (emulators);
+                               libdragon's IPL3 (real hardware, cen64) instead of ours
+                               (emulators): FILE is its boot/bin/ipl3_prod.z64 or tools/ipl3.h;
                                --asset puts FILE (a model) in the ROM's asset directory
-  run ROM [--timeout S]        run a ROM in mupen64plus, print its IS-Viewer lines, stop at its
-                               end line (default timeout 60 s)
+  run ROM [--timeout S] [--emulator mupen64plus|cen64]
+                               run a ROM, print its IS-Viewer lines, stop at its end line
+                               (default timeout 60 s; mupen64plus by default, cen64 is slower
+                               and more accurate, under Xvfb with our PIF boot program)
+  screenshot ROM -o FILE.png [--timeout S]
+                               run a ROM in cen64 (under Xvfb) until its end line and save
+                               what its screen shows
   test                         everything: setup, host tests, fuzzing (60 s a target), N64 build,
                                ROMs in mupen64plus
-  demo                         build and run the best ROM we have
+  demo [--emulator cen64]      build the ROMs and run the chat ROM's attract mode in
+                               mupen64plus; print its answers and what its screen shows;
+                               in cen64: packed with libdragon's IPL3, screenshot checked
   fuzz [SECONDS]               run every cargo-fuzz target for SECONDS (default 60) each"
 }
 
@@ -56,11 +72,12 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let outcome = match args.first().map(String::as_str) {
         Some("setup") => cmd_setup(),
-        Some("n64-build") => cmd_n64_build(),
+        Some("n64-build") => cmd_n64_build(&args[1..]),
         Some("pack") => cmd_pack(&args[1..]),
         Some("run") => cmd_run(&args[1..]),
+        Some("screenshot") => cmd_screenshot(&args[1..]),
         Some("test") => test_suite::run(),
-        Some("demo") => cmd_demo(),
+        Some("demo") => cmd_demo(&args[1..]),
         Some("fuzz") => fuzz::cmd_fuzz(&args[1..]),
         Some("help" | "-h" | "--help") => {
             println!("{}", usage());
@@ -88,16 +105,37 @@ fn cmd_setup() -> Result<()> {
         println!("setup: everything is present");
     } else {
         println!(
-            "setup: installed {:?}, linked toolchain: {}",
-            report.installed_packages, report.linked_toolchain
+            "setup: installed {:?}, linked toolchain: {}, built cen64: {}",
+            report.installed_packages, report.linked_toolchain, report.built_cen64
         );
     }
     Ok(())
 }
 
-fn cmd_n64_build() -> Result<()> {
+fn cmd_n64_build(args: &[String]) -> Result<()> {
+    let args = Args::parse(args, &["--ipl3"]).map_err(with_usage)?;
+    if !args.positional.is_empty() {
+        return Err(with_usage("n64-build takes no file arguments".into()));
+    }
     setup::ensure()?;
     let ws = Workspace::locate()?;
+    // libdragon's IPL3 for the console ROMs: --ipl3, else $RSPNN_LIBDRAGON_IPL3, else
+    // ../shared's, else none.
+    let ipl3 = match args.option("--ipl3") {
+        Some(file) => Some(libdragon_ipl3::read(Path::new(file))?),
+        None => {
+            let found = (std::env::var_os(libdragon_ipl3::ENV_VAR).is_some()
+                || shared_fixtures::shared_dir()
+                    .join("third-party/libdragon")
+                    .is_dir())
+            .then(libdragon_ipl3::find)
+            .flatten();
+            match found {
+                Some(result) => Some(result?.1),
+                None => None,
+            }
+        }
+    };
     let elfs = n64_build::build(&ws)?;
     for (elf, rom) in elfs.iter().zip(pack_all(&ws, &elfs)?) {
         println!(
@@ -106,6 +144,27 @@ fn cmd_n64_build() -> Result<()> {
             elf.path.display(),
             rom.path.display()
         );
+    }
+    match ipl3 {
+        Some(ipl3) => {
+            let dir = ws.rom_dir().join("console");
+            for elf in &elfs {
+                let path = dir.join(format!("{}.z64", elf.name));
+                let assets = roms::assets_for(&ws, &elf.name)?;
+                let boot = BootPath::LibdragonIpl3(ipl3.clone());
+                pack_file(
+                    &elf.path,
+                    &path,
+                    &rom::default_title(&elf.name),
+                    &boot,
+                    &assets,
+                )?;
+                println!("{}: libdragon's IPL3 -> {}", elf.name, path.display());
+            }
+        }
+        None => println!(
+            "console ROMs (libdragon's IPL3) not packed: pass --ipl3 <libdragon>/tools/ipl3.h"
+        ),
     }
     Ok(())
 }
@@ -117,9 +176,7 @@ fn cmd_pack(args: &[String]) -> Result<()> {
     };
     let out = args.option("-o").ok_or("pack needs -o ROM")?;
     let boot = match args.option("--ipl3") {
-        Some(file) => BootPath::LibdragonIpl3(
-            std::fs::read(file).map_err(|e| format!("cannot read IPL3 file {file}: {e}"))?,
-        ),
+        Some(file) => BootPath::LibdragonIpl3(libdragon_ipl3::read(Path::new(file))?),
         None => BootPath::OwnIpl3,
     };
     let stem = Path::new(elf_path)
@@ -140,7 +197,7 @@ fn cmd_pack(args: &[String]) -> Result<()> {
     Ok(())
 }
 
-fn pack_file(
+pub fn pack_file(
     elf_path: &Path,
     out: &Path,
     title: &str,
@@ -184,9 +241,18 @@ pub fn pack_all(ws: &Workspace, elfs: &[RomElf]) -> Result<Vec<PackedRom>> {
 }
 
 fn cmd_run(args: &[String]) -> Result<()> {
-    let args = Args::parse(args, &["--timeout"]).map_err(with_usage)?;
+    let args = Args::parse(args, &["--timeout", "--emulator"]).map_err(with_usage)?;
     let [rom] = args.positional.as_slice() else {
         return Err(with_usage("run takes one ROM file".into()));
+    };
+    let use_cen64 = match args.option("--emulator") {
+        None | Some("mupen64plus") => false,
+        Some("cen64") => true,
+        Some(other) => {
+            return Err(with_usage(format!(
+                "--emulator {other}: expected mupen64plus or cen64"
+            )))
+        }
     };
     let timeout = match args.option("--timeout") {
         Some(text) => text
@@ -197,18 +263,81 @@ fn cmd_run(args: &[String]) -> Result<()> {
         None => DEFAULT_ROM_TIMEOUT_S,
     };
     setup::ensure()?;
-    let run = Emulator::locate()?.run(Path::new(rom), Duration::from_secs_f64(timeout), true)?;
+    let timeout = Duration::from_secs_f64(timeout);
+    let run = if use_cen64 {
+        let options = cen64::RunOptions {
+            echo: true,
+            ..Default::default()
+        };
+        cen64::run_rom(Path::new(rom), timeout, &options)?
+    } else {
+        Emulator::locate()?.run(Path::new(rom), timeout, true)?
+    };
     match run.ending {
         Ending::Done => Ok(()),
         Ending::Panic => Err(format!("{rom} panicked")),
     }
 }
 
-fn cmd_demo() -> Result<()> {
+fn parse_timeout(args: &Args) -> Result<Duration> {
+    let seconds = match args.option("--timeout") {
+        Some(text) => text
+            .parse::<f64>()
+            .ok()
+            .filter(|s| s.is_finite() && *s > 0.0)
+            .ok_or_else(|| format!("--timeout {text}: expected a positive number of seconds"))?,
+        None => DEFAULT_ROM_TIMEOUT_S,
+    };
+    Ok(Duration::from_secs_f64(seconds))
+}
+
+fn cmd_screenshot(args: &[String]) -> Result<()> {
+    let args = Args::parse(args, &["-o", "--timeout"]).map_err(with_usage)?;
+    let [rom] = args.positional.as_slice() else {
+        return Err(with_usage("screenshot takes one ROM file".into()));
+    };
+    let png = args.option("-o").ok_or("screenshot needs -o FILE.png")?;
+    let timeout = parse_timeout(&args)?;
+    setup::ensure()?;
+    let options = cen64::RunOptions {
+        echo: true,
+        screenshot: Some(PathBuf::from(png)),
+    };
+    let run = cen64::run_rom(Path::new(rom), timeout, &options)?;
+    match run.ending {
+        Ending::Done => {
+            println!("{png}: the screen of {rom} at its end line (cen64)");
+            Ok(())
+        }
+        Ending::Panic => Err(format!("{rom} panicked; {png} shows its screen")),
+    }
+}
+
+fn cmd_demo(args: &[String]) -> Result<()> {
+    let args = Args::parse(args, &["--emulator"]).map_err(with_usage)?;
+    let in_cen64 = match args.option("--emulator") {
+        None | Some("mupen64plus") => false,
+        Some("cen64") => true,
+        Some(other) => {
+            return Err(with_usage(format!(
+                "--emulator {other}: expected mupen64plus or cen64"
+            )))
+        }
+    };
     setup::ensure()?;
     let ws = Workspace::locate()?;
     let elfs = n64_build::build(&ws)?;
     let roms = pack_all(&ws, &elfs)?;
+    if in_cen64 {
+        let elf = elfs.iter().find(|e| e.name == DEMO_ROM);
+        let elf = elf.ok_or_else(|| format!("the N64 build made no `{DEMO_ROM}` program"))?;
+        let png = ws.rom_dir().join("chat-cen64.png");
+        println!("\nrunning the chat ROM (libdragon's IPL3) in cen64:");
+        let summary = chat_check::check_chat_in_cen64(&ws, &elf.path, &png, true)
+            .ok_or("no libdragon IPL3: set RSPNN_LIBDRAGON_IPL3 to <libdragon>/tools/ipl3.h")??;
+        println!("\ndemo: {summary}");
+        return Ok(());
+    }
     let rom = roms.iter().find(|rom| rom.name == DEMO_ROM);
     let rom = rom.ok_or_else(|| format!("the N64 build made no `{DEMO_ROM}` program"))?;
     println!(
@@ -221,6 +350,16 @@ fn cmd_demo() -> Result<()> {
         .ok_or("no check for the demo")?;
     let timeout = Duration::from_secs_f64(check.timeout_s);
     let run = Emulator::locate()?.run(&rom.path, timeout, true)?;
-    println!("\ndemo: {}", (check.check)(&run, &rom.title)?);
+    let summary = (check.check)(&run, &rom.title)?;
+    println!("\nthe screen at the end of the attract round:");
+    let frame = format!("+{}+", "-".repeat(n64_rt::text::COLUMNS));
+    println!("{frame}");
+    for row in 0..n64_rt::text::ROWS {
+        let text = roms::value(&run, &format!("chat.screen.{row}"))?;
+        let text = text.trim_matches('"');
+        println!("|{text:<width$}|", width = n64_rt::text::COLUMNS);
+    }
+    println!("{frame}");
+    println!("\ndemo: {summary}");
     Ok(())
 }

@@ -14,11 +14,21 @@ pub const T0: Reg = 8;
 pub const T1: Reg = 9;
 pub const T2: Reg = 10;
 pub const T3: Reg = 11;
+pub const T4: Reg = 12;
+pub const S3: Reg = 19;
+pub const S4: Reg = 20;
+pub const S5: Reg = 21;
+pub const S6: Reg = 22;
+pub const S7: Reg = 23;
 pub const T9: Reg = 25;
+pub const SP: Reg = 29;
 
 /// CP0 TagLo and TagHi, the tag values CACHE Index_Store_Tag writes.
 pub const CP0_TAGLO: Reg = 28;
 pub const CP0_TAGHI: Reg = 29;
+/// CP0 Status and Config, which the PIF boot program sets before the IPL3 runs.
+pub const CP0_STATUS: Reg = 12;
+pub const CP0_CONFIG: Reg = 16;
 
 fn i_type(op: u32, rs: Reg, rt: Reg, imm: u16) -> u32 {
     op << 26 | (rs & 31) << 21 | (rt & 31) << 16 | imm as u32
@@ -62,6 +72,11 @@ pub fn cache(op: u32, offset: i16, base: Reg) -> u32 {
     i_type(0x2F, base, op, offset as u16)
 }
 
+/// `srl rd, rt, sa` (SPECIAL function 0x02).
+pub fn srl(rd: Reg, rt: Reg, sa: u32) -> u32 {
+    (rt & 31) << 16 | (rd & 31) << 11 | (sa & 31) << 6 | 0x02
+}
+
 pub fn jr(rs: Reg) -> u32 {
     (rs & 31) << 21 | 0x08
 }
@@ -95,5 +110,9 @@ mod tests {
         assert_eq!(bne(T1, ZERO, -1), 0x1520_FFFF);
         // mtc0 $zero, TagLo.
         assert_eq!(mtc0(ZERO, CP0_TAGLO), 0x4080_E000);
+        // srl $t3, $t2, 8.
+        assert_eq!(srl(T3, T2, 8), 0x000A_5A02);
+        // mtc0 $t4, Status.
+        assert_eq!(mtc0(T4, CP0_STATUS), 0x408C_6000);
     }
 }

@@ -28,6 +28,13 @@ pub const ROM_CHECKS: &[RomCheck] = &[
         timeout_s: 300.0,
     },
     RomCheck {
+        name: "chat",
+        check: crate::chat_check::check_chat,
+        // Attract mode starts after 3 s without input; three answers on the RSP and four
+        // bytes on the VR4300 (21 scalar steps): about 20 s in mupen64plus.
+        timeout_s: 120.0,
+    },
+    RomCheck {
         name: "q4dot",
         check: check_q4dot,
         timeout_s: DEFAULT_ROM_TIMEOUT_S,
@@ -56,7 +63,7 @@ pub fn demo_model(ws: &Workspace) -> Result<PathBuf> {
 /// `n64_demo::assets`).
 pub fn assets_for(ws: &Workspace, name: &str) -> Result<Vec<Vec<u8>>> {
     Ok(match name {
-        "textgen" => {
+        "textgen" | "chat" => {
             let path = demo_model(ws)?;
             vec![std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?]
         }
@@ -66,6 +73,16 @@ pub fn assets_for(ws: &Workspace, name: &str) -> Result<Vec<Vec<u8>>> {
 
 /// `rspnn generate` on the host: the bytes it prints, without the final newline.
 fn host_generate(ws: &Workspace, model: &std::path::Path, prompt: &str) -> Result<Vec<u8>> {
+    host_generate_with(ws, model, prompt, &["--max", &GEN_LEN.to_string()])
+}
+
+/// `rspnn generate` with `options` after the prompt.
+pub fn host_generate_with(
+    ws: &Workspace,
+    model: &std::path::Path,
+    prompt: &str,
+    options: &[&str],
+) -> Result<Vec<u8>> {
     let mut cmd = crate::process::host_cargo();
     cmd.current_dir(&ws.root)
         .args([
@@ -78,7 +95,8 @@ fn host_generate(ws: &Workspace, model: &std::path::Path, prompt: &str) -> Resul
             "--weights",
         ])
         .arg(model)
-        .args(["--prompt", prompt, "--max", &GEN_LEN.to_string()]);
+        .args(["--prompt", prompt])
+        .args(options);
     let what = crate::process::describe(&cmd);
     let out = cmd
         .stdin(std::process::Stdio::null())
@@ -121,7 +139,7 @@ fn check_textgen(run: &RomRun, _title: &str) -> Result<String> {
 
 /// Text as the ROM prints it: escaped (`n64_demo::textgen::Escaped`) and in double quotes, so
 /// leading and trailing spaces survive the emulator's line handling.
-fn quoted(text: &[u8]) -> String {
+pub fn quoted(text: &[u8]) -> String {
     format!("\"{}\"", Escaped(text))
 }
 
@@ -154,7 +172,7 @@ fn check_textgen_lines(run: &RomRun, expected: &[String]) -> Result<()> {
 }
 
 /// The value of the first `key=value` line.
-fn value<'a>(run: &'a RomRun, key: &str) -> Result<&'a str> {
+pub fn value<'a>(run: &'a RomRun, key: &str) -> Result<&'a str> {
     run.lines
         .iter()
         .find_map(|line| line.strip_prefix(key)?.strip_prefix('='))
@@ -166,13 +184,13 @@ fn value<'a>(run: &'a RomRun, key: &str) -> Result<&'a str> {
         })
 }
 
-fn parse<T: std::str::FromStr>(run: &RomRun, key: &str) -> Result<T> {
+pub fn parse<T: std::str::FromStr>(run: &RomRun, key: &str) -> Result<T> {
     let text = value(run, key)?;
     text.parse()
         .map_err(|_| format!("`{key}={text}` is not a number of the expected type"))
 }
 
-fn ended_well(run: &RomRun) -> Result<()> {
+pub fn ended_well(run: &RomRun) -> Result<()> {
     match run.ending {
         Ending::Done => Ok(()),
         Ending::Panic => Err(format!("the ROM panicked:\n{}", run.lines.join("\n"))),
@@ -180,7 +198,7 @@ fn ended_well(run: &RomRun) -> Result<()> {
 }
 
 /// q4dot: the dot product equals the host's, Count ticked, PI DMA read the header back.
-fn check_q4dot(run: &RomRun, title: &str) -> Result<String> {
+pub fn check_q4dot(run: &RomRun, title: &str) -> Result<String> {
     ended_well(run)?;
     let on_n64: i32 = parse(run, "q4dot.result")?;
     let on_host = q4dot::demo_result().map_err(|e| format!("host computation failed: {e}"))?;
@@ -211,7 +229,7 @@ fn check_q4dot(run: &RomRun, title: &str) -> Result<String> {
 }
 
 /// panic-probe: the panic message and its location reach the IS-Viewer, then the panic sentinel.
-fn check_panic_probe(run: &RomRun, _title: &str) -> Result<String> {
+pub fn check_panic_probe(run: &RomRun, _title: &str) -> Result<String> {
     if run.ending != Ending::Panic {
         return Err(format!(
             "expected a panic, the ROM finished normally:\n{}",

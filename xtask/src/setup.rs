@@ -4,7 +4,8 @@
 //! The recipe (checked by hand on Debian 12): Debian's Rust 1.96 with its std sources (for
 //! `-Zbuild-std`), LLVM's linker, GNU binutils for MIPS (objdump for the no-FPU check, `as`
 //! for the encoder tests), mupen64plus with the z64 RSP plugin, numpy for Debian's Python (the exporter tests); then the Debian Rust linked into
-//! rustup as the toolchain `debian`.
+//! rustup as the toolchain `debian`; then, when ../shared/third-party/cen64 is there, that
+//! cen64 source built once into `$HOME/.cache/rspnn/cen64-<source hash>/` (see `cen64.rs`).
 
 use crate::process::{run, stdout_of};
 use crate::Result;
@@ -22,6 +23,18 @@ pub const APT_PACKAGES: &[&str] = &[
     // The training exporter's tests (numpy only, never PyTorch) run on Debian's own Python,
     // /usr/bin/python3, for which this package provides numpy.
     "python3-numpy",
+    // cen64 (`run --emulator cen64`, `screenshot`): Debian's emulator, the X server it needs,
+    // `xwd` and ImageMagick's `convert` for screenshots, and what building the newer cen64
+    // source in ../shared/third-party/cen64 needs (cmake, a C compiler, OpenAL, GL, X11).
+    "cen64",
+    "xvfb",
+    "x11-apps",
+    "imagemagick",
+    "cmake",
+    "gcc",
+    "libopenal-dev",
+    "libgl1-mesa-dev",
+    "libx11-dev",
 ];
 
 /// The rustup name of the Debian toolchain (installed under /usr).
@@ -32,11 +45,13 @@ pub const DEBIAN_TOOLCHAIN: &str = "debian";
 pub struct SetupReport {
     pub installed_packages: Vec<String>,
     pub linked_toolchain: bool,
+    /// cen64 was built from ../shared/third-party/cen64 into `$HOME/.cache/rspnn/`.
+    pub built_cen64: bool,
 }
 
 impl SetupReport {
     pub fn did_nothing(&self) -> bool {
-        self.installed_packages.is_empty() && !self.linked_toolchain
+        self.installed_packages.is_empty() && !self.linked_toolchain && !self.built_cen64
     }
 }
 
@@ -55,6 +70,13 @@ pub fn ensure() -> Result<SetupReport> {
             ));
         }
         report.installed_packages = missing;
+    }
+    if let Some(source) = crate::cen64::shared_source() {
+        let cached = crate::cen64::cached_build_dir(&source)?.join("cen64");
+        if !cached.is_file() {
+            crate::cen64::ensure_built()?;
+            report.built_cen64 = true;
+        }
     }
     if !debian_toolchain_linked()? {
         eprintln!("setup: rustup toolchain link {DEBIAN_TOOLCHAIN} /usr");

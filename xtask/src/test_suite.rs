@@ -131,6 +131,92 @@ pub fn run() -> Result<()> {
             (check.check)(&run, &rom.title)
         });
     }
+    steps.add(
+        "rom q4dot in cen64 (our IPL3, libdragon's IPL3; our PIF program)",
+        |ctx| {
+            let ws = ctx.ws.as_ref().ok_or("no workspace: setup failed")?;
+            let q4dot = ctx.roms.iter().find(|rom| rom.name == "q4dot");
+            let q4dot = q4dot.ok_or("no ROM `q4dot`: the build or the packing failed")?;
+            let check = |run: &crate::emulator::RomRun, title: &str| roms::check_q4dot(run, title);
+            let options = crate::cen64::RunOptions::default();
+            let timeout = Duration::from_secs_f64(crate::DEFAULT_ROM_TIMEOUT_S);
+            let own = check(
+                &crate::cen64::run_rom(&q4dot.path, timeout, &options)?,
+                &q4dot.title,
+            )?;
+            let Some(ipl3) = crate::libdragon_ipl3::find() else {
+                return Ok(format!(
+                    "our IPL3: {own}; libdragon's IPL3 SKIPPED (no ../shared; set RSPNN_LIBDRAGON_IPL3)"
+                ));
+            };
+            let (_, ipl3) = ipl3?;
+            let elf = ctx
+                .elfs
+                .iter()
+                .find(|e| e.name == "q4dot")
+                .ok_or("no q4dot ELF")?;
+            let rom = ws.rom_dir().join("q4dot-libdragon-ipl3.z64");
+            crate::pack_file(
+                &elf.path,
+                &rom,
+                &q4dot.title,
+                &crate::rom::BootPath::LibdragonIpl3(ipl3),
+                &[],
+            )?;
+            let theirs = check(
+                &crate::cen64::run_rom(&rom, timeout, &options)?,
+                &q4dot.title,
+            )?;
+            Ok(format!("our IPL3: {own}; libdragon's IPL3: {theirs}"))
+        },
+    );
+    steps.add(
+        "rom chat in cen64 (libdragon's IPL3): attract answers, screen rows, screenshot pixels",
+        |ctx| {
+            let ws = ctx.ws.as_ref().ok_or("no workspace: setup failed")?;
+            let elf = ctx.elfs.iter().find(|e| e.name == "chat");
+            let elf = elf.ok_or("no chat program: the N64 build failed")?;
+            let png = ws.rom_dir().join("chat-cen64.png");
+            match crate::chat_check::check_chat_in_cen64(ws, &elf.path, &png, false) {
+                Some(result) => result,
+                None => Ok(
+                    "SKIPPED: no libdragon IPL3 (no ../shared; set RSPNN_LIBDRAGON_IPL3)".into(),
+                ),
+            }
+        },
+    );
+    steps.add(
+        "rom chat in cen64 with a model too big for RDRAM: reported on screen",
+        |ctx| {
+            let ws = ctx.ws.as_ref().ok_or("no workspace: setup failed")?;
+            let elf = ctx.elfs.iter().find(|e| e.name == "chat");
+            let elf = elf.ok_or("no chat program: the N64 build failed")?;
+            crate::chat_check::check_chat_too_big_model(ws, &elf.path)
+        },
+    );
+    steps.add(
+        "rom panic-probe in cen64: the panic message on the screen",
+        |ctx| {
+            let ws = ctx.ws.as_ref().ok_or("no workspace: setup failed")?;
+            let rom = ctx.roms.iter().find(|rom| rom.name == "panic-probe");
+            let rom = rom.ok_or("no ROM `panic-probe`: the build or the packing failed")?;
+            let png = ws.rom_dir().join("panic-probe-cen64.png");
+            let options = crate::cen64::RunOptions {
+                echo: false,
+                screenshot: Some(png.clone()),
+            };
+            let timeout = Duration::from_secs_f64(crate::DEFAULT_ROM_TIMEOUT_S);
+            let run = crate::cen64::run_rom(&rom.path, timeout, &options)?;
+            let summary = roms::check_panic_probe(&run, &rom.title)?;
+            // The message: the lines after the ROM's own first line.
+            let message = run.lines.get(1..).unwrap_or_default();
+            let expected = crate::screen_check::panic_screen(message);
+            let shot = crate::screen_check::read_image(&png)?;
+            crate::screen_check::compare(&shot, &expected)
+                .map_err(|e| format!("{}: {e}", png.display()))?;
+            Ok(format!("{summary}; on screen in red, pixel for pixel"))
+        },
+    );
     let mut context = TestContext {
         ws: None,
         elfs: Vec::new(),
