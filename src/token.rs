@@ -271,8 +271,11 @@ impl TokenRunner {
     ) -> Result<(u8, i16), TokenError> {
         let ws = sched.workspace().map_err(TokenError::Busy)?;
         let (index, logit) = self.prog.read_result(ws, self.base)?;
+        // A vocabulary above 256 can predict a token that is no byte: an error, never cut.
+        let byte = rspnn_model::backend::token_byte(index as usize, self.prog.vocab)
+            .map_err(ProgramError::Model)?;
         self.pos += 1;
-        Ok((index as u8, logit))
+        Ok((byte, logit))
     }
 }
 

@@ -26,7 +26,7 @@ fn models() -> Option<[&'static [u8]; 2]> {
     let seai = shared_fixtures::read("fixtures/seed-v5/weights_v5_q8.seai")?;
     let seed = SeedModel::parse(&seai).expect("the fixture parses");
     let q8 = to_rspw_vec(&seed).expect("converts");
-    let q4 = to_rspw_vec(&Requantized::to_q4(&seed)).expect("requantises");
+    let q4 = to_rspw_vec(&Requantized::to_q4(&seed).expect("requantises")).expect("requantises");
     Some([
         Box::leak(q8.into_boxed_slice()),
         Box::leak(q4.into_boxed_slice()),

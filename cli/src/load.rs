@@ -4,41 +4,80 @@ use rspnn_model::backend::{Backend, DecodeMask};
 use rspnn_model::convert::to_rspw_vec;
 use rspnn_model::float_ref::{FloatModel, FloatRunner};
 use rspnn_model::requant::Requantized;
-use rspnn_model::rspw::{ModelView, MAGIC};
+use rspnn_model::rspw::{self, ModelView, MAGIC};
 use rspnn_model::runner::{workspace_len, ScalarRunner};
-use rspnn_model::seed::{SeedModel, SEED_MAGIC};
+use rspnn_model::seed::{self, SeedModel, SEED_MAGIC};
 use rspnn_model::window::Staggered;
 use rspnn_ucode::sim::SimBackend;
+use std::path::Path;
+
+/// The largest weight file read: 256 MiB. The largest N64 cartridge holds 64 MiB and RDRAM is
+/// 8 MiB, so no model the console can run comes near it; a header declaring more is refused
+/// before its payload is read.
+pub const MAX_WEIGHT_BYTES: u64 = 256 << 20;
+
+/// Reads a weight file, at most the size its header declares (RSPW: 64 + the payload field;
+/// SEAI: the v5 size of its dimensions) plus one byte, so a trailing or endless file is
+/// reported, never read to the end.
+fn read_weight_file(path: &Path) -> Result<Vec<u8>, String> {
+    let err = |e: rspnn_model::ModelError| format!("{}: {e}", path.display());
+    tool_io::read_declared(path, "weight file", rspw::HEADER_BYTES as u64, |head| {
+        let declared = if head.starts_with(&SEED_MAGIC) {
+            seed::declared_size(head).map_err(err)?
+        } else if let Some(n) = rspw::declared_size(head) {
+            n
+        } else if head.len() < 4 && SEED_MAGIC.starts_with(head) && !head.is_empty() {
+            // A few bytes of "SEAI": report it against the seed header, not RSPW's.
+            return Err(err(SeedModel::parse(head).err().unwrap_or(
+                rspnn_model::ModelError::Truncated {
+                    needed: seed::SEED_HEADER_BYTES as u64,
+                    actual: head.len() as u64,
+                },
+            )));
+        } else {
+            // Too short for a size, or an unknown magic: the RSPW parser says which.
+            return Err(err(ModelView::parse(head).err().unwrap_or(
+                rspnn_model::ModelError::Truncated {
+                    needed: rspw::HEADER_BYTES as u64,
+                    actual: head.len() as u64,
+                },
+            )));
+        };
+        if declared > MAX_WEIGHT_BYTES {
+            return Err(format!(
+                "{}: the header declares a {declared}-byte file, more than the {MAX_WEIGHT_BYTES} bytes this tool reads",
+                path.display()
+            ));
+        }
+        Ok(declared + 1)
+    })
+}
 
 /// Reads `path` (RSPW, SEAI v5 or SEAI v2) and returns RSPW bytes; `q4` requantises the layer
 /// matrices to Q4 first (seed files only).
-pub fn load_rspw(path: &str, q4: bool) -> Result<Vec<u8>, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("{path}: {e}"))?;
-    let err = |e: rspnn_model::ModelError| format!("{path}: {e}");
-    if bytes.len() >= 4 && bytes[0..4] == SEED_MAGIC {
+pub fn load_rspw(path: &Path, q4: bool) -> Result<Vec<u8>, String> {
+    let bytes = read_weight_file(path)?;
+    let err = |e: rspnn_model::ModelError| format!("{}: {e}", path.display());
+    if bytes.starts_with(&SEED_MAGIC) {
         let seed = SeedModel::parse(&bytes).map_err(err)?;
         if q4 {
-            let rq = Requantized::to_q4(&seed);
+            let rq = Requantized::to_q4(&seed).map_err(err)?;
             return to_rspw_vec(&rq).map_err(err);
         }
         return to_rspw_vec(&seed).map_err(err);
     }
-    if bytes.len() >= 4 && bytes[0..4] == MAGIC {
-        ModelView::parse(&bytes).map_err(err)?;
-        if q4 {
-            return Err(format!(
-                "{path}: --q4 converts seed files; this file is already RSPW"
-            ));
-        }
-        return Ok(bytes);
-    }
-    // Let the RSPW parser produce its precise message (magic, truncation).
     ModelView::parse(&bytes).map_err(err)?;
+    if q4 && bytes.starts_with(&MAGIC) {
+        return Err(format!(
+            "{}: --q4 converts seed files; this file is already RSPW",
+            path.display()
+        ));
+    }
     Ok(bytes)
 }
 
 /// The backends this binary offers.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum BackendKind {
     Scalar,
     Float,
@@ -48,37 +87,54 @@ pub enum BackendKind {
 }
 
 impl BackendKind {
-    pub fn parse(s: &str) -> Result<Self, String> {
-        match s {
-            "scalar" => Ok(BackendKind::Scalar),
-            "float" => Ok(BackendKind::Float),
-            "rsp-sim" => Ok(BackendKind::RspSim),
-            other => Err(format!(
-                "unknown backend '{other}' (expected scalar, float or rsp-sim)"
-            )),
+    pub fn name(self) -> &'static str {
+        match self {
+            BackendKind::Scalar => "scalar",
+            BackendKind::Float => "float",
+            BackendKind::RspSim => "rsp-sim",
         }
     }
 }
 
-/// Parses `--cache staggered|ring` (true = ring).
-pub fn parse_cache(s: Option<&str>) -> Result<bool, String> {
-    match s {
-        None | Some("staggered") => Ok(false),
-        Some("ring") => Ok(true),
-        Some(other) => Err(format!(
-            "unknown --cache '{other}' (expected staggered or ring)"
-        )),
+/// `--cache`: what happens past the context.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum CacheKind {
+    /// Two staggered fresh windows (rspnn_model::window): keeps the accuracy.
+    Staggered,
+    /// One ring-buffer KV cache (for measuring it).
+    Ring,
+}
+
+impl CacheKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            CacheKind::Staggered => "staggered",
+            CacheKind::Ring => "ring",
+        }
     }
 }
 
-/// Parses `--vocab all|printable`.
-pub fn parse_mask(s: Option<&str>) -> Result<DecodeMask, String> {
-    match s {
-        None | Some("all") => Ok(DecodeMask::All),
-        Some("printable") => Ok(DecodeMask::Printable),
-        Some(other) => Err(format!(
-            "unknown --vocab '{other}' (expected all or printable)"
-        )),
+/// `--vocab`: which bytes greedy decoding may choose.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum VocabKind {
+    /// Every vocabulary entry.
+    All,
+    /// Printable ASCII 32..=126 only (how the seed demo's float engine decodes).
+    Printable,
+}
+
+impl VocabKind {
+    pub fn mask(self) -> DecodeMask {
+        match self {
+            VocabKind::All => DecodeMask::All,
+            VocabKind::Printable => DecodeMask::Printable,
+        }
+    }
+    pub fn name(self) -> &'static str {
+        match self {
+            VocabKind::All => "all",
+            VocabKind::Printable => "printable",
+        }
     }
 }
 

@@ -1,48 +1,153 @@
 //! `rspnn`: run, measure and convert rspnn models from the command line.
+//!
+//! Arguments are parsed by clap (`--help` on every command, exit status 2 for a usage error);
+//! paths are `PathBuf`s and the prompt an `OsString`, so non-UTF-8 arguments work. Every other
+//! failure prints `rspnn: <file or argument>: <why>` and exits with status 1.
 
-mod args;
 mod load;
 
-use args::Args;
-use load::{load_rspw, parse_cache, parse_mask, BackendKind, BackendStore};
+use clap::{Args, Parser, Subcommand};
+use load::{load_rspw, BackendKind, BackendStore, CacheKind, VocabKind};
 use rspnn_model::rspw::ModelView;
+use std::ffi::OsString;
 use std::io::Write;
-
-const USAGE: &str = "usage:
-  rspnn generate  --weights W --prompt TEXT [--max N] [--stop-at-newline] [--backend B] [--vocab all|printable]
-                  [--cache staggered|ring]
-  rspnn next-char --weights W --text FILE --offset O [--len 64] [--backend B] [--vocab all|printable] [--cache staggered|ring]
-  rspnn accuracy  --weights W --corpus FILE [--preds FILE] [--windows 60] [--stream 64] [--against B]
-                  [--backend B] [--vocab all|printable] [--cache staggered|ring]
-  rspnn convert   --in FILE --out FILE [--q4]
-  rspnn info      --weights W
-W may be an RSPW file (ours) or a seed SEAI file (v5 Q8 or v2 Q4).
-B is scalar (the fixed-point runner, default), float (the float32 reference) or rsp-sim (the
-RSP token program on the simulated RSP: the same bits as scalar).";
+use std::path::{Path, PathBuf};
 
 /// The fixture's window placement (fixtures/seed-v5/README.md "The accuracy yardstick").
-const WINDOW_STRIDE: usize = 100_003;
-const WINDOW_START: usize = 777;
+const WINDOW_STRIDE: u64 = 100_003;
+const WINDOW_START: u64 = 777;
 const WINDOW_LEN: usize = 64;
 
+/// The most bytes read from a text, corpus or predictions file: the commands read only the
+/// prefix their windows need, and a window reaching further than this is refused up front.
+const MAX_TEXT_BYTES: u64 = 256 << 20;
+/// The most bytes `generate --max` may produce.
+const MAX_GENERATE: u64 = 1 << 20;
+/// The most accuracy windows whose start lies within [`MAX_TEXT_BYTES`].
+const MAX_WINDOWS: u64 = (MAX_TEXT_BYTES - WINDOW_START) / WINDOW_STRIDE;
+
+#[derive(Parser)]
+#[command(
+    name = "rspnn",
+    version,
+    about = "Run, measure and convert rspnn models (RSPW files, or the seed demo's SEAI v5 Q8 / v2 Q4)"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Greedy text generation from a prompt.
+    Generate(GenerateArgs),
+    /// The model's prediction after each byte of a stretch of a text file (raw bytes on stdout).
+    NextChar(NextCharArgs),
+    /// Next-byte accuracy over the fixture's windows of a corpus.
+    Accuracy(AccuracyArgs),
+    /// Convert a seed SEAI file to RSPW (optionally requantised to Q4).
+    Convert(ConvertArgs),
+    /// Print a weight file's header.
+    Info(InfoArgs),
+}
+
+/// How the model runs.
+#[derive(Args)]
+struct RunArgs {
+    /// Weight file: RSPW (ours) or a seed SEAI file (v5 Q8 or v2 Q4).
+    #[arg(long, value_name = "FILE")]
+    weights: PathBuf,
+    /// scalar: the fixed-point runner (what the VR4300 runs); float: the float32 reference;
+    /// rsp-sim: the RSP token program on the simulated RSP (the same bits as scalar).
+    #[arg(long, value_enum, default_value_t = BackendKind::Scalar)]
+    backend: BackendKind,
+    /// Which bytes greedy decoding may choose.
+    #[arg(long, value_enum, default_value_t = VocabKind::All)]
+    vocab: VocabKind,
+    /// Past the context: two staggered windows, or a plain ring-buffer KV cache.
+    #[arg(long, value_enum, default_value_t = CacheKind::Staggered)]
+    cache: CacheKind,
+}
+
+#[derive(Args)]
+struct GenerateArgs {
+    #[command(flatten)]
+    run: RunArgs,
+    /// The prompt (any bytes).
+    #[arg(long)]
+    prompt: OsString,
+    /// Bytes to generate, 1..=1048576.
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=MAX_GENERATE))]
+    max: u64,
+    /// Stop at the first generated newline (the models answer one line).
+    #[arg(long)]
+    stop_at_newline: bool,
+}
+
+#[derive(Args)]
+struct NextCharArgs {
+    #[command(flatten)]
+    run: RunArgs,
+    /// The text file.
+    #[arg(long, value_name = "FILE")]
+    text: PathBuf,
+    /// Byte offset of the stretch in the text.
+    #[arg(long, default_value_t = 0)]
+    offset: u64,
+    /// Length of the stretch, 1..=268435456.
+    #[arg(long, default_value_t = WINDOW_LEN as u64, value_parser = clap::value_parser!(u64).range(1..=MAX_TEXT_BYTES))]
+    len: u64,
+}
+
+#[derive(Args)]
+struct AccuracyArgs {
+    #[command(flatten)]
+    run: RunArgs,
+    /// The corpus; window s starts at byte 777 + 100003 * s.
+    #[arg(long, value_name = "FILE")]
+    corpus: PathBuf,
+    /// Reference predictions, 64 bytes per window (the fixture's pred_f32_public.bin).
+    #[arg(long, value_name = "FILE")]
+    preds: Option<PathBuf>,
+    /// Number of windows, 1..=2684.
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=MAX_WINDOWS))]
+    windows: u64,
+    /// Bytes fed per window, 1..=268435456.
+    #[arg(long, default_value_t = WINDOW_LEN as u64, value_parser = clap::value_parser!(u64).range(1..=MAX_TEXT_BYTES))]
+    stream: u64,
+    /// A second backend to count agreement with.
+    #[arg(long, value_enum)]
+    against: Option<BackendKind>,
+}
+
+#[derive(Args)]
+struct ConvertArgs {
+    /// The seed (or RSPW) file to read.
+    #[arg(long = "in", value_name = "FILE")]
+    input: PathBuf,
+    /// The RSPW file to write (written whole or not at all; must not be --in).
+    #[arg(long, value_name = "FILE")]
+    out: PathBuf,
+    /// Requantise the layer matrices to Q4 first (seed files only).
+    #[arg(long)]
+    q4: bool,
+}
+
+#[derive(Args)]
+struct InfoArgs {
+    /// Weight file: RSPW or seed SEAI.
+    #[arg(long, value_name = "FILE")]
+    weights: PathBuf,
+}
+
 fn main() {
-    let argv: Vec<String> = std::env::args().skip(1).collect();
-    let Some(cmd) = argv.first() else {
-        eprintln!("{USAGE}");
-        std::process::exit(2);
-    };
-    let rest = &argv[1..];
-    let result = match cmd.as_str() {
-        "generate" => generate(rest),
-        "next-char" => next_char(rest),
-        "accuracy" => accuracy(rest),
-        "convert" => convert(rest),
-        "info" => info(rest),
-        "-h" | "--help" | "help" => {
-            println!("{USAGE}");
-            Ok(())
-        }
-        other => Err(format!("unknown command '{other}'\n{USAGE}")),
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Generate(a) => generate(a),
+        Command::NextChar(a) => next_char(a),
+        Command::Accuracy(a) => accuracy(a),
+        Command::Convert(a) => convert(a),
+        Command::Info(a) => info(a),
     };
     if let Err(e) = result {
         eprintln!("rspnn: {e}");
@@ -50,137 +155,175 @@ fn main() {
     }
 }
 
-const GEN_OPTS: [&str; 6] = ["weights", "prompt", "max", "backend", "vocab", "cache"];
-
-fn backend_of(a: &Args) -> Result<BackendKind, String> {
-    BackendKind::parse(a.opt("backend").unwrap_or("scalar"))
+/// A model error while running `path`'s model.
+fn model_err(path: &Path) -> impl Fn(rspnn_model::ModelError) -> String + '_ {
+    move |e| format!("{}: {e}", path.display())
 }
 
-fn generate(argv: &[String]) -> Result<(), String> {
-    let a = Args::parse(argv, &GEN_OPTS, &["stop-at-newline"])?;
-    // The models answer one line (`Q: ...\nA: answer\n`) and then invent the next question.
-    let stop_at_newline = a.has("stop-at-newline");
-    let bytes = load_rspw(a.req("weights")?, false)?;
-    let view = ModelView::parse(&bytes).map_err(|e| e.to_string())?;
-    let prompt = a.req("prompt")?.as_bytes().to_vec();
+/// A message about the model in `path`, prefixed with the file.
+fn in_file(path: &Path) -> impl Fn(String) -> String + '_ {
+    move |e| format!("{}: {e}", path.display())
+}
+
+fn generate(a: GenerateArgs) -> Result<(), String> {
+    let prompt = a.prompt.as_encoded_bytes();
     if prompt.is_empty() {
         return Err("--prompt must not be empty".into());
     }
-    let max = a.num("max", 64)?;
-    let mask = parse_mask(a.opt("vocab"))?;
-    let store = BackendStore::new(backend_of(&a)?, &view, &bytes)?;
-    let mut be = store.backend(view, parse_cache(a.opt("cache"))?)?;
+    let w = &a.run.weights;
+    let bytes = load_rspw(w, false)?;
+    let view = ModelView::parse(&bytes).map_err(model_err(w))?;
+    let mask = a.run.vocab.mask();
+    let store = BackendStore::new(a.run.backend, &view, &bytes).map_err(in_file(w))?;
+    let mut be = store
+        .backend(view, a.run.cache == CacheKind::Ring)
+        .map_err(in_file(w))?;
     let mut next = 0u8;
-    for &b in &prompt {
-        next = be.step(b, mask).map_err(|e| e.to_string())?;
+    for &b in prompt {
+        next = be.step(b, mask).map_err(model_err(w))?;
     }
-    let mut out = Vec::with_capacity(max);
-    for i in 0..max {
-        if stop_at_newline && next == b'\n' {
+    // The models answer one line (`Q: ...\nA: answer\n`) and then invent the next question.
+    let mut out = Vec::new();
+    for i in 0..a.max {
+        if a.stop_at_newline && next == b'\n' {
             break;
         }
         out.push(next);
-        if i + 1 < max {
-            next = be.step(next, mask).map_err(|e| e.to_string())?;
+        if i + 1 < a.max {
+            next = be.step(next, mask).map_err(model_err(w))?;
         }
     }
-    let mut so = std::io::stdout().lock();
-    so.write_all(&out)
-        .and_then(|_| so.write_all(b"\n"))
-        .map_err(|e| e.to_string())
+    out.push(b'\n');
+    write_stdout(&out)
 }
 
-fn next_char(argv: &[String]) -> Result<(), String> {
-    let a = Args::parse(
-        argv,
-        &[
-            "weights", "text", "offset", "len", "backend", "vocab", "cache",
-        ],
-        &[],
-    )?;
-    let bytes = load_rspw(a.req("weights")?, false)?;
-    let view = ModelView::parse(&bytes).map_err(|e| e.to_string())?;
-    let path = a.req("text")?;
-    let text = std::fs::read(path).map_err(|e| format!("{path}: {e}"))?;
-    let off = a.num("offset", 0)?;
-    let len = a.num("len", WINDOW_LEN)?;
-    let end = off
-        .checked_add(len)
-        .filter(|&e| e <= text.len())
+fn write_stdout(bytes: &[u8]) -> Result<(), String> {
+    let mut so = std::io::stdout().lock();
+    so.write_all(bytes)
+        .and_then(|_| so.flush())
+        .map_err(|e| format!("standard output: {e}"))
+}
+
+fn next_char(a: NextCharArgs) -> Result<(), String> {
+    let w = &a.run.weights;
+    let path = &a.text;
+    let end = a
+        .offset
+        .checked_add(a.len)
+        .filter(|&e| e <= MAX_TEXT_BYTES)
         .ok_or_else(|| {
             format!(
-                "{path}: offset {off} + len {len} is past the end ({} bytes)",
-                text.len()
+                "--offset {} + --len {} reaches past the {MAX_TEXT_BYTES} bytes this tool reads of a text",
+                a.offset, a.len
             )
         })?;
-    let mask = parse_mask(a.opt("vocab"))?;
-    let store = BackendStore::new(backend_of(&a)?, &view, &bytes)?;
-    let mut be = store.backend(view, parse_cache(a.opt("cache"))?)?;
-    be.reset();
-    let mut preds = Vec::with_capacity(len);
-    for &b in &text[off..end] {
-        preds.push(be.step(b, mask).map_err(|e| e.to_string())?);
+    let text = tool_io::read_prefix(path, "text", end).map_err(|e| e.to_string())?;
+    if (text.len() as u64) < end {
+        return Err(format!(
+            "{}: --offset {} + --len {} is past the end ({} bytes)",
+            path.display(),
+            a.offset,
+            a.len,
+            text.len()
+        ));
     }
-    std::io::stdout()
-        .lock()
-        .write_all(&preds)
-        .map_err(|e| e.to_string())
+    let bytes = load_rspw(w, false)?;
+    let view = ModelView::parse(&bytes).map_err(model_err(w))?;
+    let mask = a.run.vocab.mask();
+    let store = BackendStore::new(a.run.backend, &view, &bytes).map_err(in_file(w))?;
+    let mut be = store
+        .backend(view, a.run.cache == CacheKind::Ring)
+        .map_err(in_file(w))?;
+    be.reset();
+    let mut preds = Vec::with_capacity(a.len as usize);
+    for &b in &text[a.offset as usize..] {
+        preds.push(be.step(b, mask).map_err(model_err(w))?);
+    }
+    write_stdout(&preds)
 }
 
-fn accuracy(argv: &[String]) -> Result<(), String> {
-    let opts = [
-        "weights", "corpus", "preds", "windows", "backend", "vocab", "cache", "stream", "against",
-    ];
-    let a = Args::parse(argv, &opts, &[])?;
-    let wpath = a.req("weights")?;
-    let bytes = load_rspw(wpath, false)?;
-    let view = ModelView::parse(&bytes).map_err(|e| e.to_string())?;
-    let ctx = view.dims().ctx;
-    let cpath = a.req("corpus")?;
-    let text = std::fs::read(cpath).map_err(|e| format!("{cpath}: {e}"))?;
-    let windows = a.num("windows", 60)?;
-    let len = a.num("stream", WINDOW_LEN)?;
-    let preds = match a.opt("preds") {
-        Some(p) => Some(std::fs::read(p).map_err(|e| format!("{p}: {e}"))?),
-        None => None,
-    };
-    if let Some(p) = &preds {
-        if len != WINDOW_LEN || p.len() < windows * WINDOW_LEN {
+fn accuracy(a: AccuracyArgs) -> Result<(), String> {
+    let (windows, len) = (a.windows, a.stream);
+    // The last window's last target byte, in u64 with overflow checked, before anything is read.
+    let needed = (windows - 1)
+        .checked_mul(WINDOW_STRIDE)
+        .and_then(|o| o.checked_add(WINDOW_START + 1))
+        .and_then(|o| o.checked_add(len))
+        .filter(|&n| n <= MAX_TEXT_BYTES)
+        .ok_or_else(|| {
+            format!(
+                "--windows {windows} --stream {len} reach past the {MAX_TEXT_BYTES} bytes this tool reads of a corpus"
+            )
+        })?;
+    let preds_needed = if a.preds.is_some() {
+        if len != WINDOW_LEN as u64 {
             return Err(format!(
-                "--preds needs 64-byte windows and {} bytes",
-                windows * WINDOW_LEN
+                "--preds holds 64-byte windows: it needs --stream 64, not {len}"
             ));
         }
+        windows * WINDOW_LEN as u64 // <= needed, so within MAX_TEXT_BYTES
+    } else {
+        0
+    };
+    let cpath = &a.corpus;
+    let text = tool_io::read_prefix(cpath, "corpus", needed).map_err(|e| e.to_string())?;
+    if (text.len() as u64) < needed {
+        // The first window that does not fit (windows <= MAX_TEXT_BYTES / WINDOW_STRIDE here).
+        let have = text.len() as u64;
+        let s = (0..windows)
+            .find(|s| s * WINDOW_STRIDE + WINDOW_START + len + 1 > have)
+            .unwrap_or(windows - 1);
+        return Err(format!(
+            "{}: window {s} at offset {} is past the end ({} bytes; --windows {windows} --stream {len} need {needed})",
+            cpath.display(),
+            s * WINDOW_STRIDE + WINDOW_START,
+            text.len()
+        ));
     }
-    let mask = parse_mask(a.opt("vocab"))?;
-    let ring = parse_cache(a.opt("cache"))?;
-    let store = BackendStore::new(backend_of(&a)?, &view, &bytes)?;
-    let mut be = store.backend(view, ring)?;
-    let other_store = match a.opt("against") {
-        Some(k) => Some(BackendStore::new(BackendKind::parse(k)?, &view, &bytes)?),
+    let preds = match &a.preds {
+        Some(p) => {
+            let v =
+                tool_io::read_prefix(p, "predictions", preds_needed).map_err(|e| e.to_string())?;
+            if (v.len() as u64) < preds_needed {
+                return Err(format!(
+                    "{}: {} bytes, --windows {windows} needs {preds_needed} (64 per window)",
+                    p.display(),
+                    v.len()
+                ));
+            }
+            Some(v)
+        }
+        None => None,
+    };
+    let w = &a.run.weights;
+    let bytes = load_rspw(w, false)?;
+    let view = ModelView::parse(&bytes).map_err(model_err(w))?;
+    let ctx = view.dims().ctx;
+    let mask = a.run.vocab.mask();
+    let ring = a.run.cache == CacheKind::Ring;
+    let store = BackendStore::new(a.run.backend, &view, &bytes).map_err(in_file(w))?;
+    let mut be = store.backend(view, ring).map_err(in_file(w))?;
+    let other_store = match a.against {
+        Some(k) => Some(BackendStore::new(k, &view, &bytes).map_err(in_file(w))?),
         None => None,
     };
     let mut other = match &other_store {
-        Some(s) => Some(s.backend(view, ring)?),
+        Some(s) => Some(s.backend(view, ring).map_err(in_file(w))?),
         None => None,
     };
+    let (windows, len) = (windows as usize, len as usize);
     // [within the context, past it]
     let (mut correct, mut total) = ([0usize; 2], [0usize; 2]);
     let (mut agree, mut agree_other) = (0usize, 0usize);
     let start = std::time::Instant::now();
     for s in 0..windows {
-        let off = s * WINDOW_STRIDE + WINDOW_START;
-        if off + len + 1 > text.len() {
-            return Err(format!(
-                "{cpath}: window {s} at offset {off} is past the end"
-            ));
-        }
+        let off = s * WINDOW_STRIDE as usize + WINDOW_START as usize;
         be.reset();
         if let Some(o) = other.as_mut() {
             o.reset();
         }
         for i in 0..len {
-            let p = be.step(text[off + i], mask).map_err(|e| e.to_string())?;
+            let p = be.step(text[off + i], mask).map_err(model_err(w))?;
             let part = usize::from(i >= ctx);
             correct[part] += usize::from(p == text[off + i + 1]);
             total[part] += 1;
@@ -188,92 +331,107 @@ fn accuracy(argv: &[String]) -> Result<(), String> {
                 agree += usize::from(p == r[s * WINDOW_LEN + i]);
             }
             if let Some(o) = other.as_mut() {
-                agree_other +=
-                    usize::from(p == o.step(text[off + i], mask).map_err(|e| e.to_string())?);
+                agree_other += usize::from(p == o.step(text[off + i], mask).map_err(model_err(w))?);
             }
         }
     }
     let secs = start.elapsed().as_secs_f64();
     let all = total[0] + total[1];
     let frac = |n: usize, d: usize| n as f64 / d.max(1) as f64;
-    println!(
-        "backend {} vocab {:?} cache {} windows {windows} x {len} bytes",
+    let mut report = format!(
+        "backend {} vocab {} cache {} windows {windows} x {len} bytes\n",
         be.name(),
-        mask,
-        if ring { "ring" } else { "staggered" }
+        a.run.vocab.name(),
+        a.run.cache.name()
     );
-    println!(
-        "next-char accuracy {}/{all} = {:.4}",
+    report += &format!(
+        "next-char accuracy {}/{all} = {:.4}\n",
         correct[0] + correct[1],
         frac(correct[0] + correct[1], all)
     );
     if total[1] > 0 {
-        println!(
-            "  positions < {ctx}: {:.4}; positions >= {ctx}: {:.4} ({} predictions)",
+        report += &format!(
+            "  positions < {ctx}: {:.4}; positions >= {ctx}: {:.4} ({} predictions)\n",
             frac(correct[0], total[0]),
             frac(correct[1], total[1]),
             total[1]
         );
     }
     if preds.is_some() {
-        println!(
-            "agreement with --preds {agree}/{all} = {:.4}",
+        report += &format!(
+            "agreement with --preds {agree}/{all} = {:.4}\n",
             frac(agree, all)
         );
     }
-    if let Some(k) = a.opt("against") {
-        println!(
-            "agreement with backend {k} {agree_other}/{all} = {:.4}",
+    if let Some(k) = a.against {
+        report += &format!(
+            "agreement with backend {} {agree_other}/{all} = {:.4}\n",
+            k.name(),
             frac(agree_other, all)
         );
     }
-    println!(
-        "host time {:.3} s for {} backend step(s) per byte",
+    report += &format!(
+        "host time {:.3} s for {} backend step(s) per byte\n",
         secs,
         1 + usize::from(other.is_some())
     );
-    Ok(())
+    write_stdout(report.as_bytes())
 }
 
-fn convert(argv: &[String]) -> Result<(), String> {
-    let a = Args::parse(argv, &["in", "out"], &["q4"])?;
-    let input = a.req("in")?;
-    let out = a.req("out")?;
-    let bytes = load_rspw(input, a.has("q4"))?;
-    std::fs::write(out, &bytes).map_err(|e| format!("{out}: {e}"))?;
-    let view = ModelView::parse(&bytes).map_err(|e| e.to_string())?;
+fn convert(a: ConvertArgs) -> Result<(), String> {
+    if tool_io::same_file(&a.input, &a.out) {
+        return Err(format!(
+            "--out {} is the input file: write the converted model to another path",
+            a.out.display()
+        ));
+    }
+    let bytes = load_rspw(&a.input, a.q4)?;
+    let view = ModelView::parse(&bytes).map_err(model_err(&a.input))?;
+    tool_io::write_atomic(&a.out, &bytes).map_err(|e| e.to_string())?;
+    let d = view.dims();
     eprintln!(
-        "wrote {out}: {} bytes, {:?}, Q{}",
+        "wrote {}: {} bytes, {} layers, width {}, {} heads, FFN {}, vocab {}, context {}, Q{}",
+        a.out.display(),
         bytes.len(),
-        view.dims(),
+        d.n_layers,
+        d.d_model,
+        d.n_heads,
+        d.d_ff,
+        d.vocab,
+        d.ctx,
         view.info().bits.bits()
     );
     Ok(())
 }
 
-fn info(argv: &[String]) -> Result<(), String> {
-    let a = Args::parse(argv, &["weights"], &[])?;
-    let bytes = load_rspw(a.req("weights")?, false)?;
-    let view = ModelView::parse(&bytes).map_err(|e| e.to_string())?;
+fn info(a: InfoArgs) -> Result<(), String> {
+    let w = &a.weights;
+    let bytes = load_rspw(w, false)?;
+    let view = ModelView::parse(&bytes).map_err(model_err(w))?;
     let i = view.info();
-    println!("dims {:?}", view.dims());
-    println!(
-        "weights Q{}, RSPW size {} bytes, real scales {}",
+    let d = view.dims();
+    // The header's field names (docs/weight-format.md), one `name: value` each, for scripts.
+    let mut out = format!(
+        "dims: n_layers: {}, d_model: {}, n_heads: {}, d_ff: {}, vocab: {}, ctx: {}\n",
+        d.n_layers, d.d_model, d.n_heads, d.d_ff, d.vocab, d.ctx
+    );
+    out += &format!(
+        "weights Q{}, RSPW size {} bytes, real scales {}\n",
         i.bits.bits(),
         bytes.len(),
         i.has_real_scales
     );
-    println!(
-        "embedding scale {}/{}, lookup G {}, head shift {}, eps_ss {}",
+    out += &format!(
+        "embedding scale {}/{}, lookup G {}, head shift {}, eps_ss {}\n",
         i.emb_scale_num, i.emb_scale_den, i.g_emb, i.head_shift, i.eps_ss
     );
-    for l in 0..view.dims().n_layers {
-        let mut line = format!("layer {l} output shifts:");
+    for l in 0..d.n_layers {
+        out += &format!("layer {l} output shifts:");
         for k in rspnn_model::error::MatrixKind::ALL {
-            let m = view.matrix(l, k).map_err(|e| e.to_string())?;
-            line += &format!(" {}={}", k.name(), m.out_shift());
+            let m = view.matrix(l, k).map_err(model_err(w))?;
+            out += &format!(" {}={}", k.name(), m.out_shift());
         }
-        println!("{line}");
+        out += "\n";
     }
-    Ok(())
+    write_stdout(out.as_bytes())
 }

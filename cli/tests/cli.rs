@@ -153,10 +153,14 @@ fn bad_input_gives_a_clear_error_and_status_1() {
     std::fs::write(&f, b"SEAI\x04\x80\x00\x04\x00\x01\x40\x38tooshort").unwrap();
     let out = rspnn(&["info", "--weights", &fs]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("truncated"));
+    let out = rspnn(&["generate", "--weights", &fs, "--prompt", "x"]);
+    assert_eq!(out.status.code(), Some(1));
+    // Usage errors (a missing option, an unknown command or value) are clap's status 2.
     let out = rspnn(&["generate", "--weights", &fs]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--prompt"));
     let out = rspnn(&["frobnicate"]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(2));
     let out = rspnn(&[
         "next-char",
         "--weights",
@@ -166,7 +170,8 @@ fn bad_input_gives_a_clear_error_and_status_1() {
         "--text",
         &fs,
     ]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("'gpu'"));
     std::fs::remove_dir_all(&dir).ok();
 }
 

@@ -38,7 +38,7 @@ fn per_token(c: &mut Criterion) {
     };
     let seed = SeedModel::parse(&weights).unwrap();
     let q8 = to_rspw_vec(&seed).unwrap();
-    let q4 = to_rspw_vec(&Requantized::to_q4(&seed)).unwrap();
+    let q4 = to_rspw_vec(&Requantized::to_q4(&seed).unwrap()).unwrap();
     for (label, file) in [("q8", &q8), ("q4", &q4)] {
         let view = ModelView::parse(file).unwrap();
         let mut sc = ScalarRunner::new(view, vec![0i16; workspace_len(view.dims())]).unwrap();

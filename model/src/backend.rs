@@ -26,13 +26,20 @@ impl DecodeMask {
     }
 }
 
+/// `token` as a byte, or [`ModelError::NotAByte`].
+pub fn token_byte(token: usize, vocab: usize) -> Result<u8, ModelError> {
+    u8::try_from(token).map_err(|_| ModelError::NotAByte { token, vocab })
+}
+
 /// A model that can be reset and fed one byte at a time.
 pub trait Backend {
     /// Short name for messages ("scalar", "float", ...).
     fn name(&self) -> &'static str;
     /// Forgets all fed bytes.
     fn reset(&mut self);
-    /// Feeds `byte` and returns the greedy prediction of the next byte within `mask`.
+    /// Feeds `byte` and returns the greedy prediction of the next byte within `mask`. A model
+    /// whose vocabulary exceeds 256 may predict a token that is no byte: that is
+    /// [`ModelError::NotAByte`], never a token cut to its low 8 bits.
     fn step(&mut self, byte: u8, mask: DecodeMask) -> Result<u8, ModelError>;
 }
 
@@ -45,6 +52,6 @@ impl<W: AsMut<[i16]> + AsRef<[i16]>> Backend for crate::runner::ScalarRunner<'_,
     }
     fn step(&mut self, byte: u8, mask: DecodeMask) -> Result<u8, ModelError> {
         let next = self.step_greedy(byte as usize, mask)?;
-        Ok(next as u8)
+        token_byte(next, self.model().dims().vocab)
     }
 }

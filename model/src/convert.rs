@@ -4,10 +4,10 @@
 
 use crate::dims::ModelDims;
 use crate::error::{MatrixId, MatrixKind, ModelError};
-use crate::half::decode_half;
 use crate::rspw::{self, HeaderInfo, HEADER_BYTES, LAYER_PREFIX_BYTES};
-use crate::scales::{base_exponent, choose_shift, head_formats, layer_formats, scaled_round, Fold};
-use kernels::formats::F_RES;
+use crate::scales::{
+    base_exponent, choose_shift, decode_half, head_formats, layer_formats, scaled_round,
+};
 use kernels::matvec::{WeightBits, BLOCK_COLS, RECORD_ROWS};
 
 /// A model in any layout: quantised weights, float16 block scales, an embedding with one
@@ -62,13 +62,10 @@ pub fn write_rspw(src: &dyn SourceModel, out: &mut [u8]) -> Result<usize, ModelE
             why: "zero denominator",
         });
     }
-    let one = Fold::ONE.fixed();
-    let g_emb = scaled_round(num as u64, 8 + F_RES as i32, den as u64, one)
-        .filter(|&g| g <= 0xFFFF)
-        .ok_or(ModelError::ScaleOverflow {
-            matrix: MatrixId::Embedding,
-            max_scale: u64::MAX,
-        })?;
+    let g_emb = rspw::lookup_scale(num, den).ok_or(ModelError::ScaleOverflow {
+        matrix: MatrixId::Embedding,
+        max_scale: u64::MAX,
+    })?;
     let hf = head_formats(&dims);
     let head_fold = hf.fold.fixed();
     let head_exp = base_exponent(8, &hf);
@@ -184,7 +181,7 @@ pub fn write_rspw(src: &dyn SourceModel, out: &mut [u8]) -> Result<usize, ModelE
         dims,
         bits,
         has_real_scales: true,
-        g_emb: g_emb as u16,
+        g_emb,
         emb_scale_num: num,
         emb_scale_den: den,
         eps_ss: kernels::norm::eps_ss(dims.d_model, 1) as u32,

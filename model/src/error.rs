@@ -101,6 +101,9 @@ pub enum ModelError {
     BufferTooSmall { needed: usize, actual: usize },
     /// A token outside the vocabulary was fed.
     TokenOutOfRange { token: usize, vocab: usize },
+    /// The model predicted a token that is not a byte (vocabularies above 256 entries): the
+    /// byte-level [`crate::backend::Backend`] cannot return it without cutting it.
+    NotAByte { token: usize, vocab: usize },
     /// The model has no real-valued scales (needed by the float reference).
     NoRealScales,
     /// A kernel refused its arguments (a bug in the runner, reported rather than panicking).
@@ -163,6 +166,10 @@ impl fmt::Display for ModelError {
             ModelError::TokenOutOfRange { token, vocab } => {
                 write!(f, "token {token} outside the vocabulary 0..{vocab}")
             }
+            ModelError::NotAByte { token, vocab } => write!(
+                f,
+                "the model predicted token {token} (vocabulary 0..{vocab}), which is not a byte: byte-level text can only hold tokens 0..=255"
+            ),
             ModelError::NoRealScales => {
                 write!(f, "the weight file carries no real-valued scales (needed by the float backend)")
             }

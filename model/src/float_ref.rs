@@ -8,7 +8,6 @@
 use crate::backend::{Backend, DecodeMask};
 use crate::dims::ModelDims;
 use crate::error::{MatrixKind, ModelError};
-use crate::half::half_to_f32_bits;
 use crate::rspw::ModelView;
 
 /// A dense float matrix `[rows][cols]`.
@@ -61,7 +60,7 @@ impl FloatModel {
                         let s = view
                             .real_scale(l, kind, r, c / 32)
                             .ok_or(ModelError::NoRealScales)?;
-                        let s = f32::from_bits(half_to_f32_bits(s));
+                        let s = half::f16::from_bits(s).to_f32();
                         w.push(m.weight(r, c).unwrap_or(0) as f32 * s);
                     }
                 }
@@ -214,6 +213,6 @@ impl Backend for FloatRunner<'_> {
     fn step(&mut self, byte: u8, mask: DecodeMask) -> Result<u8, ModelError> {
         let (lo, hi) = mask.range(self.m.dims.vocab);
         let logits = FloatRunner::step(self, byte as usize)?;
-        Ok(argmax_f32(logits, lo, hi) as u8)
+        crate::backend::token_byte(argmax_f32(logits, lo, hi), self.m.dims.vocab)
     }
 }

@@ -17,10 +17,8 @@ extern crate alloc;
 
 pub mod backend;
 pub mod convert;
-pub mod crc32;
 pub mod dims;
 pub mod error;
-pub mod half;
 pub mod rspw;
 pub mod runner;
 pub mod scales;
@@ -32,4 +30,7 @@ pub mod float_ref;
 #[cfg(feature = "std")]
 pub mod requant;
 
+/// The CRC-32 of our weight files (CRC-32/ISO-HDLC), re-exported so the ROMs and xtask check
+/// cartridge assets with the same implementation without their own dependency.
+pub use crc32fast;
 pub use error::ModelError;

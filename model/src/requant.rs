@@ -8,8 +8,9 @@
 
 use crate::convert::SourceModel;
 use crate::dims::ModelDims;
-use crate::error::MatrixKind;
-use crate::half::{f32_bits_to_half, half_to_f32_bits};
+use crate::error::{MatrixId, MatrixKind, ModelError};
+use crate::scales::decode_half;
+use half::f16;
 use kernels::matvec::WeightBits;
 
 /// A requantised copy of a source model.
@@ -22,7 +23,7 @@ pub struct Requantized<'a> {
 }
 
 fn half_f32(bits: u16) -> f32 {
-    f32::from_bits(half_to_f32_bits(bits))
+    f16::from_bits(bits).to_f32()
 }
 
 /// Codes of `w` at scale `s` (bits of a float16) and their squared error.
@@ -48,15 +49,15 @@ fn codes_at(w: &[f32], s_bits: u16, codes: &mut [i8]) -> f32 {
 /// with the smallest squared error wins (ties: the larger scale, i.e. the first candidate).
 pub fn quantize_block_q4(w: &[f32], codes: &mut [i8]) -> u16 {
     let amax = w.iter().fold(0.0f32, |m, v| m.max(v.abs()));
-    let first = f32_bits_to_half((amax / 7.0).to_bits());
+    let first = f16::from_f32(amax / 7.0).to_bits();
     let mut best = (codes_at(w, first, codes), first);
     let mut trial = [0i8; 32];
     let n = w.len().min(32);
     let mut candidates = [0u16; 22];
     for (i, c) in candidates.iter_mut().enumerate().take(21) {
-        *c = f32_bits_to_half((amax / 7.0 * (1.0 - 0.02 * i as f32)).to_bits());
+        *c = f16::from_f32(amax / 7.0 * (1.0 - 0.02 * i as f32)).to_bits();
     }
-    candidates[21] = f32_bits_to_half((amax / 8.0).to_bits());
+    candidates[21] = f16::from_f32(amax / 8.0).to_bits();
     for &cand in &candidates[1..] {
         let e = codes_at(&w[..n], cand, &mut trial[..n]);
         if e < best.0 {
@@ -68,8 +69,11 @@ pub fn quantize_block_q4(w: &[f32], codes: &mut [i8]) -> u16 {
 }
 
 impl<'a> Requantized<'a> {
-    /// Requantises every layer matrix of `src` to Q4.
-    pub fn to_q4(src: &'a dyn SourceModel) -> Self {
+    /// Requantises every layer matrix of `src` to Q4. Every source block scale is checked
+    /// first, as the Q8 converter checks it (negative, infinite or NaN scales are refused with
+    /// their matrix, row and block), and a block whose new scale would not be a finite float16
+    /// (max|q * s| / 7 above 65504) is refused naming the source scale, not the derived one.
+    pub fn to_q4(src: &'a dyn SourceModel) -> Result<Self, ModelError> {
         let dims = src.dims();
         let mut q = Vec::with_capacity(dims.n_layers);
         let mut s = Vec::with_capacity(dims.n_layers);
@@ -83,13 +87,27 @@ impl<'a> Requantized<'a> {
                 let mut w = [0f32; 32];
                 for r in 0..rows {
                     for b in 0..cols / 32 {
-                        let sc = half_f32(src.scale_bits(l, kind, r, b));
+                        let bits = src.scale_bits(l, kind, r, b);
+                        let bad = |why: &'static str| ModelError::BadScale {
+                            matrix: MatrixId::Layer { layer: l, kind },
+                            row: r,
+                            block: b,
+                            bits,
+                            why,
+                        };
+                        decode_half(bits).map_err(|p| bad(p.why()))?;
+                        let sc = half_f32(bits);
                         for (c, wc) in w.iter_mut().enumerate() {
                             *wc = src.q(l, kind, r, b * 32 + c) as f32 * sc;
                         }
                         let at = r * cols + b * 32;
-                        scales[r * (cols / 32) + b] =
-                            quantize_block_q4(&w, &mut codes[at..at + 32]);
+                        let new = quantize_block_q4(&w, &mut codes[at..at + 32]);
+                        if !f16::from_bits(new).is_finite() {
+                            return Err(bad(
+                                "too large to requantise: max|q * scale| / 7 is above the largest float16 (65504)",
+                            ));
+                        }
+                        scales[r * (cols / 32) + b] = new;
                     }
                 }
                 ql[kind.index()] = codes;
@@ -98,7 +116,7 @@ impl<'a> Requantized<'a> {
             q.push(ql);
             s.push(sl);
         }
-        Requantized { src, dims, q, s }
+        Ok(Requantized { src, dims, q, s })
     }
 }
 

@@ -11,9 +11,9 @@
 //! shifts, checksum) before anything is read, and then lends [`BlockMatrix`] views without
 //! copying.
 
-use crate::crc32::Crc32;
 use crate::dims::ModelDims;
 use crate::error::{MatrixId, MatrixKind, ModelError};
+use crate::scales::{decode_half, scaled_round, Fold};
 use kernels::formats::{F_FFH, F_K, F_LOGIT, F_Q, F_RES, F_UNIT, F_V};
 use kernels::matvec::{matrix_bytes, BlockMatrix, WeightBits, MAX_OUT_SHIFT};
 
@@ -137,14 +137,35 @@ pub fn write_header(
     Ok(())
 }
 
+/// The embedding lookup scale `G_emb` a real embedding scale `num / den` gives (numerics.md
+/// 6.1): `round_half_up(num / den * 2^(8 + F_RES))`, `None` when it does not fit 16 bits. The
+/// converter writes it and the reader requires it.
+pub fn lookup_scale(num: u16, den: u16) -> Option<u16> {
+    if den == 0 {
+        return None;
+    }
+    scaled_round(num as u64, 8 + F_RES as i32, den as u64, Fold::ONE.fixed())
+        .and_then(|g| u16::try_from(g).ok())
+}
+
+/// The file size an RSPW header declares (64 + its payload field), from the file's first 52
+/// or more bytes; `None` when they are too few or the magic is not RSPW. How much of a file a
+/// loader needs to read at most ([`ModelView::parse`] then checks everything).
+pub fn declared_size(header: &[u8]) -> Option<u64> {
+    if header.len() < CRC_OFFSET || header[0..4] != MAGIC {
+        return None;
+    }
+    Some(HEADER_BYTES as u64 + be32(header, 48) as u64)
+}
+
 /// CRC-32 of a whole file except bytes 52..56.
 pub fn compute_crc(file: &[u8]) -> u32 {
-    let mut c = Crc32::new();
+    let mut c = crc32fast::Hasher::new();
     c.update(&file[..CRC_OFFSET.min(file.len())]);
     if file.len() > CRC_OFFSET + 4 {
         c.update(&file[CRC_OFFSET + 4..]);
     }
-    c.finish()
+    c.finalize()
 }
 
 /// Fills in the CRC field of a complete file.
@@ -231,9 +252,28 @@ impl<'a> ModelView<'a> {
                 );
             }
         }
+        // Reserved bytes (29, 41..48, 56..64) must be zero: a reader that ignored them could
+        // not tell a future format's header from ours.
+        for at in core::iter::once(29)
+            .chain(41..48)
+            .chain(CRC_OFFSET + 4..HEADER_BYTES)
+        {
+            if bytes[at] != 0 {
+                return field(at, "reserved", bytes[at] as u64, "must be zero");
+            }
+        }
         let emb_scale_den = be16(bytes, 34);
         if emb_scale_den == 0 {
             return field(34, "emb_scale_den", 0, "must not be 0");
+        }
+        let g_emb = be16(bytes, 30);
+        if Some(g_emb) != lookup_scale(be16(bytes, 32), emb_scale_den) {
+            return field(
+                30,
+                "g_emb",
+                g_emb as u64,
+                "disagrees with the embedding scale num/den at 32..36 (must be round_half_up(num / den * 2^(8 + F_RES)), numerics.md 6.1)",
+            );
         }
         let head_shift = bytes[40];
         if head_shift > MAX_OUT_SHIFT {
@@ -243,7 +283,7 @@ impl<'a> ModelView<'a> {
             dims,
             bits,
             has_real_scales,
-            g_emb: be16(bytes, 30),
+            g_emb,
             emb_scale_num: be16(bytes, 32),
             emb_scale_den,
             eps_ss: be32(bytes, 36),
@@ -302,7 +342,53 @@ impl<'a> ModelView<'a> {
                 return field(prefix + 6, "layer prefix padding", 0, "must be zero");
             }
         }
+        view.check_real_scales()?;
         Ok(view)
+    }
+
+    /// Every real float16 scale must be one the float reference can use (finite, not negative:
+    /// real weight = q * scale), and the per-layer padding must be zero.
+    fn check_real_scales(&self) -> Result<(), ModelError> {
+        if !self.info.has_real_scales {
+            return Ok(());
+        }
+        let d = &self.info.dims;
+        let per_layer = self.layout.real_scales as usize / d.n_layers;
+        let mut at =
+            HEADER_BYTES + self.layout.embedding as usize + d.n_layers * self.layout.layer as usize;
+        for layer in 0..d.n_layers {
+            let layer_start = at;
+            for kind in MatrixKind::ALL {
+                let (rows, cols) = d.matrix_shape(kind);
+                let blocks = cols / 32;
+                for row in 0..rows {
+                    for block in 0..blocks {
+                        let bits = be16(self.bytes, at);
+                        if let Err(p) = decode_half(bits) {
+                            return Err(ModelError::BadScale {
+                                matrix: MatrixId::Layer { layer, kind },
+                                row,
+                                block,
+                                bits,
+                                why: p.why(),
+                            });
+                        }
+                        at += 2;
+                    }
+                }
+            }
+            let end = layer_start + per_layer;
+            if let Some(i) = self.bytes[at..end].iter().position(|&b| b != 0) {
+                return Err(ModelError::BadField {
+                    offset: at + i,
+                    field: "real-scale padding",
+                    value: self.bytes[at + i] as u64,
+                    why: "must be zero",
+                });
+            }
+            at = end;
+        }
+        Ok(())
     }
 
     /// Header contents.

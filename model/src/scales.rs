@@ -14,6 +14,59 @@ use crate::error::MatrixKind;
 use kernels::formats::{F_FFH, F_K, F_LOGIT, F_Q, F_RES, F_UNIT, F_V};
 use kernels::matvec::MAX_OUT_SHIFT;
 
+/// A non-negative finite float16 value as `mant * 2^exp2` (exact).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ExactHalf {
+    pub mant: u64,
+    pub exp2: i32,
+}
+
+/// Why a float16 block scale cannot be used.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HalfProblem {
+    Negative,
+    NotFinite,
+}
+
+impl HalfProblem {
+    pub const fn why(self) -> &'static str {
+        match self {
+            HalfProblem::Negative => "negative (block scales must be >= 0)",
+            HalfProblem::NotFinite => "infinite or NaN",
+        }
+    }
+}
+
+/// Decodes a float16 block scale exactly: a normal value is `(1024 + frac) * 2^(e - 25)`, a
+/// subnormal `frac * 2^-24` (IEEE 754 binary16: 5 exponent bits, bias 15, 10 fraction bits).
+/// Zero of either sign is 0; other negatives, infinities and NaNs are refused.
+pub fn decode_half(bits: u16) -> Result<ExactHalf, HalfProblem> {
+    let h = half::f16::from_bits(bits);
+    if !h.is_finite() {
+        return Err(HalfProblem::NotFinite);
+    }
+    if h == half::f16::ZERO {
+        // Also -0 (IEEE equality).
+        return Ok(ExactHalf { mant: 0, exp2: 0 });
+    }
+    if h.is_sign_negative() {
+        return Err(HalfProblem::Negative);
+    }
+    let e = i32::from((bits >> 10) & 0x1F);
+    let frac = u64::from(bits & 0x3FF);
+    Ok(if e == 0 {
+        ExactHalf {
+            mant: frac,
+            exp2: -24,
+        }
+    } else {
+        ExactHalf {
+            mant: 1024 + frac,
+            exp2: e - 25,
+        }
+    })
+}
+
 /// Fractional bits of the fixed-point fold factor.
 pub const FOLD_FRAC_BITS: u32 = 24;
 
@@ -174,6 +227,37 @@ pub fn choose_shift(mut max_at: impl FnMut(u8) -> Option<u64>) -> Result<u8, u64
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn decodes_known_halves() {
+        assert_eq!(
+            decode_half(0x3C00),
+            Ok(ExactHalf {
+                mant: 1024,
+                exp2: -10
+            })
+        ); // 1.0
+        assert_eq!(decode_half(0x0001), Ok(ExactHalf { mant: 1, exp2: -24 })); // 2^-24
+        assert_eq!(decode_half(0x8000), Ok(ExactHalf { mant: 0, exp2: 0 }));
+        assert_eq!(decode_half(0xBC00), Err(HalfProblem::Negative));
+        assert_eq!(decode_half(0x7C00), Err(HalfProblem::NotFinite));
+        assert_eq!(decode_half(0x7E00), Err(HalfProblem::NotFinite));
+    }
+
+    #[test]
+    fn exact_decoding_equals_the_half_crates_value_for_every_finite_half() {
+        for bits in 0u16..=0xFFFF {
+            let h = half::f16::from_bits(bits);
+            match decode_half(bits) {
+                Ok(e) => {
+                    let v = e.mant as f64 * 2f64.powi(e.exp2);
+                    assert_eq!(v, h.to_f64().abs(), "{bits:#06x}");
+                }
+                Err(HalfProblem::NotFinite) => assert!(!h.is_finite(), "{bits:#06x}"),
+                Err(HalfProblem::Negative) => assert!(h.to_f32() < 0.0, "{bits:#06x}"),
+            }
+        }
+    }
 
     #[test]
     fn fold_fixed_point_values() {

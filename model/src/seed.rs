@@ -69,46 +69,62 @@ pub fn seed_size(d: &ModelDims, version: SeedVersion) -> (usize, usize, u64) {
     )
 }
 
+/// Validates the 12-byte header: (dimensions, em*16).
+fn parse_header(bytes: &[u8]) -> Result<(ModelDims, u8), ModelError> {
+    let actual = bytes.len() as u64;
+    if bytes.len() < 4 {
+        return Err(ModelError::Truncated {
+            needed: SEED_HEADER_BYTES as u64,
+            actual,
+        });
+    }
+    if bytes[0..4] != SEED_MAGIC {
+        return Err(ModelError::BadMagic {
+            found: [bytes[0], bytes[1], bytes[2], bytes[3]],
+        });
+    }
+    if bytes.len() < SEED_HEADER_BYTES {
+        return Err(ModelError::Truncated {
+            needed: SEED_HEADER_BYTES as u64,
+            actual,
+        });
+    }
+    let d_model = u16::from_le_bytes([bytes[5], bytes[6]]) as usize;
+    let dims = ModelDims {
+        n_layers: bytes[4] as usize,
+        d_model,
+        n_heads: bytes[7] as usize,
+        d_ff: 4 * d_model,
+        vocab: u16::from_le_bytes([bytes[8], bytes[9]]) as usize,
+        ctx: bytes[10] as usize,
+    };
+    dims.validate(DIM_OFFSETS)?;
+    let em16 = bytes[11];
+    if em16 == 0 {
+        return Err(ModelError::BadField {
+            offset: 11,
+            field: "em*16",
+            value: 0,
+            why: "embedding range must be positive",
+        });
+    }
+    Ok((dims, em16))
+}
+
+/// The largest size a seed file with this header may have (the v5 size; v2 files are smaller),
+/// from its first 12 bytes: how much of a file a loader needs to read at most.
+pub fn declared_size(header: &[u8]) -> Result<u64, ModelError> {
+    let (dims, _) = parse_header(header)?;
+    Ok(seed_size(&dims, SeedVersion::V5Q8)
+        .2
+        .max(seed_size(&dims, SeedVersion::V2Q4).2))
+}
+
 impl<'a> SeedModel<'a> {
     /// Validates a seed file; the size picks the version.
     pub fn parse(bytes: &'a [u8]) -> Result<Self, ModelError> {
         let actual = bytes.len() as u64;
-        if bytes.len() < 4 {
-            return Err(ModelError::Truncated {
-                needed: SEED_HEADER_BYTES as u64,
-                actual,
-            });
-        }
-        if bytes[0..4] != SEED_MAGIC {
-            return Err(ModelError::BadMagic {
-                found: [bytes[0], bytes[1], bytes[2], bytes[3]],
-            });
-        }
-        if bytes.len() < SEED_HEADER_BYTES {
-            return Err(ModelError::Truncated {
-                needed: SEED_HEADER_BYTES as u64,
-                actual,
-            });
-        }
-        let d_model = u16::from_le_bytes([bytes[5], bytes[6]]) as usize;
-        let dims = ModelDims {
-            n_layers: bytes[4] as usize,
-            d_model,
-            n_heads: bytes[7] as usize,
-            d_ff: 4 * d_model,
-            vocab: u16::from_le_bytes([bytes[8], bytes[9]]) as usize,
-            ctx: bytes[10] as usize,
-        };
-        dims.validate(DIM_OFFSETS)?;
-        let em16 = bytes[11];
-        if em16 == 0 {
-            return Err(ModelError::BadField {
-                offset: 11,
-                field: "em*16",
-                value: 0,
-                why: "embedding range must be positive",
-            });
-        }
+        let (dims, em16) = parse_header(bytes)?;
         let (emb5, layer5, size5) = seed_size(&dims, SeedVersion::V5Q8);
         let (emb2, layer2, size2) = seed_size(&dims, SeedVersion::V2Q4);
         let (version, emb_bytes, layer_bytes) = if actual == size5 {

@@ -178,7 +178,7 @@ pub fn encode_directory(
 
 /// Checks `bytes` (the asset as read) against the directory's CRC.
 pub fn verify(index: usize, asset: &Asset, bytes: &[u8]) -> Result<(), AssetError> {
-    let actual = rspnn_model::crc32::crc32(bytes);
+    let actual = rspnn_model::crc32fast::hash(bytes);
     if actual == asset.crc32 {
         Ok(())
     } else {

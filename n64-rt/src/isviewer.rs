@@ -17,8 +17,9 @@ use core::fmt;
 /// Offset of the text buffer in the IS-Viewer window.
 pub const BUFFER_OFFSET: u32 = 0x20;
 /// Most bytes sent in one length write. mupen64plus maps a 4 KiB window (0xFE0 bytes of buffer);
-/// 512 keeps every write well inside it.
-pub const CHUNK_BYTES: usize = 512;
+/// cen64's IS-Viewer buffer holds 0x200 bytes (../shared/RSP-FACTS.md "Emulators": keep each
+/// write under 480 bytes), so 448.
+pub const CHUNK_BYTES: usize = 448;
 
 /// Where the words and lengths go: the real port on the N64, a recorder in tests.
 pub trait IsViewerPort {

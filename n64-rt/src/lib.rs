@@ -7,8 +7,12 @@
 //! - text output through the IS-Viewer debug port ([`print!`], [`println!`], [`isviewer`]);
 //! - CP0 Count timing ([`timing`]), PI DMA from the cartridge ([`pi`]), cache writeback and
 //!   invalidate helpers ([`cache`]), KSEG0/KSEG1 address helpers ([`addr`]);
-//! - a panic handler that prints the panic through the IS-Viewer, then [`sentinel::PANIC`];
-//!   returning from `main` prints [`sentinel::DONE`]. Both then halt the CPU in a loop.
+//! - a text screen on the TV (`vi::Screen`: the VI, two 320x240 RGBA5551 framebuffers, a
+//!   [`text::TextScreen`] drawn with our own [`font`]; the drawing is pure code, host-tested);
+//! - controller 1 through the PIF ([`joybus`]);
+//! - a panic handler that prints the panic through the IS-Viewer (and on the screen when one is
+//!   up), then [`sentinel::PANIC`]; returning from `main` prints [`sentinel::DONE`]. Both then
+//!   halt the CPU in a loop.
 //!
 //! The hardware parts compile only for the N64 target (`target_arch = "mips"`,
 //! `targets/mips-nintendo64-none.json`); on the host only the pure helpers compile, so that

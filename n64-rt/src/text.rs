@@ -17,6 +17,11 @@ pub const ROWS: usize = 22;
 pub const LEFT: usize = (WIDTH - COLUMNS * CELL_WIDTH) / 2;
 pub const TOP: usize = (HEIGHT - ROWS * CELL_HEIGHT) / 2;
 
+// The grid fits the framebuffer with margins of at least 8 pixels (checked at compile time).
+const _: () = assert!(LEFT >= 8 && TOP >= 8);
+const _: () = assert!(LEFT + COLUMNS * CELL_WIDTH <= WIDTH - 8);
+const _: () = assert!(TOP + ROWS * CELL_HEIGHT <= HEIGHT - 8);
+
 /// An RGBA5551 colour (5 bits each of red, green, blue, then coverage 1).
 pub const fn rgba5551(r: u8, g: u8, b: u8) -> u16 {
     ((r as u16 & 31) << 11) | ((g as u16 & 31) << 6) | ((b as u16 & 31) << 1) | 1
@@ -166,13 +171,6 @@ mod tests {
     extern crate std;
     use super::*;
     use std::vec;
-
-    #[test]
-    fn the_grid_fits_the_framebuffer_with_margins() {
-        assert!(LEFT >= 8 && TOP >= 8);
-        assert!(LEFT + COLUMNS * CELL_WIDTH <= WIDTH - 8);
-        assert!(TOP + ROWS * CELL_HEIGHT <= HEIGHT - 8);
-    }
 
     #[test]
     fn writing_wraps_and_scrolls_like_a_terminal() {

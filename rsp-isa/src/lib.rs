@@ -353,3 +353,17 @@ pub enum DecodeError {
     /// No MIPS I instruction at all.
     Reserved { word: u32 },
 }
+
+impl core::fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            DecodeError::NotOnRsp { mips_name, .. } => {
+                write!(
+                    f,
+                    "`{mips_name}` is a MIPS instruction the RSP does not implement"
+                )
+            }
+            DecodeError::Reserved { .. } => write!(f, "not an RSP or MIPS instruction"),
+        }
+    }
+}

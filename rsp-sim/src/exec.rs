@@ -162,7 +162,7 @@ impl Rsp {
                 return Err(SimError::InvalidInstruction {
                     pc,
                     word: slot.word,
-                    reason: format!("{e:?}"),
+                    reason: e.to_string(),
                 });
             }
         };

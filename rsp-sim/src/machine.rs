@@ -265,7 +265,7 @@ impl Rsp {
                 let slot = self.icache.slot(pc);
                 let text = match &slot.instr {
                     Ok(i) => i.at(pc).to_string(),
-                    Err(e) => format!("{e:?}"),
+                    Err(e) => e.to_string(),
                 };
                 RecentInstr {
                     pc,

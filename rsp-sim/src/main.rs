@@ -7,106 +7,103 @@
 //! Starts at PC 0 and runs until BREAK; prints the cycle and instruction counts and the rest of
 //! the statistics. Exceeding `--max-cycles` (default 10,000,000) is an error that shows the PC
 //! and the last instructions executed.
+//!
+//! Images are read at most as large as the memory they fill (IMEM and DMEM 4 KiB, RDRAM 8 MiB);
+//! the outputs are written together or not at all. Exit status: 0 on success and for `--help`,
+//! 1 for a failed run or file, 2 for a usage error.
 
+use clap::{Parser, Subcommand};
 use rsp_sim::{Rsp, StopReason};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-const USAGE: &str =
-    "usage: rsp-sim run --imem TEXT.bin --dmem DATA.bin [--rdram FILE] --out-dmem OUT.bin \
-[--out-rdram FILE] [--max-cycles N] [--trace]";
+/// IMEM and DMEM hold 4 KiB each (RSP-FACTS "Memory").
+const SP_MEM_BYTES: u64 = 4096;
+/// The largest RDRAM image: 8 MiB, an N64 with the Expansion Pak (4 MiB without).
+const MAX_RDRAM_BYTES: u64 = 8 << 20;
 
-#[derive(Debug, Default)]
-struct Options {
-    imem: Option<PathBuf>,
-    dmem: Option<PathBuf>,
+#[derive(Parser)]
+#[command(
+    name = "rsp-sim",
+    version,
+    about = "Run an N64 RSP program on the simulator"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run from PC 0 to BREAK, write DMEM (and RDRAM), print the statistics.
+    Run(RunArgs),
+}
+
+#[derive(clap::Args)]
+struct RunArgs {
+    /// IMEM image (big-endian, at most 4096 bytes, loaded at IMEM 0).
+    #[arg(long, value_name = "TEXT.bin")]
+    imem: PathBuf,
+    /// DMEM image (big-endian, at most 4096 bytes, loaded at DMEM 0).
+    #[arg(long, value_name = "DATA.bin")]
+    dmem: PathBuf,
+    /// RDRAM image (at most 8 MiB); without it the RSP has no RDRAM to DMA from.
+    #[arg(long, value_name = "FILE")]
     rdram: Option<PathBuf>,
-    out_dmem: Option<PathBuf>,
+    /// Where to write DMEM after the run.
+    #[arg(long, value_name = "OUT.bin")]
+    out_dmem: PathBuf,
+    /// Where to write RDRAM after the run.
+    #[arg(long, value_name = "FILE")]
     out_rdram: Option<PathBuf>,
+    /// Cycle budget, at least 1 (underscores allowed: 10_000_000).
+    #[arg(long, value_name = "N", default_value = "10_000_000", value_parser = parse_cycles)]
     max_cycles: u64,
+    /// Print every instruction and what it changed (stderr).
+    #[arg(long)]
     trace: bool,
 }
 
-fn parse(args: &[String]) -> Result<Options, String> {
-    let mut it = args.iter();
-    match it.next().map(String::as_str) {
-        Some("run") => {}
-        Some(other) => return Err(format!("unknown command `{other}`")),
-        None => return Err("missing command".into()),
+fn parse_cycles(s: &str) -> Result<u64, String> {
+    match s.replace('_', "").parse::<u64>() {
+        Ok(0) => Err("must be at least 1".into()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(format!("`{s}` is not a cycle count: {e}")),
     }
-    let mut o = Options {
-        max_cycles: 10_000_000,
-        ..Default::default()
-    };
-    while let Some(flag) = it.next() {
-        let mut value = |name: &str| {
-            it.next()
-                .cloned()
-                .ok_or_else(|| format!("{name} needs a value"))
-        };
-        match flag.as_str() {
-            "--imem" => o.imem = Some(value("--imem")?.into()),
-            "--dmem" => o.dmem = Some(value("--dmem")?.into()),
-            "--rdram" => o.rdram = Some(value("--rdram")?.into()),
-            "--out-dmem" => o.out_dmem = Some(value("--out-dmem")?.into()),
-            "--out-rdram" => o.out_rdram = Some(value("--out-rdram")?.into()),
-            "--max-cycles" => {
-                let v = value("--max-cycles")?;
-                o.max_cycles = v
-                    .replace('_', "")
-                    .parse()
-                    .map_err(|_| format!("--max-cycles: `{v}` is not a number"))?;
-            }
-            "--trace" => o.trace = true,
-            other => return Err(format!("unknown option `{other}`")),
-        }
-    }
-    if o.imem.is_none() {
-        return Err("--imem is required".into());
-    }
-    if o.dmem.is_none() {
-        return Err("--dmem is required".into());
-    }
-    if o.out_dmem.is_none() {
-        return Err("--out-dmem is required".into());
-    }
-    Ok(o)
 }
 
-fn read(path: &PathBuf, what: &str, max: Option<usize>) -> Result<Vec<u8>, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("{what} {}: {e}", path.display()))?;
-    if let Some(max) = max {
-        if bytes.len() > max {
-            return Err(format!(
-                "{what} {}: {} bytes, more than the {max} it holds",
-                path.display(),
-                bytes.len()
-            ));
-        }
-    }
-    Ok(bytes)
+fn read(path: &Path, role: &str, max: u64) -> Result<Vec<u8>, String> {
+    tool_io::read_bounded(path, role, max).map_err(|e| e.to_string())
 }
 
-fn run(o: &Options) -> Result<(), String> {
-    let imem = read(o.imem.as_ref().unwrap(), "IMEM image", Some(4096))?;
-    let dmem = read(o.dmem.as_ref().unwrap(), "DMEM image", Some(4096))?;
+fn run(o: &RunArgs) -> Result<(), String> {
+    let imem = read(&o.imem, "IMEM image", SP_MEM_BYTES)?;
+    let dmem = read(&o.dmem, "DMEM image", SP_MEM_BYTES)?;
     let rdram = match &o.rdram {
-        Some(p) => read(p, "RDRAM image", None)?,
+        Some(p) => read(p, "RDRAM image", MAX_RDRAM_BYTES)?,
         None => Vec::new(),
     };
+    if o.out_rdram.is_some() && o.rdram.is_none() {
+        return Err("--out-rdram needs --rdram (without it the RSP has no RDRAM)".into());
+    }
     let mut rsp = Rsp::with_rdram(rdram);
-    rsp.load_imem(0, &imem).map_err(|e| e.to_string())?;
-    rsp.load_dmem(0, &dmem).map_err(|e| e.to_string())?;
+    rsp.load_imem(0, &imem)
+        .map_err(|e| format!("{}: {e}", o.imem.display()))?;
+    rsp.load_dmem(0, &dmem)
+        .map_err(|e| format!("{}: {e}", o.dmem.display()))?;
     rsp.set_pc(0);
     if o.trace {
         rsp.set_tracer(Some(Box::new(|r| eprintln!("{r}"))));
     }
     let stop = rsp.run(o.max_cycles).map_err(|e| e.to_string())?;
-    std::fs::write(o.out_dmem.as_ref().unwrap(), rsp.dmem())
-        .map_err(|e| format!("writing {}: {e}", o.out_dmem.as_ref().unwrap().display()))?;
+    let mut outputs = tool_io::Outputs::new();
+    outputs
+        .stage(&o.out_dmem, rsp.dmem())
+        .map_err(|e| e.to_string())?;
     if let Some(p) = &o.out_rdram {
-        std::fs::write(p, rsp.rdram()).map_err(|e| format!("writing {}: {e}", p.display()))?;
+        outputs.stage(p, rsp.rdram()).map_err(|e| e.to_string())?;
     }
+    outputs.commit().map_err(|e| e.to_string())?;
     let s = rsp.stats();
     println!(
         "stopped by {} at pc {:03x}",
@@ -121,15 +118,8 @@ fn run(o: &Options) -> Result<(), String> {
 }
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let options = match parse(&args) {
-        Ok(o) => o,
-        Err(e) => {
-            eprintln!("rsp-sim: {e}\n{USAGE}");
-            return ExitCode::from(2);
-        }
-    };
-    match run(&options) {
+    let Command::Run(args) = Cli::parse().command;
+    match run(&args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("rsp-sim: error: {e}");

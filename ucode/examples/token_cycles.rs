@@ -256,5 +256,9 @@ fn main() {
     measure("seed-v5, Q8, 4 layers", &to_rspw_vec(&seed).unwrap(), &text);
     let cut = truncate_seai(&seai, 2);
     let seed2 = SeedModel::parse(&cut).unwrap();
-    measure("seed-v5 requantised to Q4, first 2 layers", &to_rspw_vec(&Requantized::to_q4(&seed2)).unwrap(), &text);
+    measure(
+        "seed-v5 requantised to Q4, first 2 layers",
+        &to_rspw_vec(&Requantized::to_q4(&seed2).unwrap()).unwrap(),
+        &text,
+    );
 }

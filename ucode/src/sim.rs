@@ -201,7 +201,7 @@ impl Backend for SimBackend {
     fn step(&mut self, byte: u8, mask: DecodeMask) -> Result<u8, ModelError> {
         let (lo, hi) = mask.range(self.prog.vocab);
         match self.run_step(byte as usize, lo, hi) {
-            Ok((index, _)) => Ok(index as u8),
+            Ok((index, _)) => rspnn_model::backend::token_byte(index as usize, self.prog.vocab),
             Err(StepFailure::Program(ProgramError::Unsupported { what: "token", .. })) => {
                 Err(ModelError::TokenOutOfRange { token: byte as usize, vocab: self.prog.vocab })
             }

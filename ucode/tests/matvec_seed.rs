@@ -21,7 +21,7 @@ fn fixture() -> Option<(Vec<u8>, Vec<u8>, Vec<u8>)> {
     let text = shared_fixtures::read("fixtures/seed-v5/corpus_v5_expanded.txt")?;
     let seed = SeedModel::parse(&seai).expect("the fixture parses");
     let q8 = to_rspw_vec(&seed).expect("converts");
-    let q4 = to_rspw_vec(&Requantized::to_q4(&seed)).expect("requantises");
+    let q4 = to_rspw_vec(&Requantized::to_q4(&seed).expect("requantises")).expect("requantises");
     let tokens = vec![text[1000], text[250_000], text[3_000_001]];
     Some((q8, q4, tokens))
 }

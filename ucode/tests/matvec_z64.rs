@@ -63,7 +63,7 @@ fn seed_v5_matrices_agree_on_z64() {
     let Some(seai) = shared_fixtures::read("fixtures/seed-v5/weights_v5_q8.seai") else { return };
     let seed = SeedModel::parse(&seai).unwrap();
     let mut rng = Lcg(5);
-    for file in [to_rspw_vec(&seed).unwrap(), to_rspw_vec(&Requantized::to_q4(&seed)).unwrap()] {
+    for file in [to_rspw_vec(&seed).unwrap(), to_rspw_vec(&Requantized::to_q4(&seed).unwrap()).unwrap()] {
         let view = ModelView::parse(&file).unwrap();
         for (layer, kind) in [(0, MatrixKind::Ff1), (3, MatrixKind::Ff2), (1, MatrixKind::Wq)] {
             let m = view.matrix(layer, kind).unwrap();

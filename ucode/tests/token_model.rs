@@ -112,7 +112,7 @@ fn logits_match_scalar_past_the_context_q8() {
 #[test]
 fn logits_match_scalar_for_the_requantised_q4_model() {
     let Some((_, text, seed)) = fixture() else { return };
-    let q4 = to_rspw_vec(&Requantized::to_q4(&seed)).expect("requantises");
+    let q4 = to_rspw_vec(&Requantized::to_q4(&seed).expect("requantises")).expect("requantises");
     logits_match(&q4, &text, window(21), 80, "seed-v5 requantised Q4");
 }
 

@@ -529,9 +529,17 @@ pub fn ensure_built() -> Result<Option<PathBuf>> {
     Ok(Some(binary))
 }
 
-/// The cen64 to run: the one built from ../shared when `cargo xtask setup` made it, else
-/// Debian's package.
+/// The cen64 to run: `$RSPNN_CEN64` when set, else the one built from ../shared when
+/// `cargo xtask setup` made it, else Debian's package.
 pub fn locate() -> Result<PathBuf> {
+    if let Some(path) = std::env::var_os("RSPNN_CEN64") {
+        let path = PathBuf::from(path);
+        return if path.is_file() {
+            Ok(path)
+        } else {
+            Err(format!("RSPNN_CEN64={} is not a file", path.display()))
+        };
+    }
     if let Some(source) = shared_source() {
         let built = cached_build_dir(&source)?.join("cen64");
         if built.is_file() {

@@ -118,6 +118,98 @@ fn expected_screen(run: &RomRun, last_answer: &[u8]) -> Result<TextScreen> {
     Ok(screen)
 }
 
+/// Packs the chat program with libdragon's IPL3 (the console's boot path), runs its attract
+/// round in cen64, checks its lines as [`check_chat`] does, and compares the screenshot taken
+/// at its end line with the host's drawing of the expected screen (`screen_check`).
+/// `elf` is the built chat program; the ROM and `png` are written. None: no libdragon IPL3
+/// (../shared absent; skipped with a message).
+pub fn check_chat_in_cen64(
+    ws: &Workspace,
+    elf: &std::path::Path,
+    png: &std::path::Path,
+    echo: bool,
+) -> Option<Result<String>> {
+    let ipl3 = crate::libdragon_ipl3::find()?;
+    Some((|| {
+        let (ipl3_path, ipl3) = ipl3?;
+        let rom = ws.rom_dir().join("chat-libdragon-ipl3.z64");
+        let title = crate::rom::default_title("chat");
+        let assets = crate::roms::assets_for(ws, "chat")?;
+        crate::pack_file(
+            elf,
+            &rom,
+            &title,
+            &crate::rom::BootPath::LibdragonIpl3(ipl3),
+            &assets,
+        )?;
+        let options = crate::cen64::RunOptions {
+            echo,
+            screenshot: Some(png.to_path_buf()),
+        };
+        let started = std::time::Instant::now();
+        let run = crate::cen64::run_rom(&rom, std::time::Duration::from_secs(240), &options)?;
+        let seconds = started.elapsed().as_secs_f64();
+        let summary = check_chat(&run, &title)?;
+        let answers = host_answers(ws)?;
+        let screen = check_chat_lines(&run, &answers)?;
+        let shot = crate::screen_check::read_image(png)?;
+        let lines = crate::screen_check::compare(&shot, &screen)
+            .map_err(|e| format!("{}: {e}", png.display()))?;
+        Ok(format!(
+            "{} (IPL3 {}) in cen64, {seconds:.0} s: {summary}; screenshot {}: {lines} visible \
+             lines x 320 pixels = the host's rendering with our font",
+            rom.display(),
+            ipl3_path.display(),
+            png.display()
+        ))
+    })())
+}
+
+/// Bytes of the stand-in model in [`check_chat_too_big_model`]: more than the Expansion Pak's
+/// 4 MiB the ROM keeps for a model.
+const TOO_BIG_MODEL: usize = (4 << 20) + (64 << 10);
+
+/// Packs the chat program with a "model" larger than any RDRAM can hold beside the program,
+/// runs it in cen64 (8 MiB of RDRAM) and checks that the ROM says so on the IS-Viewer and, in
+/// the screenshot, on its screen (pixel for pixel against the host's drawing), and stops
+/// cleanly instead of crashing.
+pub fn check_chat_too_big_model(ws: &Workspace, elf: &std::path::Path) -> Result<String> {
+    let rom = ws.rom_dir().join("chat-too-big-model.z64");
+    let png = ws.rom_dir().join("chat-too-big-model.png");
+    let title = crate::rom::default_title("chat");
+    // The ROM checks the size in the asset directory before it reads or parses the model, so
+    // the bytes need not be a model.
+    let assets = vec![vec![0x5Au8; TOO_BIG_MODEL]];
+    crate::pack_file(elf, &rom, &title, &crate::rom::BootPath::OwnIpl3, &assets)?;
+    let options = crate::cen64::RunOptions {
+        echo: false,
+        screenshot: Some(png.clone()),
+    };
+    let run = crate::cen64::run_rom(&rom, std::time::Duration::from_secs(60), &options)?;
+    ended_well(&run)?;
+    let want = format!(
+        "model of {TOO_BIG_MODEL} bytes > {} bytes free in 8 MiB RDRAM",
+        4 << 20
+    );
+    let error = value(&run, "chat.error")?;
+    if error != want {
+        return Err(format!("chat.error={error}, expected {want}"));
+    }
+    // What the ROM shows then: the chat screen before any input, the message in red.
+    let mut view = ChatView::new();
+    view.set_model_line(format_args!("loading the model..."));
+    view.set_error(format_args!("Cannot start: {want}"));
+    let mut expected = TextScreen::new();
+    view.draw(&mut expected);
+    let shot = crate::screen_check::read_image(&png)?;
+    crate::screen_check::compare(&shot, &expected)
+        .map_err(|e| format!("{}: {e}", png.display()))?;
+    Ok(format!(
+        "a {TOO_BIG_MODEL}-byte model: \"{error}\" on the IS-Viewer and on screen (pixel for \
+         pixel), clean stop"
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -197,58 +289,12 @@ mod tests {
             .unwrap();
         wrong_row[speed_row] = format!("chat.screen.{}=\"RSP: fast\"", chat::ROW_RSP_SPEED);
         let error = check_chat_lines(&run(&wrong_row), &answers).unwrap_err();
-        assert!(error.contains("screen row 16"), "{error}");
+        let row_name = format!("screen row {}", chat::ROW_RSP_SPEED);
+        assert!(error.contains(&row_name), "{error}");
 
         let mut wrong_scalar = lines;
         wrong_scalar[0] = format!("chat.scalar={}", quoted(b" I b"));
         let error = check_chat_lines(&run(&wrong_scalar), &answers).unwrap_err();
         assert!(error.contains("VR4300"), "{error}");
     }
-}
-
-/// Packs the chat program with libdragon's IPL3 (the console's boot path), runs its attract
-/// round in cen64, checks its lines as [`check_chat`] does, and compares the screenshot taken
-/// at its end line with the host's drawing of the expected screen (`screen_check`).
-/// `elf` is the built chat program; the ROM and `png` are written. None: no libdragon IPL3
-/// (../shared absent; skipped with a message).
-pub fn check_chat_in_cen64(
-    ws: &Workspace,
-    elf: &std::path::Path,
-    png: &std::path::Path,
-    echo: bool,
-) -> Option<Result<String>> {
-    let ipl3 = crate::libdragon_ipl3::from_shared()?;
-    Some((|| {
-        let (ipl3_path, ipl3) = ipl3?;
-        let rom = ws.rom_dir().join("chat-libdragon-ipl3.z64");
-        let title = crate::rom::default_title("chat");
-        let assets = crate::roms::assets_for(ws, "chat")?;
-        crate::pack_file(
-            elf,
-            &rom,
-            &title,
-            &crate::rom::BootPath::LibdragonIpl3(ipl3),
-            &assets,
-        )?;
-        let options = crate::cen64::RunOptions {
-            echo,
-            screenshot: Some(png.to_path_buf()),
-        };
-        let started = std::time::Instant::now();
-        let run = crate::cen64::run_rom(&rom, std::time::Duration::from_secs(240), &options)?;
-        let seconds = started.elapsed().as_secs_f64();
-        let summary = check_chat(&run, &title)?;
-        let answers = host_answers(ws)?;
-        let screen = check_chat_lines(&run, &answers)?;
-        let shot = crate::screen_check::read_image(png)?;
-        let lines = crate::screen_check::compare(&shot, &screen)
-            .map_err(|e| format!("{}: {e}", png.display()))?;
-        Ok(format!(
-            "{} (IPL3 {}) in cen64, {seconds:.0} s: {summary}; screenshot {}: {lines} visible \
-             lines x 320 pixels = the host's rendering with our font",
-            rom.display(),
-            ipl3_path.display(),
-            png.display()
-        ))
-    })())
 }

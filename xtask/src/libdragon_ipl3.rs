@@ -4,7 +4,8 @@
 //! built (`make -C boot PROD=1`), or `tools/ipl3.h`, the same bytes as a C array that
 //! libdragon's `boot/Makefile` target `install` writes with `xxd -i -n default_ipl3` (n64tool
 //! embeds it; r8's md5 419c2133... matches boot/README.md). `pack --ipl3 FILE` takes either
-//! form; the tests take it from ../shared/third-party/libdragon.
+//! form; the tests and `n64-build` take `$RSPNN_LIBDRAGON_IPL3` when set (a user's own
+//! libdragon), else ../shared/third-party/libdragon's ([`find`]).
 
 use crate::Result;
 use std::path::{Path, PathBuf};
@@ -52,6 +53,24 @@ pub fn parse_c_array(text: &str) -> Result<Vec<u8>> {
         );
     }
     Ok(bytes)
+}
+
+/// Names the libdragon IPL3 file to use instead of ../shared's (either form).
+pub const ENV_VAR: &str = "RSPNN_LIBDRAGON_IPL3";
+
+/// The IPL3 named by [`ENV_VAR`], else [`from_shared`]'s.
+pub fn find() -> Option<Result<(PathBuf, Vec<u8>)>> {
+    match std::env::var_os(ENV_VAR) {
+        Some(file) => {
+            let path = PathBuf::from(file);
+            Some(
+                read(&path)
+                    .map_err(|e| format!("{ENV_VAR}: {e}"))
+                    .map(|bytes| (path, bytes)),
+            )
+        }
+        None => from_shared(),
+    }
 }
 
 /// The IPL3 in ../shared/third-party/libdragon, with the skip/fail policy of

@@ -46,7 +46,8 @@ commands:
   setup                        install what is missing (Debian packages, rustup toolchain link)
   n64-build [--ipl3 FILE]      build the N64 ROM programs and pack them, models included, into
                                <target>/n64/roms/NAME.z64 (our IPL3: emulators) and, with
-                               libdragon's IPL3 (FILE, else ../shared's), into
+                               libdragon's IPL3 (FILE, else $RSPNN_LIBDRAGON_IPL3, else
+                               ../shared's), into
                                <target>/n64/roms/console/NAME.z64 (consoles, flash carts, cen64)
   pack ELF -o ROM [--ipl3 FILE] [--title TITLE] [--asset FILE]
                                pack an N64 ELF into a .z64 ROM; with --ipl3, boot through
@@ -122,15 +123,17 @@ fn cmd_n64_build(args: &[String]) -> Result<()> {
     }
     setup::ensure()?;
     let ws = Workspace::locate()?;
-    // libdragon's IPL3 for the console ROMs: --ipl3, else ../shared's, else none.
+    // libdragon's IPL3 for the console ROMs: --ipl3, else $RSPNN_LIBDRAGON_IPL3, else
+    // ../shared's, else none.
     let ipl3 = match args.option("--ipl3") {
         Some(file) => Some(libdragon_ipl3::read(Path::new(file))?),
         None => {
-            let found = shared_fixtures::shared_dir()
-                .join("third-party/libdragon")
-                .is_dir()
-                .then(libdragon_ipl3::from_shared)
-                .flatten();
+            let found = (std::env::var_os(libdragon_ipl3::ENV_VAR).is_some()
+                || shared_fixtures::shared_dir()
+                    .join("third-party/libdragon")
+                    .is_dir())
+            .then(libdragon_ipl3::find)
+            .flatten();
             match found {
                 Some(result) => Some(result?.1),
                 None => None,
@@ -335,7 +338,7 @@ fn cmd_demo(args: &[String]) -> Result<()> {
         let png = ws.rom_dir().join("chat-cen64.png");
         println!("\nrunning the chat ROM (libdragon's IPL3) in cen64:");
         let summary = chat_check::check_chat_in_cen64(&ws, &elf.path, &png, true)
-            .ok_or("no libdragon IPL3: ../shared/third-party/libdragon is absent")??;
+            .ok_or("no libdragon IPL3: set RSPNN_LIBDRAGON_IPL3 to <libdragon>/tools/ipl3.h")??;
         println!("\ndemo: {summary}");
         return Ok(());
     }

@@ -125,7 +125,7 @@ fn append_assets(rom: &mut Vec<u8>, assets: &[Vec<u8>]) -> Result<(), String> {
         entries.push(Asset {
             offset: u32::try_from(offset).map_err(|_| "ROM larger than 4 GiB")?,
             len: u32::try_from(data.len()).map_err(|_| "asset larger than 4 GiB")?,
-            crc32: rspnn_model::crc32::crc32(data),
+            crc32: rspnn_model::crc32fast::hash(data),
         });
     }
     let mut directory = [0u8; DIRECTORY_BYTES];

@@ -144,9 +144,9 @@ pub fn run() -> Result<()> {
                 &crate::cen64::run_rom(&q4dot.path, timeout, &options)?,
                 &q4dot.title,
             )?;
-            let Some(ipl3) = crate::libdragon_ipl3::from_shared() else {
+            let Some(ipl3) = crate::libdragon_ipl3::find() else {
                 return Ok(format!(
-                    "our IPL3: {own}; libdragon's IPL3 SKIPPED (no ../shared)"
+                    "our IPL3: {own}; libdragon's IPL3 SKIPPED (no ../shared; set RSPNN_LIBDRAGON_IPL3)"
                 ));
             };
             let (_, ipl3) = ipl3?;
@@ -179,8 +179,19 @@ pub fn run() -> Result<()> {
             let png = ws.rom_dir().join("chat-cen64.png");
             match crate::chat_check::check_chat_in_cen64(ws, &elf.path, &png, false) {
                 Some(result) => result,
-                None => Ok("SKIPPED: no libdragon IPL3 (../shared is absent)".into()),
+                None => Ok(
+                    "SKIPPED: no libdragon IPL3 (no ../shared; set RSPNN_LIBDRAGON_IPL3)".into(),
+                ),
             }
+        },
+    );
+    steps.add(
+        "rom chat in cen64 with a model too big for RDRAM: reported on screen",
+        |ctx| {
+            let ws = ctx.ws.as_ref().ok_or("no workspace: setup failed")?;
+            let elf = ctx.elfs.iter().find(|e| e.name == "chat");
+            let elf = elf.ok_or("no chat program: the N64 build failed")?;
+            crate::chat_check::check_chat_too_big_model(ws, &elf.path)
         },
     );
     steps.add(

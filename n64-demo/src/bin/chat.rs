@@ -1,5 +1,5 @@
-//! The chat ROM: pick a question with the d-pad and A; the answer streams onto the TV token by
-//! token, computed on the RSP (rspnn's scheduler, the game keeps running between polls) or on
+//! The chat ROM: pick a question with the d-pad and A, or type one on the on-screen keyboard
+//! (the list's last entry); the answer streams onto the TV token by token, computed on the RSP (rspnn's scheduler, the game keeps running between polls) or on
 //! the VR4300 (the scalar runner; B toggles), with the measured tokens/s of each and the share
 //! of CPU time the game kept. With no input for 3 seconds (or no controller) it plays a
 //! scripted round by itself: attract mode, which `cargo xtask test` checks against
@@ -21,7 +21,9 @@ use core::cell::{Cell, RefCell};
 use core::hint::black_box;
 use core::ptr::addr_of_mut;
 use n64_demo::assets::{self, Directory, DIRECTORY_BYTES, DIRECTORY_OFFSET};
-use n64_demo::chat::{self, ChatView, Engine, Speed, ANSWER_MAX, PROMPT_MAX};
+use n64_demo::chat::{
+    self, ChatView, Engine, KeyAction, Keyboard, Speed, ANSWER_MAX, PROMPT_MAX, QUESTION_MAX,
+};
 use n64_demo::textgen::Escaped;
 use n64_rt::cache::CacheAligned;
 use n64_rt::joybus::{self, button, Pad};
@@ -101,7 +103,7 @@ impl Ui {
 
     /// A fatal condition a person must see: on screen and on the IS-Viewer; the ROM stops.
     fn fail(&mut self, args: core::fmt::Arguments) -> ! {
-        self.view.set_model_line(args);
+        self.view.set_error(format_args!("Cannot start: {args}"));
         self.show();
         println!("chat.error={}", args);
         n64_rt::halt::finish()
@@ -113,15 +115,15 @@ impl Ui {
 /// `game_ticks` reads the game's running tick total. Returns the number of bytes generated.
 fn answer<B: Backend>(
     backend: &mut B,
-    question: usize,
+    question: &[u8],
     max: usize,
     ui: &mut Ui,
     speed: &mut Speed,
     game_ticks: &dyn Fn() -> u64,
 ) -> usize {
     let mut prompt_buf = [0u8; PROMPT_MAX];
-    let prompt = chat::prompt(question, &mut prompt_buf);
-    ui.view.ask(question);
+    let prompt = chat::prompt_for(question, &mut prompt_buf);
+    ui.view.ask_text(question);
     ui.show();
     let mut step = |backend: &mut B, byte: u8| {
         let (start, game_start) = (timing::read_count(), game_ticks());
@@ -259,18 +261,47 @@ fn main() {
         } else {
             idle_frames = idle_frames.saturating_add(1);
         }
-        let count = chat::QUESTIONS.len();
-        if pressed & button::UP != 0 {
-            ui.view.selected = (ui.view.selected + count - 1) % count;
+        // The question to ask this frame, if any (copied out of the view it came from).
+        let mut ask = None;
+        if let Some(keyboard) = ui.view.keyboard.as_mut() {
+            for (bit, dx, dy) in [
+                (button::UP, 0, -1),
+                (button::DOWN, 0, 1),
+                (button::LEFT, -1, 0),
+                (button::RIGHT, 1, 0),
+            ] {
+                if pressed & bit != 0 {
+                    keyboard.move_by(dx, dy);
+                }
+            }
+            let typed_ask = pressed & button::A != 0 && keyboard.press() == KeyAction::Ask;
+            let start_ask = pressed & button::START != 0 && !keyboard.text().is_empty();
+            if typed_ask || start_ask {
+                ask = Some(Question::from(keyboard.text()));
+            }
+            if ask.is_some() || pressed & button::B != 0 {
+                ui.view.keyboard = None;
+            }
+        } else {
+            let count = chat::LIST_LEN;
+            if pressed & button::UP != 0 {
+                ui.view.selected = (ui.view.selected + count - 1) % count;
+            }
+            if pressed & button::DOWN != 0 {
+                ui.view.selected = (ui.view.selected + 1) % count;
+            }
+            if pressed & button::B != 0 {
+                ui.view.engine = ui.view.engine.other();
+            }
+            if pressed & button::A != 0 {
+                match chat::QUESTIONS.get(ui.view.selected) {
+                    Some(q) => ask = Some(Question::from(q.as_bytes())),
+                    None => ui.view.keyboard = Some(Keyboard::new()),
+                }
+            }
         }
-        if pressed & button::DOWN != 0 {
-            ui.view.selected = (ui.view.selected + 1) % count;
-        }
-        if pressed & button::B != 0 {
-            ui.view.engine = ui.view.engine.other();
-        }
-        if pressed & button::A != 0 {
-            let q = ui.view.selected;
+        if let Some(question) = ask {
+            let q = question.text();
             let mut speed = match ui.view.engine {
                 Engine::Rsp => ui.view.rsp,
                 Engine::Vr4300 => ui.view.vr4300,
@@ -286,6 +317,7 @@ fn main() {
         }
         if idle_frames >= chat::ATTRACT_AFTER_FRAMES {
             ui.view.attract = true;
+            ui.view.keyboard = None;
             // First a few bytes of the first question on the VR4300 (its speed, and the same
             // text), then every scripted question on the RSP: the round ends on an answer.
             let q = chat::ATTRACT_SCRIPT[0];
@@ -294,7 +326,7 @@ fn main() {
             let mut speed = ui.view.vr4300;
             answer(
                 &mut scalar,
-                q,
+                chat::QUESTIONS[q].as_bytes(),
                 chat::ATTRACT_SCALAR_BYTES,
                 &mut ui,
                 &mut speed,
@@ -306,7 +338,15 @@ fn main() {
                 ui.view.selected = q;
                 ui.view.engine = Engine::Rsp;
                 let mut speed = ui.view.rsp;
-                answer(&mut rsp, q, ANSWER_MAX, &mut ui, &mut speed, &game_ticks);
+                let question = chat::QUESTIONS[q].as_bytes();
+                answer(
+                    &mut rsp,
+                    question,
+                    ANSWER_MAX,
+                    &mut ui,
+                    &mut speed,
+                    &game_ticks,
+                );
                 ui.view.rsp = speed;
                 println!("chat.{k}.question={q}");
                 println!("chat.{k}.rsp=\"{}\"", Escaped(ui.view.answer()));
@@ -376,6 +416,25 @@ fn report(ui: &Ui) {
             "chat.screen.{row}=\"{}\"",
             Escaped(ui.screen.text.row_text(row))
         );
+    }
+}
+
+/// A question copied out of the list or the keyboard.
+struct Question {
+    bytes: [u8; QUESTION_MAX],
+    len: usize,
+}
+
+impl Question {
+    fn from(text: &[u8]) -> Self {
+        let len = text.len().min(QUESTION_MAX);
+        let mut bytes = [0; QUESTION_MAX];
+        bytes[..len].copy_from_slice(&text[..len]);
+        Self { bytes, len }
+    }
+
+    fn text(&self) -> &[u8] {
+        &self.bytes[..self.len]
     }
 }
 
