@@ -8,6 +8,7 @@ mod fpu_check;
 mod fuzz;
 mod ipl3;
 mod libdragon_ipl3;
+mod libdragon_sdk;
 mod mips;
 mod n64_build;
 mod process;
@@ -51,6 +52,12 @@ commands:
                                run a ROM, print its IS-Viewer lines, stop at its end line
                                (default timeout 60 s; mupen64plus by default, cen64 is slower
                                and more accurate, under Xvfb with our PIF boot program)
+  libdragon-sdk [--check]      build a libdragon SDK (N64_INST) from Debian packages and
+                               ../shared/third-party/libdragon, cached in
+                               ~/.cache/rspnn/libdragon-sdk-<hash>; print its path. --check:
+                               build examples/libdragon-hello with it and run it in cen64
+                               (libdragon's IPL3), checking its lines. With N64_INST set, that
+                               SDK is used instead
   test                         everything: setup, host tests, fuzzing (60 s a target), N64 build,
                                ROMs in mupen64plus
   demo                         build and run the best ROM we have
@@ -67,6 +74,7 @@ fn main() -> ExitCode {
         Some("test") => test_suite::run(),
         Some("demo") => cmd_demo(),
         Some("fuzz") => fuzz::cmd_fuzz(&args[1..]),
+        Some("libdragon-sdk") => cmd_libdragon_sdk(&args[1..]),
         Some("help" | "-h" | "--help") => {
             println!("{}", usage());
             Ok(())
@@ -223,6 +231,30 @@ fn cmd_run(args: &[String]) -> Result<()> {
         Ending::Done => Ok(()),
         Ending::Panic => Err(format!("{rom} panicked")),
     }
+}
+
+fn cmd_libdragon_sdk(args: &[String]) -> Result<()> {
+    let check = match args {
+        [] => false,
+        [flag] if flag == "--check" => true,
+        _ => return Err(with_usage("libdragon-sdk takes only --check".into())),
+    };
+    setup::ensure()?;
+    let sdk = libdragon_sdk::ensure()?.ok_or_else(|| {
+        format!(
+            "no libdragon: N64_INST is not set and {} does not exist",
+            shared_fixtures::shared_dir()
+                .join(libdragon_sdk::SHARED_LIBDRAGON)
+                .display()
+        )
+    })?;
+    eprintln!("libdragon-sdk: {:?}", sdk.source);
+    if check {
+        let ws = Workspace::locate()?;
+        println!("{}", libdragon_sdk::check_hello(&ws.root, &sdk)?);
+    }
+    println!("N64_INST={}", sdk.n64_inst.display());
+    Ok(())
 }
 
 fn cmd_demo() -> Result<()> {
