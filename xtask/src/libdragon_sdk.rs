@@ -261,6 +261,68 @@ pub fn check_hello(root: &Path, sdk: &Sdk) -> Result<String> {
     Ok(format!("{} lines as expected", run.lines.len()))
 }
 
+/// The libdragon ABI probe (`examples/libdragon-abi`): C (o64) calling Rust (o32).
+pub const ABI_EXAMPLE: &str = "examples/libdragon-abi";
+
+/// What libdragon-abi must print: called directly, the o32 function hands back each of s0-s7
+/// as the sign extension of its low half (its 32-bit sw/lw), losing what the o64 caller kept
+/// in the high half; through the thunk all eight survive. Both return 5 * 3 + 7.
+pub fn abi_expected_lines() -> Vec<String> {
+    let loaded: [u64; 8] = [
+        0x1111_1111_8000_0010,
+        0x2222_2222_0000_0011,
+        0x3333_3333_8000_0012,
+        0x4444_4444_0000_0013,
+        0x5555_5555_8000_0014,
+        0x6666_6666_0000_0015,
+        0x7777_7777_8000_0016,
+        0x0123_4567_0000_0017,
+    ];
+    let mut lines: Vec<String> = loaded
+        .iter()
+        .enumerate()
+        .map(|(i, &value)| {
+            let low_sign_extended = value as u32 as i32 as i64 as u64;
+            format!("direct: s{i}={low_sign_extended:016x}, was {value:016x}")
+        })
+        .collect();
+    lines.push("direct: return=22 s0-s7 kept=0/8".into());
+    lines.push("thunk: return=22 s0-s7 kept=8/8".into());
+    lines
+}
+
+/// Builds the probe's Rust static library (N64 target, the N64 build's toolchain), then the
+/// example with `sdk`, runs it in cen64 and compares its lines.
+pub fn check_abi(ws: &crate::workspace::Workspace, sdk: &Sdk) -> Result<String> {
+    let project = ws.root.join(ABI_EXAMPLE);
+    let mut cargo = crate::n64_build::cargo_build_for_n64(ws);
+    cargo
+        .arg("--manifest-path")
+        .arg(project.join("probe").join("Cargo.toml"));
+    run(&mut cargo)?;
+    let lib = ws
+        .n64_target_dir()
+        .join("mips-nintendo64-none")
+        .join("release")
+        .join("liblibdragon_abi_probe.a");
+    let probe_lib = format!("PROBE_LIB={}", lib.display());
+    make(sdk, &project, &["clean", &probe_lib])?;
+    make(sdk, &project, &["all", &probe_lib])?;
+    let rom = project.join("libdragon-abi.z64");
+    let options = crate::cen64::RunOptions {
+        echo: true,
+        ..Default::default()
+    };
+    let timeout = std::time::Duration::from_secs(HELLO_TIMEOUT_S);
+    let run = crate::cen64::run_rom(&rom, timeout, &options)?;
+    if run.ending != crate::emulator::Ending::Done {
+        return Err(format!("{} did not reach its end line", rom.display()));
+    }
+    compare_lines(&run.lines, &abi_expected_lines())
+        .map_err(|e| format!("{}: {e}", rom.display()))?;
+    Ok("o64 C -> o32 Rust: direct call loses s0-s7 high halves, the thunk keeps 8/8".into())
+}
+
 /// `got` must equal `expected`, line for line.
 fn compare_lines(got: &[String], expected: &[String]) -> Result<()> {
     for (i, want) in expected.iter().enumerate() {
@@ -296,6 +358,16 @@ mod tests {
         );
         assert!(compare_lines(&expected, &expected).is_ok());
         assert!(compare_lines(&expected[..2], &expected).is_err());
+    }
+
+    #[test]
+    fn the_abi_probe_expects_sign_extended_low_halves_without_the_thunk() {
+        let lines = abi_expected_lines();
+        assert_eq!(lines[0], "direct: s0=ffffffff80000010, was 1111111180000010");
+        assert_eq!(lines[1], "direct: s1=0000000000000011, was 2222222200000011");
+        assert_eq!(lines[8], "direct: return=22 s0-s7 kept=0/8");
+        assert_eq!(lines[9], "thunk: return=22 s0-s7 kept=8/8");
+        assert_eq!(lines.len(), 10);
     }
 
     #[test]

@@ -55,9 +55,9 @@ commands:
   libdragon-sdk [--check]      build a libdragon SDK (N64_INST) from Debian packages and
                                ../shared/third-party/libdragon, cached in
                                ~/.cache/rspnn/libdragon-sdk-<hash>; print its path. --check:
-                               build examples/libdragon-hello with it and run it in cen64
-                               (libdragon's IPL3), checking its lines. With N64_INST set, that
-                               SDK is used instead
+                               build examples/libdragon-hello and libdragon-abi (C calling
+                               Rust) with it and run them in cen64 (libdragon's IPL3), checking
+                               their lines. With N64_INST set, that SDK is used instead
   test                         everything: setup, host tests, fuzzing (60 s a target), N64 build,
                                ROMs in mupen64plus
   demo                         build and run the best ROM we have
@@ -252,6 +252,7 @@ fn cmd_libdragon_sdk(args: &[String]) -> Result<()> {
     if check {
         let ws = Workspace::locate()?;
         println!("{}", libdragon_sdk::check_hello(&ws.root, &sdk)?);
+        println!("{}", libdragon_sdk::check_abi(&ws, &sdk)?);
     }
     println!("N64_INST={}", sdk.n64_inst.display());
     Ok(())

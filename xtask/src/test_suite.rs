@@ -171,7 +171,7 @@ pub fn run() -> Result<()> {
         },
     );
     steps.add(
-        "libdragon SDK (cached) + examples/libdragon-hello in cen64 (libdragon's IPL3)",
+        "libdragon SDK (cached) + examples/libdragon-hello, libdragon-abi in cen64 (libdragon's IPL3)",
         |ctx| {
             let ws = ctx.ws.as_ref().ok_or("no workspace: setup failed")?;
             let Some(sdk) = crate::libdragon_sdk::ensure()? else {
@@ -182,7 +182,8 @@ pub fn run() -> Result<()> {
                 return Ok(format!("SKIPPED: {message}"));
             };
             let hello = crate::libdragon_sdk::check_hello(&ws.root, &sdk)?;
-            Ok(format!("SDK {:?}; hello: {hello}", sdk.source))
+            let abi = crate::libdragon_sdk::check_abi(ws, &sdk)?;
+            Ok(format!("SDK {:?}; hello: {hello}; abi: {abi}", sdk.source))
         },
     );
     let mut context = TestContext {
