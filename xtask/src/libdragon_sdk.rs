@@ -79,6 +79,8 @@ pub fn ensure() -> Result<Option<Sdk>> {
     if !libdragon.is_dir() {
         return Ok(None);
     }
+    // Without the `..` of shared_dir(), for the messages and build logs.
+    let libdragon = libdragon.canonicalize().unwrap_or(libdragon);
     let dir = cache_dir(&libdragon)?;
     if dir.join(".complete").is_file() {
         return Ok(Some(Sdk {
@@ -363,8 +365,14 @@ mod tests {
     #[test]
     fn the_abi_probe_expects_sign_extended_low_halves_without_the_thunk() {
         let lines = abi_expected_lines();
-        assert_eq!(lines[0], "direct: s0=ffffffff80000010, was 1111111180000010");
-        assert_eq!(lines[1], "direct: s1=0000000000000011, was 2222222200000011");
+        assert_eq!(
+            lines[0],
+            "direct: s0=ffffffff80000010, was 1111111180000010"
+        );
+        assert_eq!(
+            lines[1],
+            "direct: s1=0000000000000011, was 2222222200000011"
+        );
         assert_eq!(lines[8], "direct: return=22 s0-s7 kept=0/8");
         assert_eq!(lines[9], "thunk: return=22 s0-s7 kept=8/8");
         assert_eq!(lines.len(), 10);
