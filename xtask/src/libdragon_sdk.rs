@@ -222,8 +222,8 @@ pub fn make(sdk: &Sdk, project: &Path, targets: &[&str]) -> Result<()> {
 
 /// The libdragon program of ours that proves an SDK runs (`examples/libdragon-hello`).
 pub const HELLO_EXAMPLE: &str = "examples/libdragon-hello";
-/// How long the hello ROM may take in cen64 (it takes about 10 s of wall time there).
-const HELLO_TIMEOUT_S: u64 = 120;
+/// How long each example ROM may take in cen64 (each takes a few seconds of wall time there).
+const ROM_TIMEOUT_S: u64 = 120;
 
 /// What libdragon-hello must print, line by line (see its main.c): main is reached, an rspq
 /// syncpoint is reached, rdpq fills its rectangle (RGBA5551 0xF801, red) in every frame while
@@ -244,23 +244,30 @@ pub fn hello_expected_lines() -> Vec<String> {
 
 /// Builds libdragon-hello with `sdk` and runs it in cen64 behind libdragon's own IPL3 (n64tool
 /// puts it in the ROM); an error naming the first line that differs.
-pub fn check_hello(root: &Path, sdk: &Sdk) -> Result<String> {
-    let project = root.join(HELLO_EXAMPLE);
-    make(sdk, &project, &["clean"])?;
-    make(sdk, &project, &["all"])?;
-    let rom = project.join("libdragon-hello.z64");
+pub fn check_hello(ws: &crate::workspace::Workspace, sdk: &Sdk) -> Result<String> {
+    let project = ws.root.join(HELLO_EXAMPLE);
+    let lines = build_and_run(sdk, &project, "libdragon-hello.z64", &[])?;
+    compare_lines(&lines, &hello_expected_lines())
+        .map_err(|e| format!("{}: {e}", project.display()))?;
+    Ok(format!("{} lines as expected", lines.len()))
+}
+
+/// `make clean all VARS...` in `project` with `sdk`, then runs the ROM it made in cen64 (its
+/// IS-Viewer lines echoed) and returns them; an error unless it reached its end line.
+fn build_and_run(sdk: &Sdk, project: &Path, rom: &str, vars: &[&str]) -> Result<Vec<String>> {
+    make(sdk, project, &[&["clean"][..], vars].concat())?;
+    make(sdk, project, &[&["all"][..], vars].concat())?;
+    let rom = project.join(rom);
     let options = crate::cen64::RunOptions {
         echo: true,
         ..Default::default()
     };
-    let timeout = std::time::Duration::from_secs(HELLO_TIMEOUT_S);
+    let timeout = std::time::Duration::from_secs(ROM_TIMEOUT_S);
     let run = crate::cen64::run_rom(&rom, timeout, &options)?;
     if run.ending != crate::emulator::Ending::Done {
         return Err(format!("{} did not reach its end line", rom.display()));
     }
-    compare_lines(&run.lines, &hello_expected_lines())
-        .map_err(|e| format!("{}: {e}", rom.display()))?;
-    Ok(format!("{} lines as expected", run.lines.len()))
+    Ok(run.lines)
 }
 
 /// The libdragon ABI probe (`examples/libdragon-abi`): C (o64) calling Rust (o32).
@@ -308,20 +315,9 @@ pub fn check_abi(ws: &crate::workspace::Workspace, sdk: &Sdk) -> Result<String> 
         .join("release")
         .join("liblibdragon_abi_probe.a");
     let probe_lib = format!("PROBE_LIB={}", lib.display());
-    make(sdk, &project, &["clean", &probe_lib])?;
-    make(sdk, &project, &["all", &probe_lib])?;
-    let rom = project.join("libdragon-abi.z64");
-    let options = crate::cen64::RunOptions {
-        echo: true,
-        ..Default::default()
-    };
-    let timeout = std::time::Duration::from_secs(HELLO_TIMEOUT_S);
-    let run = crate::cen64::run_rom(&rom, timeout, &options)?;
-    if run.ending != crate::emulator::Ending::Done {
-        return Err(format!("{} did not reach its end line", rom.display()));
-    }
-    compare_lines(&run.lines, &abi_expected_lines())
-        .map_err(|e| format!("{}: {e}", rom.display()))?;
+    let lines = build_and_run(sdk, &project, "libdragon-abi.z64", &[&probe_lib])?;
+    compare_lines(&lines, &abi_expected_lines())
+        .map_err(|e| format!("{}: {e}", project.display()))?;
     Ok("o64 C -> o32 Rust: direct call loses s0-s7 high halves, the thunk keeps 8/8".into())
 }
 

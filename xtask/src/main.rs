@@ -251,7 +251,7 @@ fn cmd_libdragon_sdk(args: &[String]) -> Result<()> {
     eprintln!("libdragon-sdk: {:?}", sdk.source);
     if check {
         let ws = Workspace::locate()?;
-        println!("{}", libdragon_sdk::check_hello(&ws.root, &sdk)?);
+        println!("{}", libdragon_sdk::check_hello(&ws, &sdk)?);
         println!("{}", libdragon_sdk::check_abi(&ws, &sdk)?);
     }
     println!("N64_INST={}", sdk.n64_inst.display());

@@ -181,7 +181,7 @@ pub fn run() -> Result<()> {
                 }
                 return Ok(format!("SKIPPED: {message}"));
             };
-            let hello = crate::libdragon_sdk::check_hello(&ws.root, &sdk)?;
+            let hello = crate::libdragon_sdk::check_hello(ws, &sdk)?;
             let abi = crate::libdragon_sdk::check_abi(ws, &sdk)?;
             Ok(format!("SDK {:?}; hello: {hello}; abi: {abi}", sdk.source))
         },
