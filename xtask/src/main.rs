@@ -10,6 +10,7 @@ mod fpu_check;
 mod fuzz;
 mod ipl3;
 mod libdragon_ipl3;
+mod libdragon_sdk;
 mod mips;
 mod n64_build;
 mod process;
@@ -61,6 +62,12 @@ commands:
   screenshot ROM -o FILE.png [--timeout S]
                                run a ROM in cen64 (under Xvfb) until its end line and save
                                what its screen shows
+  libdragon-sdk [--check]      build a libdragon SDK (N64_INST) from Debian packages and
+                               ../shared/third-party/libdragon, cached in
+                               ~/.cache/rspnn/libdragon-sdk-<hash>; print its path. --check:
+                               build examples/libdragon-hello and libdragon-abi (C calling
+                               Rust) with it and run them in cen64 (libdragon's IPL3), checking
+                               their lines. With N64_INST set, that SDK is used instead
   test                         everything: setup, host tests, fuzzing (60 s a target), N64 build,
                                ROMs in mupen64plus
   demo [--emulator cen64]      build the ROMs and run the chat ROM's attract mode in
@@ -83,6 +90,7 @@ fn main() -> ExitCode {
         Some("demo") => cmd_demo(&args[1..]),
         Some("bench") => bench::run(),
         Some("fuzz") => fuzz::cmd_fuzz(&args[1..]),
+        Some("libdragon-sdk") => cmd_libdragon_sdk(&args[1..]),
         Some("help" | "-h" | "--help") => {
             println!("{}", usage());
             Ok(())
@@ -315,6 +323,31 @@ fn cmd_screenshot(args: &[String]) -> Result<()> {
         }
         Ending::Panic => Err(format!("{rom} panicked; {png} shows its screen")),
     }
+}
+
+fn cmd_libdragon_sdk(args: &[String]) -> Result<()> {
+    let check = match args {
+        [] => false,
+        [flag] if flag == "--check" => true,
+        _ => return Err(with_usage("libdragon-sdk takes only --check".into())),
+    };
+    setup::ensure()?;
+    let sdk = libdragon_sdk::ensure()?.ok_or_else(|| {
+        format!(
+            "no libdragon: N64_INST is not set and {} does not exist",
+            shared_fixtures::shared_dir()
+                .join(libdragon_sdk::SHARED_LIBDRAGON)
+                .display()
+        )
+    })?;
+    eprintln!("libdragon-sdk: {:?}", sdk.source);
+    if check {
+        let ws = Workspace::locate()?;
+        println!("{}", libdragon_sdk::check_hello(&ws, &sdk)?);
+        println!("{}", libdragon_sdk::check_abi(&ws, &sdk)?);
+    }
+    println!("N64_INST={}", sdk.n64_inst.display());
+    Ok(())
 }
 
 fn cmd_demo(args: &[String]) -> Result<()> {

@@ -23,19 +23,22 @@ pub struct RomElf {
 
 /// The cargo command of the N64 build.
 pub fn command(ws: &Workspace) -> Command {
+    let mut cmd = cargo_build_for_n64(ws);
+    cmd.args(["--package", ROM_PACKAGE, "--features", ROM_FEATURE])
+        .arg("--bins")
+        .args(["--message-format", "json-render-diagnostics"])
+        .current_dir(&ws.root);
+    cmd
+}
+
+/// `cargo build --release` for the N64 target with the Debian toolchain, into the N64 target
+/// directory; the caller names the package (or manifest) and what to build.
+pub fn cargo_build_for_n64(ws: &Workspace) -> Command {
     // `rustup run debian cargo` is `cargo +debian` without relying on the `cargo` on PATH being
     // rustup's proxy.
     let mut cmd = Command::new("rustup");
     cmd.args(["run", DEBIAN_TOOLCHAIN, "cargo"])
-        .args([
-            "build",
-            "--release",
-            "--package",
-            ROM_PACKAGE,
-            "--features",
-            ROM_FEATURE,
-        ])
-        .arg("--bins")
+        .args(["build", "--release"])
         // core and alloc are built from the Debian toolchain's sources for our target;
         // compiler-builtins-mem provides memcpy/memset, since there is no libc.
         .args([
@@ -47,8 +50,6 @@ pub fn command(ws: &Workspace) -> Command {
         .arg(ws.target_spec())
         .arg("--target-dir")
         .arg(ws.n64_target_dir())
-        .args(["--message-format", "json-render-diagnostics"])
-        .current_dir(&ws.root)
         // -Z flags on a stable-versioned toolchain.
         .env("RUSTC_BOOTSTRAP", "1")
         // These would point at the host toolchain or host directories when xtask runs under

@@ -37,6 +37,18 @@ pub const APT_PACKAGES: &[&str] = &[
     "libopenal-dev",
     "libgl1-mesa-dev",
     "libx11-dev",
+    // The libdragon SDK (`cargo xtask libdragon-sdk`, docs/libdragon.md): Debian's cross GCC for
+    // MIPS64 (C and C++), the newlib and binutils sources it builds for mips64-elf (Debian's
+    // binutils tarball lacks some generated lexers and parsers: flex, bison), and make/g++ for
+    // libdragon's build and its host tools.
+    "gcc-mips64-linux-gnuabi64",
+    "g++-mips64-linux-gnuabi64",
+    "newlib-source",
+    "binutils-source",
+    "flex",
+    "bison",
+    "make",
+    "g++",
 ];
 
 /// The rustup name of the Debian toolchain (installed under /usr).

@@ -217,6 +217,22 @@ pub fn run() -> Result<()> {
             Ok(format!("{summary}; on screen in red, pixel for pixel"))
         },
     );
+    steps.add(
+        "libdragon SDK (cached) + examples/libdragon-hello, libdragon-abi in cen64 (libdragon's IPL3)",
+        |ctx| {
+            let ws = ctx.ws.as_ref().ok_or("no workspace: setup failed")?;
+            let Some(sdk) = crate::libdragon_sdk::ensure()? else {
+                let message = "neither N64_INST nor ../shared/third-party/libdragon exists";
+                if shared_fixtures::under_ci() {
+                    return Err(format!("{message}; CI must have ../shared"));
+                }
+                return Ok(format!("SKIPPED: {message}"));
+            };
+            let hello = crate::libdragon_sdk::check_hello(ws, &sdk)?;
+            let abi = crate::libdragon_sdk::check_abi(ws, &sdk)?;
+            Ok(format!("SDK {:?}; hello: {hello}; abi: {abi}", sdk.source))
+        },
+    );
     let mut context = TestContext {
         ws: None,
         elfs: Vec::new(),

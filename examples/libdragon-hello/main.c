@@ -1,0 +1,48 @@
+// libdragon-hello: proves a libdragon SDK runs before anything of rspnn's goes into it.
+// It uses what rspnn's overlay will rely on: rspq (commands, syncpoints), rdpq (the RDP draws
+// into the framebuffer through rspq), debugf (IS-Viewer output), display and the timer.
+// Each check prints what it measured; `cargo xtask libdragon-sdk --check` compares the lines.
+#include <libdragon.h>
+
+#define FRAMES 4
+#define FILL_RGBA16 0xF801 // red, alpha set: RGBA5551
+
+int main(void)
+{
+    debug_init_isviewer();
+    debugf("libdragon-hello: main reached\n");
+
+    display_init(RESOLUTION_320x240, DEPTH_16_BPP, 2, GAMMA_NONE, FILTERS_RESAMPLE);
+    rdpq_init();
+
+    // rspq on its own: a syncpoint is reached once the RSP has run every command before it.
+    rspq_syncpoint_t sync = rspq_syncpoint_new();
+    rspq_flush();
+    rspq_syncpoint_wait(sync);
+    debugf("rspq syncpoint reached=%d\n", rspq_syncpoint_check(sync) ? 1 : 0);
+
+    // rdpq: clear (to opaque black, 0x0001 in RGBA5551) and fill a rectangle each frame, then
+    // read a pixel inside and one outside back from RDRAM.
+    uint16_t pixel = 0;
+    for (int frame = 0; frame < FRAMES; frame++) {
+        surface_t *fb = display_get();
+        rdpq_attach_clear(fb, NULL);
+        rdpq_set_mode_fill(color_from_packed16(FILL_RGBA16));
+        rdpq_fill_rectangle(16, 16, 64, 48);
+        rdpq_detach_wait();
+        data_cache_hit_invalidate(fb->buffer, fb->stride * fb->height);
+        pixel = ((uint16_t *)fb->buffer)[20 * (fb->stride / 2) + 20];
+        uint16_t outside = ((uint16_t *)fb->buffer)[100 * (fb->stride / 2) + 100];
+        debugf("frame %d pixel=0x%04x outside=0x%04x\n", frame, pixel, outside);
+        display_show(fb);
+    }
+    debugf("frames=%d pixel=0x%04x\n", FRAMES, pixel);
+
+    // A 64-bit division: GCC emits TEQ after it (divide-by-zero trap), which an old cen64 skips.
+    volatile uint64_t ticks = 1234567890123ull;
+    volatile uint64_t divisor = 1000;
+    debugf("u64 division=%llu\n", (unsigned long long)(ticks / divisor));
+
+    debugf("@@rspnn:done@@\n");
+    while (1) {}
+}

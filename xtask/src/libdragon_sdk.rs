@@ -1,0 +1,396 @@
+//! `cargo xtask libdragon-sdk`: a libdragon SDK (`N64_INST`) built from Debian packages and the
+//! libdragon copy in `../shared/third-party/libdragon`, cached in
+//! `$HOME/.cache/rspnn/libdragon-sdk-<hash of the inputs>/` so that a rerun costs a hash.
+//!
+//! The recipe is `xtask/libdragon-sdk/build-sdk.sh` (with the `mips64-elf-*` wrapper it installs);
+//! docs/libdragon.md says why each step is there. A user with their own libdragon toolchain sets
+//! `N64_INST` and nothing is built.
+//!
+//! The hash covers every input that changes the result: the recipe files, the libdragon tree,
+//! the newlib and binutils source tarballs, and the version of Debian's cross GCC.
+
+use crate::process::{describe, run, stdout_of};
+use crate::Result;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The recipe, compiled into xtask so that the hash and the build always agree.
+const RECIPE: &[(&str, &str)] = &[
+    (
+        "build-sdk.sh",
+        include_str!("../libdragon-sdk/build-sdk.sh"),
+    ),
+    (
+        "mips64-elf-wrapper.sh",
+        include_str!("../libdragon-sdk/mips64-elf-wrapper.sh"),
+    ),
+    ("gcc-ld.sh", include_str!("../libdragon-sdk/gcc-ld.sh")),
+    (
+        "newlib-3.3-sinit-lock.c",
+        include_str!("../libdragon-sdk/newlib-3.3-sinit-lock.c"),
+    ),
+];
+
+/// Debian 12's `newlib-source` (newlib 3.3.0) and `binutils-source` (binutils 2.40) tarballs.
+pub const NEWLIB_TARBALL: &str = "/usr/src/newlib/newlib-3.3.0.tar.xz";
+pub const BINUTILS_TARBALL: &str = "/usr/src/binutils/binutils-2.40.tar.xz";
+/// Debian's cross compiler the wrapper drives.
+const DEBIAN_GCC: &str = "mips64-linux-gnuabi64-gcc";
+/// Where the libdragon source is, inside `../shared`.
+pub const SHARED_LIBDRAGON: &str = "third-party/libdragon";
+
+/// Where an SDK comes from.
+#[derive(Debug, PartialEq, Eq)]
+pub enum SdkSource {
+    /// `N64_INST` was set: the user's own toolchain.
+    UserInstalled,
+    /// Found in the cache.
+    Cached,
+    /// Built now, taking this many seconds.
+    Built(u64),
+}
+
+/// A usable SDK: its `N64_INST` directory.
+#[derive(Debug)]
+pub struct Sdk {
+    pub n64_inst: PathBuf,
+    pub source: SdkSource,
+}
+
+/// The SDK to use: `$N64_INST` when set, else the cached build from `../shared` (building it
+/// if needed). `Ok(None)` when neither exists (the caller skips, or fails under CI).
+pub fn ensure() -> Result<Option<Sdk>> {
+    if let Some(dir) = std::env::var_os("N64_INST") {
+        let n64_inst = PathBuf::from(dir);
+        let mk = n64_inst.join("include").join("n64.mk");
+        if !mk.is_file() {
+            return Err(format!(
+                "N64_INST={} has no include/n64.mk: point it at an installed libdragon \
+                 toolchain, or unset it to build one from ../shared",
+                n64_inst.display()
+            ));
+        }
+        return Ok(Some(Sdk {
+            n64_inst,
+            source: SdkSource::UserInstalled,
+        }));
+    }
+    let libdragon = shared_fixtures::shared_dir().join(SHARED_LIBDRAGON);
+    if !libdragon.is_dir() {
+        return Ok(None);
+    }
+    // Without the `..` of shared_dir(), for the messages and build logs.
+    let libdragon = libdragon.canonicalize().unwrap_or(libdragon);
+    let dir = cache_dir(&libdragon)?;
+    if dir.join(".complete").is_file() {
+        return Ok(Some(Sdk {
+            n64_inst: dir,
+            source: SdkSource::Cached,
+        }));
+    }
+    let started = std::time::Instant::now();
+    build(&libdragon, &dir)?;
+    Ok(Some(Sdk {
+        n64_inst: dir,
+        source: SdkSource::Built(started.elapsed().as_secs()),
+    }))
+}
+
+/// `$HOME/.cache/rspnn/libdragon-sdk-<hash>`.
+pub fn cache_dir(libdragon: &Path) -> Result<PathBuf> {
+    let home = std::env::var_os("HOME").ok_or("HOME is not set: no place for the SDK cache")?;
+    let hash = inputs_hash(libdragon)?;
+    Ok(PathBuf::from(home)
+        .join(".cache")
+        .join("rspnn")
+        .join(format!("libdragon-sdk-{hash:08x}")))
+}
+
+/// CRC-32 over the recipe, the libdragon tree (paths and contents, in sorted order), the two
+/// tarballs and the cross GCC's version line.
+fn inputs_hash(libdragon: &Path) -> Result<u32> {
+    let mut hasher = crc32fast::Hasher::new();
+    for (name, text) in RECIPE {
+        hasher.update(name.as_bytes());
+        hasher.update(text.as_bytes());
+    }
+    let mut files = Vec::new();
+    collect_files(libdragon, &mut files)?;
+    files.sort();
+    for file in &files {
+        let relative = file.strip_prefix(libdragon).unwrap_or(file);
+        hasher.update(relative.to_string_lossy().as_bytes());
+        hasher.update(&read(file)?);
+    }
+    for tarball in [NEWLIB_TARBALL, BINUTILS_TARBALL] {
+        hasher.update(tarball.as_bytes());
+        hasher.update(&read(Path::new(tarball)).map_err(|e| {
+            format!(
+                "{e} (the SDK needs Debian's newlib-source and binutils-source: cargo xtask setup)"
+            )
+        })?);
+    }
+    let version = stdout_of(Command::new(DEBIAN_GCC).arg("--version"))?;
+    hasher.update(version.lines().next().unwrap_or("").as_bytes());
+    Ok(hasher.finalize())
+}
+
+fn read(path: &Path) -> Result<Vec<u8>> {
+    std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+}
+
+fn collect_files(dir: &Path, files: &mut Vec<PathBuf>) -> Result<()> {
+    let entries =
+        std::fs::read_dir(dir).map_err(|e| format!("cannot list {}: {e}", dir.display()))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| format!("cannot list {}: {e}", dir.display()))?;
+        let path = entry.path();
+        let kind = entry
+            .file_type()
+            .map_err(|e| format!("cannot stat {}: {e}", path.display()))?;
+        if kind.is_dir() {
+            collect_files(&path, files)?;
+        } else if kind.is_file() {
+            files.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// Runs the recipe into `<dir>.partial` and renames it to `dir` once it succeeded, so an
+/// interrupted build is never taken for a complete one.
+fn build(libdragon: &Path, dir: &Path) -> Result<()> {
+    let partial = dir.with_extension("partial");
+    let recipe_dir = partial.with_extension("recipe");
+    for path in [&partial, &recipe_dir] {
+        if path.exists() {
+            std::fs::remove_dir_all(path)
+                .map_err(|e| format!("cannot remove {}: {e}", path.display()))?;
+        }
+    }
+    std::fs::create_dir_all(&recipe_dir)
+        .map_err(|e| format!("cannot create {}: {e}", recipe_dir.display()))?;
+    for (name, text) in RECIPE {
+        let path = recipe_dir.join(name);
+        std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    }
+    eprintln!(
+        "libdragon-sdk: building into {} (15-20 minutes on 2 busy cores; logs in {}/build)",
+        dir.display(),
+        partial.display()
+    );
+    let mut cmd = Command::new("bash");
+    cmd.arg(recipe_dir.join("build-sdk.sh"))
+        .arg(&partial)
+        .arg(libdragon)
+        .arg(NEWLIB_TARBALL)
+        .arg(BINUTILS_TARBALL)
+        .env_remove("N64_INST");
+    run(&mut cmd).map_err(|e| {
+        format!(
+            "{e}\nthe libdragon SDK build failed; its logs are in {}/build",
+            partial.display()
+        )
+    })?;
+    std::fs::remove_dir_all(&recipe_dir)
+        .map_err(|e| format!("cannot remove {}: {e}", recipe_dir.display()))?;
+    std::fs::rename(&partial, dir).map_err(|e| {
+        format!(
+            "cannot rename {} to {}: {e}",
+            partial.display(),
+            dir.display()
+        )
+    })?;
+    Ok(())
+}
+
+/// `make -C project` with the SDK's `N64_INST`.
+pub fn make(sdk: &Sdk, project: &Path, targets: &[&str]) -> Result<()> {
+    let mut cmd = Command::new("make");
+    cmd.arg("-C")
+        .arg(project)
+        .args(targets)
+        .env("N64_INST", &sdk.n64_inst);
+    run(&mut cmd).map_err(|e| {
+        format!(
+            "{e} (building {} with {})",
+            project.display(),
+            describe(&cmd)
+        )
+    })
+}
+
+/// The libdragon program of ours that proves an SDK runs (`examples/libdragon-hello`).
+pub const HELLO_EXAMPLE: &str = "examples/libdragon-hello";
+/// How long each example ROM may take in cen64 (each takes a few seconds of wall time there).
+const ROM_TIMEOUT_S: u64 = 120;
+
+/// What libdragon-hello must print, line by line (see its main.c): main is reached, an rspq
+/// syncpoint is reached, rdpq fills its rectangle (RGBA5551 0xF801, red) in every frame while
+/// the framebuffer around it keeps the clear colour of `rdpq_attach_clear` (opaque black,
+/// 0x000000FF, which is 0x0001 in RGBA5551), and a 64-bit division is right.
+pub fn hello_expected_lines() -> Vec<String> {
+    let mut lines = vec![
+        "libdragon-hello: main reached".to_string(),
+        "rspq syncpoint reached=1".to_string(),
+    ];
+    for frame in 0..4 {
+        lines.push(format!("frame {frame} pixel=0xf801 outside=0x0001"));
+    }
+    lines.push("frames=4 pixel=0xf801".into());
+    lines.push("u64 division=1234567890".into());
+    lines
+}
+
+/// Builds libdragon-hello with `sdk` and runs it in cen64 behind libdragon's own IPL3 (n64tool
+/// puts it in the ROM); an error naming the first line that differs.
+pub fn check_hello(ws: &crate::workspace::Workspace, sdk: &Sdk) -> Result<String> {
+    let project = ws.root.join(HELLO_EXAMPLE);
+    let lines = build_and_run(sdk, &project, "libdragon-hello.z64", &[])?;
+    compare_lines(&lines, &hello_expected_lines())
+        .map_err(|e| format!("{}: {e}", project.display()))?;
+    Ok(format!("{} lines as expected", lines.len()))
+}
+
+/// `make clean all VARS...` in `project` with `sdk`, then runs the ROM it made in cen64 (its
+/// IS-Viewer lines echoed) and returns them; an error unless it reached its end line.
+fn build_and_run(sdk: &Sdk, project: &Path, rom: &str, vars: &[&str]) -> Result<Vec<String>> {
+    make(sdk, project, &[&["clean"][..], vars].concat())?;
+    make(sdk, project, &[&["all"][..], vars].concat())?;
+    let rom = project.join(rom);
+    let options = crate::cen64::RunOptions {
+        echo: true,
+        ..Default::default()
+    };
+    let timeout = std::time::Duration::from_secs(ROM_TIMEOUT_S);
+    let run = crate::cen64::run_rom(&rom, timeout, &options)?;
+    if run.ending != crate::emulator::Ending::Done {
+        return Err(format!("{} did not reach its end line", rom.display()));
+    }
+    Ok(run.lines)
+}
+
+/// The libdragon ABI probe (`examples/libdragon-abi`): C (o64) calling Rust (o32).
+pub const ABI_EXAMPLE: &str = "examples/libdragon-abi";
+
+/// What libdragon-abi must print: called directly, the o32 function hands back each of s0-s7
+/// as the sign extension of its low half (its 32-bit sw/lw), losing what the o64 caller kept
+/// in the high half; through the thunk all eight survive. Both return 5 * 3 + 7.
+pub fn abi_expected_lines() -> Vec<String> {
+    let loaded: [u64; 8] = [
+        0x1111_1111_8000_0010,
+        0x2222_2222_0000_0011,
+        0x3333_3333_8000_0012,
+        0x4444_4444_0000_0013,
+        0x5555_5555_8000_0014,
+        0x6666_6666_0000_0015,
+        0x7777_7777_8000_0016,
+        0x0123_4567_0000_0017,
+    ];
+    let mut lines: Vec<String> = loaded
+        .iter()
+        .enumerate()
+        .map(|(i, &value)| {
+            let low_sign_extended = value as u32 as i32 as i64 as u64;
+            format!("direct: s{i}={low_sign_extended:016x}, was {value:016x}")
+        })
+        .collect();
+    lines.push("direct: return=22 s0-s7 kept=0/8".into());
+    lines.push("thunk: return=22 s0-s7 kept=8/8".into());
+    lines
+}
+
+/// Builds the probe's Rust static library (N64 target, the N64 build's toolchain), then the
+/// example with `sdk`, runs it in cen64 and compares its lines.
+pub fn check_abi(ws: &crate::workspace::Workspace, sdk: &Sdk) -> Result<String> {
+    let project = ws.root.join(ABI_EXAMPLE);
+    let mut cargo = crate::n64_build::cargo_build_for_n64(ws);
+    cargo
+        .arg("--manifest-path")
+        .arg(project.join("probe").join("Cargo.toml"));
+    run(&mut cargo)?;
+    let lib = ws
+        .n64_target_dir()
+        .join("mips-nintendo64-none")
+        .join("release")
+        .join("liblibdragon_abi_probe.a");
+    let probe_lib = format!("PROBE_LIB={}", lib.display());
+    let lines = build_and_run(sdk, &project, "libdragon-abi.z64", &[&probe_lib])?;
+    compare_lines(&lines, &abi_expected_lines())
+        .map_err(|e| format!("{}: {e}", project.display()))?;
+    Ok("o64 C -> o32 Rust: direct call loses s0-s7 high halves, the thunk keeps 8/8".into())
+}
+
+/// `got` must equal `expected`, line for line.
+fn compare_lines(got: &[String], expected: &[String]) -> Result<()> {
+    for (i, want) in expected.iter().enumerate() {
+        match got.get(i) {
+            Some(line) if line == want => {}
+            Some(line) => return Err(format!("line {}: got {line:?}, expected {want:?}", i + 1)),
+            None => return Err(format!("line {}: missing, expected {want:?}", i + 1)),
+        }
+    }
+    if got.len() > expected.len() {
+        return Err(format!(
+            "{} unexpected lines after the last expected one, first {:?}",
+            got.len() - expected.len(),
+            got[expected.len()]
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_different_line_is_named() {
+        let expected = hello_expected_lines();
+        let mut got = expected.clone();
+        got[3] = "frame 1 pixel=0x0001 outside=0x0001".into();
+        let err = compare_lines(&got, &expected).unwrap_err();
+        assert_eq!(
+            err,
+            "line 4: got \"frame 1 pixel=0x0001 outside=0x0001\", expected \"frame 1 pixel=0xf801 outside=0x0001\""
+        );
+        assert!(compare_lines(&expected, &expected).is_ok());
+        assert!(compare_lines(&expected[..2], &expected).is_err());
+    }
+
+    #[test]
+    fn the_abi_probe_expects_sign_extended_low_halves_without_the_thunk() {
+        let lines = abi_expected_lines();
+        assert_eq!(
+            lines[0],
+            "direct: s0=ffffffff80000010, was 1111111180000010"
+        );
+        assert_eq!(
+            lines[1],
+            "direct: s1=0000000000000011, was 2222222200000011"
+        );
+        assert_eq!(lines[8], "direct: return=22 s0-s7 kept=0/8");
+        assert_eq!(lines[9], "thunk: return=22 s0-s7 kept=8/8");
+        assert_eq!(lines.len(), 10);
+    }
+
+    #[test]
+    fn the_hash_changes_with_the_libdragon_tree() {
+        let dir = std::env::temp_dir().join(format!("rspnn-sdk-hash-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("src")).unwrap();
+        std::fs::write(dir.join("src/a.c"), "int a;").unwrap();
+        let Ok(first) = inputs_hash(&dir) else {
+            // No newlib/binutils tarball or cross GCC here: nothing to hash against.
+            assert!(
+                !shared_fixtures::under_ci(),
+                "CI has the SDK's Debian packages"
+            );
+            let _ = std::fs::remove_dir_all(&dir);
+            return;
+        };
+        assert_eq!(inputs_hash(&dir).unwrap(), first);
+        std::fs::write(dir.join("src/a.c"), "int b;").unwrap();
+        assert_ne!(inputs_hash(&dir).unwrap(), first);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
