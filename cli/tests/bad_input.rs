@@ -662,3 +662,20 @@ fn item9_help_exits_0_and_messages_name_their_subject_without_debug_formatting()
     );
     std::fs::remove_dir_all(&d).ok();
 }
+
+#[test]
+fn bench_refuses_a_batch_it_cannot_run_and_a_prompt_past_the_context() {
+    let w = demo_model();
+    let w = w.to_str().unwrap();
+    refused(
+        &["bench", "--weights", w, "--batch", "2"],
+        &["--batch 2", "only --batch 1"],
+    );
+    usage_error(&["bench", "--weights", w, "--batch", "5"], "--batch");
+    usage_error(&["bench", "--weights", w, "--batch", "0"], "--batch");
+    let long = "x".repeat(65);
+    refused(
+        &["bench", "--weights", w, "--prompt", &long],
+        &["--prompt", "65 bytes", "context of 64"],
+    );
+}
