@@ -73,7 +73,7 @@ impl SimBackend {
     pub fn new(file: &[u8], logits: bool) -> Result<SimBackend, ProgramError> {
         let view = ModelView::parse(file)?;
         let d = *view.dims();
-        let bytes = file.len().div_ceil(16) * 16 + program_bytes(d.n_layers, d.d_model, d.d_ff, d.vocab, d.ctx, logits);
+        let bytes = file.len().div_ceil(16) * 16 + program_bytes(&d, logits);
         let mut buf = vec![0u8; bytes];
         let mut img = RdramImage::new(&mut buf, 0)?;
         let weights = img.put_bytes(file)?;
