@@ -156,6 +156,10 @@ struct BenchArgs {
     /// the end of its context.
     #[arg(long, default_value = "Q: Who are you?\nA:")]
     prompt: OsString,
+    /// Run the model with its context set to N slots, 1..=256 (the KV cache and the positions
+    /// measured; no weight depends on it): how the cycles grow with a longer context.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+    ctx: Option<u16>,
 }
 
 fn main() {
@@ -470,7 +474,12 @@ fn bench(a: BenchArgs) -> Result<(), String> {
         return Err("--prompt must not be empty".into());
     }
     let w = &a.weights;
-    let bytes = load_rspw(w, false)?;
+    let mut bytes = load_rspw(w, false)?;
+    if let Some(c) = a.ctx {
+        // The header's ctx field (u16 BE at 18, docs/weight-format.md), then the CRC again.
+        bytes[18..20].copy_from_slice(&c.to_be_bytes());
+        rspnn_model::rspw::finish_crc(&mut bytes);
+    }
     let view = ModelView::parse(&bytes).map_err(model_err(w))?;
     let ctx = view.dims().ctx;
     if prompt.len() > ctx {

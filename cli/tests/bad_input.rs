@@ -673,6 +673,8 @@ fn bench_refuses_a_batch_it_cannot_run_and_a_prompt_past_the_context() {
     );
     usage_error(&["bench", "--weights", w, "--batch", "5"], "--batch");
     usage_error(&["bench", "--weights", w, "--batch", "0"], "--batch");
+    usage_error(&["bench", "--weights", w, "--ctx", "257"], "--ctx");
+    usage_error(&["bench", "--weights", w, "--ctx", "0"], "--ctx");
     let long = "x".repeat(65);
     refused(
         &["bench", "--weights", w, "--prompt", &long],

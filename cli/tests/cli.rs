@@ -310,3 +310,24 @@ fn bench_prints_every_position_and_ends_with_the_mean() {
     assert_eq!(c, format!("{mean:.0}"));
     assert_eq!(t, format!("{:.1}", 62.5e6 / mean));
 }
+
+#[test]
+fn bench_runs_a_context_longer_than_the_heads_scores_fit_at_once() {
+    // 4 heads x 72 slots: the attention runs as two head groups (3 + 1); every prediction is
+    // still checked against the scalar runner, and the positions run to 71.
+    let out = rspnn_ok(&["bench", "--weights", &demo_model(), "--ctx", "72"]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(
+        text.lines().filter(|l| l.starts_with("position ")).count(),
+        72,
+        "{text}"
+    );
+    assert!(text.contains("rsp-sim cycle model, 72 positions"), "{text}");
+    assert!(
+        text.lines()
+            .last()
+            .unwrap()
+            .starts_with("cycles_per_token="),
+        "{text}"
+    );
+}

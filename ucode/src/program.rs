@@ -22,6 +22,11 @@
 //! DMA_OUT result; END
 //! ```
 //!
+//! When `heads * ctx8 > 256` (every head's scores do not fit `MV_HG` for one attention pair),
+//! the layer's `MATVEC wk, wv; ATT_SCORES; ATT_VALUES` becomes one such run per group of
+//! [`heads_per_group`] heads (wk and wv on the group's rows, the output over the group's q),
+//! and `MATVEC wo` reads q and writes u, `ADD x += u`.
+//!
 //! DMEM homes ([`Homes`]): slots of `2 d_model` bytes in the activation area: x, u, q, k, v
 //! (the attention needs v right after k). The FFN needs `2 d_ff` contiguous bytes for h plus u'; when
 //! x does not fit beside them, x is spilled to RDRAM around the FFN (2 DMAs of `2 d_model`
