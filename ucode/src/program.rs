@@ -60,6 +60,10 @@ pub enum ProgramError {
     DoesNotFit { phase: &'static str, needed: usize, available: usize },
     /// A model parameter or a step argument the program cannot take.
     Unsupported { what: &'static str, value: usize, rule: &'static str },
+    /// The model and its token program do not fit the RDRAM they are given: `needed` bytes in
+    /// all (weights, KV cache, overlays, command list), `available` bytes there. Found from the
+    /// header's dimensions before anything is written.
+    RdramTooSmall { needed: usize, available: usize, kv_cache: usize },
 }
 
 impl fmt::Display for ProgramError {
@@ -74,6 +78,11 @@ impl fmt::Display for ProgramError {
                  (RSPNN_UCODE_ACT_BYTES)"
             ),
             ProgramError::Unsupported { what, value, rule } => write!(f, "{what} = {value}: {rule}"),
+            ProgramError::RdramTooSmall { needed, available, kv_cache } => write!(
+                f,
+                "the model and its token program need {needed} bytes of RDRAM (of which {kv_cache} of KV \
+                 cache), {available} are available"
+            ),
         }
     }
 }
@@ -297,6 +306,16 @@ impl TokenProgram {
             });
         }
         let homes = plan_homes(dm.d_model, dm.d_ff, dm.vocab)?;
+        // Everything the program places, counted from the dimensions before anything is
+        // written: a workspace that is too small is refused whole, with the numbers.
+        let needed = img.len().next_multiple_of(16) + program_bytes(&dm, opts.logits);
+        if needed > img.capacity() {
+            return Err(ProgramError::RdramTooSmall {
+                needed,
+                available: img.capacity(),
+                kv_cache: kv_layer_bytes(dm.d_model, dm.ctx) * dm.n_layers,
+            });
+        }
         let (d, d_ff, vocab) = (to16("d_model", dm.d_model)?, to16("d_ff", dm.d_ff)?, to16("vocab", dm.vocab)?);
         let heads = u8::try_from(dm.n_heads).map_err(|_| ProgramError::Unsupported {
             what: "heads",

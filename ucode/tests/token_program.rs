@@ -210,7 +210,15 @@ fn the_builder_refuses_what_does_not_fit_with_the_numbers() {
     let mut img = RdramImage::new(&mut small, 0).unwrap();
     let w = img.put_bytes(&file).unwrap();
     let e = TokenProgram::build(&file, w, &mut img, ProgramOptions { logits: false, argmax: (0, 64) }).unwrap_err();
-    assert!(matches!(e, ProgramError::Image(rspnn_ucode::ImageError::OutOfSpace { .. })), "{e:?}");
+    let dims = *ModelView::parse(&file).unwrap().dims();
+    // Refused whole before anything is written, with the bytes it needs (weights + program),
+    // the bytes it has and the KV cache's share (1 layer: 4 x 16 slots x 64 dims).
+    let needed = file.len().next_multiple_of(16) + program_bytes(&dims, false);
+    assert_eq!(e, ProgramError::RdramTooSmall { needed, available: file.len() + 1000, kv_cache: 4 * 16 * 64 });
+    let msg = e.to_string();
+    assert!(msg.contains(&needed.to_string()) && msg.contains(&(file.len() + 1000).to_string()), "{msg}");
+    drop(img);
+    assert!(small[file.len()..].iter().all(|&b| b == 0), "nothing written past the weights");
     let mut buf = vec![0u8; 1 << 20];
     let mut img = RdramImage::new(&mut buf, 0).unwrap();
     assert!(TokenProgram::build(&file, 4, &mut img, ProgramOptions { logits: false, argmax: (0, 64) }).is_err());
@@ -304,4 +312,18 @@ fn a_long_context_layer_runs_one_attention_pair_per_head_group() {
     // The second pair's cache: after the first group's 4 x 128 slots x 64 dims.
     assert_eq!(be32(11, 8), be32(7, 8) + 4 * 128 * 64);
     assert_eq!(buf[list + 16 * 7 + 1], 2, "heads of the first ATT_SCORES");
+}
+
+/// A model the console's 8 MiB could not hold (64 layers of the demo's shape: 13.4 MB of Q8
+/// weights) is refused by the simulated RSP before its RDRAM is allocated, with the bytes.
+#[test]
+fn a_model_larger_than_the_expansion_pak_rdram_is_refused_with_the_numbers() {
+    let file = model(64, 128, 4, 512, 256, 64, WeightBits::Q8);
+    let dims = *ModelView::parse(&file).unwrap().dims();
+    let needed = file.len().next_multiple_of(16) + program_bytes(&dims, false);
+    assert!(needed > 8 << 20);
+    let e = SimBackend::new(&file, false).err().expect("refused");
+    assert_eq!(e, ProgramError::RdramTooSmall { needed, available: 8 << 20, kv_cache: 64 * 4 * 64 * 128 });
+    assert!(e.to_string().contains(&format!("need {needed} bytes of RDRAM")), "{e}");
+    assert!(e.to_string().contains("8388608 are available"), "{e}");
 }
