@@ -298,3 +298,51 @@ fn a_step_the_ucode_refuses_is_a_backend_error_with_its_status() {
     ));
     assert_eq!(sched.borrow().running(), None);
 }
+
+/// The seed-v5 model with its context set to 128 (the SEAI header's ctx byte; no weight depends
+/// on it) through the scheduler, as a ROM runs it: 4 heads x 128 slots of scores do not fit the
+/// ucode's scratch at once, so each layer's attention runs as two head groups. One lane (the
+/// plain ring cache) past the context generates what the scalar runner does; a second lane does
+/// not fit the 512 KiB workspace and is refused when its command list is built, with the bytes.
+#[test]
+fn a_context_of_128_runs_through_the_scheduler_and_a_lane_too_many_is_refused() {
+    let Some(seai) = shared_fixtures::read("fixtures/seed-v5/weights_v5_q8.seai") else {
+        return;
+    };
+    let mut seai = seai;
+    seai[10] = 128; // SEAI: ctx u8 @10
+    let seed = SeedModel::parse(&seai).expect("the fixture parses");
+    let model: &'static [u8] = Box::leak(to_rspw_vec(&seed).unwrap().into_boxed_slice());
+    let view = ModelView::parse(model).unwrap();
+    let d = *view.dims();
+    assert_eq!(d.ctx, 128);
+    let mut s = scheduler_for(model);
+    let (r0, end) = TokenRunner::build(&mut s, model, 0).unwrap();
+    // The KV cache alone is 4 layers x 4 x 128 x 128 = 256 KiB: a second program cannot fit.
+    let e = TokenRunner::build(&mut s, model, end)
+        .err()
+        .expect("refused");
+    let msg = e.to_string();
+    assert!(
+        msg.contains("bytes of RDRAM (of which 262144 of KV cache)")
+            && msg.contains(&format!("{} are available", 512 * 1024 - end)),
+        "{msg}"
+    );
+    s.writeback_workspace().unwrap();
+    let sched = RefCell::new(s);
+    let hook = RefCell::new(|| {});
+    let stats = RefCell::new(LaneStats::default());
+    let mut rsp = RspLane::new(&sched, &hook, &stats, r0);
+    let mut scalar = ScalarRunner::new(view, vec![0i16; workspace_len(&d)]).unwrap();
+    let got = generate(&mut rsp, b"Q: What is the RSP?\nA:", 120);
+    let want = generate(&mut scalar, b"Q: What is the RSP?\nA:", 120);
+    assert_eq!(got, want, "{}", String::from_utf8_lossy(&want));
+    let stats = stats.borrow();
+    assert_eq!(stats.steps, 22 + 119);
+    // Per layer: scores and values for each of the 2 groups, norm; edge twice; norm once.
+    assert_eq!(
+        stats.overlay_loads,
+        stats.steps * (3 + 5 * d.n_layers as u64)
+    );
+    assert!(stats.failure.is_none());
+}

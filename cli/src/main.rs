@@ -49,6 +49,9 @@ enum Command {
     Convert(ConvertArgs),
     /// Print a weight file's header.
     Info(InfoArgs),
+    /// RSP cycles per token on rsp-sim over the model's full context (each step checked
+    /// against the scalar runner); prints, last, `cycles_per_token=<n> tokens_per_s=<x>`.
+    Bench(BenchArgs),
 }
 
 /// How the model runs.
@@ -140,6 +143,25 @@ struct InfoArgs {
     weights: PathBuf,
 }
 
+#[derive(Args)]
+struct BenchArgs {
+    /// Weight file: RSPW or seed SEAI.
+    #[arg(long, value_name = "FILE")]
+    weights: PathBuf,
+    /// Sequences decoded together, 1..=4. Only 1 runs today: batched lanes (one MATVEC pass
+    /// for several sequences) are not in the ucode yet, and a larger batch is refused.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=4))]
+    batch: u64,
+    /// The bytes fed first (any bytes); after them the model's own greedy predictions, up to
+    /// the end of its context.
+    #[arg(long, default_value = "Q: Who are you?\nA:")]
+    prompt: OsString,
+    /// Run the model with its context set to N slots, 1..=256 (the KV cache and the positions
+    /// measured; no weight depends on it): how the cycles grow with a longer context.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+    ctx: Option<u16>,
+}
+
 fn main() {
     let cli = Cli::parse();
     let result = match cli.command {
@@ -148,6 +170,7 @@ fn main() {
         Command::Accuracy(a) => accuracy(a),
         Command::Convert(a) => convert(a),
         Command::Info(a) => info(a),
+        Command::Bench(a) => bench(a),
     };
     if let Err(e) = result {
         eprintln!("rspnn: {e}");
@@ -433,5 +456,80 @@ fn info(a: InfoArgs) -> Result<(), String> {
         }
         out += "\n";
     }
+    write_stdout(out.as_bytes())
+}
+
+/// The RSP's clock (RSP-FACTS "Machine"): tokens/s = this / cycles per token.
+const RSP_HZ: f64 = 62.5e6;
+
+fn bench(a: BenchArgs) -> Result<(), String> {
+    if a.batch != 1 {
+        return Err(format!(
+            "--batch {}: batched lanes (several sequences sharing one MATVEC pass) are not built yet; only --batch 1 runs",
+            a.batch
+        ));
+    }
+    let prompt = a.prompt.as_encoded_bytes();
+    if prompt.is_empty() {
+        return Err("--prompt must not be empty".into());
+    }
+    let w = &a.weights;
+    let mut bytes = load_rspw(w, false)?;
+    if let Some(c) = a.ctx {
+        // The header's ctx field (u16 BE at 18, docs/weight-format.md), then the CRC again.
+        bytes[18..20].copy_from_slice(&c.to_be_bytes());
+        rspnn_model::rspw::finish_crc(&mut bytes);
+    }
+    let view = ModelView::parse(&bytes).map_err(model_err(w))?;
+    let ctx = view.dims().ctx;
+    if prompt.len() > ctx {
+        return Err(format!(
+            "--prompt: {} bytes, more than the model's context of {ctx} positions",
+            prompt.len()
+        ));
+    }
+    let mut sim = rspnn_ucode::sim::SimBackend::new(&bytes, false)
+        .map_err(|e| format!("{}: rsp-sim backend: {e}", w.display()))?;
+    let mut scalar = rspnn_model::runner::ScalarRunner::new(
+        view,
+        vec![0i16; rspnn_model::runner::workspace_len(view.dims())],
+    )
+    .map_err(model_err(w))?;
+    use rspnn_model::backend::{Backend, DecodeMask};
+    let mut out = String::new();
+    let mut total = 0u64;
+    let mut next = prompt[0];
+    // One model state, positions 0..ctx-1: the attention grows with the position, so the
+    // mean over the whole context is the figure a full conversation sees.
+    for pos in 0..ctx {
+        let fed = if pos < prompt.len() {
+            prompt[pos]
+        } else {
+            next
+        };
+        next = sim.step(fed, DecodeMask::All).map_err(model_err(w))?;
+        let want = Backend::step(&mut scalar, fed, DecodeMask::All).map_err(model_err(w))?;
+        if next != want {
+            return Err(format!(
+                "{}: position {pos}: rsp-sim predicted byte {next}, the scalar runner {want}: the ucode is not bit-exact on this model",
+                w.display()
+            ));
+        }
+        let cycles = sim.last().stats.cycles;
+        total += cycles;
+        out += &format!(
+            "position {pos}: {cycles} cycles = {:.1} tokens/s\n",
+            RSP_HZ / cycles as f64
+        );
+    }
+    let mean = total as f64 / ctx as f64;
+    out += &format!(
+        "rsp-sim cycle model, {ctx} positions, batch 1, every prediction equal to the scalar runner's\n"
+    );
+    out += &format!(
+        "cycles_per_token={:.0} tokens_per_s={:.1}\n",
+        mean,
+        RSP_HZ / mean
+    );
     write_stdout(out.as_bytes())
 }

@@ -662,3 +662,46 @@ fn item9_help_exits_0_and_messages_name_their_subject_without_debug_formatting()
     );
     std::fs::remove_dir_all(&d).ok();
 }
+
+#[test]
+fn bench_refuses_a_batch_it_cannot_run_and_a_prompt_past_the_context() {
+    let w = demo_model();
+    let w = w.to_str().unwrap();
+    refused(
+        &["bench", "--weights", w, "--batch", "2"],
+        &["--batch 2", "only --batch 1"],
+    );
+    usage_error(&["bench", "--weights", w, "--batch", "5"], "--batch");
+    usage_error(&["bench", "--weights", w, "--batch", "0"], "--batch");
+    usage_error(&["bench", "--weights", w, "--ctx", "257"], "--ctx");
+    usage_error(&["bench", "--weights", w, "--ctx", "0"], "--ctx");
+    let long = "x".repeat(65);
+    refused(
+        &["bench", "--weights", w, "--prompt", &long],
+        &["--prompt", "65 bytes", "context of 64"],
+    );
+}
+
+#[test]
+fn bench_refuses_a_model_larger_than_the_consoles_rdram_naming_the_bytes() {
+    // 64 layers of the demo model's shape: 13.4 MB of Q8 records, past the 8 MiB of an N64
+    // with the Expansion Pak.
+    let mut big = Tiny::new(256, b'b' as usize);
+    big.dims = ModelDims {
+        n_layers: 64,
+        d_model: 128,
+        n_heads: 4,
+        d_ff: 512,
+        vocab: 256,
+        ctx: 64,
+    };
+    let d = scratch("too-big");
+    let w = d.join("big.rspw");
+    std::fs::write(&w, to_rspw_vec(&big).unwrap()).unwrap();
+    let o = refused(
+        &[OsStr::new("bench"), "--weights".as_ref(), w.as_os_str()],
+        &["big.rspw", "bytes of RDRAM", "8388608 are available"],
+    );
+    assert!(o.stdout.is_empty(), "nothing measured");
+    let _ = std::fs::remove_dir_all(&d);
+}

@@ -277,3 +277,57 @@ fn stop_at_newline_prints_the_answer_line_only() {
         String::from_utf8_lossy(&all.stdout)
     );
 }
+
+#[test]
+fn bench_prints_every_position_and_ends_with_the_mean() {
+    let w = demo_model();
+    let out = rspnn_ok(&["bench", "--weights", &w]);
+    let text = String::from_utf8(out.stdout).expect("UTF-8 report");
+    let lines: Vec<&str> = text.lines().collect();
+    // One line per position of the 64-byte context, then the note, then the figures.
+    let cycles: Vec<u64> = lines
+        .iter()
+        .filter_map(|l| l.strip_prefix("position "))
+        .map(|l| {
+            let (_, rest) = l.split_once(": ").unwrap();
+            rest.split(' ').next().unwrap().parse().unwrap()
+        })
+        .collect();
+    assert_eq!(cycles.len(), 64, "{text}");
+    // The attention streams one more group of 8 KV slots every 8 positions.
+    assert!(cycles[63] > cycles[0], "{cycles:?}");
+    // The project's goal for this model size: >= 200 tokens/s (<= 312,500 cycles) everywhere.
+    assert!(
+        cycles.iter().all(|&c| c > 100_000 && c <= 312_500),
+        "{cycles:?}"
+    );
+    let last = *lines.last().unwrap();
+    let (c, t) = last
+        .strip_prefix("cycles_per_token=")
+        .and_then(|r| r.split_once(" tokens_per_s="))
+        .unwrap_or_else(|| panic!("last line {last:?}"));
+    let mean = cycles.iter().sum::<u64>() as f64 / 64.0;
+    assert_eq!(c, format!("{mean:.0}"));
+    assert_eq!(t, format!("{:.1}", 62.5e6 / mean));
+}
+
+#[test]
+fn bench_runs_a_context_longer_than_the_heads_scores_fit_at_once() {
+    // 4 heads x 72 slots: the attention runs as two head groups (3 + 1); every prediction is
+    // still checked against the scalar runner, and the positions run to 71.
+    let out = rspnn_ok(&["bench", "--weights", &demo_model(), "--ctx", "72"]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(
+        text.lines().filter(|l| l.starts_with("position ")).count(),
+        72,
+        "{text}"
+    );
+    assert!(text.contains("rsp-sim cycle model, 72 positions"), "{text}");
+    assert!(
+        text.lines()
+            .last()
+            .unwrap()
+            .starts_with("cycles_per_token="),
+        "{text}"
+    );
+}

@@ -73,7 +73,7 @@ impl Bench {
     fn new(file: &[u8]) -> Bench {
         let view = ModelView::parse(file).expect("RSPW parses");
         let d = *view.dims();
-        let mut buf = vec![0u8; file.len() + 16 + program_bytes(d.n_layers, d.d_model, d.d_ff, d.vocab, d.ctx, true)];
+        let mut buf = vec![0u8; file.len() + 16 + program_bytes(&d, true)];
         let mut img = RdramImage::new(&mut buf, 0).unwrap();
         let w = img.put_bytes(file).unwrap();
         assert_eq!(w, 0, "the file is placed at RDRAM 0 (matrix names rely on it)");

@@ -79,6 +79,11 @@ impl<'a> RdramImage<'a> {
         self.used
     }
 
+    /// Bytes the image may grow to (its buffer's length).
+    pub fn capacity(&self) -> usize {
+        self.buf.len()
+    }
+
     /// True when nothing was placed yet.
     pub fn is_empty(&self) -> bool {
         self.used == 0

@@ -22,6 +22,11 @@
 //! DMA_OUT result; END
 //! ```
 //!
+//! When `heads * ctx8 > 256` (every head's scores do not fit `MV_HG` for one attention pair),
+//! the layer's `MATVEC wk, wv; ATT_SCORES; ATT_VALUES` becomes one such run per group of
+//! [`heads_per_group`] heads (wk and wv on the group's rows, the output over the group's q),
+//! and `MATVEC wo` reads q and writes u, `ADD x += u`.
+//!
 //! DMEM homes ([`Homes`]): slots of `2 d_model` bytes in the activation area: x, u, q, k, v
 //! (the attention needs v right after k). The FFN needs `2 d_ff` contiguous bytes for h plus u'; when
 //! x does not fit beside them, x is spilled to RDRAM around the FFN (2 DMAs of `2 d_model`
@@ -36,7 +41,8 @@ use crate::token_cmd::{
 };
 use crate::ucode::{consts, imem, overlay};
 use core::fmt;
-use kernels::matvec::BlockMatrix;
+use kernels::matvec::{BlockMatrix, BLOCK_COLS, RECORD_ROWS};
+use rspnn_model::dims::ModelDims;
 use rspnn_model::error::MatrixKind;
 use rspnn_model::rspw::ModelView;
 use rspnn_model::ModelError;
@@ -54,6 +60,10 @@ pub enum ProgramError {
     DoesNotFit { phase: &'static str, needed: usize, available: usize },
     /// A model parameter or a step argument the program cannot take.
     Unsupported { what: &'static str, value: usize, rule: &'static str },
+    /// The model and its token program do not fit the RDRAM they are given: `needed` bytes in
+    /// all (weights, KV cache, overlays, command list), `available` bytes there. Found from the
+    /// header's dimensions before anything is written.
+    RdramTooSmall { needed: usize, available: usize, kv_cache: usize },
 }
 
 impl fmt::Display for ProgramError {
@@ -68,6 +78,11 @@ impl fmt::Display for ProgramError {
                  (RSPNN_UCODE_ACT_BYTES)"
             ),
             ProgramError::Unsupported { what, value, rule } => write!(f, "{what} = {value}: {rule}"),
+            ProgramError::RdramTooSmall { needed, available, kv_cache } => write!(
+                f,
+                "the model and its token program need {needed} bytes of RDRAM (of which {kv_cache} of KV \
+                 cache), {available} are available"
+            ),
         }
     }
 }
@@ -181,7 +196,8 @@ pub struct TokenProgram {
     pub ctx: usize,
     pub vocab: usize,
     /// Overlay loads one step makes (`Boot.overlay_loads`): edge (STEP, EMBED), then per layer
-    /// scores, values and norm, and edge again for ARGMAX: 3 per layer + 3.
+    /// scores and values per head group and norm, and edge again for ARGMAX: 3 per layer + 3
+    /// with one group.
     pub overlay_loads_per_step: usize,
 }
 
@@ -216,10 +232,24 @@ pub fn place_overlays(img: &mut RdramImage<'_>) -> Result<u32, ImageError> {
     Ok(at)
 }
 
-/// Commands of a step for `layers` layers: OVERLAYS, STEP, EMBED, 13 per layer (+2 with the x
-/// spill), NORM, MATVEC, [DMA_OUT], ARGMAX, DMA_OUT, END.
-fn command_count(layers: usize, spill_x: bool, logits: bool) -> usize {
-    3 + layers * (13 + 2 * spill_x as usize) + 4 + logits as usize + 1
+/// Heads one attention command pair takes for a context of `ctx` slots: `ATT_SCORES` leaves
+/// every head's scores in `MV_HG` for `ATT_VALUES`, 2 bytes per slot rounded up to 8 slots, 512
+/// bytes in all (`heads * ctx8 <= 256`, rsp/token_layout.inc). A longer context splits the
+/// heads into groups of this many, one command pair each (the last group may be smaller).
+pub fn heads_per_group(heads: usize, ctx: usize) -> usize {
+    let ctx8 = ctx.div_ceil(8).max(1) * 8;
+    (ATT_MAX_SCORES / ctx8).clamp(1, heads.max(1))
+}
+
+/// Scores one `ATT_SCORES` may leave in `MV_HG` (heads times the context rounded up to 8).
+pub const ATT_MAX_SCORES: usize = 256;
+
+/// Commands of a step for `layers` layers whose heads split into `groups` attention groups:
+/// OVERLAYS, STEP, EMBED, per layer NORM, MATVEC wq, 4 per group (MATVEC wk, MATVEC wv,
+/// ATT_SCORES, ATT_VALUES), MATVEC wo, ADD, NORM, MATVEC, RELU, MATVEC, ADD (+2 with the x
+/// spill), then NORM, MATVEC, [DMA_OUT], ARGMAX, DMA_OUT, END.
+fn command_count(layers: usize, groups: usize, spill_x: bool, logits: bool) -> usize {
+    3 + layers * (9 + 4 * groups + 2 * spill_x as usize) + 4 + logits as usize + 1
 }
 
 /// Fills the reserved command list one command at a time.
@@ -276,6 +306,16 @@ impl TokenProgram {
             });
         }
         let homes = plan_homes(dm.d_model, dm.d_ff, dm.vocab)?;
+        // Everything the program places, counted from the dimensions before anything is
+        // written: a workspace that is too small is refused whole, with the numbers.
+        let needed = img.len().next_multiple_of(16) + program_bytes(&dm, opts.logits);
+        if needed > img.capacity() {
+            return Err(ProgramError::RdramTooSmall {
+                needed,
+                available: img.capacity(),
+                kv_cache: kv_layer_bytes(dm.d_model, dm.ctx) * dm.n_layers,
+            });
+        }
         let (d, d_ff, vocab) = (to16("d_model", dm.d_model)?, to16("d_ff", dm.d_ff)?, to16("vocab", dm.vocab)?);
         let heads = u8::try_from(dm.n_heads).map_err(|_| ProgramError::Unsupported {
             what: "heads",
@@ -305,7 +345,9 @@ impl TokenProgram {
         let logits = if opts.logits { Some(img.reserve(2 * dm.vocab)?) } else { None };
         let result = img.reserve(16)?;
 
-        let count = command_count(dm.n_layers, homes.spill_x, opts.logits);
+        let per_group = heads_per_group(dm.n_heads, dm.ctx);
+        let groups = dm.n_heads.div_ceil(per_group);
+        let count = command_count(dm.n_layers, groups, homes.spill_x, opts.logits);
         let list_len = (count * CMD_BYTES).div_ceil(CMDBUF_BYTES) * CMDBUF_BYTES;
         let cmd_list = img.reserve(list_len)?;
         let mut w = ListWriter { at: cmd_list, end: cmd_list + list_len as u32 };
@@ -314,6 +356,16 @@ impl TokenProgram {
             let a: MatvecArgs = matvec_args(m, rdram_of(m)?, MatvecHomes { x_dmem: x, y_dmem: y })?;
             Ok(Command::Matvec(a))
         };
+        // Rows [row0, row0 + rows) of `m` (whole row groups of 8): their records are
+        // contiguous, row group major (docs/weight-format.md).
+        let mv_rows =
+            |m: &BlockMatrix<'_>, row0: usize, rows: usize, x: u16, y: u16| -> Result<Command, ProgramError> {
+                let mut a: MatvecArgs = matvec_args(m, rdram_of(m)?, MatvecHomes { x_dmem: x, y_dmem: y })?;
+                let per_group = (m.cols() / BLOCK_COLS) * m.bits().record_bytes();
+                a.w_rdram += ((row0 / RECORD_ROWS) * per_group) as u32;
+                a.rows = to16("rows", rows)?;
+                Ok(Command::Matvec(a))
+            };
         let norm = |x: u16, u: u16| {
             Command::Norm(NormArgs { kind: NormKind::Rms, n: d, x_dmem: x, u_dmem: u, eps_ss: info.eps_ss })
         };
@@ -333,25 +385,62 @@ impl TokenProgram {
         )?;
         for layer in 0..dm.n_layers {
             let m = |k| view.matrix(layer, k);
+            let kv_layer = kv_cache + (layer * kv_one) as u32;
             w.push(img, norm(homes.x, homes.u))?;
             w.push(img, mv(&m(MatrixKind::Wq)?, homes.u, homes.q)?)?;
-            w.push(img, mv(&m(MatrixKind::Wk)?, homes.u, homes.k)?)?;
-            w.push(img, mv(&m(MatrixKind::Wv)?, homes.u, homes.v)?)?;
-            w.push(
-                img,
-                Command::AttScores(AttendArgs {
-                    heads,
-                    hd,
-                    ctx,
-                    q_dmem: homes.q,
-                    kv_rdram: kv_cache + (layer * kv_one) as u32,
-                    k_dmem: homes.k,
-                    out_dmem: homes.u,
-                }),
-            )?;
-            w.push(img, Command::AttValues)?;
-            w.push(img, mv(&m(MatrixKind::Wo)?, homes.u, homes.q)?)?;
-            w.push(img, Command::Add { n: d, x_dmem: homes.x, y_dmem: homes.q })?;
+            if groups == 1 {
+                w.push(img, mv(&m(MatrixKind::Wk)?, homes.u, homes.k)?)?;
+                w.push(img, mv(&m(MatrixKind::Wv)?, homes.u, homes.v)?)?;
+                w.push(
+                    img,
+                    Command::AttScores(AttendArgs {
+                        heads,
+                        hd,
+                        ctx,
+                        q_dmem: homes.q,
+                        kv_rdram: kv_layer,
+                        k_dmem: homes.k,
+                        out_dmem: homes.u,
+                    }),
+                )?;
+                w.push(img, Command::AttValues)?;
+                w.push(img, mv(&m(MatrixKind::Wo)?, homes.u, homes.q)?)?;
+                w.push(img, Command::Add { n: d, x_dmem: homes.x, y_dmem: homes.q })?;
+            } else {
+                // A context too long for every head's scores at once: one command pair per
+                // group of heads, each on the group's rows of k and v (which the pair wants
+                // contiguous: v at k + 2 rows, so wk and wv run per group, on the group's
+                // row groups of records) and on its own stretch of the layer's cache (the
+                // cache of a model of the group's width). u (the norm output) feeds every
+                // group's wk and wv, so each group's output goes over its own q, which only
+                // its ATT_SCORES read; wo then reads q and writes u.
+                let (wk, wv) = (m(MatrixKind::Wk)?, m(MatrixKind::Wv)?);
+                for g in 0..groups {
+                    let h0 = g * per_group;
+                    let gh = per_group.min(dm.n_heads - h0);
+                    let (row0, rows) = (h0 * dm.head_dim(), gh * dm.head_dim());
+                    let k_home = homes.k;
+                    let v_home = homes.k + to16("k + v", 2 * rows)?;
+                    w.push(img, mv_rows(&wk, row0, rows, homes.u, k_home)?)?;
+                    w.push(img, mv_rows(&wv, row0, rows, homes.u, v_home)?)?;
+                    let q_group = homes.q + to16("q home", 2 * row0)?;
+                    w.push(
+                        img,
+                        Command::AttScores(AttendArgs {
+                            heads: gh as u8,
+                            hd,
+                            ctx,
+                            q_dmem: q_group,
+                            kv_rdram: kv_layer + kv_layer_bytes(row0, dm.ctx) as u32,
+                            k_dmem: k_home,
+                            out_dmem: q_group,
+                        }),
+                    )?;
+                    w.push(img, Command::AttValues)?;
+                }
+                w.push(img, mv(&m(MatrixKind::Wo)?, homes.q, homes.u)?)?;
+                w.push(img, Command::Add { n: d, x_dmem: homes.x, y_dmem: homes.u })?;
+            }
             w.push(img, norm(homes.x, homes.ffn_u))?;
             if homes.spill_x {
                 w.push(img, Command::DmaOut { dmem: homes.x, len: 2 * d, rdram: spill })?;
@@ -387,7 +476,7 @@ impl TokenProgram {
             homes,
             ctx: dm.ctx,
             vocab: dm.vocab,
-            overlay_loads_per_step: 3 + 3 * dm.n_layers,
+            overlay_loads_per_step: 3 + (1 + 2 * groups) * dm.n_layers,
         })
     }
 
@@ -477,10 +566,12 @@ fn put16(rdram: &mut [u8], base: u32, addr: u32, v: u16) -> Result<(), ProgramEr
 }
 
 /// RDRAM bytes [`TokenProgram::build`] reserves beside the weights (16-byte alignment included).
-pub fn program_bytes(layers: usize, d_model: usize, d_ff: usize, vocab: usize, ctx: usize, logits: bool) -> usize {
+pub fn program_bytes(dims: &ModelDims, logits: bool) -> usize {
+    let ModelDims { n_layers: layers, d_model, n_heads, d_ff, vocab, ctx } = *dims;
     let item = |n: usize| n.div_ceil(16) * 16;
     let spill = plan_homes(d_model, d_ff, vocab).map(|h| h.spill_x).unwrap_or(true);
-    let list = (command_count(layers, spill, logits) * CMD_BYTES).div_ceil(CMDBUF_BYTES) * CMDBUF_BYTES;
+    let groups = n_heads.div_ceil(heads_per_group(n_heads, ctx));
+    let list = (command_count(layers, groups, spill, logits) * CMD_BYTES).div_ceil(CMDBUF_BYTES) * CMDBUF_BYTES;
     item(OVERLAY_BLOCK_BYTES)
         + item(kv_layer_bytes(d_model, ctx) * layers)
         + item(2 * d_model)

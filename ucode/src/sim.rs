@@ -23,6 +23,10 @@ use std::vec;
 /// Cycle limit of one simulated step (a v5-size token takes about 0.2 M).
 pub const STEP_CYCLE_LIMIT: u64 = 50_000_000;
 
+/// The RDRAM of an N64 with the Expansion Pak, 8 MiB: the most a model and its token program
+/// may take on the simulated RSP (the console has no more; without the pak it has 4 MiB).
+pub const RDRAM_MAX: usize = 8 << 20;
+
 /// What one step cost on the simulated RSP.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct StepStats {
@@ -73,7 +77,16 @@ impl SimBackend {
     pub fn new(file: &[u8], logits: bool) -> Result<SimBackend, ProgramError> {
         let view = ModelView::parse(file)?;
         let d = *view.dims();
-        let bytes = file.len().div_ceil(16) * 16 + program_bytes(d.n_layers, d.d_model, d.d_ff, d.vocab, d.ctx, logits);
+        let bytes = file.len().div_ceil(16) * 16 + program_bytes(&d, logits);
+        // The console's RDRAM (with the Expansion Pak): a model that could not run there is
+        // refused before any simulated memory is allocated.
+        if bytes > RDRAM_MAX {
+            return Err(ProgramError::RdramTooSmall {
+                needed: bytes,
+                available: RDRAM_MAX,
+                kv_cache: crate::token_cmd::kv_layer_bytes(d.d_model, d.ctx) * d.n_layers,
+            });
+        }
         let mut buf = vec![0u8; bytes];
         let mut img = RdramImage::new(&mut buf, 0)?;
         let weights = img.put_bytes(file)?;

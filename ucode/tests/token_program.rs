@@ -11,7 +11,7 @@ use rspnn_model::error::MatrixKind;
 use rspnn_model::rspw::ModelView;
 use rspnn_model::runner::{workspace_len, ScalarRunner};
 use rspnn_ucode::command::op;
-use rspnn_ucode::program::{plan_homes, program_bytes, ProgramError, ProgramOptions, TokenProgram};
+use rspnn_ucode::program::{heads_per_group, plan_homes, program_bytes, ProgramError, ProgramOptions, TokenProgram};
 use rspnn_ucode::sim::SimBackend;
 use rspnn_ucode::RdramImage;
 
@@ -116,7 +116,7 @@ fn small_models_match_scalar_past_the_context() {
 fn the_command_list_is_the_documented_step() {
     let file = model(2, 128, 4, 512, 256, 64, WeightBits::Q8);
     let view = ModelView::parse(&file).unwrap();
-    let mut buf = vec![0u8; file.len() + program_bytes(2, 128, 512, 256, 64, true)];
+    let mut buf = vec![0u8; file.len() + program_bytes(view.dims(), true)];
     let mut img = RdramImage::new(&mut buf, 0x1000).unwrap();
     let w = img.put_bytes(&file).unwrap();
     let prog = TokenProgram::build(&file, w, &mut img, ProgramOptions { logits: true, argmax: (32, 127) }).unwrap();
@@ -167,7 +167,7 @@ fn the_command_list_is_the_documented_step() {
 #[test]
 fn patching_folds_positions_and_refuses_bad_arguments() {
     let file = model(1, 64, 2, 128, 64, 20, WeightBits::Q8);
-    let mut buf = vec![0u8; file.len() + program_bytes(1, 64, 128, 64, 20, false)];
+    let mut buf = vec![0u8; file.len() + program_bytes(ModelView::parse(&file).unwrap().dims(), false)];
     let mut img = RdramImage::new(&mut buf, 0).unwrap();
     let w = img.put_bytes(&file).unwrap();
     let prog = TokenProgram::build(&file, w, &mut img, ProgramOptions { logits: false, argmax: (0, 64) }).unwrap();
@@ -201,9 +201,6 @@ fn the_builder_refuses_what_does_not_fit_with_the_numbers() {
     // An FFN of 1,024: its hidden layer alone is 2,048 bytes.
     let e = build(&model(1, 64, 2, 1024, 64, 16, WeightBits::Q8)).unwrap_err();
     assert!(matches!(e, ProgramError::DoesNotFit { needed: 2176, .. }), "{e:?}");
-    // 4 heads x 96 slots of scores do not fit the 512-byte scratch.
-    let e = build(&model(1, 64, 4, 128, 64, 96, WeightBits::Q8)).unwrap_err();
-    assert!(matches!(e, ProgramError::Command(_)), "{e:?}");
     // A context past 256.
     let e = build(&model(1, 64, 1, 128, 64, 300, WeightBits::Q8)).unwrap_err();
     assert!(matches!(e, ProgramError::Unsupported { what: "ctx", .. }), "{e:?}");
@@ -213,7 +210,15 @@ fn the_builder_refuses_what_does_not_fit_with_the_numbers() {
     let mut img = RdramImage::new(&mut small, 0).unwrap();
     let w = img.put_bytes(&file).unwrap();
     let e = TokenProgram::build(&file, w, &mut img, ProgramOptions { logits: false, argmax: (0, 64) }).unwrap_err();
-    assert!(matches!(e, ProgramError::Image(rspnn_ucode::ImageError::OutOfSpace { .. })), "{e:?}");
+    let dims = *ModelView::parse(&file).unwrap().dims();
+    // Refused whole before anything is written, with the bytes it needs (weights + program),
+    // the bytes it has and the KV cache's share (1 layer: 4 x 16 slots x 64 dims).
+    let needed = file.len().next_multiple_of(16) + program_bytes(&dims, false);
+    assert_eq!(e, ProgramError::RdramTooSmall { needed, available: file.len() + 1000, kv_cache: 4 * 16 * 64 });
+    let msg = e.to_string();
+    assert!(msg.contains(&needed.to_string()) && msg.contains(&(file.len() + 1000).to_string()), "{msg}");
+    drop(img);
+    assert!(small[file.len()..].iter().all(|&b| b == 0), "nothing written past the weights");
     let mut buf = vec![0u8; 1 << 20];
     let mut img = RdramImage::new(&mut buf, 0).unwrap();
     assert!(TokenProgram::build(&file, 4, &mut img, ProgramOptions { logits: false, argmax: (0, 64) }).is_err());
@@ -250,4 +255,75 @@ fn a_refused_step_is_a_backend_error_with_the_ucode_status() {
         }
         other => panic!("expected the ucode status to be kept, got {other:?}"),
     }
+}
+
+/// Contexts whose scores do not fit `MV_HG` for every head at once (heads x ctx > 256): the
+/// builder splits the heads into groups, one attention pair each, and the step stays bit-exact
+/// with the scalar runner past the context (the ring wraps: positions past 256 and 128 fold).
+#[test]
+fn long_contexts_split_the_heads_and_match_scalar() {
+    assert_eq!(heads_per_group(4, 64), 4);
+    assert_eq!(heads_per_group(4, 96), 2);
+    assert_eq!(heads_per_group(4, 128), 2);
+    assert_eq!(heads_per_group(4, 256), 1);
+    assert_eq!(heads_per_group(3, 100), 2); // 104 slots: groups of 2 and 1
+                                            // 4 heads of 16 at context 256: four groups of one head (ctx 256 = the ucode's maximum).
+    let file = model(1, 64, 4, 128, 64, 256, WeightBits::Q8);
+    logits_match(&file, 270, "Q8 1 layer, 4 heads of 16, ctx 256");
+    // 4 heads of 32 at context 128, two layers, x spilled around a 512-wide FFN: two groups.
+    let file = model(2, 128, 4, 512, 256, 128, WeightBits::Q8);
+    logits_match(&file, 140, "Q8 2 layers, 4 heads of 32, ctx 128");
+    // Uneven groups (2 + 1 heads of 32) at a context that is not a multiple of 8, Q4.
+    let file = model(1, 96, 3, 128, 32, 100, WeightBits::Q4);
+    logits_match(&file, 110, "Q4 1 layer, 3 heads of 32, ctx 100");
+}
+
+/// The command list of a 4-head, context-128 layer: two groups, each MATVEC wk and wv on the
+/// group's rows, then its attention pair; wo reads the attention output from q.
+#[test]
+fn a_long_context_layer_runs_one_attention_pair_per_head_group() {
+    let file = model(1, 128, 4, 512, 256, 128, WeightBits::Q8);
+    let view = ModelView::parse(&file).unwrap();
+    let mut buf = vec![0u8; file.len() + program_bytes(view.dims(), false)];
+    let mut img = RdramImage::new(&mut buf, 0).unwrap();
+    let w = img.put_bytes(&file).unwrap();
+    let prog = TokenProgram::build(&file, w, &mut img, ProgramOptions { logits: false, argmax: (0, 256) }).unwrap();
+    assert!(img.len() <= buf.len());
+    let mut want = vec![op::OVERLAYS, op::STEP, op::EMBED, op::NORM, op::MATVEC];
+    for _ in 0..2 {
+        want.extend([op::MATVEC, op::MATVEC, op::ATT_SCORES, op::ATT_VALUES]);
+    }
+    want.extend([op::MATVEC, op::ADD, op::NORM, op::DMA_OUT, op::MATVEC, op::RELU, op::MATVEC, op::DMA_IN, op::ADD]);
+    want.extend([op::NORM, op::MATVEC, op::ARGMAX, op::DMA_OUT, op::END]);
+    let list = prog.cmd_list as usize;
+    let got: Vec<u8> = (0..want.len()).map(|i| buf[list + 16 * i]).collect();
+    assert_eq!(got, want);
+    assert_eq!(prog.commands, want.len());
+    assert_eq!(prog.overlay_loads_per_step, 3 + 5);
+    // Group 1's wk starts at its rows' records: 64 rows = 8 row groups of 4 Q8 records of 272.
+    let be32 =
+        |i: usize, at: usize| u32::from_be_bytes(buf[list + 16 * i + at..list + 16 * i + at + 4].try_into().unwrap());
+    let be16 = |i: usize, at: usize| u16::from_be_bytes([buf[list + 16 * i + at], buf[list + 16 * i + at + 1]]);
+    let wk = view.matrix(0, MatrixKind::Wk).unwrap();
+    let wk_at = w + (wk.records().as_ptr() as usize - file.as_ptr() as usize) as u32;
+    assert_eq!(be32(5, 8), wk_at);
+    assert_eq!(be32(9, 8), wk_at + 8 * 4 * 272);
+    assert_eq!((be16(5, 4), be16(9, 4)), (64, 64), "rows of each group's wk");
+    // The second pair's cache: after the first group's 4 x 128 slots x 64 dims.
+    assert_eq!(be32(11, 8), be32(7, 8) + 4 * 128 * 64);
+    assert_eq!(buf[list + 16 * 7 + 1], 2, "heads of the first ATT_SCORES");
+}
+
+/// A model the console's 8 MiB could not hold (64 layers of the demo's shape: 13.4 MB of Q8
+/// weights) is refused by the simulated RSP before its RDRAM is allocated, with the bytes.
+#[test]
+fn a_model_larger_than_the_expansion_pak_rdram_is_refused_with_the_numbers() {
+    let file = model(64, 128, 4, 512, 256, 64, WeightBits::Q8);
+    let dims = *ModelView::parse(&file).unwrap().dims();
+    let needed = file.len().next_multiple_of(16) + program_bytes(&dims, false);
+    assert!(needed > 8 << 20);
+    let e = SimBackend::new(&file, false).err().expect("refused");
+    assert_eq!(e, ProgramError::RdramTooSmall { needed, available: 8 << 20, kv_cache: 64 * 4 * 64 * 128 });
+    assert!(e.to_string().contains(&format!("need {needed} bytes of RDRAM")), "{e}");
+    assert!(e.to_string().contains("8388608 are available"), "{e}");
 }

@@ -179,6 +179,18 @@ fn attention_agrees_on_z64() {
 /// must be the scalar runner's.
 #[test]
 fn whole_v5_steps_agree_on_z64() {
+    v5_steps_on_z64(None);
+}
+
+/// The same with the model's context set to 128 (the SEAI header's ctx byte; the weights do not
+/// depend on it): 4 heads x 128 slots of scores do not fit `MV_HG` at once, so the builder runs
+/// each layer's attention as two groups of 2 heads (wk and wv on each group's rows).
+#[test]
+fn whole_v5_steps_at_context_128_agree_on_z64() {
+    v5_steps_on_z64(Some(128));
+}
+
+fn v5_steps_on_z64(ctx: Option<u8>) {
     use rspnn_model::runner::{workspace_len, ScalarRunner};
     use rspnn_ucode::program::{program_bytes, ProgramOptions, TokenProgram};
     use rspnn_ucode::{layout, ucode, RdramImage};
@@ -187,11 +199,15 @@ fn whole_v5_steps_agree_on_z64() {
     if !z64_available() {
         return;
     }
+    let mut seai = seai;
+    if let Some(c) = ctx {
+        seai[10] = c; // SEAI header: ctx u8 @10 (rspnn-model seed.rs)
+    }
     let seed = rspnn_model::seed::SeedModel::parse(&seai).unwrap();
     let file = rspnn_model::convert::to_rspw_vec(&seed).unwrap();
     let view = rspnn_model::rspw::ModelView::parse(&file).unwrap();
     let d = *view.dims();
-    let mut buf = vec![0u8; file.len() + program_bytes(d.n_layers, d.d_model, d.d_ff, d.vocab, d.ctx, true) + 16];
+    let mut buf = vec![0u8; file.len() + program_bytes(&d, true) + 16];
     let mut img = RdramImage::new(&mut buf, 0).unwrap();
     let w = img.put_bytes(&file).unwrap();
     let prog = TokenProgram::build(&file, w, &mut img, ProgramOptions { logits: true, argmax: (0, 256) }).unwrap();

@@ -263,22 +263,50 @@ fn main() {
     );
 }
 
+/// Why the model could not be loaded.
+enum LoadError {
+    Failed(&'static str),
+    /// The cartridge's model needs more than the ROM's buffer: refused before any PI DMA.
+    TooBig {
+        needed: usize,
+        available: usize,
+    },
+}
+
+impl core::fmt::Display for LoadError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            LoadError::Failed(why) => f.write_str(why),
+            LoadError::TooBig { needed, available } => write!(
+                f,
+                "the model needs {needed} bytes, the ROM's model buffer has {available}"
+            ),
+        }
+    }
+}
+
 /// Reads the asset directory and the model (asset 0) from the cartridge with PI DMA.
-fn load_model(buf: &'static mut [u8; MODEL_MAX]) -> Result<&'static [u8], &'static str> {
+fn load_model(buf: &'static mut [u8; MODEL_MAX]) -> Result<&'static [u8], LoadError> {
     let mut dir = CacheAligned([0u8; DIRECTORY_BYTES]);
     pi::read(&mut dir.0, regs::CART_ROM_BASE + DIRECTORY_OFFSET)
-        .map_err(|_| "PI DMA of the asset directory failed")?;
-    let dir = Directory::parse(&dir.0)
-        .map_err(|_| "no asset directory (was the ROM packed with its model?)")?;
-    let asset = dir.get(0).map_err(|_| "the ROM carries no model")?;
+        .map_err(|_| LoadError::Failed("PI DMA of the asset directory failed"))?;
+    let dir = Directory::parse(&dir.0).map_err(|_| {
+        LoadError::Failed("no asset directory (was the ROM packed with its model?)")
+    })?;
+    let asset = dir
+        .get(0)
+        .map_err(|_| LoadError::Failed("the ROM carries no model"))?;
     let padded = asset.padded_len();
     if padded > buf.len() {
-        return Err("the model is larger than the ROM's model buffer");
+        return Err(LoadError::TooBig {
+            needed: padded,
+            available: buf.len(),
+        });
     }
     pi::read(&mut buf[..padded], regs::CART_ROM_BASE + asset.offset)
-        .map_err(|_| "PI DMA of the model failed")?;
+        .map_err(|_| LoadError::Failed("PI DMA of the model failed"))?;
     let bytes: &'static [u8] = &buf[..asset.len as usize];
     assets::verify(0, &asset, bytes)
-        .map_err(|_| "the model's CRC-32 does not match the directory")?;
+        .map_err(|_| LoadError::Failed("the model's CRC-32 does not match the directory"))?;
     Ok(bytes)
 }
