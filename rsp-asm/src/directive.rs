@@ -219,7 +219,8 @@ fn dispatch(pass: &mut Pass, name: &str, args: &Args) -> R<()> {
         ".struct" => {
             args.expect(1..=1, "a name: `.struct NAME`")?;
             let n = args.ident(0, "a name")?;
-            pass.in_struct = Some(StructState { name: n, offset: 0, align: 1 });
+            pass.in_struct =
+                Some(StructState { name: n, offset: 0, align: 1, opened_at: (pass.stmt_idx, args.dir.0, args.dir.1) });
         }
         ".field" => field(pass, args)?,
         ".endstruct" => {

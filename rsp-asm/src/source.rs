@@ -2,7 +2,29 @@
 //! the fuzzer, build scripts that generate source).
 
 use std::collections::HashMap;
+use std::io::Read;
 use std::path::{Path, PathBuf};
+
+/// The largest source file read (main file or include). The biggest libdragon ucode source
+/// with its includes is under 200 KB; the bound keeps a mistaken include of a device
+/// (`/dev/zero`) or a huge binary from exhausting memory.
+pub const MAX_SOURCE_BYTES: u64 = 8 << 20;
+
+/// Reads at most `MAX_SOURCE_BYTES` of `path`: `Ok(None)` when it cannot be opened, an error
+/// when it is larger (or unreadable).
+fn read_bounded(path: &Path) -> Result<Option<Vec<u8>>, String> {
+    let Ok(file) = std::fs::File::open(path) else {
+        return Ok(None);
+    };
+    let mut bytes = Vec::new();
+    file.take(MAX_SOURCE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+    if bytes.len() as u64 > MAX_SOURCE_BYTES {
+        return Err(format!("`{}` is larger than {} bytes: not a source file", path.display(), MAX_SOURCE_BYTES));
+    }
+    Ok(Some(bytes))
+}
 
 /// Loads the main file and every file named by `.include` / `#include`.
 pub trait SourceLoader {
@@ -45,7 +67,7 @@ impl SourceLoader for FsLoader {
     fn load(&self, name: &str, from: Option<&str>) -> Result<(String, String), String> {
         let candidates = self.candidates(name, from);
         for candidate in &candidates {
-            if let Ok(bytes) = std::fs::read(candidate) {
+            if let Some(bytes) = read_bounded(candidate)? {
                 // Source is ASCII in practice; stray bytes in comments must not stop a build.
                 let text = String::from_utf8_lossy(&bytes).into_owned();
                 return Ok((candidate.display().to_string(), text));

@@ -99,6 +99,9 @@ pub(crate) struct StructState {
     pub name: String,
     pub offset: u32,
     pub align: u32,
+    /// Where `.struct` was written: statement index and the directive's span, for the
+    /// "never closed" error.
+    pub opened_at: (usize, usize, usize),
 }
 
 pub(crate) struct Program {
@@ -500,12 +503,11 @@ impl<'p> Pass<'p> {
             self.sizes.push(emitted);
         }
         if let Some(s) = &self.in_struct {
-            let name = s.name.clone();
+            let (stmt, start, end) = s.opened_at;
+            let message = format!("`.struct {}` is never closed with `.endstruct`", s.name);
             if self.final_pass {
-                self.errors.push(Diagnostic::global(
-                    &self.prog.lines.first().map(|l| l.file.to_string()).unwrap_or_default(),
-                    format!("`.struct {name}` is never closed with `.endstruct`"),
-                ));
+                let line = &self.prog.lines[self.prog.stmts[stmt].line];
+                self.errors.push(line.error(start, end, message));
             }
         }
     }

@@ -178,9 +178,18 @@ fn branch_offset(env: &dyn InstrEnv, op: &Operand, pc: u32) -> R<i16> {
     Ok(words as i16)
 }
 
-/// Branches and jumps must land in IMEM: not DMEM, and not in another overlay (which occupies
-/// the same IMEM addresses and is not loaded while this code runs).
+/// Branches and jumps must land in IMEM: not DMEM, not outside the 4 KB of IMEM (the RSP's PC
+/// has 12 bits, so a target past the end would silently wrap around to a different
+/// instruction), and not in another overlay (which occupies the same IMEM addresses and is not
+/// loaded while this code runs).
 fn check_code_target(env: &dyn InstrEnv, op: &Operand, v: Value, what: &str) -> R<()> {
+    if !(0..crate::ucode::IMEM_SIZE as i64).contains(&v.n) {
+        let shown = if v.n < 0 { format!("-0x{:x}", v.n.unsigned_abs()) } else { format!("0x{:x}", v.n) };
+        return err(
+            op,
+            format!("{what} target {shown} is outside IMEM (0x000..0x{:03x})", crate::ucode::IMEM_SIZE - 1),
+        );
+    }
     match (v.region, env.region()) {
         (Some(Region::Dmem), _) => err(op, format!("{what} target is a DMEM label")),
         (Some(Region::Imem(Some(a))), Region::Imem(Some(b))) if a != b => {
