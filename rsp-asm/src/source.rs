@@ -31,6 +31,12 @@ pub trait SourceLoader {
     /// Loads `name`. `from` is the display name of the including file (`None` for the main
     /// file). Returns the display name used in diagnostics and the text.
     fn load(&self, name: &str, from: Option<&str>) -> Result<(String, String), String>;
+
+    /// Loads `name` for `#include <name>`, which (as in GNU cpp) is not looked up beside the
+    /// including file. By default the same as [`SourceLoader::load`] from no file.
+    fn load_angled(&self, name: &str) -> Result<(String, String), String> {
+        self.load(name, None)
+    }
 }
 
 /// Reads files from disk. Includes are looked up next to the including file first, then in
@@ -49,23 +55,20 @@ impl FsLoader {
         FsLoader { include_dirs }
     }
 
-    fn candidates(&self, name: &str, from: Option<&str>) -> Vec<PathBuf> {
+    fn candidates(&self, name: &str, from: Option<&str>, beside: bool) -> Vec<PathBuf> {
         let path = Path::new(name);
         if path.is_absolute() || from.is_none() {
             return vec![path.to_path_buf()];
         }
         let mut out = Vec::new();
-        if let Some(dir) = from.and_then(|f| Path::new(f).parent()) {
+        if let Some(dir) = from.and_then(|f| Path::new(f).parent()).filter(|_| beside) {
             out.push(dir.join(path));
         }
         out.extend(self.include_dirs.iter().map(|d| d.join(path)));
         out
     }
-}
 
-impl SourceLoader for FsLoader {
-    fn load(&self, name: &str, from: Option<&str>) -> Result<(String, String), String> {
-        let candidates = self.candidates(name, from);
+    fn load_from(&self, candidates: Vec<PathBuf>, name: &str) -> Result<(String, String), String> {
         for candidate in &candidates {
             if let Some(bytes) = read_bounded(candidate)? {
                 // Source is ASCII in practice; stray bytes in comments must not stop a build.
@@ -75,6 +78,17 @@ impl SourceLoader for FsLoader {
         }
         let looked: Vec<String> = candidates.iter().map(|p| p.display().to_string()).collect();
         Err(format!("cannot read `{name}` (looked for {})", looked.join(", ")))
+    }
+}
+
+impl SourceLoader for FsLoader {
+    fn load(&self, name: &str, from: Option<&str>) -> Result<(String, String), String> {
+        self.load_from(self.candidates(name, from, true), name)
+    }
+
+    fn load_angled(&self, name: &str) -> Result<(String, String), String> {
+        // Any non-`None` `from` selects the include-directory search.
+        self.load_from(self.candidates(name, Some(""), false), name)
     }
 }
 

@@ -425,3 +425,49 @@ fn libdragon_conveniences() {
     assert_eq!(u.text_words()[..2], [31 << 21 | 29 << 11 | 0x25, 29 << 21 | 8]);
     assert_eq!((value(&u, "a"), value(&u, "b"), u.dmem_used()), (0, 4, 8));
 }
+
+#[test]
+fn cpp_token_pasting_stringizing_and_varargs() {
+    // libdragon's rsp.inc builds `e(x)` this way: `_PPCAT(VE_, 3)` -> `VE_3`.
+    let src = "\
+#define _PPCAT2(n,x) n ## x
+#define _PPCAT(n,x) _PPCAT2(n,x)
+#define SUFFIX 3
+#define CAT(a, b) a ## b
+#define STR(x) #x
+#define FIRST(a, ...) a
+#define REST(a, ...) __VA_ARGS__
+#define JOIN 1 ## 2
+.data
+VE_3 = 7
+VE_SUFFIX = 9
+  .byte _PPCAT(VE_, SUFFIX), CAT(VE_, SUFFIX), JOIN
+  .ascii STR(a  +   \"q\")
+  .byte FIRST(4, 5, 6), REST(4, 5, 6)
+";
+    let u = assemble_str("cpp.S", src).unwrap();
+    // _PPCAT expands SUFFIX first (it is not next to `##` there); CAT pastes it unexpanded.
+    assert_eq!(u.data, [7, 9, 12, b'a', b' ', b'+', b' ', b'"', b'q', b'"', 4, 5, 6]);
+}
+
+#[test]
+fn regdef_h_and_assembler_predefines_come_built_in() {
+    // `<regdef.h>` (a toolchain header that libdragon's rsp.inc includes) gives the o32 names.
+    let src = "#include <regdef.h>\n#ifdef __ASSEMBLER__\n  addu t0, AT, ra\n#endif\n#if _MIPS_SIM == _ABIO32\n  or s8, jp, zero\n#endif\n";
+    let u = assemble_str("r.S", src).unwrap();
+    assert_eq!(u.text_words(), [0x003f_4021, 0x0320_f025]); // mips-linux-gnu-as
+}
+
+#[test]
+fn angled_include_is_not_looked_up_beside_the_including_file() {
+    let dir = std::env::temp_dir().join(format!("rsp-asm-angled-{}", std::process::id()));
+    let (src, inc) = (dir.join("src"), dir.join("inc"));
+    std::fs::create_dir_all(&src).unwrap();
+    std::fs::create_dir_all(&inc).unwrap();
+    std::fs::write(src.join("main.S"), "#include <v.inc>\n#include \"v.inc\"\n.data\n.byte A, B\n").unwrap();
+    std::fs::write(src.join("v.inc"), "B = 2\n").unwrap();
+    std::fs::write(inc.join("v.inc"), "A = 1\n").unwrap();
+    let u = rsp_asm::assemble_file(src.join("main.S"), &[&inc]).unwrap();
+    assert_eq!(u.data, [1, 2]);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -4,8 +4,9 @@
 //!
 //! Supported (the subset libdragon ucode relies on; see README "Syntax"):
 //! - comments `#`, `//`, `/* */`; `;` separates statements; `\` at line end continues a line;
-//! - `.include "f"`, `#include "f"` / `<f>`;
-//! - `#define NAME text`, `#define NAME(a, b) text` (no `#`/`##`), `#undef`, `#ifdef`,
+//! - `.include "f"`, `#include "f"` / `<f>` (with a built-in `<regdef.h>`);
+//! - `#define NAME text`, `#define NAME(a, b, ...) text` (with `#`, `##`, `__VA_ARGS__`),
+//!   predefined `__ASSEMBLER__` and the MIPS target macros, `#undef`, `#ifdef`,
 //!   `#ifndef`, `#if`, `#elif`, `#else`, `#endif`, `#error`;
 //! - `.if`, `.ifeq/.ifne/.iflt/.ifle/.ifgt/.ifge expr`, `.ifdef/.ifndef sym`, `.ifb/.ifnb text`,
 //!   `.else`, `.elseif`, `.endif` (expressions over constants defined earlier in the source);
@@ -23,6 +24,7 @@ use crate::source::SourceLoader;
 mod conditional;
 mod cpp;
 mod macros;
+mod system_headers;
 
 use conditional::Cond;
 use cpp::{cpp_keyword, Define};
@@ -108,7 +110,7 @@ struct Pp<'a> {
 pub(crate) fn preprocess(loader: &dyn SourceLoader, main: &str) -> Preprocessed {
     let mut pp = Pp {
         loader,
-        defines: HashMap::new(),
+        defines: cpp::PREDEFINED.iter().map(|(n, v)| (n.to_string(), Define::Object(v.to_string()))).collect(),
         macros: HashMap::new(),
         constants: HashMap::new(),
         labels: HashSet::new(),
@@ -396,7 +398,7 @@ impl Pp<'_> {
                 match tokens.get(i + 1).map(|t| &t.tok) {
                     Some(Tok::Str(bytes)) => {
                         let name = String::from_utf8_lossy(bytes).into_owned();
-                        self.include(&line, &name, (first.start, line.end));
+                        self.include(&line, &name, false, (first.start, line.end));
                     }
                     _ => self.push_error(line.error(first.end, line.end, "`.include` needs a file name in quotes")),
                 }
