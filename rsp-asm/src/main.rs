@@ -3,13 +3,14 @@
 //! Writes raw big-endian images (text at IMEM offset 0, data at DMEM offset 0). Other options:
 //! `-I DIR` (include directory, repeatable), `--overlay-dir DIR` (one `NAME.bin` per overlay),
 //! `--rust OUT.rs` (the Rust source a build script would get), `--symbols` (print the symbol
-//! table), and `--disassemble FILE.bin [--base ADDR]` (words back to source syntax).
+//! table), `--libdragon` (link as libdragon's rsp.ld does: `rsp_asm::AddressMap::Libdragon`),
+//! and `--disassemble FILE.bin [--base ADDR]` (words back to source syntax).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 const USAGE: &str = "usage: rsp-asm FILE.S [--text-bin OUT] [--data-bin OUT] [--listing] [--symbols]
-               [--overlay-dir DIR] [--rust OUT.rs] [-I DIR]...
+               [--overlay-dir DIR] [--rust OUT.rs] [--libdragon] [-I DIR]...
        rsp-asm --disassemble FILE.bin [--base ADDR]";
 
 #[derive(Default)]
@@ -22,6 +23,7 @@ struct Options {
     include_dirs: Vec<PathBuf>,
     listing: bool,
     symbols: bool,
+    libdragon: bool,
     disassemble: Option<PathBuf>,
     base: u32,
 }
@@ -55,6 +57,7 @@ fn parse_args(args: &[String]) -> Result<Options, String> {
             }
             "--listing" => o.listing = true,
             "--symbols" => o.symbols = true,
+            "--libdragon" => o.libdragon = true,
             "-h" | "--help" => return Err(String::new()),
             _ if a.starts_with("-I") && a.len() > 2 => o.include_dirs.push(a[2..].into()),
             _ if a.starts_with('-') => return Err(format!("unknown option {a}")),
@@ -78,7 +81,8 @@ fn run(o: Options) -> Result<(), String> {
     }
     let input = o.input.as_deref().ok_or_else(|| USAGE.to_string())?;
     let dirs: Vec<&Path> = o.include_dirs.iter().map(PathBuf::as_path).collect();
-    let ucode = rsp_asm::assemble_file(input, &dirs).map_err(|e| e.to_string())?;
+    let map = if o.libdragon { rsp_asm::AddressMap::Libdragon } else { rsp_asm::AddressMap::Rspnn };
+    let ucode = rsp_asm::assemble_file_with(input, &dirs, map).map_err(|e| e.to_string())?;
     if let Some(p) = &o.text_bin {
         write(p, &ucode.text)?;
     }

@@ -471,3 +471,48 @@ fn angled_include_is_not_looked_up_beside_the_including_file() {
     assert_eq!(u.data, [1, 2]);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn dollar_symbols_register_aliases_and_generic_cop2_forms() {
+    // What libdragon's rsp.inc does to encode a vector op: `$vNN` redefined as symbols, a
+    // symbol equated to a register, and the generic `cop2`/`lwc2`/`swc2` forms.
+    let src = "\
+.macro op vd, vt
+    .set $v01, 1
+    .set $v03, 3
+    cop2 (\\vt << 16 | \\vd << 6 | 0b010000)
+.endm
+.text
+    op $v01, $v03
+    .set reg.x, $1
+    .set $v02, $2
+    lwc2 reg.x, (4 << 11 | 1) ($16)
+    swc2 $v02, (4 << 11 | 0x7f)($0)
+    .if $v03 == 3
+    nop
+    .endif
+    vadd $v04, $v05, $v06
+";
+    let u = assemble_str("s.S", src).unwrap();
+    // cop2 -> vadd $v01, $v01, $v03 (mips-linux-gnu-as); lqv $v01, 16($s0); sqv $v02, -16($zero).
+    // `$v04..$v06` were never redefined: still rsp-asm's vector registers.
+    assert_eq!(u.text_words(), [0x4a03_0050, 0xca01_2001, 0xe802_207f, 0, 0x4a06_2910]);
+}
+
+#[test]
+fn cpp_applies_to_a_macro_body_where_it_is_defined() {
+    // As gcc runs cpp over the whole file first: the parameter names and the body both see
+    // `#define v0 $2`, and a #define made after the macro does not reach into it.
+    let src = "\
+#define v0 $2
+LATER = 4
+.macro load v0
+    lw \\v0, LATER($0)
+.endm
+#define LATER 8
+.text
+    load $t1
+";
+    let u = assemble_str("m.S", src).unwrap();
+    assert_eq!(u.text_words(), [0x8c09_0004]); // lw $t1, 4($zero), as mips-linux-gnu-gcc gives
+}

@@ -63,6 +63,49 @@ pub(crate) struct Layout {
     pub locals: Vec<(u32, usize, usize, u32)>,
     /// Bytes emitted by each statement.
     pub sizes: Vec<u32>,
+    /// The addresses IMEM and DMEM offset 0 have (see [`AddressMap`]).
+    pub origins: Origins,
+}
+
+/// Addresses of IMEM and DMEM offset 0.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Origins {
+    pub imem: u32,
+    pub dmem: u32,
+}
+
+impl Origins {
+    pub fn of(map: AddressMap) -> Origins {
+        match map {
+            AddressMap::Rspnn => Origins { imem: 0, dmem: 0 },
+            // libdragon's rsp.ld: `ram_data : ORIGIN = 0xA4000000`, `ram_text : ORIGIN =
+            // 0xA4001000` (the VR4300's uncached view of DMEM and IMEM; the RSP itself uses
+            // only the low 12 bits of an address).
+            AddressMap::Libdragon => Origins { imem: 0xA400_1000, dmem: 0xA400_0000 },
+        }
+    }
+
+    pub fn of_region(&self, r: Region) -> u32 {
+        match r {
+            Region::Dmem => self.dmem,
+            Region::Imem(_) => self.imem,
+        }
+    }
+}
+
+/// How the images are linked: where IMEM and DMEM offset 0 are in the address space labels
+/// resolve in, and how sections end.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum AddressMap {
+    /// rspnn's own: IMEM and DMEM labels are their offsets (0x000..0xfff); images end padded
+    /// to 8 bytes (the RSP's DMA granularity); `.overlay` sections.
+    #[default]
+    Rspnn,
+    /// As libdragon links ucode (GNU as for `mips-linux-gnu`, then `ld -T rsp.ld`): text labels
+    /// at 0xA4001000 + offset, data labels at 0xA4000000 + offset (so `jal` fields, `.word
+    /// label` and `%hi` come out as GNU's), each section padded to 16 bytes (GNU as pads ELF
+    /// sections to their 16-byte alignment: NOPs in code, zeros in data).
+    Libdragon,
 }
 
 impl Layout {
@@ -72,7 +115,8 @@ impl Layout {
 
     pub fn abs(&self, sec: usize, off: u32) -> Value {
         let base = self.bases.get(sec).copied().unwrap_or(0);
-        Value { n: base as i64 + off as i64, region: Some(self.region(sec)) }
+        let region = self.region(sec);
+        Value { n: self.origins.of_region(region) as i64 + base as i64 + off as i64, region: Some(region) }
     }
 }
 
@@ -107,6 +151,7 @@ pub(crate) struct StructState {
 pub(crate) struct Program {
     pub lines: Vec<Line>,
     pub stmts: Vec<Stmt>,
+    pub map: AddressMap,
 }
 
 /// One pass over the program.
@@ -176,7 +221,9 @@ impl Scope for Pass<'_> {
 
     fn dot(&self) -> Value {
         let base = self.prev.bases.get(self.cur).copied().unwrap_or(0);
-        Value { n: base as i64 + self.sections[self.cur].size as i64, region: Some(region_of(&self.keys, self.cur)) }
+        let region = region_of(&self.keys, self.cur);
+        let origin = Origins::of(self.prog.map).of_region(region) as i64;
+        Value { n: origin + base as i64 + self.sections[self.cur].size as i64, region: Some(region) }
     }
 
     fn local_label(&self, label: u32, forward: bool) -> Option<Value> {
@@ -214,6 +261,9 @@ impl InstrEnv for Env<'_, '_> {
     }
     fn region(&self) -> Region {
         region_of(&self.pass.keys, self.pass.cur)
+    }
+    fn imem_origin(&self) -> u32 {
+        Origins::of(self.pass.prog.map).imem
     }
     fn at_allowed(&self) -> bool {
         self.pass.at_allowed
@@ -451,7 +501,7 @@ impl<'p> Pass<'p> {
             );
         }
         let base = self.prev.bases.get(self.cur).copied().unwrap_or(0);
-        let pc = base.wrapping_add(off);
+        let pc = Origins::of(self.prog.map).imem.wrapping_add(base).wrapping_add(off);
         let result = instr::encode(mnemonic, operands, &Env { pass: self, pc }, end);
         let prev_size = self.prev.sizes.get(self.stmt_idx).copied().unwrap_or(0);
         let mut instrs = match result {
@@ -551,6 +601,10 @@ impl<'p> Pass<'p> {
                     bases[i] = b;
                 }
                 SectionKey::Data(_) | SectionKey::Bss(_) => {
+                    if matches!(self.keys[i], SectionKey::Bss(_)) && self.prog.map == AddressMap::Libdragon {
+                        // After .data, padded to 16 by GNU as (see `AddressMap::Libdragon`).
+                        dmem = align_up(dmem, 16);
+                    }
                     dmem = align_up(dmem, s.align);
                     bases[i] = dmem;
                     dmem = dmem.saturating_add(s.size);
@@ -569,6 +623,7 @@ impl<'p> Pass<'p> {
             consts: self.consts.clone(),
             locals: self.locals.clone(),
             sizes: self.sizes.clone(),
+            origins: Origins::of(self.prog.map),
         }
     }
 }
@@ -579,12 +634,12 @@ fn operand_is_register_name(n: &str) -> bool {
 }
 
 /// Runs the passes and builds the [`Ucode`].
-pub(crate) fn assemble(pre: Preprocessed, main: &str) -> Result<Ucode, Errors> {
+pub(crate) fn assemble(pre: Preprocessed, main: &str, map: AddressMap) -> Result<Ucode, Errors> {
     let mut errors = pre.errors;
     let stmts = parse::parse_all(&pre.lines, &mut errors);
-    let prog = Program { lines: pre.lines, stmts };
+    let prog = Program { lines: pre.lines, stmts, map };
 
-    let mut prev = Layout::default();
+    let mut prev = Layout { origins: Origins::of(map), ..Layout::default() };
     let mut settled = false;
     for _ in 0..MAX_PASSES {
         let mut pass = Pass::new(&prog, &prev, false);
@@ -611,5 +666,5 @@ pub(crate) fn assemble(pre: Preprocessed, main: &str) -> Result<Ucode, Errors> {
         sort_in_source_order(&mut errors, &prog.lines);
         return Err(Errors(errors));
     }
-    Ok(build_ucode(&fin, &bases, resident_end, overlay_base, pre.files))
+    Ok(build_ucode(&fin, &bases, resident_end, overlay_base, pre.files, map))
 }

@@ -110,7 +110,14 @@ pub(super) fn check_sizes(
     }
 }
 
-pub(super) fn build_ucode(p: &Pass, bases: &[u32], resident_end: u32, overlay_base: u32, files: Vec<String>) -> Ucode {
+pub(super) fn build_ucode(
+    p: &Pass,
+    bases: &[u32],
+    resident_end: u32,
+    overlay_base: u32,
+    files: Vec<String>,
+    map: AddressMap,
+) -> Ucode {
     let mut text = vec![0u8; resident_end as usize];
     let mut data_end = 0u32;
     let mut overlays = Vec::new();
@@ -119,6 +126,12 @@ pub(super) fn build_ucode(p: &Pass, bases: &[u32], resident_end: u32, overlay_ba
         if let SectionKey::Data(_) = key {
             data_end = data_end.max(bases[i] + s.size);
         }
+    }
+    if map == AddressMap::Libdragon {
+        // GNU as (for a `*-linux-gnu` target) pads each section to its 16-byte alignment:
+        // NOPs (zero words) in code, zeros in data.
+        text.resize(text.len().div_ceil(16) * 16, 0);
+        data_end = data_end.div_ceil(16) * 16;
     }
     let mut data = vec![0u8; data_end as usize];
     let mut dmem_end = data_end;

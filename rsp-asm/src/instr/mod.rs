@@ -26,6 +26,8 @@ pub(crate) trait InstrEnv {
     fn region(&self) -> Region;
     /// False under `.set noat` (pseudo-instructions may not use `$at`).
     fn at_allowed(&self) -> bool;
+    /// The address of IMEM offset 0 (`AddressMap`).
+    fn imem_origin(&self) -> u32;
 }
 
 type R<T> = Result<T, ExprError>;
@@ -183,12 +185,11 @@ fn branch_offset(env: &dyn InstrEnv, op: &Operand, pc: u32) -> R<i16> {
 /// instruction), and not in another overlay (which occupies the same IMEM addresses and is not
 /// loaded while this code runs).
 fn check_code_target(env: &dyn InstrEnv, op: &Operand, v: Value, what: &str) -> R<()> {
-    if !(0..crate::ucode::IMEM_SIZE as i64).contains(&v.n) {
+    let origin = env.imem_origin() as i64;
+    if !(origin..origin + crate::ucode::IMEM_SIZE as i64).contains(&v.n) {
         let shown = if v.n < 0 { format!("-0x{:x}", v.n.unsigned_abs()) } else { format!("0x{:x}", v.n) };
-        return err(
-            op,
-            format!("{what} target {shown} is outside IMEM (0x000..0x{:03x})", crate::ucode::IMEM_SIZE - 1),
-        );
+        let last = origin + crate::ucode::IMEM_SIZE as i64 - 1;
+        return err(op, format!("{what} target {shown} is outside IMEM (0x{origin:03x}..0x{last:03x})"));
     }
     match (v.region, env.region()) {
         (Some(Region::Dmem), _) => err(op, format!("{what} target is a DMEM label")),
@@ -363,10 +364,12 @@ pub(crate) fn encode(mnemonic: &str, ops: &[Operand], env: &dyn InstrEnv, at: us
             }
             let (v, _) = value(env, &ops[0])?;
             check_code_target(env, &ops[0], v, "jump")?;
-            if v.n % 4 != 0 || !(0..1 << 28).contains(&v.n) {
-                return err(&ops[0], format!("jump target 0x{:x} must be a multiple of 4 below 2^28", v.n));
+            if v.n % 4 != 0 {
+                return err(&ops[0], format!("jump target 0x{:x} is not a multiple of 4", v.n));
             }
-            one(Instr::Jump { link: m == "jal", target: (v.n >> 2) as u32 })
+            // The field holds address bits 27..2 (the target is in IMEM, checked above, so in
+            // the same 256 MB region as the jump, as MIPS requires).
+            one(Instr::Jump { link: m == "jal", target: ((v.n >> 2) & 0x3ff_ffff) as u32 })
         }
         "jr" => {
             count(ops, &[1], m, "`rs`", at)?;
@@ -378,6 +381,27 @@ pub(crate) fn encode(mnemonic: &str, ops: &[Operand], env: &dyn InstrEnv, at: us
                 return one(Instr::Jalr { rd: 31, rs: gpr(&ops[0])? });
             }
             one(Instr::Jalr { rd: gpr(&ops[0])?, rs: gpr(&ops[1])? })
+        }
+        // The generic coprocessor-2 forms GNU as for MIPS I takes (libdragon's rsp.inc builds
+        // every vector instruction from them): `cop2 func` (COP2 with the CO bit: bits 24..0
+        // are `func`), `lwc2/swc2 rt, offset(base)` (the RSP's vector loads/stores, whose
+        // offset field holds the opcode, element and scaled offset). The word must be an RSP
+        // instruction.
+        "cop2" => {
+            count(ops, &[1], m, "a 25-bit function field", at)?;
+            let func = number_in(env, &ops[0], 0, (1 << 25) - 1, "cop2 function")? as u32;
+            raw_word(&ops[0], 0x12 << 26 | 1 << 25 | func)
+        }
+        "lwc2" | "swc2" => {
+            count(ops, &[2], m, "`rt, offset(base)`", at)?;
+            let rt = match &ops[0].kind {
+                OpKind::Gpr { n, .. } => *n as u32,
+                OpKind::Vreg { n, elem: None } => *n as u32,
+                _ => number_in(env, &ops[0], 0, 31, "coprocessor register")? as u32,
+            };
+            let (base, off) = scalar_address(env, &ops[1])?;
+            let opcode: u32 = if m == "lwc2" { 0x32 } else { 0x3a };
+            raw_word(&ops[1], opcode << 26 | (base as u32) << 21 | rt << 16 | off as u16 as u32)
         }
         "break" => {
             count(ops, &[0, 1, 2], m, "no operands, `code` or `code, code2`", at)?;
@@ -423,6 +447,15 @@ fn control_register(env: &dyn InstrEnv, op: &Operand, max: i64, what: &str) -> R
             format!("expected a {what} (a name such as `COP0_SP_STATUS`/`COP2_CTRL_VCO`, or `$n`), found a GPR name"),
         ),
         _ => Ok(number_in(env, op, 0, max, what)? as u8),
+    }
+}
+
+/// A word built field by field (`cop2`, `lwc2`, `swc2`): accepted only if it decodes as an
+/// RSP instruction, so a field value the RSP would not execute is an error here.
+fn raw_word(op: &Operand, word: u32) -> R<Vec<Instr>> {
+    match rsp_isa::decode(word) {
+        Ok(i) if i.encode() == word => Ok(vec![i]),
+        Ok(_) | Err(_) => err(op, format!("0x{word:08x} is not an RSP instruction")),
     }
 }
 

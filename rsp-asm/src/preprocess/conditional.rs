@@ -16,7 +16,7 @@ pub(super) struct Cond {
 }
 
 /// Scope for conditional expressions: constants defined so far; `.` is not known here.
-struct ConstScope<'a>(&'a HashMap<String, i64>);
+pub(super) struct ConstScope<'a>(pub(super) &'a HashMap<String, i64>);
 
 impl Scope for ConstScope<'_> {
     fn symbol(&self, name: &str) -> Option<Value> {
@@ -111,7 +111,8 @@ impl Pp<'_> {
             }
             _ => {}
         }
-        let value = expr::parse(args, code_end).and_then(|e| expr::eval(&e, &ConstScope(&self.constants)));
+        let args = self.resolve_tokens(args);
+        let value = expr::parse(&args, code_end).and_then(|e| expr::eval(&e, &ConstScope(&self.constants)));
         match value {
             Ok(v) => {
                 let n = v.n;

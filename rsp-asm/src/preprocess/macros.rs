@@ -63,20 +63,27 @@ fn substitute_params(body: &str, params: &[MacroParam], values: &[String], count
     out
 }
 
+/// The first word of a statement after its `label:`s, lowercased.
+fn first_word(code: &str) -> Option<String> {
+    let mut rest = code.trim_start();
+    loop {
+        let len = rest.bytes().take_while(|&c| lexer::is_ident_char(c) || c == b'\\').count();
+        let word = &rest[..len];
+        let after = rest[len..].trim_start();
+        if len > 0 && after.starts_with(':') && !after.starts_with(":=") {
+            rest = after[1..].trim_start();
+            continue;
+        }
+        return (len > 0).then(|| word.to_ascii_lowercase());
+    }
+}
+
 impl Pp<'_> {
     pub(super) fn record(&mut self, line: Line) {
+        // The first word after any labels, read as text: a body line need not lex yet
+        // (`.macro \\name` before the outer macro's parameters are substituted).
         let code_end = lexer::comment_start(&line.text, line.end);
-        let first = lexer::lex(&line.text, line.start, code_end).ok().and_then(|t| {
-            // Skip labels so `name: .endm` is still seen.
-            let mut i = 0;
-            while i + 1 < t.len() && matches!(t[i + 1].tok, Tok::Punct(":")) {
-                i += 2;
-            }
-            match t.get(i).map(|t| &t.tok) {
-                Some(Tok::Ident(s)) => Some(s.to_ascii_lowercase()),
-                _ => None,
-            }
-        });
+        let first = first_word(&line.text[line.start.min(code_end)..code_end]);
         let Some(rec) = self.recording.as_mut() else {
             return;
         };
@@ -114,7 +121,8 @@ impl Pp<'_> {
         while j < tokens.len() {
             match &tokens[j].tok {
                 Tok::Punct(",") => j += 1,
-                Tok::Ident(p) => {
+                // `$`-names too: `.macro assert_eq v0, v1` after `<regdef.h>` is `$2, $3`.
+                Tok::Ident(p) | Tok::Reg(p) => {
                     let mut param = MacroParam { name: p.clone(), default: None, required: false, vararg: false };
                     j += 1;
                     if matches!(tokens.get(j).map(|t| &t.tok), Some(Tok::Punct(":"))) {
