@@ -288,7 +288,7 @@ fn align(pass: &mut Pass, name: &str, args: &Args) -> R<()> {
         s.align = s.align.max(bytes);
         return Ok(());
     }
-    pass.align_to(bytes, fill, args.dir);
+    pass.align_to_moving(bytes, fill, args.dir, name == ".align");
     Ok(())
 }
 

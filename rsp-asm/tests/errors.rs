@@ -193,7 +193,11 @@ fn layout_mistakes_are_caught() {
         one(".byte 1\nnop"),
         "instruction at an address that is not a multiple of 4 (offset 1); add `.align 2` before it"
     );
-    assert_eq!(one("lw $t0, 0x10000"), "address 0x10000 does not fit a 16-bit offset from $zero; use a base register");
+    assert_eq!(one("lw $t0, 0x100000000"), "offset 4294967296 does not fit 32 bits");
+    assert_eq!(
+        one(".set noat\nsw $t0, 0x12345($t1)"),
+        "`sw` with this operand needs `$at`, but `.set noat` is in effect"
+    );
     assert_eq!(one(".bss\n.word 5"), "`.bss` holds only zeros (use `.space`, or put initialised data in `.data`)");
     assert_eq!(one(".space 100000"), "size 100000 is out of range (0..65536)");
 }

@@ -516,3 +516,39 @@ LATER = 4
     let u = assemble_str("m.S", src).unwrap();
     assert_eq!(u.text_words(), [0x8c09_0004]); // lw $t1, 4($zero), as mips-linux-gnu-gcc gives
 }
+
+#[test]
+fn large_load_store_offsets_expand_as_gnu_as_does() {
+    // `mips-linux-gnu-gcc -march=mips1 -mabi=32` output for the same lines: a load uses its
+    // own register as the temporary unless that is the base or $zero, a store uses $at.
+    let src = "\
+    lw $8, 0x12345($8)
+    sw $8, 0x12345($9)
+    lbu $8, 0x18000($0)
+    sh $8, 0x12345
+    lw $8, 0xA4008010($9)
+    lwc2 $1, 0x12345($8)
+";
+    let u = assemble_str("l.S", src).unwrap();
+    assert_eq!(
+        u.text_words(),
+        [
+            0x3c01_0001,
+            0x0028_0821,
+            0x8c28_2345, // lw via $at (t0 is the base)
+            0x3c01_0001,
+            0x0029_0821,
+            0xac28_2345, // sw via $at
+            0x3c08_0002,
+            0x9108_8000, // lbu via t0, %hi rounds up for a negative %lo
+            0x3c01_0001,
+            0xa428_2345, // sh, no base
+            0x3c08_a401,
+            0x0109_4021,
+            0x8d08_8010, // lw via t0
+            0x3c01_0001,
+            0x0028_0821,
+            0xc821_2345, // lwc2 via $at
+        ]
+    );
+}

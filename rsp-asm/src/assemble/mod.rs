@@ -343,6 +343,13 @@ impl<'p> Pass<'p> {
     /// Pads the current section to a multiple of `align` (a power of two), moving pending
     /// labels to the aligned address.
     pub fn align_to(&mut self, align: u32, fill: u8, at: (usize, usize)) {
+        self.align_to_moving(align, fill, at, true);
+    }
+
+    /// [`Pass::align_to`]; `move_labels` false leaves pending labels where they are (GNU as
+    /// for MIPS moves them for `.align` and the implicit alignment of data and instructions,
+    /// not for `.balign`/`.p2align`).
+    pub fn align_to_moving(&mut self, align: u32, fill: u8, at: (usize, usize), move_labels: bool) {
         let align = align.max(1);
         let sec = &mut self.sections[self.cur];
         sec.align = sec.align.max(align);
@@ -355,7 +362,8 @@ impl<'p> Pass<'p> {
             return;
         }
         let new = size + pad;
-        for p in &self.pending {
+        let pending = if move_labels { self.pending.as_slice() } else { &[] };
+        for p in pending {
             match p {
                 Pending::Named(n) => {
                     if let Some(pos) = self.labels.get_mut(n) {

@@ -300,13 +300,17 @@ pub(crate) fn encode(mnemonic: &str, ops: &[Operand], env: &dyn InstrEnv, at: us
     }
     if let Some(width) = LoadWidth::ALL.iter().copied().find(|w| w.mnemonic() == m) {
         count(ops, &[2], m, "`rt, offset(base)`", at)?;
-        let (base, offset) = scalar_address(env, &ops[1])?;
-        return one(Instr::Load { width, rt: gpr(&ops[0])?, base, offset });
+        let rt = gpr(&ops[0])?;
+        let (mut out, base, offset) = memory_operand(env, &ops[1], Some(rt), m)?;
+        out.push(Instr::Load { width, rt, base, offset });
+        return Ok(out);
     }
     if let Some(width) = StoreWidth::ALL.iter().copied().find(|w| w.mnemonic() == m) {
         count(ops, &[2], m, "`rt, offset(base)`", at)?;
-        let (base, offset) = scalar_address(env, &ops[1])?;
-        return one(Instr::Store { width, rt: gpr(&ops[0])?, base, offset });
+        let rt = gpr(&ops[0])?;
+        let (mut out, base, offset) = memory_operand(env, &ops[1], None, m)?;
+        out.push(Instr::Store { width, rt, base, offset });
+        return Ok(out);
     }
     if let Some((op, is_load)) = VMemOp::from_mnemonic(m) {
         let (vt, e, base, offset) = vector_memory(env, m, op, ops, at)?;
@@ -335,7 +339,19 @@ pub(crate) fn encode(mnemonic: &str, ops: &[Operand], env: &dyn InstrEnv, at: us
         "li" | "la" => {
             count(ops, &[2], m, "`rt, value`", at)?;
             let rt = gpr(&ops[0])?;
-            Ok(load_immediate(rt, li_value(env, &ops[1])?))
+            let v = li_value(env, &ops[1])?;
+            let (label, _) = value(env, &ops[1])?;
+            if label.region.is_some() && !fits_signed16(v) {
+                // A label's address, which GNU as loads as `lui %hi` + `addiu %lo` (it cannot
+                // know the value; rsp-asm does, and uses the short forms where it fits, as
+                // with rspnn's own map where labels are offsets).
+                let x = v as u32;
+                return Ok(vec![
+                    Instr::Lui { rt, imm: (x.wrapping_add(0x8000) >> 16) as u16 },
+                    Instr::AluImm { op: AluImmOp::Addiu, rt, rs: rt, imm: x as u16 },
+                ]);
+            }
+            Ok(load_immediate(rt, v))
         }
         "move" => {
             count(ops, &[2], m, "`rd, rs`", at)?;
@@ -399,9 +415,10 @@ pub(crate) fn encode(mnemonic: &str, ops: &[Operand], env: &dyn InstrEnv, at: us
                 OpKind::Vreg { n, elem: None } => *n as u32,
                 _ => number_in(env, &ops[0], 0, 31, "coprocessor register")? as u32,
             };
-            let (base, off) = scalar_address(env, &ops[1])?;
+            let (mut out, base, off) = memory_operand(env, &ops[1], None, m)?;
             let opcode: u32 = if m == "lwc2" { 0x32 } else { 0x3a };
-            raw_word(&ops[1], opcode << 26 | (base as u32) << 21 | rt << 16 | off as u16 as u32)
+            out.extend(raw_word(&ops[1], opcode << 26 | (base as u32) << 21 | rt << 16 | off as u16 as u32)?);
+            Ok(out)
         }
         "break" => {
             count(ops, &[0, 1, 2], m, "no operands, `code` or `code, code2`", at)?;
@@ -459,27 +476,37 @@ fn raw_word(op: &Operand, word: u32) -> R<Vec<Instr>> {
     }
 }
 
-/// `off(base)`, `(base)`, or an absolute address (base `$zero`, GNU as style `lw $t0, %lo(X)`).
-fn scalar_address(env: &dyn InstrEnv, op: &Operand) -> R<(u8, i16)> {
-    match &op.kind {
-        OpKind::Mem { offset: None, base } => Ok((*base, 0)),
-        OpKind::Mem { offset: Some(e), base } => {
-            let v = env.eval(e)?;
-            if expr::is_lo(e) && fits_unsigned16(v.n) {
-                return Ok((*base, v.n as u16 as i16));
-            }
-            if !fits_signed16(v.n) {
-                return err(op, format!("offset {} does not fit 16 bits signed", v.n));
-            }
-            Ok((*base, v.n as i16))
-        }
-        OpKind::Expr(e) => {
-            let v = env.eval(e)?;
-            if (expr::is_lo(e) && fits_unsigned16(v.n)) || fits_signed16(v.n) {
-                return Ok((0, v.n as u16 as i16));
-            }
-            err(op, format!("address 0x{:x} does not fit a 16-bit offset from $zero; use a base register", v.n))
-        }
-        _ => err(op, "expected an address: `offset(base)`, `(base)` or a constant address"),
+/// A load/store address: `off(base)`, `(base)`, or an absolute address (base `$zero`). An
+/// offset that does not fit 16 bits signed is expanded as GNU as does (`ld_st` macro):
+/// `lui tmp, %hi(off)`, `addu tmp, tmp, base` (unless base is `$zero`), then the access with
+/// `%lo(off)(tmp)`; `tmp` is the loaded register (`load_rt`) when that is neither `$zero` nor
+/// the base, else `$at`. (With libdragon's address map every label is 0xA400xxxx, so
+/// `lw t0, label(s0)` takes three instructions there, as with GNU as.)
+fn memory_operand(env: &dyn InstrEnv, op: &Operand, load_rt: Option<u8>, m: &str) -> R<(Vec<Instr>, u8, i16)> {
+    let (base, e) = match &op.kind {
+        OpKind::Mem { offset: None, base } => return Ok((Vec::new(), *base, 0)),
+        OpKind::Mem { offset: Some(e), base } => (*base, e),
+        OpKind::Expr(e) => (0, e),
+        _ => return err(op, "expected an address: `offset(base)`, `(base)` or a constant address"),
+    };
+    let v = env.eval(e)?;
+    if expr::is_lo(e) && fits_unsigned16(v.n) {
+        return Ok((Vec::new(), base, v.n as u16 as i16));
     }
+    if fits_signed16(v.n) {
+        return Ok((Vec::new(), base, v.n as i16));
+    }
+    if !(-0x8000_0000..=0xffff_ffff).contains(&v.n) {
+        return err(op, format!("offset {} does not fit 32 bits", v.n));
+    }
+    let tmp = load_rt.filter(|&t| t != 0 && t != base).unwrap_or(AT);
+    if tmp == AT {
+        need_at(env, op, m)?;
+    }
+    let x = v.n as u32;
+    let mut out = vec![Instr::Lui { rt: tmp, imm: (x.wrapping_add(0x8000) >> 16) as u16 }];
+    if base != 0 {
+        out.push(Instr::AluReg { op: AluRegOp::Addu, rd: tmp, rs: tmp, rt: base });
+    }
+    Ok((out, tmp, x as u16 as i16))
 }
