@@ -552,3 +552,29 @@ fn large_load_store_offsets_expand_as_gnu_as_does() {
         ]
     );
 }
+
+#[test]
+fn cpp_and_as_conditionals_nest_separately() {
+    // A guarded header included twice: cpp skips the second copy whole, even `.if` lines
+    // that would not lex there. And cpp acts inside a region `.if 0` skips (it runs first).
+    let loader = rsp_asm::MemoryLoader::new()
+        .with(
+            "g.inc",
+            "#ifndef G_INC\n#define G_INC\n.macro m a\n  .if (\\a > 1)\n  .byte \\a\n  .endif\n.endm\n#endif\n",
+        )
+        .with("main.S", "#include \"g.inc\"\n#include \"g.inc\"\n.data\n.if 0\n#define N 7\n.endif\n  m N\n");
+    let u = rsp_asm::assemble(&loader, "main.S").unwrap();
+    assert_eq!(u.data, [7]);
+    let e = assemble_str("c.S", "#if 1\n.endif\n#endif\n").unwrap_err();
+    assert_eq!(e.0[0].message, "`.endif` without `.if`");
+}
+
+#[test]
+fn blank_separated_macro_arguments_and_li_of_a_label() {
+    // libdragon writes `RSPQ_DefineCommand cmd_x     4`; `m a + b` stays one argument.
+    // `li` of a label is one `addiu rt, $zero, %lo(label)` as with GNU as.
+    let src = ".macro two a, b\n  .byte \\a, \\b\n.endm\n.macro one a\n  .byte \\a\n.endm\n.data\n  two 1     2\n  one 3 + 4\n.text\nx: nop\n  li $t0, x + 8\n";
+    let u = assemble_str("a.S", src).unwrap();
+    assert_eq!(u.data, [1, 2, 7]);
+    assert_eq!(u.text_words()[1], 0x2408_0008); // addiu $t0, $zero, 8
+}

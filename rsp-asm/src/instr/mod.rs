@@ -341,6 +341,11 @@ pub(crate) fn encode(mnemonic: &str, ops: &[Operand], env: &dyn InstrEnv, at: us
             let rt = gpr(&ops[0])?;
             let v = li_value(env, &ops[1])?;
             let (label, _) = value(env, &ops[1])?;
+            if m == "li" && label.region.is_some() {
+                // GNU as: `li` of a label is one `addiu rt, $zero, %lo(label)` (its low 16
+                // bits, which is all the RSP's 12-bit addresses need).
+                return one(Instr::AluImm { op: AluImmOp::Addiu, rt, rs: 0, imm: v as u16 });
+            }
             if label.region.is_some() && !fits_signed16(v) {
                 // A label's address, which GNU as loads as `lui %hi` + `addiu %lo` (it cannot
                 // know the value; rsp-asm does, and uses the short forms where it fits, as

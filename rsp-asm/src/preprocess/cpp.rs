@@ -372,7 +372,8 @@ impl Pp<'_> {
         // Conditionals are tracked even in skipped regions.
         match kw {
             "ifdef" | "ifndef" | "if" => {
-                let value = if !self.active() {
+                // cpp runs before the assembler: only cpp conditionals can skip a cpp line.
+                let value = if self.cpp_skipping() {
                     false
                 } else if kw == "if" {
                     match self.cpp_condition(rest) {
@@ -386,12 +387,12 @@ impl Pp<'_> {
                     let name = rest.split_whitespace().next().unwrap_or("");
                     self.defines.contains_key(name) == (kw == "ifdef")
                 };
-                self.open_cond(value, line.location(line.start, line.end));
+                self.open_cond(value, line.location(line.start, line.end), true);
                 return;
             }
             "elif" | "else" => {
                 let is_elif = kw == "elif";
-                let Some(top) = self.cond.last() else {
+                let Some(top) = self.cond.last().filter(|c| c.is_cpp) else {
                     self.push_error(line.error(line.start, line.end, format!("#{kw} without #if")));
                     return;
                 };
@@ -414,14 +415,16 @@ impl Pp<'_> {
                 return;
             }
             "endif" => {
-                if self.cond.pop().is_none() {
+                if self.cond.last().is_some_and(|c| c.is_cpp) {
+                    self.cond.pop();
+                } else {
                     self.push_error(line.error(line.start, line.end, "#endif without #if"));
                 }
                 return;
             }
             _ => {}
         }
-        if !self.active() {
+        if self.cpp_skipping() {
             return;
         }
         match kw {

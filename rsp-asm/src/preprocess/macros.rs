@@ -78,6 +78,43 @@ fn first_word(code: &str) -> Option<String> {
     }
 }
 
+/// Macro invocation arguments: separated by commas, or by blanks between two words (GNU as
+/// squeezes blanks next to operators first, so `m a b` has two arguments and `m a + b` one).
+fn split_macro_args(text: &str, start: usize, end: usize) -> Vec<(usize, usize)> {
+    let b = text.as_bytes();
+    let word_end = |c: u8| lexer::is_ident_char(c) || c == b'"' || c == b'\'';
+    let word_start = |c: u8| lexer::is_ident_char(c) || c == b'"' || c == b'\'' || c == b'\\';
+    let mut out = Vec::new();
+    for (s, e) in split_commas(text, start, end) {
+        let mut depth = 0i32;
+        let mut part_start = s;
+        let mut i = s;
+        while i < e {
+            match b[i] {
+                b'"' | b'\'' => {
+                    i = lexer::skip_quoted(b, i, e, b[i]);
+                    continue;
+                }
+                b'(' => depth += 1,
+                b')' => depth -= 1,
+                b' ' | b'\t' if depth <= 0 => {
+                    let j = i + b[i..e].iter().take_while(|&&c| c == b' ' || c == b'\t').count();
+                    if i > part_start && j < e && word_end(b[i - 1]) && word_start(b[j]) {
+                        out.push((part_start, i));
+                        part_start = j;
+                    }
+                    i = j;
+                    continue;
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+        out.push((part_start, e));
+    }
+    out
+}
+
 impl Pp<'_> {
     pub(super) fn record(&mut self, line: Line) {
         // The first word after any labels, read as text: a body line need not lex yet
@@ -177,7 +214,7 @@ impl Pp<'_> {
         let ranges = if line.text[args_start..line.end].trim().is_empty() {
             Vec::new()
         } else {
-            split_commas(&line.text, args_start, line.end)
+            split_macro_args(&line.text, args_start, line.end)
         };
         let mut args: Vec<String> = ranges.iter().map(|(s, e)| line.text[*s..*e].to_string()).collect();
         let vararg = def.params.last().is_some_and(|p| p.vararg);

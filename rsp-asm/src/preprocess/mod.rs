@@ -237,8 +237,9 @@ fn trim_range(text: &str, mut s: usize, mut e: usize) -> (usize, usize) {
 }
 
 impl Pp<'_> {
+    /// Lines here are assembled: no enclosing conditional (cpp or as) is skipping.
     fn active(&self) -> bool {
-        self.cond.last().map(|c| c.active).unwrap_or(true)
+        self.cond.iter().all(|c| c.active)
     }
 
     fn file(&mut self, name: &str, text: &str) {
@@ -313,7 +314,7 @@ impl Pp<'_> {
         }
         if self.recording.is_some() {
             if from_file {
-                if !self.active() {
+                if self.cpp_skipping() {
                     return Flow::Continue; // inside `#if 0` in a macro body
                 }
                 let code_end = lexer::comment_start(&line.text, line.end);
@@ -327,6 +328,9 @@ impl Pp<'_> {
             return Flow::Continue;
         }
         let code_end = lexer::comment_start(&line.text, line.end);
+        if self.cpp_skipping() {
+            return Flow::Continue;
+        }
         if !self.active() {
             // Only nesting matters inside a skipped region.
             if let Ok(tokens) = lexer::lex(&line.text, line.start, code_end) {
