@@ -578,3 +578,35 @@ fn blank_separated_macro_arguments_and_li_of_a_label() {
     assert_eq!(u.data, [1, 2, 7]);
     assert_eq!(u.text_words()[1], 0x2408_0008); // addiu $t0, $zero, 8
 }
+
+#[test]
+fn named_sections_are_collected_like_gnu_ld_gc_sections() {
+    // `.text.used` is kept because `.text` jumps into it; `.text.unused` and `.data.unused`
+    // are dropped (libdragon's rsp.ld with --gc-sections). `.bssovl1` starts where `.bss`
+    // does. With libdragon's map labels are 0xA400xxxx and sections end padded to 16.
+    let src = "\
+.data
+d: .word 0x11223344
+.section .data.unused
+.word 0x55
+.bss
+b: .space 8
+.section .bssovl1
+o: .space 4
+.text
+    jal used
+    nop
+    lui $t0, %hi(o)
+    ori $t0, $t0, %lo(b)
+.section .text.unused
+    break
+.section .text.used
+used: jr $ra
+    nop
+";
+    let loader = rsp_asm::MemoryLoader::new().with("s.S", src);
+    let u = rsp_asm::assemble_with(&loader, "s.S", rsp_asm::AddressMap::Libdragon).unwrap();
+    // .text (4 words, 16 bytes) then .text.used at 0xA4001010.
+    assert_eq!(u.text_words(), [0x0d00_0404, 0, 0x3c08_a400, 0x3508_0010, 0x03e0_0008, 0]);
+    assert_eq!(u.data, [0x11, 0x22, 0x33, 0x44, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+}

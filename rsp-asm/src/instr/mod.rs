@@ -96,6 +96,11 @@ fn number_in(env: &dyn InstrEnv, op: &Operand, lo: i64, hi: i64, what: &str) -> 
 /// 16-bit pattern either accepts (as with GNU as).
 fn imm16(env: &dyn InstrEnv, op: &Operand, signed: bool) -> R<u16> {
     let (v, lo) = value(env, op)?;
+    if v.region.is_some() {
+        // A label (an address GNU as leaves to the linker): the instruction takes its low 16
+        // bits, as GNU as's R_MIPS_LO16 does (`addiu t0, t0, label`, `ori t0, zero, label`).
+        return Ok(v.n as u16);
+    }
     let ok = if lo {
         (0..=0xffff).contains(&v.n)
     } else if signed {
@@ -144,6 +149,27 @@ fn load_immediate(rt: u8, v: i64) -> Vec<Instr> {
         out.push(Instr::AluImm { op: AluImmOp::Ori, rt, rs: rt, imm: lo });
     }
     out
+}
+
+/// `li`/`la rt, value` as GNU as expands them. A constant: `addiu`/`ori`/`lui[+ori]`
+/// ([`load_immediate`]). A label (whose value GNU as leaves to the linker): `li` is one
+/// `addiu rt, $zero, %lo(label)` (the low 16 bits, all the RSP's 12-bit addresses need); `la`
+/// is `lui %hi` + `addiu %lo`, shortened to one `addiu` where the address fits 16 bits signed
+/// (always so with rspnn's own map, never with libdragon's 0xA400xxxx addresses).
+fn load_value(env: &dyn InstrEnv, op: &Operand, rt: u8, la: bool) -> R<Vec<Instr>> {
+    let v = li_value(env, op)?;
+    let (label, _) = value(env, op)?;
+    if label.region.is_none() || (la && fits_signed16(v)) {
+        return Ok(load_immediate(rt, v));
+    }
+    if !la {
+        return Ok(vec![Instr::AluImm { op: AluImmOp::Addiu, rt, rs: 0, imm: v as u16 }]);
+    }
+    let x = v as u32;
+    Ok(vec![
+        Instr::Lui { rt, imm: (x.wrapping_add(0x8000) >> 16) as u16 },
+        Instr::AluImm { op: AluImmOp::Addiu, rt, rs: rt, imm: x as u16 },
+    ])
 }
 
 fn need_at(env: &dyn InstrEnv, op: &Operand, mnemonic: &str) -> R<()> {
@@ -283,11 +309,11 @@ pub(crate) fn encode(mnemonic: &str, ops: &[Operand], env: &dyn InstrEnv, at: us
             if !is_gpr(&ops[1]) {
                 // `beq $t0, 5, label`: GNU as loads the constant into $at (0 is $zero).
                 let v = li_value(env, &ops[1])?;
-                if v == 0 {
+                if v == 0 && value(env, &ops[1])?.0.region.is_none() {
                     return one(Instr::Branch { cond, rs, rt: 0, offset: branch_offset(env, &ops[2], pc)? });
                 }
                 need_at(env, &ops[1], m)?;
-                let mut out = load_immediate(AT, v);
+                let mut out = load_value(env, &ops[1], AT, false)?;
                 let bpc = pc + 4 * out.len() as u32;
                 out.push(Instr::Branch { cond, rs, rt: AT, offset: branch_offset(env, &ops[2], bpc)? });
                 return Ok(out);
@@ -334,29 +360,16 @@ pub(crate) fn encode(mnemonic: &str, ops: &[Operand], env: &dyn InstrEnv, at: us
         }
         "lui" => {
             count(ops, &[2], m, "`rt, immediate`", at)?;
+            let (v, _) = value(env, &ops[1])?;
+            if v.region.is_some() {
+                return err(&ops[1], "`lui` of a label: write `%hi(label)` (or `%lo`)");
+            }
             one(Instr::Lui { rt: gpr(&ops[0])?, imm: imm16(env, &ops[1], false)? })
         }
         "li" | "la" => {
             count(ops, &[2], m, "`rt, value`", at)?;
             let rt = gpr(&ops[0])?;
-            let v = li_value(env, &ops[1])?;
-            let (label, _) = value(env, &ops[1])?;
-            if m == "li" && label.region.is_some() {
-                // GNU as: `li` of a label is one `addiu rt, $zero, %lo(label)` (its low 16
-                // bits, which is all the RSP's 12-bit addresses need).
-                return one(Instr::AluImm { op: AluImmOp::Addiu, rt, rs: 0, imm: v as u16 });
-            }
-            if label.region.is_some() && !fits_signed16(v) {
-                // A label's address, which GNU as loads as `lui %hi` + `addiu %lo` (it cannot
-                // know the value; rsp-asm does, and uses the short forms where it fits, as
-                // with rspnn's own map where labels are offsets).
-                let x = v as u32;
-                return Ok(vec![
-                    Instr::Lui { rt, imm: (x.wrapping_add(0x8000) >> 16) as u16 },
-                    Instr::AluImm { op: AluImmOp::Addiu, rt, rs: rt, imm: x as u16 },
-                ]);
-            }
-            Ok(load_immediate(rt, v))
+            load_value(env, &ops[1], rt, m == "la")
         }
         "move" => {
             count(ops, &[2], m, "`rd, rs`", at)?;

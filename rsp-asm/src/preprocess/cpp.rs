@@ -473,7 +473,7 @@ impl Pp<'_> {
         }
         let expanded = self.expand_text(&resolved, &mut Vec::new(), 0)?;
         let tokens = lexer::lex(&expanded, 0, expanded.len()).map_err(|e| e.message)?;
-        let e = expr::parse(&tokens, expanded.len()).map_err(|e| e.message)?;
+        let e = expr::parse_c(&tokens, expanded.len()).map_err(|e| e.message)?;
         expr::eval(&e, &CppScope).map(|v| v.n != 0).map_err(|e| e.message)
     }
 
