@@ -610,3 +610,30 @@ used: jr $ra
     assert_eq!(u.text_words(), [0x0d00_0404, 0, 0x3c08_a400, 0x3508_0010, 0x03e0_0008, 0]);
     assert_eq!(u.data, [0x11, 0x22, 0x33, 0x44, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
 }
+
+#[test]
+fn set_on_condition_macros_expand_as_gnu_as_does() {
+    // Words from `mips-linux-gnu-as -march=mips1` for the same lines.
+    let src = "\
+    sne $8, $9, $10
+    sne $8, $9, $0
+    sge $8, $9, $0
+    seq $8, $9, -5
+    sgtu $8, $9, 5
+";
+    let u = assemble_str("s.S", src).unwrap();
+    assert_eq!(
+        u.text_words(),
+        [
+            0x012a_4026,
+            0x0008_402b, // xor; sltu t0, zero, t0
+            0x0009_402b, // sltu t0, zero, t1
+            0x0120_402a,
+            0x3908_0001, // slt t0, t1, zero; xori t0, t0, 1
+            0x2528_0005,
+            0x2d08_0001, // addiu t0, t1, 5; sltiu t0, t0, 1
+            0x2401_0005,
+            0x0029_402b, // li at, 5; sltu t0, at, t1
+        ]
+    );
+}

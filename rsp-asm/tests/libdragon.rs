@@ -20,6 +20,8 @@ use std::process::Command;
 const IDENTICAL: &[&str] = &[
     "rsp_blend",
     "rsp_vec",
+    "rsp_gl",
+    "rsp_gl_pipeline",
     "rsp_mixer",
     "rsp_opus_dsp",
     "rsp_opus_fft_bfly2",
@@ -30,6 +32,7 @@ const IDENTICAL: &[&str] = &[
     "rsp_opus_fft_postrot",
     "rsp_opus_fft_prerot",
     "rsp_opus_imdct",
+    "rsp_rdpq",
     "rsp_crash",
     "rsp_profile",
     "rsp_queue",

@@ -277,6 +277,13 @@ impl Scope for Pass<'_> {
                 _ => {}
             }
         }
+        if self.prev.kept.get(self.cur) == Some(&false) {
+            // A section the linker collects: as with GNU as and ld --gc-sections, a symbol
+            // nothing defines is no error there (libdragon's triangle code refers to labels
+            // only the ucode that keeps it defines). Its value is unused: the section's bytes
+            // are dropped.
+            return Some(self.dot());
+        }
         // Before the final pass an unknown symbol may be defined later: assume 0 for now.
         (!self.final_pass).then_some(Value::plain(0))
     }

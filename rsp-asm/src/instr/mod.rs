@@ -383,6 +383,7 @@ pub(crate) fn encode(mnemonic: &str, ops: &[Operand], env: &dyn InstrEnv, at: us
             let op = if m == "neg" { AluRegOp::Sub } else { AluRegOp::Subu };
             one(Instr::AluReg { op, rd, rs: 0, rt })
         }
+        "seq" | "sne" | "sge" | "sgeu" | "sgt" | "sgtu" | "sle" | "sleu" => set_on_condition(env, m, ops, at),
         "not" => {
             count(ops, &[1, 2], m, "`rd, rs` or `rd`", at)?;
             let rd = gpr(&ops[0])?;
@@ -482,6 +483,61 @@ fn control_register(env: &dyn InstrEnv, op: &Operand, max: i64, what: &str) -> R
             format!("expected a {what} (a name such as `COP0_SP_STATUS`/`COP2_CTRL_VCO`, or `$n`), found a GPR name"),
         ),
         _ => Ok(number_in(env, op, 0, max, what)? as u8),
+    }
+}
+
+/// GNU as's set-on-condition macros (`sne rd, rs, rt|imm` ...), expanded as
+/// `mips-linux-gnu-as -march=mips1` expands them (checked case by case: the `$zero` and
+/// immediate shortcuts included). `sle`/`sleu` take registers only.
+fn set_on_condition(env: &dyn InstrEnv, m: &str, ops: &[Operand], at: usize) -> R<Vec<Instr>> {
+    count(ops, &[3], m, "`rd, rs, rt` or `rd, rs, immediate`", at)?;
+    let rd = gpr(&ops[0])?;
+    let rs = gpr(&ops[1])?;
+    let reg = |op, rd, rs, rt| Instr::AluReg { op, rd, rs, rt };
+    let imm = |op, rt, rs, imm: i64| Instr::AluImm { op, rt, rs, imm: imm as u16 };
+    let unsigned = m.ends_with('u');
+    let (slt, slti) = if unsigned { (AluRegOp::Sltu, AluImmOp::Sltiu) } else { (AluRegOp::Slt, AluImmOp::Slti) };
+    if is_gpr(&ops[2]) {
+        let rt = gpr(&ops[2])?;
+        return Ok(match m {
+            "seq" if rs == 0 || rt == 0 => vec![imm(AluImmOp::Sltiu, rd, rs.max(rt), 1)],
+            "seq" => vec![reg(AluRegOp::Xor, rd, rs, rt), imm(AluImmOp::Sltiu, rd, rd, 1)],
+            "sne" if rs == 0 || rt == 0 => vec![reg(AluRegOp::Sltu, rd, 0, rs.max(rt))],
+            "sne" => vec![reg(AluRegOp::Xor, rd, rs, rt), reg(AluRegOp::Sltu, rd, 0, rd)],
+            "sge" | "sgeu" => vec![reg(slt, rd, rs, rt), imm(AluImmOp::Xori, rd, rd, 1)],
+            "sgt" | "sgtu" => vec![reg(slt, rd, rt, rs)],
+            _ => vec![reg(slt, rd, rt, rs), imm(AluImmOp::Xori, rd, rd, 1)], // sle, sleu
+        });
+    }
+    let v = li_value(env, &ops[2])?;
+    let with_at = |env: &dyn InstrEnv, mut tail: Vec<Instr>| -> R<Vec<Instr>> {
+        need_at(env, &ops[2], m)?;
+        let mut out = load_immediate(AT, v);
+        out.append(&mut tail);
+        Ok(out)
+    };
+    match m {
+        "seq" | "sne" => {
+            let last = if m == "seq" { imm(AluImmOp::Sltiu, rd, rd, 1) } else { reg(AluRegOp::Sltu, rd, 0, rd) };
+            if v == 0 {
+                return Ok(vec![if m == "seq" {
+                    imm(AluImmOp::Sltiu, rd, rs, 1)
+                } else {
+                    reg(AluRegOp::Sltu, rd, 0, rs)
+                }]);
+            }
+            if fits_unsigned16(v) {
+                return Ok(vec![imm(AluImmOp::Xori, rd, rs, v), last]);
+            }
+            if fits_signed16(-v) {
+                return Ok(vec![imm(AluImmOp::Addiu, rd, rs, -v), last]);
+            }
+            with_at(env, vec![reg(AluRegOp::Xor, rd, rs, AT), last])
+        }
+        "sge" | "sgeu" if fits_signed16(v) => Ok(vec![imm(slti, rd, rs, v), imm(AluImmOp::Xori, rd, rd, 1)]),
+        "sge" | "sgeu" => with_at(env, vec![reg(slt, rd, rs, AT), imm(AluImmOp::Xori, rd, rd, 1)]),
+        "sgt" | "sgtu" => with_at(env, vec![reg(slt, rd, AT, rs)]),
+        _ => err(&ops[2], format!("`{m}` with an immediate is not supported (use a register)")),
     }
 }
 
