@@ -180,7 +180,7 @@ fn dispatch(pass: &mut Pass, name: &str, args: &Args) -> R<()> {
             pass.align_to(size, 0, args.dir);
             repeat(pass, args, count, size, value)?;
         }
-        ".ascii" | ".asciz" | ".string" => {
+        ".ascii" | ".asciz" | ".asciiz" | ".string" => {
             if args.len() == 0 {
                 return fail(args.dir, format!("`{name}` needs a string"));
             }

@@ -637,3 +637,11 @@ fn set_on_condition_macros_expand_as_gnu_as_does() {
         ]
     );
 }
+
+#[test]
+fn quoted_macro_arguments_lose_their_quotes_and_asciiz() {
+    // mips-linux-gnu-as: `m "ab"` with `.ascii "<\s>"` gives `<ab>`; `"g,h"` is one argument.
+    let src = ".macro m s\n.ascii \"<\\s>\"\n.endm\n.data\nm \"ab\"\nm ef\nm \"g,h\"\n.asciiz \"z\"\n";
+    let u = assemble_str("q.S", src).unwrap();
+    assert_eq!(u.data, b"<ab><ef><g,h>z\0");
+}

@@ -38,6 +38,7 @@ const IDENTICAL: &[&str] = &[
     "rsp_queue",
     "rsp_mpeg1",
     "rsp_yuv",
+    "rsp_test",
     "rsp_test2",
 ];
 

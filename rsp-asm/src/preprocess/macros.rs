@@ -78,6 +78,16 @@ fn first_word(code: &str) -> Option<String> {
     }
 }
 
+/// `"text"` as a whole argument is `text` (escapes kept, as GNU as keeps them).
+fn unquote(arg: &str) -> &str {
+    let b = arg.as_bytes();
+    if b.len() >= 2 && b[0] == b'"' && lexer::skip_quoted(b, 0, b.len(), b'"') == b.len() && b[b.len() - 1] == b'"' {
+        &arg[1..arg.len() - 1]
+    } else {
+        arg
+    }
+}
+
 /// Macro invocation arguments: separated by commas, or by blanks between two words (GNU as
 /// squeezes blanks next to operators first, so `m a b` has two arguments and `m a + b` one).
 fn split_macro_args(text: &str, start: usize, end: usize) -> Vec<(usize, usize)> {
@@ -233,7 +243,8 @@ impl Pp<'_> {
         }
         let mut values = Vec::new();
         for (k, p) in def.params.iter().enumerate() {
-            let given = args.get(k).filter(|a| !a.is_empty()).cloned();
+            // GNU as passes a quoted argument without its quotes (`m "a b"` gives `a b`).
+            let given = args.get(k).filter(|a| !a.is_empty()).map(|a| unquote(a).to_string());
             match (given, &p.default) {
                 (Some(v), _) => values.push(v),
                 (None, Some(d)) => values.push(d.clone()),
