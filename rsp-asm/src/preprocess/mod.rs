@@ -76,6 +76,8 @@ pub(crate) struct Preprocessed {
 /// Limits that keep any input (including adversarial fuzz input) bounded in time and memory.
 const MAX_INCLUDE_DEPTH: usize = 32;
 const MAX_MACRO_DEPTH: usize = 64;
+/// (libdragon's rsp.inc expands each vector instruction to about a thousand lines, most of
+/// them `.set`s consumed here.)
 const MAX_OUTPUT_LINES: usize = 5_000_000;
 const MAX_SUBSTITUTED_LEN: usize = 64 * 1024;
 /// Lines the preprocessor may look at in all, counting every include and macro expansion (a
@@ -369,7 +371,7 @@ impl Pp<'_> {
                 self.errors.push(line.error(
                     line.start,
                     line.end,
-                    "program too long (more than 50000 statements after macro expansion)",
+                    "program too long (more than 5000000 statements after macro expansion)",
                 ));
             }
             return;
