@@ -170,7 +170,7 @@ fn substitute_body(body: &str, params: &[String], raw: &[String], expanded: &[St
                     out.pop();
                 }
                 k = next(k).unwrap_or(ps.len());
-                if let Some(m) = ps.get(k).and_then(|p| param(p)) {
+                if let Some(m) = ps.get(k).and_then(&param) {
                     out.push_str(raw[m].trim());
                     k += 1;
                 }

@@ -320,9 +320,8 @@ impl Pp<'_> {
                     return Flow::Continue; // inside `#if 0` in a macro body
                 }
                 let code_end = lexer::comment_start(&line.text, line.end);
-                match self.substitute_defines(&line, code_end) {
-                    Some(l) => self.record(l),
-                    None => {}
+                if let Some(l) = self.substitute_defines(&line, code_end) {
+                    self.record(l);
                 }
             } else {
                 self.record(line);
@@ -465,13 +464,11 @@ impl Pp<'_> {
                 self.push_error(line.error(first.start, line.end, msg));
                 return Flow::Continue;
             }
-            ".equ" | ".set" | ".equiv" => {
-                if self.assign_symbol(&line, &tokens[i + 1..], true) {
-                    if i > 0 {
-                        self.emit(label_part);
-                    }
-                    return Flow::Continue;
+            ".equ" | ".set" | ".equiv" if self.assign_symbol(&line, &tokens[i + 1..], true) => {
+                if i > 0 {
+                    self.emit(label_part);
                 }
+                return Flow::Continue;
             }
             _ => {}
         }
