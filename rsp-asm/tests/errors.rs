@@ -53,7 +53,7 @@ fn all_errors_of_a_file_are_reported_together() {
     let lines: Vec<u32> = e.iter().map(|d| d.line_col().unwrap().0).collect();
     assert_eq!(lines, vec![2, 4, 6, 7, 8], "{e}");
     let text = e.to_string();
-    assert!(text.contains("t.S:2:21: error: immediate 70000 does not fit (-32768..32767)"), "{text}");
+    assert!(text.contains("t.S:2:21: error: immediate 70000 does not fit (-32768..65535)"), "{text}");
     assert!(text.contains("t.S:4:22: error: expected a vector register (`$v00`..`$v31`), found a GPR"), "{text}");
     assert!(
         text.contains("t.S:6:5: error: `mult` is not an RSP instruction: the RSP has no multiply/divide unit"),

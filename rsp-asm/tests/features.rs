@@ -645,3 +645,12 @@ fn quoted_macro_arguments_lose_their_quotes_and_asciiz() {
     let u = assemble_str("q.S", src).unwrap();
     assert_eq!(u.data, b"<ab><ef><g,h>z\0");
 }
+
+#[test]
+fn dollar_is_no_cpp_identifier_char_and_16_bit_patterns() {
+    // gcc -x assembler-with-cpp: with `#define vcc 1`, `$vcc` is `$1` (tiny3d's RSPL output
+    // writes `cfc2 $t4, $vcc`). GNU as takes `addiu t0, t1, 65500` as -36.
+    let src = "#define vcc 1\n  cfc2 $t4, $vcc\n  addiu $t0, $t1, 65500\n";
+    let u = assemble_str("d.S", src).unwrap();
+    assert_eq!(u.text_words(), [0x484c_0800, 0x2528_ffdc]);
+}

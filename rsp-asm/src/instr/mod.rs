@@ -101,15 +101,17 @@ fn imm16(env: &dyn InstrEnv, op: &Operand, signed: bool) -> R<u16> {
         // bits, as GNU as's R_MIPS_LO16 does (`addiu t0, t0, label`, `ori t0, zero, label`).
         return Ok(v.n as u16);
     }
+    // GNU as takes a sign-extended immediate written as its 16-bit pattern too (`addiu t0, t1,
+    // 65500` is -36; tiny3d's RSPL output writes them so).
     let ok = if lo {
         (0..=0xffff).contains(&v.n)
     } else if signed {
-        (-0x8000..=0x7fff).contains(&v.n)
+        (-0x8000..=0xffff).contains(&v.n)
     } else {
         (0..=0xffff).contains(&v.n)
     };
     if !ok {
-        let range = if signed { "-32768..32767" } else { "0..65535" };
+        let range = if signed { "-32768..65535" } else { "0..65535" };
         return err(op, format!("immediate {} does not fit ({range})", v.n));
     }
     Ok(v.n as u16)

@@ -49,12 +49,14 @@ pub(super) fn cpp_keyword(s: &str) -> Option<(&'static str, &str)> {
     None
 }
 
+/// cpp identifiers. In `-x assembler-with-cpp` mode GNU cpp does not take `$` into
+/// identifiers: with `#define vcc 1`, `$vcc` is `$1` (tiny3d's RSPL output relies on it).
 pub(super) fn is_c_ident_start(c: u8) -> bool {
-    c.is_ascii_alphabetic() || c == b'_' || c == b'$'
+    c.is_ascii_alphabetic() || c == b'_'
 }
 
 pub(super) fn is_c_ident_char(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || c == b'_' || c == b'$'
+    c.is_ascii_alphanumeric() || c == b'_'
 }
 
 /// Scope for `#if`: every identifier left after substitution is 0, as in C.
