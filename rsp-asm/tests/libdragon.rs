@@ -45,6 +45,9 @@ const IDENTICAL: &[&str] = &[
 
 const GCC: &str = "mips-linux-gnu-gcc";
 
+/// (.text, .data)
+type Images = (Vec<u8>, Vec<u8>);
+
 /// Every `rsp_*.S` under the tree's `src`, `examples` and `tests`, sorted.
 fn sources(root: &Path) -> Vec<PathBuf> {
     fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -160,7 +163,7 @@ fn libdragon_ucode_is_byte_identical_to_gnu_or_refused_with_a_location() {
     // Both builds of every source, a few sources at a time (each is a separate process).
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 4);
     let chunk = srcs.len().div_ceil(threads);
-    let results: Vec<((Vec<u8>, Vec<u8>), Result<(Vec<u8>, Vec<u8>), String>)> = std::thread::scope(|scope| {
+    let results: Vec<(Images, Result<Images, String>)> = std::thread::scope(|scope| {
         let handles: Vec<_> = srcs
             .chunks(chunk)
             .map(|part| {
