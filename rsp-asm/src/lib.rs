@@ -46,7 +46,7 @@ pub fn assemble(loader: &dyn SourceLoader, main: &str) -> Result<Ucode, Errors> 
     assemble_with(loader, main, AddressMap::Rspnn)
 }
 
-/// [`assemble`] with the given [`AddressMap`] (`AddressMap::Libdragon` for ucode written
+/// [`assemble`] with the given [`AddressMap`] (`AddressMap::LIBDRAGON` for ucode written
 /// against libdragon's `rsp.inc` and linked by its `rsp.ld`).
 pub fn assemble_with(loader: &dyn SourceLoader, main: &str, map: AddressMap) -> Result<Ucode, Errors> {
     let pre = preprocess::preprocess(loader, main);

@@ -3,14 +3,16 @@
 //! Writes raw big-endian images (text at IMEM offset 0, data at DMEM offset 0). Other options:
 //! `-I DIR` (include directory, repeatable), `--overlay-dir DIR` (one `NAME.bin` per overlay),
 //! `--rust OUT.rs` (the Rust source a build script would get), `--symbols` (print the symbol
-//! table), `--libdragon` (link as libdragon's rsp.ld does: `rsp_asm::AddressMap::Libdragon`),
+//! table), `--libdragon` (link as libdragon's rsp.ld does: `rsp_asm::AddressMap::LIBDRAGON`;
+//! `--text-origin ADDR` / `--data-origin ADDR` for an rsp.ld with other ORIGINs),
 //! and `--disassemble FILE.bin [--base ADDR]` (words back to source syntax).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 const USAGE: &str = "usage: rsp-asm FILE.S [--text-bin OUT] [--data-bin OUT] [--listing] [--symbols]
-               [--overlay-dir DIR] [--rust OUT.rs] [--libdragon] [-I DIR]...
+               [--overlay-dir DIR] [--rust OUT.rs] [-I DIR]...
+               [--libdragon [--text-origin ADDR] [--data-origin ADDR]]
        rsp-asm --disassemble FILE.bin [--base ADDR]";
 
 #[derive(Default)]
@@ -24,6 +26,8 @@ struct Options {
     listing: bool,
     symbols: bool,
     libdragon: bool,
+    text_origin: Option<u32>,
+    data_origin: Option<u32>,
     disassemble: Option<PathBuf>,
     base: u32,
 }
@@ -58,6 +62,15 @@ fn parse_args(args: &[String]) -> Result<Options, String> {
             "--listing" => o.listing = true,
             "--symbols" => o.symbols = true,
             "--libdragon" => o.libdragon = true,
+            "--text-origin" | "--data-origin" => {
+                let v = value()?;
+                let n = parse_number(&v).ok_or_else(|| format!("bad {a} `{v}`"))?;
+                if a == "--text-origin" {
+                    o.text_origin = Some(n);
+                } else {
+                    o.data_origin = Some(n);
+                }
+            }
             "-h" | "--help" => return Err(String::new()),
             _ if a.starts_with("-I") && a.len() > 2 => o.include_dirs.push(a[2..].into()),
             _ if a.starts_with('-') => return Err(format!("unknown option {a}")),
@@ -81,7 +94,16 @@ fn run(o: Options) -> Result<(), String> {
     }
     let input = o.input.as_deref().ok_or_else(|| USAGE.to_string())?;
     let dirs: Vec<&Path> = o.include_dirs.iter().map(PathBuf::as_path).collect();
-    let map = if o.libdragon { rsp_asm::AddressMap::Libdragon } else { rsp_asm::AddressMap::Rspnn };
+    let map = match (o.libdragon, rsp_asm::AddressMap::LIBDRAGON) {
+        (true, rsp_asm::AddressMap::Libdragon { text_origin, data_origin }) => rsp_asm::AddressMap::Libdragon {
+            text_origin: o.text_origin.unwrap_or(text_origin),
+            data_origin: o.data_origin.unwrap_or(data_origin),
+        },
+        _ if o.text_origin.is_some() || o.data_origin.is_some() => {
+            return Err("rsp-asm: --text-origin/--data-origin go with --libdragon".to_string())
+        }
+        _ => rsp_asm::AddressMap::Rspnn,
+    };
     let ucode = rsp_asm::assemble_file_with(input, &dirs, map).map_err(|e| e.to_string())?;
     if let Some(p) = &o.text_bin {
         write(p, &ucode.text)?;

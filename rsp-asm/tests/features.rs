@@ -605,7 +605,7 @@ used: jr $ra
     nop
 ";
     let loader = rsp_asm::MemoryLoader::new().with("s.S", src);
-    let u = rsp_asm::assemble_with(&loader, "s.S", rsp_asm::AddressMap::Libdragon).unwrap();
+    let u = rsp_asm::assemble_with(&loader, "s.S", rsp_asm::AddressMap::LIBDRAGON).unwrap();
     // .text (4 words, 16 bytes) then .text.used at 0xA4001010.
     assert_eq!(u.text_words(), [0x0d00_0404, 0, 0x3c08_a400, 0x3508_0010, 0x03e0_0008, 0]);
     assert_eq!(u.data, [0x11, 0x22, 0x33, 0x44, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);

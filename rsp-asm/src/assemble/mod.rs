@@ -122,10 +122,7 @@ impl Origins {
     pub fn of(map: AddressMap) -> Origins {
         match map {
             AddressMap::Rspnn => Origins { imem: 0, dmem: 0 },
-            // libdragon's rsp.ld: `ram_data : ORIGIN = 0xA4000000`, `ram_text : ORIGIN =
-            // 0xA4001000` (the VR4300's uncached view of DMEM and IMEM; the RSP itself uses
-            // only the low 12 bits of an address).
-            AddressMap::Libdragon => Origins { imem: 0xA400_1000, dmem: 0xA400_0000 },
+            AddressMap::Libdragon { text_origin, data_origin } => Origins { imem: text_origin, dmem: data_origin },
         }
     }
 
@@ -141,15 +138,29 @@ impl Origins {
 /// resolve in, and how sections end.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum AddressMap {
-    /// rspnn's own: IMEM and DMEM labels are their offsets (0x000..0xfff); images end padded
-    /// to 8 bytes (the RSP's DMA granularity); `.overlay` sections.
+    /// rspnn's own: IMEM and DMEM labels are their offsets (0x000..0xfff); the images end
+    /// where the code and data end; `.overlay` sections (padded to 8 bytes, the RSP's DMA
+    /// granularity).
     #[default]
     Rspnn,
     /// As libdragon links ucode (GNU as for `mips-linux-gnu`, then `ld -T rsp.ld`): text labels
-    /// at 0xA4001000 + offset, data labels at 0xA4000000 + offset (so `jal` fields, `.word
-    /// label` and `%hi` come out as GNU's), each section padded to 16 bytes (GNU as pads ELF
-    /// sections to their 16-byte alignment: NOPs in code, zeros in data).
-    Libdragon,
+    /// at `text_origin` + offset, data labels at `data_origin` + offset (rsp.ld's `ram_text`
+    /// and `ram_data` ORIGINs, so `jal` fields, `.word label` and `%hi` come out as GNU's),
+    /// `.text`/`.data` padded to 16 bytes (GNU as pads ELF sections to their 16-byte
+    /// alignment: NOPs in code, zeros in data), named sections and `.bssovlN` as rsp.ld places
+    /// them. [`AddressMap::LIBDRAGON`] has today's origins.
+    Libdragon { text_origin: u32, data_origin: u32 },
+}
+
+impl AddressMap {
+    /// libdragon's rsp.ld since 2023 (`ram_data : ORIGIN = 0xA4000000`, `ram_text : ORIGIN =
+    /// 0xA4001000`: the VR4300's uncached view of DMEM and IMEM; the RSP itself uses only the
+    /// low 12 bits of an address). Older rsp.ld files had `ram_text` at 0.
+    pub const LIBDRAGON: AddressMap = AddressMap::Libdragon { text_origin: 0xA400_1000, data_origin: 0xA400_0000 };
+
+    pub(crate) fn is_libdragon(self) -> bool {
+        matches!(self, AddressMap::Libdragon { .. })
+    }
 }
 
 impl Layout {
@@ -265,7 +276,7 @@ impl Scope for Pass<'_> {
         if let Some(v) = builtin(name) {
             return Some(Value::plain(v));
         }
-        if self.prog.map == AddressMap::Libdragon {
+        if self.prog.map.is_libdragon() {
             // Symbols libdragon's rsp.ld defines (when the source does not).
             let o = self.prev.origins;
             let text_start = Value { n: o.imem as i64, region: Some(Region::Imem(None)) };
@@ -681,7 +692,7 @@ impl<'p> Pass<'p> {
     fn bases(&self) -> (Vec<u32>, u32, u32, u32, u32) {
         let mut bases = vec![0u32; self.keys.len()];
         let kept = self.kept();
-        let libdragon = self.prog.map == AddressMap::Libdragon;
+        let libdragon = self.prog.map.is_libdragon();
         let align_up = |x: u32, a: u32| x.div_ceil(a.max(1)).saturating_mul(a.max(1));
         let mut order: Vec<usize> = (0..self.keys.len()).filter(|&i| kept[i]).collect();
         order.sort_by_key(|&i| match &self.keys[i] {
