@@ -208,3 +208,30 @@ fn libdragon_ucode_is_byte_identical_to_gnu_or_refused_with_a_location() {
     eprintln!("libdragon ucode: {} of {} byte-identical to GNU\n{report}", identical.len(), srcs.len());
     assert_eq!(identical, IDENTICAL, "update IDENTICAL (and the README's count)\n{report}");
 }
+
+/// The fuzz seed `fuzz/seeds/gnu.S` packs the GNU as / cpp behaviour libdragon relies on
+/// (`##`, `#x`, `<regdef.h>`, nested `.macro \name`, `$`-symbols, register symbols, `cop2`,
+/// `lwc2`, GNU precedence and -1 comparisons, named sections with collection, `.bssovl1`, the
+/// `lw` and `sne` expansions) in one file: it too is byte-identical to GNU.
+#[test]
+fn gnu_semantics_seed_is_byte_identical_to_gnu() {
+    let Some(root) = shared_fixtures::require("third-party/libdragon") else { return };
+    let gcc_ok = Command::new(GCC).arg("--version").output().is_ok_and(|o| o.status.success());
+    if !gcc_ok {
+        assert!(!shared_fixtures::under_ci(), "{GCC} missing under CI (cargo xtask setup installs gcc-mips-linux-gnu)");
+        eprintln!("SKIPPED: {GCC} not installed");
+        return;
+    }
+    let root = root.canonicalize().unwrap();
+    let work = std::env::temp_dir().join(format!("rsp-asm-gnu-seed-{}", std::process::id()));
+    std::fs::create_dir_all(&work).unwrap();
+    let seed = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds/gnu.S");
+    let src = work.join("gnu_seed.S");
+    std::fs::copy(&seed, &src).unwrap();
+    let gnu = gnu_reference(&root, &src, &work);
+    let ours = rsp_asm::assemble_file_with(&src, &[], rsp_asm::AddressMap::LIBDRAGON).unwrap();
+    let _ = std::fs::remove_dir_all(&work);
+    assert_eq!(ours.text, gnu.0);
+    assert_eq!(ours.data, gnu.1);
+    assert!(ours.text.len() > 40 && ours.data.len() == 20, "{} {}", ours.text.len(), ours.data.len());
+}
