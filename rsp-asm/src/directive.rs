@@ -118,17 +118,19 @@ fn dispatch(pass: &mut Pass, name: &str, args: &Args) -> R<()> {
                 [Token { tok: Tok::Str(b), .. }] => String::from_utf8_lossy(b).into_owned(),
                 _ => return fail(args.dir, "`.section` needs a name (.text, .data, .rodata or .bss)"),
             };
-            let key = match sec_name.as_str() {
-                ".text" => SectionKey::Text(0),
-                ".data" | ".rodata" => SectionKey::Data(0),
-                ".bss" => SectionKey::Bss(0),
-                other => {
-                    return fail(
-                        args.span(0),
-                        format!("unknown section `{other}` (rsp-asm has .text, .data, .bss and `.overlay NAME`)"),
-                    )
-                }
+            let Some(key) = named_section(&sec_name) else {
+                return fail(
+                    args.span(0),
+                    format!(
+                        "unknown section `{sec_name}` (rsp-asm has .text, .data, .rodata, .bss, .text.NAME, \
+                         .data.NAME, .bss.NAME, .bssovl1..3 and `.overlay NAME`)"
+                    ),
+                );
             };
+            if args.len() > 1 {
+                // `.section name, "flags", @type`: the flags would change what the section is.
+                return fail(args.span(1), "section flags are not supported (the name sets the kind)");
+            }
             pass.switch_to(key);
         }
         ".previous" => {
@@ -178,7 +180,7 @@ fn dispatch(pass: &mut Pass, name: &str, args: &Args) -> R<()> {
             pass.align_to(size, 0, args.dir);
             repeat(pass, args, count, size, value)?;
         }
-        ".ascii" | ".asciz" | ".string" => {
+        ".ascii" | ".asciz" | ".asciiz" | ".string" => {
             if args.len() == 0 {
                 return fail(args.dir, format!("`{name}` needs a string"));
             }
@@ -219,7 +221,8 @@ fn dispatch(pass: &mut Pass, name: &str, args: &Args) -> R<()> {
         ".struct" => {
             args.expect(1..=1, "a name: `.struct NAME`")?;
             let n = args.ident(0, "a name")?;
-            pass.in_struct = Some(StructState { name: n, offset: 0, align: 1 });
+            pass.in_struct =
+                Some(StructState { name: n, offset: 0, align: 1, opened_at: (pass.stmt_idx, args.dir.0, args.dir.1) });
         }
         ".field" => field(pass, args)?,
         ".endstruct" => {
@@ -269,6 +272,26 @@ fn option(pass: &mut Pass, args: &Args) -> R<()> {
     Ok(())
 }
 
+/// The section `.section NAME` names: the standard ones, GNU ld's `.text.NAME`-style input
+/// sections that libdragon's rsp.ld collects, and its `.bssovlN` overlays.
+fn named_section(name: &str) -> Option<SectionKey> {
+    let overlay = |rest: &str| {
+        let n: String = rest.chars().take_while(|c| c.is_ascii_digit()).collect();
+        let after = &rest[n.len()..];
+        let n: u32 = n.parse().ok().filter(|n| (1..=3).contains(n))?;
+        (after.is_empty() || after.starts_with('.')).then_some(n)
+    };
+    Some(match name {
+        ".text" => SectionKey::Text(0),
+        ".data" | ".rodata" => SectionKey::Data(0),
+        ".bss" => SectionKey::Bss(0),
+        _ if name.starts_with(".text.") && name.len() > 6 => SectionKey::TextNamed(name.to_string()),
+        _ if name.starts_with(".data.") && name.len() > 6 => SectionKey::DataNamed(name.to_string()),
+        _ if name.starts_with(".bss.") && name.len() > 5 => SectionKey::BssNamed(name.to_string()),
+        _ => SectionKey::BssOverlay(overlay(name.strip_prefix(".bssovl")?)?, name.to_string()),
+    })
+}
+
 fn align(pass: &mut Pass, name: &str, args: &Args) -> R<()> {
     args.expect(1..=2, "`amount[, fill]`")?;
     let bytes = if name == ".balign" {
@@ -287,7 +310,7 @@ fn align(pass: &mut Pass, name: &str, args: &Args) -> R<()> {
         s.align = s.align.max(bytes);
         return Ok(());
     }
-    pass.align_to(bytes, fill, args.dir);
+    pass.align_to_moving(bytes, fill, args.dir, name == ".align");
     Ok(())
 }
 

@@ -99,8 +99,18 @@ pub(crate) struct ExprError {
 const MAX_DEPTH: u32 = 64;
 
 /// Parses a whole expression from `tokens` (all of them must be used).
+/// Parses an assembler expression, with GNU as's operator precedence (see [`binop`]).
 pub(crate) fn parse(tokens: &[Token], line_end: usize) -> Result<Expr, ExprError> {
-    let mut p = Parser { tokens, pos: 0, line_end };
+    parse_with(tokens, line_end, false)
+}
+
+/// Parses a cpp `#if` expression, with C's operator precedence.
+pub(crate) fn parse_c(tokens: &[Token], line_end: usize) -> Result<Expr, ExprError> {
+    parse_with(tokens, line_end, true)
+}
+
+fn parse_with(tokens: &[Token], line_end: usize, c: bool) -> Result<Expr, ExprError> {
+    let mut p = Parser { tokens, pos: 0, line_end, c };
     if tokens.is_empty() {
         return Err(ExprError { start: line_end, end: line_end + 1, message: "expected an expression".into() });
     }
@@ -114,12 +124,40 @@ pub(crate) fn parse(tokens: &[Token], line_end: usize) -> Result<Expr, ExprError
 struct Parser<'a> {
     tokens: &'a [Token],
     pos: usize,
+    /// C precedence (cpp) instead of GNU as's.
+    c: bool,
     line_end: usize,
 }
 
-fn binop(tok: &Tok) -> Option<(BinOp, u8)> {
-    // Precedence as in C (higher binds tighter).
+/// A binary operator and its precedence (higher binds tighter). GNU as (gas/expr.c
+/// `op_rank`) has fewer levels than C: `* / % << >>` bind tightest, then `| ^ &` together,
+/// then `+ -`, then all comparisons, then `&&`, then `||`; so `1<<15-1` is 0x7fff and
+/// `a + b | c` is `a + (b | c)`. cpp's `#if` uses C's levels (`c`).
+fn binop(tok: &Tok, c: bool) -> Option<(BinOp, u8)> {
     let Tok::Punct(p) = tok else { return None };
+    if !c {
+        return Some(match *p {
+            "*" => (BinOp::Mul, 9),
+            "/" => (BinOp::Div, 9),
+            "%" => (BinOp::Rem, 9),
+            "<<" => (BinOp::Shl, 9),
+            ">>" => (BinOp::Shr, 9),
+            "|" => (BinOp::Or, 8),
+            "^" => (BinOp::Xor, 8),
+            "&" => (BinOp::And, 8),
+            "+" => (BinOp::Add, 7),
+            "-" => (BinOp::Sub, 7),
+            "==" => (BinOp::Eq, 4),
+            "!=" => (BinOp::Ne, 4),
+            "<" => (BinOp::Lt, 4),
+            ">" => (BinOp::Gt, 4),
+            "<=" => (BinOp::Le, 4),
+            ">=" => (BinOp::Ge, 4),
+            "&&" => (BinOp::LogicalAnd, 3),
+            "||" => (BinOp::LogicalOr, 2),
+            _ => return None,
+        });
+    }
     Some(match *p {
         "*" => (BinOp::Mul, 10),
         "/" => (BinOp::Div, 10),
@@ -153,7 +191,7 @@ impl Parser<'_> {
 
     fn binary(&mut self, min_prec: u8, depth: u32) -> Result<Expr, ExprError> {
         let mut lhs = self.unary(depth)?;
-        while let Some((op, prec)) = self.tokens.get(self.pos).and_then(|t| binop(&t.tok)) {
+        while let Some((op, prec)) = self.tokens.get(self.pos).and_then(|t| binop(&t.tok, self.c)) {
             if prec < min_prec {
                 break;
             }
@@ -165,6 +203,10 @@ impl Parser<'_> {
                 return Err(ExprError { start, end, message: "expression too complex (nested too deeply)".into() });
             }
             lhs = Expr { kind: ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)), start, end, depth: height };
+            if !self.c && matches!(op, BinOp::Lt | BinOp::Gt | BinOp::Le | BinOp::Ge | BinOp::Eq | BinOp::Ne) {
+                // GNU as: a true comparison is -1 (all ones), not 1.
+                lhs = Expr { kind: ExprKind::Unary(UnOp::Neg, Box::new(lhs)), start, end, depth: height + 1 };
+            }
         }
         Ok(lhs)
     }
@@ -348,6 +390,17 @@ mod tests {
         let toks = lex(s, 0, s.len()).unwrap();
         let e = parse(&toks, s.len()).map_err(|e| e.message)?;
         eval(&e, &Empty).map(|v| v.n).map_err(|e| e.message)
+    }
+
+    #[test]
+    fn gnu_as_precedence() {
+        // mips-linux-gnu-as: `.half 1<<15-1` is 0x7fff; `.byte 1 + 2 | 4` is 7, `.byte 6 & 3 + 1` is 3.
+        assert_eq!(ev("1<<15-1"), Ok(0x7fff));
+        assert_eq!(ev("1 + 2 | 4"), Ok(7));
+        assert_eq!(ev("6 & 3 + 1"), Ok(3));
+        // A true comparison is -1 in GNU as (`.byte 1 | 2 == 3` is 0xff).
+        assert_eq!(ev("1 | 2 == 3"), Ok(-1));
+        assert_eq!(ev("2 < 1"), Ok(0));
     }
 
     #[test]

@@ -35,6 +35,7 @@ mod ucode;
 
 use std::path::Path;
 
+pub use assemble::AddressMap;
 pub use diag::{Diagnostic, Errors, Location};
 pub use rust_out::{build, rust_source};
 pub use source::{FsLoader, MemoryLoader, SourceLoader};
@@ -42,15 +43,26 @@ pub use ucode::{words, ListingEntry, Overlay, Symbol, SymbolKind, Ucode, DMEM_SI
 
 /// Assembles `main` (and what it includes) read through `loader`.
 pub fn assemble(loader: &dyn SourceLoader, main: &str) -> Result<Ucode, Errors> {
+    assemble_with(loader, main, AddressMap::Rspnn)
+}
+
+/// [`assemble`] with the given [`AddressMap`] (`AddressMap::LIBDRAGON` for ucode written
+/// against libdragon's `rsp.inc` and linked by its `rsp.ld`).
+pub fn assemble_with(loader: &dyn SourceLoader, main: &str, map: AddressMap) -> Result<Ucode, Errors> {
     let pre = preprocess::preprocess(loader, main);
-    assemble::assemble(pre, main)
+    assemble::assemble(pre, main, map)
 }
 
 /// Assembles a file from disk; includes are found next to the including file and in
 /// `include_dirs`.
 pub fn assemble_file(path: impl AsRef<Path>, include_dirs: &[&Path]) -> Result<Ucode, Errors> {
+    assemble_file_with(path, include_dirs, AddressMap::Rspnn)
+}
+
+/// [`assemble_file`] with the given [`AddressMap`].
+pub fn assemble_file_with(path: impl AsRef<Path>, include_dirs: &[&Path], map: AddressMap) -> Result<Ucode, Errors> {
     let loader = FsLoader::with_include_dirs(include_dirs.iter().map(|p| p.to_path_buf()).collect());
-    assemble(&loader, &path.as_ref().display().to_string())
+    assemble_with(&loader, &path.as_ref().display().to_string(), map)
 }
 
 /// Assembles source held in a string (`name` is used in diagnostics; it cannot include files).

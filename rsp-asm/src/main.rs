@@ -3,7 +3,9 @@
 //! Writes raw big-endian images (text at IMEM offset 0, data at DMEM offset 0). Other options:
 //! `-I DIR` (include directory, repeatable), `--overlay-dir DIR` (one `NAME.bin` per overlay),
 //! `--rust OUT.rs` (the Rust source a build script would get), `--symbols` (print the symbol
-//! table), and `--disassemble FILE.bin [--base ADDR]` (words back to source syntax).
+//! table), `--libdragon` (link as libdragon's rsp.ld does: `rsp_asm::AddressMap::LIBDRAGON`;
+//! `--text-origin ADDR` / `--data-origin ADDR` for an rsp.ld with other ORIGINs), and
+//! `--disassemble FILE.bin [--base ADDR]` (words back to source syntax).
 //!
 //! Every output is written to a temporary file beside it and renamed into place only when all
 //! of them were written, so a failure leaves no output partial or changed. Exit status: 0 on
@@ -44,6 +46,16 @@ struct Options {
     /// Print the symbol table.
     #[arg(long)]
     symbols: bool,
+    /// Lay out as libdragon's rsp.ld links: text at 0xA4001000, data at 0xA4000000, sections
+    /// padded to 16 bytes (for ucode written against libdragon's rsp.inc).
+    #[arg(long)]
+    libdragon: bool,
+    /// With --libdragon: the text ORIGIN of an rsp.ld other than today's (older ones used 0).
+    #[arg(long, value_name = "ADDR", value_parser = parse_number, requires = "libdragon")]
+    text_origin: Option<u32>,
+    /// With --libdragon: the data ORIGIN of an rsp.ld other than today's.
+    #[arg(long, value_name = "ADDR", value_parser = parse_number, requires = "libdragon")]
+    data_origin: Option<u32>,
     /// Disassemble an IMEM image (at most 4096 bytes, a whole number of 4-byte words).
     #[arg(long, value_name = "FILE.bin")]
     disassemble: Option<PathBuf>,
@@ -52,13 +64,18 @@ struct Options {
     base: u32,
 }
 
-/// `--base`: an IMEM offset, word-aligned and inside IMEM.
-fn parse_base(s: &str) -> Result<u32, String> {
-    let v = match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+/// A 32-bit number, 0x.. or decimal.
+fn parse_number(s: &str) -> Result<u32, String> {
+    match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
         Some(h) => u32::from_str_radix(h, 16),
         None => s.parse(),
     }
-    .map_err(|_| format!("`{s}` is not a number (0x.. or decimal)"))?;
+    .map_err(|_| format!("`{s}` is not a 32-bit number (0x.. or decimal)"))
+}
+
+/// `--base`: an IMEM offset, word-aligned and inside IMEM.
+fn parse_base(s: &str) -> Result<u32, String> {
+    let v = parse_number(s)?;
     if v % 4 != 0 {
         return Err(format!("{v:#x} is not word-aligned (instructions are 4-byte aligned)"));
     }
@@ -122,6 +139,10 @@ impl rsp_asm::SourceLoader for CliLoader {
         }
         self.fs.load(name, from)
     }
+
+    fn load_angled(&self, name: &str) -> Result<(String, String), String> {
+        self.fs.load_angled(name)
+    }
 }
 
 fn symbol_kind(k: &SymbolKind) -> String {
@@ -146,7 +167,14 @@ fn run(o: Options) -> Result<(), Failure> {
         main_path: input.to_path_buf(),
         fs: rsp_asm::FsLoader::with_include_dirs(o.include_dirs.clone()),
     };
-    let ucode = rsp_asm::assemble(&loader, &name).map_err(|e| Failure::Assembly(e.to_string()))?;
+    let map = match rsp_asm::AddressMap::LIBDRAGON {
+        rsp_asm::AddressMap::Libdragon { text_origin, data_origin } if o.libdragon => rsp_asm::AddressMap::Libdragon {
+            text_origin: o.text_origin.unwrap_or(text_origin),
+            data_origin: o.data_origin.unwrap_or(data_origin),
+        },
+        _ => rsp_asm::AddressMap::Rspnn,
+    };
+    let ucode = rsp_asm::assemble_with(&loader, &name, map).map_err(|e| Failure::Assembly(e.to_string()))?;
     // Everything that can fail before a byte is written: the Rust source, then every output
     // staged beside its destination; only then are they renamed into place.
     let rust = match &o.rust {

@@ -44,7 +44,7 @@ pub(crate) struct Operand {
 }
 
 /// A GPR from a `$`-register token (`$t0`, `$8`): `Some((n, numeric))`.
-fn gpr_of_reg(name: &str) -> Option<(u8, bool)> {
+pub(crate) fn gpr_of_reg(name: &str) -> Option<(u8, bool)> {
     let body = name.strip_prefix('$')?;
     if !body.is_empty() && body.bytes().all(|c| c.is_ascii_digit()) {
         return body.parse::<u8>().ok().filter(|n| *n < 32).map(|n| (n, true));

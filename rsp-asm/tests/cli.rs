@@ -83,3 +83,34 @@ fn usage_errors() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("Usage: rsp-asm"));
 }
+
+#[test]
+fn libdragon_address_map_and_origins() {
+    // `jal x` with x one word into the text: GNU's field for rsp.ld's text ORIGIN 0xA4001000
+    // is 0x1000401; for an older rsp.ld with `ram_text` at 0 it is 1.
+    let dir = temp("origins");
+    let src = dir.join("j.S");
+    std::fs::write(&src, ".text\n  nop\nx: jal x\n  nop\n").unwrap();
+    let text = dir.join("j.text");
+    let run = |extra: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_rsp-asm"))
+            .arg(&src)
+            .args(extra)
+            .arg("--text-bin")
+            .arg(&text)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        std::fs::read(&text).unwrap()
+    };
+    // Padded to 16 bytes as GNU as pads `.text`.
+    assert_eq!(run(&["--libdragon"]), [0, 0, 0, 0, 0x0d, 0, 0x04, 0x01, 0, 0, 0, 0, 0, 0, 0, 0]);
+    assert_eq!(run(&["--libdragon", "--text-origin", "0"])[4..8], [0x0c, 0, 0, 0x01]);
+    assert_eq!(run(&[]), [0, 0, 0, 0, 0x0c, 0, 0, 0x01, 0, 0, 0, 0]);
+    let out = Command::new(env!("CARGO_BIN_EXE_rsp-asm")).arg(&src).args(["--text-origin", "0"]).output().unwrap();
+    // A usage error (exit 2) naming the flag it needs.
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("required arguments were not provided") && stderr.contains("--libdragon"), "{stderr}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

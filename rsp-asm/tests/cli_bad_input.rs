@@ -46,7 +46,7 @@ fn disassemble_refuses_partial_words_endless_files_and_bad_bases() {
     fails(&["--disassemble", five, "--base", "2"], 2, "0x2 is not word-aligned");
     fails(&["--disassemble", five, "--base", "0xfffffffc"], 2, "0xfffffffc is outside IMEM");
     fails(&["--disassemble", five, "--base", "0x1000"], 2, "0x1000 is outside IMEM");
-    fails(&["--disassemble", five, "--base", "0x10000000000"], 2, "is not a number");
+    fails(&["--disassemble", five, "--base", "0x10000000000"], 2, "is not a 32-bit number");
     // 8 bytes at 0xffc would run past the end of IMEM (and wrap the address).
     let eight = d.join("eight.bin");
     std::fs::write(&eight, [0u8; 8]).unwrap();

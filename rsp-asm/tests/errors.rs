@@ -53,7 +53,7 @@ fn all_errors_of_a_file_are_reported_together() {
     let lines: Vec<u32> = e.iter().map(|d| d.line_col().unwrap().0).collect();
     assert_eq!(lines, vec![2, 4, 6, 7, 8], "{e}");
     let text = e.to_string();
-    assert!(text.contains("t.S:2:21: error: immediate 70000 does not fit (-32768..32767)"), "{text}");
+    assert!(text.contains("t.S:2:21: error: immediate 70000 does not fit (-32768..65535)"), "{text}");
     assert!(text.contains("t.S:4:22: error: expected a vector register (`$v00`..`$v31`), found a GPR"), "{text}");
     assert!(
         text.contains("t.S:6:5: error: `mult` is not an RSP instruction: the RSP has no multiply/divide unit"),
@@ -193,7 +193,11 @@ fn layout_mistakes_are_caught() {
         one(".byte 1\nnop"),
         "instruction at an address that is not a multiple of 4 (offset 1); add `.align 2` before it"
     );
-    assert_eq!(one("lw $t0, 0x10000"), "address 0x10000 does not fit a 16-bit offset from $zero; use a base register");
+    assert_eq!(one("lw $t0, 0x100000000"), "offset 4294967296 does not fit 32 bits");
+    assert_eq!(
+        one(".set noat\nsw $t0, 0x12345($t1)"),
+        "`sw` with this operand needs `$at`, but `.set noat` is in effect"
+    );
     assert_eq!(one(".bss\n.word 5"), "`.bss` holds only zeros (use `.space`, or put initialised data in `.data`)");
     assert_eq!(one(".space 100000"), "size 100000 is out of range (0..65536)");
 }
@@ -289,4 +293,46 @@ fn runaway_expansion_stops_with_an_error() {
         e.iter().any(|d| d.message.contains("too much to preprocess") || d.message.contains("nested too deeply")),
         "{e}"
     );
+}
+
+#[test]
+fn jump_and_branch_targets_outside_imem_are_errors() {
+    // The RSP's PC has 12 bits: `j 0x1004` would run the instruction at 0x004.
+    let e = errors(".text\n  nop\n  j 0x1004\n  nop\n  beq $t0, $t1, 0x2000\n  nop\n  jal -4\n  nop\n");
+    let shown: Vec<String> = e.iter().map(|d| format!("{:?} {}", d.line_col().unwrap(), d.message)).collect();
+    assert_eq!(
+        shown,
+        [
+            "(3, 5) jump target 0x1004 is outside IMEM (0x000..0xfff)",
+            "(5, 17) branch target 0x2000 is outside IMEM (0x000..0xfff)",
+            "(7, 7) jump target -0x4 is outside IMEM (0x000..0xfff)",
+        ]
+    );
+    // The last word of IMEM is still a valid target.
+    let ok = assemble_str("t.S", ".text\n  j 0xffc\n  nop\n").unwrap();
+    assert_eq!(ok.text_words()[0], 0x0800_03ff);
+}
+
+#[test]
+fn unclosed_struct_names_its_line_and_column() {
+    let e = errors(".data\nx: .word 1\n  .struct Job\n  .field a, 4\n");
+    assert_eq!(e.len(), 1, "{e}");
+    assert_eq!(e.0[0].message, "`.struct Job` is never closed with `.endstruct`");
+    assert_eq!(e.0[0].line_col(), Some((3, 3)));
+    assert!(e.to_string().starts_with("t.S:3:3: error: `.struct Job` is never closed"), "{e}");
+}
+
+#[cfg(unix)]
+#[test]
+fn include_of_an_endless_file_is_bounded() {
+    // `/dev/zero` never ends: reading it whole would exhaust memory.
+    let dir = std::env::temp_dir().join(format!("rsp-asm-devzero-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let main = dir.join("main.S");
+    std::fs::write(&main, ".text\n  nop\n  .include \"/dev/zero\"\n").unwrap();
+    let e = rsp_asm::assemble_file(&main, &[]).unwrap_err();
+    assert_eq!(e.len(), 1, "{e}");
+    assert_eq!(e.0[0].message, "`/dev/zero` is larger than 8388608 bytes: not a source file");
+    assert_eq!(e.0[0].line_col(), Some((3, 3)));
+    let _ = std::fs::remove_dir_all(&dir);
 }

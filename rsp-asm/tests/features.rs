@@ -425,3 +425,232 @@ fn libdragon_conveniences() {
     assert_eq!(u.text_words()[..2], [31 << 21 | 29 << 11 | 0x25, 29 << 21 | 8]);
     assert_eq!((value(&u, "a"), value(&u, "b"), u.dmem_used()), (0, 4, 8));
 }
+
+#[test]
+fn cpp_token_pasting_stringizing_and_varargs() {
+    // libdragon's rsp.inc builds `e(x)` this way: `_PPCAT(VE_, 3)` -> `VE_3`.
+    let src = "\
+#define _PPCAT2(n,x) n ## x
+#define _PPCAT(n,x) _PPCAT2(n,x)
+#define SUFFIX 3
+#define CAT(a, b) a ## b
+#define STR(x) #x
+#define FIRST(a, ...) a
+#define REST(a, ...) __VA_ARGS__
+#define JOIN 1 ## 2
+.data
+VE_3 = 7
+VE_SUFFIX = 9
+  .byte _PPCAT(VE_, SUFFIX), CAT(VE_, SUFFIX), JOIN
+  .ascii STR(a  +   \"q\")
+  .byte FIRST(4, 5, 6), REST(4, 5, 6)
+";
+    let u = assemble_str("cpp.S", src).unwrap();
+    // _PPCAT expands SUFFIX first (it is not next to `##` there); CAT pastes it unexpanded.
+    assert_eq!(u.data, [7, 9, 12, b'a', b' ', b'+', b' ', b'"', b'q', b'"', 4, 5, 6]);
+}
+
+#[test]
+fn regdef_h_and_assembler_predefines_come_built_in() {
+    // `<regdef.h>` (a toolchain header that libdragon's rsp.inc includes) gives the o32 names.
+    let src = "#include <regdef.h>\n#ifdef __ASSEMBLER__\n  addu t0, AT, ra\n#endif\n#if _MIPS_SIM == _ABIO32\n  or s8, jp, zero\n#endif\n";
+    let u = assemble_str("r.S", src).unwrap();
+    assert_eq!(u.text_words(), [0x003f_4021, 0x0320_f025]); // mips-linux-gnu-as
+}
+
+#[test]
+fn angled_include_is_not_looked_up_beside_the_including_file() {
+    let dir = std::env::temp_dir().join(format!("rsp-asm-angled-{}", std::process::id()));
+    let (src, inc) = (dir.join("src"), dir.join("inc"));
+    std::fs::create_dir_all(&src).unwrap();
+    std::fs::create_dir_all(&inc).unwrap();
+    std::fs::write(src.join("main.S"), "#include <v.inc>\n#include \"v.inc\"\n.data\n.byte A, B\n").unwrap();
+    std::fs::write(src.join("v.inc"), "B = 2\n").unwrap();
+    std::fs::write(inc.join("v.inc"), "A = 1\n").unwrap();
+    let u = rsp_asm::assemble_file(src.join("main.S"), &[&inc]).unwrap();
+    assert_eq!(u.data, [1, 2]);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn dollar_symbols_register_aliases_and_generic_cop2_forms() {
+    // What libdragon's rsp.inc does to encode a vector op: `$vNN` redefined as symbols, a
+    // symbol equated to a register, and the generic `cop2`/`lwc2`/`swc2` forms.
+    let src = "\
+.macro op vd, vt
+    .set $v01, 1
+    .set $v03, 3
+    cop2 (\\vt << 16 | \\vd << 6 | 0b010000)
+.endm
+.text
+    op $v01, $v03
+    .set reg.x, $1
+    .set $v02, $2
+    lwc2 reg.x, (4 << 11 | 1) ($16)
+    swc2 $v02, (4 << 11 | 0x7f)($0)
+    .if $v03 == 3
+    nop
+    .endif
+    vadd $v04, $v05, $v06
+";
+    let u = assemble_str("s.S", src).unwrap();
+    // cop2 -> vadd $v01, $v01, $v03 (mips-linux-gnu-as); lqv $v01, 16($s0); sqv $v02, -16($zero).
+    // `$v04..$v06` were never redefined: still rsp-asm's vector registers.
+    assert_eq!(u.text_words(), [0x4a03_0050, 0xca01_2001, 0xe802_207f, 0, 0x4a06_2910]);
+}
+
+#[test]
+fn cpp_applies_to_a_macro_body_where_it_is_defined() {
+    // As gcc runs cpp over the whole file first: the parameter names and the body both see
+    // `#define v0 $2`, and a #define made after the macro does not reach into it.
+    let src = "\
+#define v0 $2
+LATER = 4
+.macro load v0
+    lw \\v0, LATER($0)
+.endm
+#define LATER 8
+.text
+    load $t1
+";
+    let u = assemble_str("m.S", src).unwrap();
+    assert_eq!(u.text_words(), [0x8c09_0004]); // lw $t1, 4($zero), as mips-linux-gnu-gcc gives
+}
+
+#[test]
+fn large_load_store_offsets_expand_as_gnu_as_does() {
+    // `mips-linux-gnu-gcc -march=mips1 -mabi=32` output for the same lines: a load uses its
+    // own register as the temporary unless that is the base or $zero, a store uses $at.
+    let src = "\
+    lw $8, 0x12345($8)
+    sw $8, 0x12345($9)
+    lbu $8, 0x18000($0)
+    sh $8, 0x12345
+    lw $8, 0xA4008010($9)
+    lwc2 $1, 0x12345($8)
+";
+    let u = assemble_str("l.S", src).unwrap();
+    assert_eq!(
+        u.text_words(),
+        [
+            0x3c01_0001,
+            0x0028_0821,
+            0x8c28_2345, // lw via $at (t0 is the base)
+            0x3c01_0001,
+            0x0029_0821,
+            0xac28_2345, // sw via $at
+            0x3c08_0002,
+            0x9108_8000, // lbu via t0, %hi rounds up for a negative %lo
+            0x3c01_0001,
+            0xa428_2345, // sh, no base
+            0x3c08_a401,
+            0x0109_4021,
+            0x8d08_8010, // lw via t0
+            0x3c01_0001,
+            0x0028_0821,
+            0xc821_2345, // lwc2 via $at
+        ]
+    );
+}
+
+#[test]
+fn cpp_and_as_conditionals_nest_separately() {
+    // A guarded header included twice: cpp skips the second copy whole, even `.if` lines
+    // that would not lex there. And cpp acts inside a region `.if 0` skips (it runs first).
+    let loader = rsp_asm::MemoryLoader::new()
+        .with(
+            "g.inc",
+            "#ifndef G_INC\n#define G_INC\n.macro m a\n  .if (\\a > 1)\n  .byte \\a\n  .endif\n.endm\n#endif\n",
+        )
+        .with("main.S", "#include \"g.inc\"\n#include \"g.inc\"\n.data\n.if 0\n#define N 7\n.endif\n  m N\n");
+    let u = rsp_asm::assemble(&loader, "main.S").unwrap();
+    assert_eq!(u.data, [7]);
+    let e = assemble_str("c.S", "#if 1\n.endif\n#endif\n").unwrap_err();
+    assert_eq!(e.0[0].message, "`.endif` without `.if`");
+}
+
+#[test]
+fn blank_separated_macro_arguments_and_li_of_a_label() {
+    // libdragon writes `RSPQ_DefineCommand cmd_x     4`; `m a + b` stays one argument.
+    // `li` of a label is one `addiu rt, $zero, %lo(label)` as with GNU as.
+    let src = ".macro two a, b\n  .byte \\a, \\b\n.endm\n.macro one a\n  .byte \\a\n.endm\n.data\n  two 1     2\n  one 3 + 4\n.text\nx: nop\n  li $t0, x + 8\n";
+    let u = assemble_str("a.S", src).unwrap();
+    assert_eq!(u.data, [1, 2, 7]);
+    assert_eq!(u.text_words()[1], 0x2408_0008); // addiu $t0, $zero, 8
+}
+
+#[test]
+fn named_sections_are_collected_like_gnu_ld_gc_sections() {
+    // `.text.used` is kept because `.text` jumps into it; `.text.unused` and `.data.unused`
+    // are dropped (libdragon's rsp.ld with --gc-sections). `.bssovl1` starts where `.bss`
+    // does. With libdragon's map labels are 0xA400xxxx and sections end padded to 16.
+    let src = "\
+.data
+d: .word 0x11223344
+.section .data.unused
+.word 0x55
+.bss
+b: .space 8
+.section .bssovl1
+o: .space 4
+.text
+    jal used
+    nop
+    lui $t0, %hi(o)
+    ori $t0, $t0, %lo(b)
+.section .text.unused
+    break
+.section .text.used
+used: jr $ra
+    nop
+";
+    let loader = rsp_asm::MemoryLoader::new().with("s.S", src);
+    let u = rsp_asm::assemble_with(&loader, "s.S", rsp_asm::AddressMap::LIBDRAGON).unwrap();
+    // .text (4 words, 16 bytes) then .text.used at 0xA4001010.
+    assert_eq!(u.text_words(), [0x0d00_0404, 0, 0x3c08_a400, 0x3508_0010, 0x03e0_0008, 0]);
+    assert_eq!(u.data, [0x11, 0x22, 0x33, 0x44, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+}
+
+#[test]
+fn set_on_condition_macros_expand_as_gnu_as_does() {
+    // Words from `mips-linux-gnu-as -march=mips1` for the same lines.
+    let src = "\
+    sne $8, $9, $10
+    sne $8, $9, $0
+    sge $8, $9, $0
+    seq $8, $9, -5
+    sgtu $8, $9, 5
+";
+    let u = assemble_str("s.S", src).unwrap();
+    assert_eq!(
+        u.text_words(),
+        [
+            0x012a_4026,
+            0x0008_402b, // xor; sltu t0, zero, t0
+            0x0009_402b, // sltu t0, zero, t1
+            0x0120_402a,
+            0x3908_0001, // slt t0, t1, zero; xori t0, t0, 1
+            0x2528_0005,
+            0x2d08_0001, // addiu t0, t1, 5; sltiu t0, t0, 1
+            0x2401_0005,
+            0x0029_402b, // li at, 5; sltu t0, at, t1
+        ]
+    );
+}
+
+#[test]
+fn quoted_macro_arguments_lose_their_quotes_and_asciiz() {
+    // mips-linux-gnu-as: `m "ab"` with `.ascii "<\s>"` gives `<ab>`; `"g,h"` is one argument.
+    let src = ".macro m s\n.ascii \"<\\s>\"\n.endm\n.data\nm \"ab\"\nm ef\nm \"g,h\"\n.asciiz \"z\"\n";
+    let u = assemble_str("q.S", src).unwrap();
+    assert_eq!(u.data, b"<ab><ef><g,h>z\0");
+}
+
+#[test]
+fn dollar_is_no_cpp_identifier_char_and_16_bit_patterns() {
+    // gcc -x assembler-with-cpp: with `#define vcc 1`, `$vcc` is `$1` (tiny3d's RSPL output
+    // writes `cfc2 $t4, $vcc`). GNU as takes `addiu t0, t1, 65500` as -36.
+    let src = "#define vcc 1\n  cfc2 $t4, $vcc\n  addiu $t0, $t1, 65500\n";
+    let u = assemble_str("d.S", src).unwrap();
+    assert_eq!(u.text_words(), [0x484c_0800, 0x2528_ffdc]);
+}

@@ -4,6 +4,22 @@
 use rsp_isa::random::{self, Rng};
 use rsp_isa::*;
 
+/// A random instruction whose branch or jump target (at IMEM address `pc`) is inside IMEM: the
+/// assembler refuses targets past the 12-bit PC, which would silently wrap on the RSP.
+fn in_imem(rng: &mut Rng, pc: u32) -> Instr {
+    loop {
+        let i = random::instr(rng);
+        let target = match i {
+            Instr::Jump { target, .. } => (target as i64) << 2,
+            Instr::Branch { offset, .. } => pc as i64 + 4 + 4 * offset as i64,
+            _ => return i,
+        };
+        if (0..4096).contains(&target) {
+            return i;
+        }
+    }
+}
+
 fn assemble_words(source: &str) -> Vec<u32> {
     match rsp_asm::assemble_str("rt.S", source) {
         Ok(u) => u.text_words(),
@@ -16,7 +32,7 @@ fn display_of_random_instructions_reassembles() {
     let mut rng = Rng(0xdead_beef);
     // 20 programs of 1000 instructions (each fits the 4 KB IMEM).
     for _ in 0..20 {
-        let instrs: Vec<Instr> = (0..1000).map(|_| random::instr(&mut rng)).collect();
+        let instrs: Vec<Instr> = (0..1000).map(|k| in_imem(&mut rng, 4 * k)).collect();
         let source: Vec<String> = instrs.iter().map(|i| i.to_string()).collect();
         let words = assemble_words(&source.join("\n"));
         for (k, i) in instrs.iter().enumerate() {
@@ -31,7 +47,7 @@ fn listing_disassembly_reassembles() {
     // they give the same words.
     let mut rng = Rng(77);
     for _ in 0..5 {
-        let words: Vec<u32> = (0..1000).map(|_| random::instr(&mut rng).encode()).collect();
+        let words: Vec<u32> = (0..1000).map(|k| in_imem(&mut rng, 4 * k).encode()).collect();
         let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_be_bytes()).collect();
         let listing = rsp_asm::disassemble(&bytes, 0);
         let source: Vec<&str> = listing.lines().map(|l| l.split_once("  ").unwrap().1).collect();

@@ -18,6 +18,9 @@ pub const APT_PACKAGES: &[&str] = &[
     "rust-web-src",
     "lld",
     "binutils-mips-linux-gnu",
+    // The GNU reference for libdragon's RSP ucode (cpp + as as libdragon's n64.mk runs them):
+    // rsp-asm's tests/libdragon.rs compares every rsp_*.S against it.
+    "gcc-mips-linux-gnu",
     "mupen64plus-ui-console",
     "mupen64plus-rsp-z64",
     // The training exporter's tests (numpy only, never PyTorch) run on Debian's own Python,

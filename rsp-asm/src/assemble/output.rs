@@ -70,18 +70,7 @@ pub(super) fn check_sizes(
             .iter()
             .enumerate()
             .filter(|(_, k)| k.is_code() == is_imem)
-            .map(|(i, k)| {
-                let name = match k {
-                    SectionKey::Text(0) => ".text".to_string(),
-                    SectionKey::Text(n) => format!(".text {n}"),
-                    SectionKey::Overlay(n) => format!(".overlay {n}"),
-                    SectionKey::Data(0) => ".data".to_string(),
-                    SectionKey::Data(n) => format!(".data {n}"),
-                    SectionKey::Bss(0) => ".bss".to_string(),
-                    SectionKey::Bss(n) => format!(".bss {n}"),
-                };
-                (name, p.sections[i].size)
-            })
+            .map(|(i, k)| (k.display(), p.sections[i].size))
             .filter(|(_, s)| *s > 0)
             .collect();
         secs.sort_by_key(|s| std::cmp::Reverse(s.1));
@@ -110,25 +99,31 @@ pub(super) fn check_sizes(
     }
 }
 
-pub(super) fn build_ucode(p: &Pass, bases: &[u32], resident_end: u32, overlay_base: u32, files: Vec<String>) -> Ucode {
+pub(super) fn build_ucode(
+    p: &Pass,
+    bases: &[u32],
+    resident_end: u32,
+    overlay_base: u32,
+    data_end: u32,
+    files: Vec<String>,
+) -> Ucode {
+    let kept = p.kept();
     let mut text = vec![0u8; resident_end as usize];
-    let mut data_end = 0u32;
+    let mut data = vec![0u8; data_end as usize];
+    let mut dmem_end = data_end;
     let mut overlays = Vec::new();
     for (i, key) in p.keys.iter().enumerate() {
         let s = &p.sections[i];
-        if let SectionKey::Data(_) = key {
-            data_end = data_end.max(bases[i] + s.size);
-        }
-    }
-    let mut data = vec![0u8; data_end as usize];
-    let mut dmem_end = data_end;
-    for (i, key) in p.keys.iter().enumerate() {
-        let s = &p.sections[i];
         let b = bases[i] as usize;
+        if !kept[i] {
+            continue; // collected by the linker (see `SectionKey::TextNamed`)
+        }
         match key {
-            SectionKey::Text(_) => text[b..b + s.bytes.len()].copy_from_slice(&s.bytes),
-            SectionKey::Data(_) => data[b..b + s.bytes.len()].copy_from_slice(&s.bytes),
-            SectionKey::Bss(_) => dmem_end = dmem_end.max(bases[i] + s.size),
+            SectionKey::Text(_) | SectionKey::TextNamed(_) => text[b..b + s.bytes.len()].copy_from_slice(&s.bytes),
+            SectionKey::Data(_) | SectionKey::DataNamed(_) => data[b..b + s.bytes.len()].copy_from_slice(&s.bytes),
+            SectionKey::Bss(_) | SectionKey::BssNamed(_) | SectionKey::BssOverlay(..) => {
+                dmem_end = dmem_end.max(bases[i] + s.size)
+            }
             SectionKey::Overlay(name) => {
                 let mut image = s.bytes.clone();
                 image.resize(image.len().div_ceil(8) * 8, 0);
@@ -148,7 +143,7 @@ pub(super) fn build_ucode(p: &Pass, bases: &[u32], resident_end: u32, overlay_ba
             continue;
         }
         let kind = match &p.keys[sec] {
-            SectionKey::Text(_) => SymbolKind::Text,
+            SectionKey::Text(_) | SectionKey::TextNamed(_) => SymbolKind::Text,
             SectionKey::Overlay(n) => SymbolKind::Overlay(n.clone()),
             _ => SymbolKind::Data,
         };
@@ -181,7 +176,7 @@ pub(super) fn build_ucode(p: &Pass, bases: &[u32], resident_end: u32, overlay_ba
         .map(|(stmt, sec, off, bytes)| {
             let line = line_of(*stmt);
             let memory = match &p.keys[*sec] {
-                SectionKey::Text(_) => "imem".to_string(),
+                SectionKey::Text(_) | SectionKey::TextNamed(_) => "imem".to_string(),
                 SectionKey::Overlay(n) => n.clone(),
                 _ => "dmem".to_string(),
             };

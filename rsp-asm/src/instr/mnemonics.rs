@@ -86,7 +86,8 @@ pub(super) fn all_mnemonics() -> Vec<&'static str> {
     let mut v: Vec<&'static str> = vec![
         "nop", "lui", "li", "la", "move", "neg", "negu", "not", "j", "jal", "jr", "jalr", "break", "mfc0", "mtc0",
         "cfc2", "ctc2", "mfc2", "mtc2", "b", "bal", "beqz", "bnez", "blt", "bltu", "bge", "bgeu", "bgt", "bgtu", "ble",
-        "bleu", "vrndp16", "vrndn16",
+        "bleu", "vrndp16", "vrndn16", "seq", "sne", "sge", "sgeu", "sgt", "sgtu", "sle", "sleu", "cop2", "lwc2",
+        "swc2",
     ];
     v.extend(ShiftOp::ALL.iter().flat_map(|o| [o.mnemonic(), o.variable_mnemonic()]));
     v.extend(AluRegOp::ALL.iter().map(|o| o.mnemonic()));

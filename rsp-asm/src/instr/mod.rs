@@ -26,6 +26,8 @@ pub(crate) trait InstrEnv {
     fn region(&self) -> Region;
     /// False under `.set noat` (pseudo-instructions may not use `$at`).
     fn at_allowed(&self) -> bool;
+    /// The address of IMEM offset 0 (`AddressMap`).
+    fn imem_origin(&self) -> u32;
 }
 
 type R<T> = Result<T, ExprError>;
@@ -94,15 +96,22 @@ fn number_in(env: &dyn InstrEnv, op: &Operand, lo: i64, hi: i64, what: &str) -> 
 /// 16-bit pattern either accepts (as with GNU as).
 fn imm16(env: &dyn InstrEnv, op: &Operand, signed: bool) -> R<u16> {
     let (v, lo) = value(env, op)?;
+    if v.region.is_some() {
+        // A label (an address GNU as leaves to the linker): the instruction takes its low 16
+        // bits, as GNU as's R_MIPS_LO16 does (`addiu t0, t0, label`, `ori t0, zero, label`).
+        return Ok(v.n as u16);
+    }
+    // GNU as takes a sign-extended immediate written as its 16-bit pattern too (`addiu t0, t1,
+    // 65500` is -36; tiny3d's RSPL output writes them so).
     let ok = if lo {
         (0..=0xffff).contains(&v.n)
     } else if signed {
-        (-0x8000..=0x7fff).contains(&v.n)
+        (-0x8000..=0xffff).contains(&v.n)
     } else {
         (0..=0xffff).contains(&v.n)
     };
     if !ok {
-        let range = if signed { "-32768..32767" } else { "0..65535" };
+        let range = if signed { "-32768..65535" } else { "0..65535" };
         return err(op, format!("immediate {} does not fit ({range})", v.n));
     }
     Ok(v.n as u16)
@@ -144,6 +153,27 @@ fn load_immediate(rt: u8, v: i64) -> Vec<Instr> {
     out
 }
 
+/// `li`/`la rt, value` as GNU as expands them. A constant: `addiu`/`ori`/`lui[+ori]`
+/// ([`load_immediate`]). A label (whose value GNU as leaves to the linker): `li` is one
+/// `addiu rt, $zero, %lo(label)` (the low 16 bits, all the RSP's 12-bit addresses need); `la`
+/// is `lui %hi` + `addiu %lo`, shortened to one `addiu` where the address fits 16 bits signed
+/// (always so with rspnn's own map, never with libdragon's 0xA400xxxx addresses).
+fn load_value(env: &dyn InstrEnv, op: &Operand, rt: u8, la: bool) -> R<Vec<Instr>> {
+    let v = li_value(env, op)?;
+    let (label, _) = value(env, op)?;
+    if label.region.is_none() || (la && fits_signed16(v)) {
+        return Ok(load_immediate(rt, v));
+    }
+    if !la {
+        return Ok(vec![Instr::AluImm { op: AluImmOp::Addiu, rt, rs: 0, imm: v as u16 }]);
+    }
+    let x = v as u32;
+    Ok(vec![
+        Instr::Lui { rt, imm: (x.wrapping_add(0x8000) >> 16) as u16 },
+        Instr::AluImm { op: AluImmOp::Addiu, rt, rs: rt, imm: x as u16 },
+    ])
+}
+
 fn need_at(env: &dyn InstrEnv, op: &Operand, mnemonic: &str) -> R<()> {
     if env.at_allowed() {
         Ok(())
@@ -178,9 +208,17 @@ fn branch_offset(env: &dyn InstrEnv, op: &Operand, pc: u32) -> R<i16> {
     Ok(words as i16)
 }
 
-/// Branches and jumps must land in IMEM: not DMEM, and not in another overlay (which occupies
-/// the same IMEM addresses and is not loaded while this code runs).
+/// Branches and jumps must land in IMEM: not DMEM, not outside the 4 KB of IMEM (the RSP's PC
+/// has 12 bits, so a target past the end would silently wrap around to a different
+/// instruction), and not in another overlay (which occupies the same IMEM addresses and is not
+/// loaded while this code runs).
 fn check_code_target(env: &dyn InstrEnv, op: &Operand, v: Value, what: &str) -> R<()> {
+    let origin = env.imem_origin() as i64;
+    if !(origin..origin + crate::ucode::IMEM_SIZE as i64).contains(&v.n) {
+        let shown = if v.n < 0 { format!("-0x{:x}", v.n.unsigned_abs()) } else { format!("0x{:x}", v.n) };
+        let last = origin + crate::ucode::IMEM_SIZE as i64 - 1;
+        return err(op, format!("{what} target {shown} is outside IMEM (0x{origin:03x}..0x{last:03x})"));
+    }
     match (v.region, env.region()) {
         (Some(Region::Dmem), _) => err(op, format!("{what} target is a DMEM label")),
         (Some(Region::Imem(Some(a))), Region::Imem(Some(b))) if a != b => {
@@ -273,11 +311,11 @@ pub(crate) fn encode(mnemonic: &str, ops: &[Operand], env: &dyn InstrEnv, at: us
             if !is_gpr(&ops[1]) {
                 // `beq $t0, 5, label`: GNU as loads the constant into $at (0 is $zero).
                 let v = li_value(env, &ops[1])?;
-                if v == 0 {
+                if v == 0 && value(env, &ops[1])?.0.region.is_none() {
                     return one(Instr::Branch { cond, rs, rt: 0, offset: branch_offset(env, &ops[2], pc)? });
                 }
                 need_at(env, &ops[1], m)?;
-                let mut out = load_immediate(AT, v);
+                let mut out = load_value(env, &ops[1], AT, false)?;
                 let bpc = pc + 4 * out.len() as u32;
                 out.push(Instr::Branch { cond, rs, rt: AT, offset: branch_offset(env, &ops[2], bpc)? });
                 return Ok(out);
@@ -290,13 +328,17 @@ pub(crate) fn encode(mnemonic: &str, ops: &[Operand], env: &dyn InstrEnv, at: us
     }
     if let Some(width) = LoadWidth::ALL.iter().copied().find(|w| w.mnemonic() == m) {
         count(ops, &[2], m, "`rt, offset(base)`", at)?;
-        let (base, offset) = scalar_address(env, &ops[1])?;
-        return one(Instr::Load { width, rt: gpr(&ops[0])?, base, offset });
+        let rt = gpr(&ops[0])?;
+        let (mut out, base, offset) = memory_operand(env, &ops[1], Some(rt), m)?;
+        out.push(Instr::Load { width, rt, base, offset });
+        return Ok(out);
     }
     if let Some(width) = StoreWidth::ALL.iter().copied().find(|w| w.mnemonic() == m) {
         count(ops, &[2], m, "`rt, offset(base)`", at)?;
-        let (base, offset) = scalar_address(env, &ops[1])?;
-        return one(Instr::Store { width, rt: gpr(&ops[0])?, base, offset });
+        let rt = gpr(&ops[0])?;
+        let (mut out, base, offset) = memory_operand(env, &ops[1], None, m)?;
+        out.push(Instr::Store { width, rt, base, offset });
+        return Ok(out);
     }
     if let Some((op, is_load)) = VMemOp::from_mnemonic(m) {
         let (vt, e, base, offset) = vector_memory(env, m, op, ops, at)?;
@@ -320,12 +362,16 @@ pub(crate) fn encode(mnemonic: &str, ops: &[Operand], env: &dyn InstrEnv, at: us
         }
         "lui" => {
             count(ops, &[2], m, "`rt, immediate`", at)?;
+            let (v, _) = value(env, &ops[1])?;
+            if v.region.is_some() {
+                return err(&ops[1], "`lui` of a label: write `%hi(label)` (or `%lo`)");
+            }
             one(Instr::Lui { rt: gpr(&ops[0])?, imm: imm16(env, &ops[1], false)? })
         }
         "li" | "la" => {
             count(ops, &[2], m, "`rt, value`", at)?;
             let rt = gpr(&ops[0])?;
-            Ok(load_immediate(rt, li_value(env, &ops[1])?))
+            load_value(env, &ops[1], rt, m == "la")
         }
         "move" => {
             count(ops, &[2], m, "`rd, rs`", at)?;
@@ -339,6 +385,7 @@ pub(crate) fn encode(mnemonic: &str, ops: &[Operand], env: &dyn InstrEnv, at: us
             let op = if m == "neg" { AluRegOp::Sub } else { AluRegOp::Subu };
             one(Instr::AluReg { op, rd, rs: 0, rt })
         }
+        "seq" | "sne" | "sge" | "sgeu" | "sgt" | "sgtu" | "sle" | "sleu" => set_on_condition(env, m, ops, at),
         "not" => {
             count(ops, &[1, 2], m, "`rd, rs` or `rd`", at)?;
             let rd = gpr(&ops[0])?;
@@ -354,10 +401,12 @@ pub(crate) fn encode(mnemonic: &str, ops: &[Operand], env: &dyn InstrEnv, at: us
             }
             let (v, _) = value(env, &ops[0])?;
             check_code_target(env, &ops[0], v, "jump")?;
-            if v.n % 4 != 0 || !(0..1 << 28).contains(&v.n) {
-                return err(&ops[0], format!("jump target 0x{:x} must be a multiple of 4 below 2^28", v.n));
+            if v.n % 4 != 0 {
+                return err(&ops[0], format!("jump target 0x{:x} is not a multiple of 4", v.n));
             }
-            one(Instr::Jump { link: m == "jal", target: (v.n >> 2) as u32 })
+            // The field holds address bits 27..2 (the target is in IMEM, checked above, so in
+            // the same 256 MB region as the jump, as MIPS requires).
+            one(Instr::Jump { link: m == "jal", target: ((v.n >> 2) & 0x3ff_ffff) as u32 })
         }
         "jr" => {
             count(ops, &[1], m, "`rs`", at)?;
@@ -369,6 +418,28 @@ pub(crate) fn encode(mnemonic: &str, ops: &[Operand], env: &dyn InstrEnv, at: us
                 return one(Instr::Jalr { rd: 31, rs: gpr(&ops[0])? });
             }
             one(Instr::Jalr { rd: gpr(&ops[0])?, rs: gpr(&ops[1])? })
+        }
+        // The generic coprocessor-2 forms GNU as for MIPS I takes (libdragon's rsp.inc builds
+        // every vector instruction from them): `cop2 func` (COP2 with the CO bit: bits 24..0
+        // are `func`), `lwc2/swc2 rt, offset(base)` (the RSP's vector loads/stores, whose
+        // offset field holds the opcode, element and scaled offset). The word must be an RSP
+        // instruction.
+        "cop2" => {
+            count(ops, &[1], m, "a 25-bit function field", at)?;
+            let func = number_in(env, &ops[0], 0, (1 << 25) - 1, "cop2 function")? as u32;
+            raw_word(&ops[0], 0x12 << 26 | 1 << 25 | func)
+        }
+        "lwc2" | "swc2" => {
+            count(ops, &[2], m, "`rt, offset(base)`", at)?;
+            let rt = match &ops[0].kind {
+                OpKind::Gpr { n, .. } => *n as u32,
+                OpKind::Vreg { n, elem: None } => *n as u32,
+                _ => number_in(env, &ops[0], 0, 31, "coprocessor register")? as u32,
+            };
+            let (mut out, base, off) = memory_operand(env, &ops[1], None, m)?;
+            let opcode: u32 = if m == "lwc2" { 0x32 } else { 0x3a };
+            out.extend(raw_word(&ops[1], opcode << 26 | (base as u32) << 21 | rt << 16 | off as u16 as u32)?);
+            Ok(out)
         }
         "break" => {
             count(ops, &[0, 1, 2], m, "no operands, `code` or `code, code2`", at)?;
@@ -417,27 +488,101 @@ fn control_register(env: &dyn InstrEnv, op: &Operand, max: i64, what: &str) -> R
     }
 }
 
-/// `off(base)`, `(base)`, or an absolute address (base `$zero`, GNU as style `lw $t0, %lo(X)`).
-fn scalar_address(env: &dyn InstrEnv, op: &Operand) -> R<(u8, i16)> {
-    match &op.kind {
-        OpKind::Mem { offset: None, base } => Ok((*base, 0)),
-        OpKind::Mem { offset: Some(e), base } => {
-            let v = env.eval(e)?;
-            if expr::is_lo(e) && fits_unsigned16(v.n) {
-                return Ok((*base, v.n as u16 as i16));
-            }
-            if !fits_signed16(v.n) {
-                return err(op, format!("offset {} does not fit 16 bits signed", v.n));
-            }
-            Ok((*base, v.n as i16))
-        }
-        OpKind::Expr(e) => {
-            let v = env.eval(e)?;
-            if (expr::is_lo(e) && fits_unsigned16(v.n)) || fits_signed16(v.n) {
-                return Ok((0, v.n as u16 as i16));
-            }
-            err(op, format!("address 0x{:x} does not fit a 16-bit offset from $zero; use a base register", v.n))
-        }
-        _ => err(op, "expected an address: `offset(base)`, `(base)` or a constant address"),
+/// GNU as's set-on-condition macros (`sne rd, rs, rt|imm` ...), expanded as
+/// `mips-linux-gnu-as -march=mips1` expands them (checked case by case: the `$zero` and
+/// immediate shortcuts included). `sle`/`sleu` take registers only.
+fn set_on_condition(env: &dyn InstrEnv, m: &str, ops: &[Operand], at: usize) -> R<Vec<Instr>> {
+    count(ops, &[3], m, "`rd, rs, rt` or `rd, rs, immediate`", at)?;
+    let rd = gpr(&ops[0])?;
+    let rs = gpr(&ops[1])?;
+    let reg = |op, rd, rs, rt| Instr::AluReg { op, rd, rs, rt };
+    let imm = |op, rt, rs, imm: i64| Instr::AluImm { op, rt, rs, imm: imm as u16 };
+    let unsigned = m.ends_with('u');
+    let (slt, slti) = if unsigned { (AluRegOp::Sltu, AluImmOp::Sltiu) } else { (AluRegOp::Slt, AluImmOp::Slti) };
+    if is_gpr(&ops[2]) {
+        let rt = gpr(&ops[2])?;
+        return Ok(match m {
+            "seq" if rs == 0 || rt == 0 => vec![imm(AluImmOp::Sltiu, rd, rs.max(rt), 1)],
+            "seq" => vec![reg(AluRegOp::Xor, rd, rs, rt), imm(AluImmOp::Sltiu, rd, rd, 1)],
+            "sne" if rs == 0 || rt == 0 => vec![reg(AluRegOp::Sltu, rd, 0, rs.max(rt))],
+            "sne" => vec![reg(AluRegOp::Xor, rd, rs, rt), reg(AluRegOp::Sltu, rd, 0, rd)],
+            "sge" | "sgeu" => vec![reg(slt, rd, rs, rt), imm(AluImmOp::Xori, rd, rd, 1)],
+            "sgt" | "sgtu" => vec![reg(slt, rd, rt, rs)],
+            _ => vec![reg(slt, rd, rt, rs), imm(AluImmOp::Xori, rd, rd, 1)], // sle, sleu
+        });
     }
+    let v = li_value(env, &ops[2])?;
+    let with_at = |env: &dyn InstrEnv, mut tail: Vec<Instr>| -> R<Vec<Instr>> {
+        need_at(env, &ops[2], m)?;
+        let mut out = load_immediate(AT, v);
+        out.append(&mut tail);
+        Ok(out)
+    };
+    match m {
+        "seq" | "sne" => {
+            let last = if m == "seq" { imm(AluImmOp::Sltiu, rd, rd, 1) } else { reg(AluRegOp::Sltu, rd, 0, rd) };
+            if v == 0 {
+                return Ok(vec![if m == "seq" {
+                    imm(AluImmOp::Sltiu, rd, rs, 1)
+                } else {
+                    reg(AluRegOp::Sltu, rd, 0, rs)
+                }]);
+            }
+            if fits_unsigned16(v) {
+                return Ok(vec![imm(AluImmOp::Xori, rd, rs, v), last]);
+            }
+            if fits_signed16(-v) {
+                return Ok(vec![imm(AluImmOp::Addiu, rd, rs, -v), last]);
+            }
+            with_at(env, vec![reg(AluRegOp::Xor, rd, rs, AT), last])
+        }
+        "sge" | "sgeu" if fits_signed16(v) => Ok(vec![imm(slti, rd, rs, v), imm(AluImmOp::Xori, rd, rd, 1)]),
+        "sge" | "sgeu" => with_at(env, vec![reg(slt, rd, rs, AT), imm(AluImmOp::Xori, rd, rd, 1)]),
+        "sgt" | "sgtu" => with_at(env, vec![reg(slt, rd, AT, rs)]),
+        _ => err(&ops[2], format!("`{m}` with an immediate is not supported (use a register)")),
+    }
+}
+
+/// A word built field by field (`cop2`, `lwc2`, `swc2`): accepted only if it decodes as an
+/// RSP instruction, so a field value the RSP would not execute is an error here.
+fn raw_word(op: &Operand, word: u32) -> R<Vec<Instr>> {
+    match rsp_isa::decode(word) {
+        Ok(i) if i.encode() == word => Ok(vec![i]),
+        Ok(_) | Err(_) => err(op, format!("0x{word:08x} is not an RSP instruction")),
+    }
+}
+
+/// A load/store address: `off(base)`, `(base)`, or an absolute address (base `$zero`). An
+/// offset that does not fit 16 bits signed is expanded as GNU as does (`ld_st` macro):
+/// `lui tmp, %hi(off)`, `addu tmp, tmp, base` (unless base is `$zero`), then the access with
+/// `%lo(off)(tmp)`; `tmp` is the loaded register (`load_rt`) when that is neither `$zero` nor
+/// the base, else `$at`. (With libdragon's address map every label is 0xA400xxxx, so
+/// `lw t0, label(s0)` takes three instructions there, as with GNU as.)
+fn memory_operand(env: &dyn InstrEnv, op: &Operand, load_rt: Option<u8>, m: &str) -> R<(Vec<Instr>, u8, i16)> {
+    let (base, e) = match &op.kind {
+        OpKind::Mem { offset: None, base } => return Ok((Vec::new(), *base, 0)),
+        OpKind::Mem { offset: Some(e), base } => (*base, e),
+        OpKind::Expr(e) => (0, e),
+        _ => return err(op, "expected an address: `offset(base)`, `(base)` or a constant address"),
+    };
+    let v = env.eval(e)?;
+    if expr::is_lo(e) && fits_unsigned16(v.n) {
+        return Ok((Vec::new(), base, v.n as u16 as i16));
+    }
+    if fits_signed16(v.n) {
+        return Ok((Vec::new(), base, v.n as i16));
+    }
+    if !(-0x8000_0000..=0xffff_ffff).contains(&v.n) {
+        return err(op, format!("offset {} does not fit 32 bits", v.n));
+    }
+    let tmp = load_rt.filter(|&t| t != 0 && t != base).unwrap_or(AT);
+    if tmp == AT {
+        need_at(env, op, m)?;
+    }
+    let x = v.n as u32;
+    let mut out = vec![Instr::Lui { rt: tmp, imm: (x.wrapping_add(0x8000) >> 16) as u16 }];
+    if base != 0 {
+        out.push(Instr::AluReg { op: AluRegOp::Addu, rd: tmp, rs: tmp, rt: base });
+    }
+    Ok((out, tmp, x as u16 as i16))
 }

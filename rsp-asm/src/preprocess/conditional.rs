@@ -13,10 +13,13 @@ pub(super) struct Cond {
     pub(super) parent_active: bool,
     pub(super) seen_else: bool,
     pub(super) opened_at: Location,
+    /// `#if`/`#ifdef`/`#ifndef` (cpp) rather than `.if` (as): a region cpp skips is not seen
+    /// by the assembler at all, so `.if` lines in it are not even counted.
+    pub(super) is_cpp: bool,
 }
 
 /// Scope for conditional expressions: constants defined so far; `.` is not known here.
-struct ConstScope<'a>(&'a HashMap<String, i64>);
+pub(super) struct ConstScope<'a>(pub(super) &'a HashMap<String, i64>);
 
 impl Scope for ConstScope<'_> {
     fn symbol(&self, name: &str) -> Option<Value> {
@@ -31,15 +34,21 @@ impl Scope for ConstScope<'_> {
 }
 
 impl Pp<'_> {
-    pub(super) fn open_cond(&mut self, value: bool, opened_at: crate::diag::Location) {
-        let parent_active = self.active();
+    pub(super) fn open_cond(&mut self, value: bool, opened_at: crate::diag::Location, is_cpp: bool) {
+        let parent_active = if is_cpp { !self.cpp_skipping() } else { self.active() };
         self.cond.push(Cond {
             active: parent_active && value,
             taken: value,
             parent_active,
             seen_else: false,
             opened_at,
+            is_cpp,
         });
+    }
+
+    /// Inside a region a cpp conditional skips.
+    pub(super) fn cpp_skipping(&self) -> bool {
+        self.cond.iter().any(|c| c.is_cpp && !c.active)
     }
 
     /// Handles `.if*`/`.else`/`.elseif`/`.endif`; returns true if `directive` was one.
@@ -51,11 +60,11 @@ impl Pp<'_> {
             ".if" | ".ifne" | ".ifeq" | ".iflt" | ".ifle" | ".ifgt" | ".ifge" | ".ifdef" | ".ifndef" | ".ifnotdef"
             | ".ifb" | ".ifnb" | ".ifc" | ".ifnc" => {
                 let value = if self.active() { self.cond_value(line, &d, args, arg_start, code_end) } else { false };
-                self.open_cond(value, line.location(tokens[0].start, tokens[0].end));
+                self.open_cond(value, line.location(tokens[0].start, tokens[0].end), false);
             }
             ".else" | ".elseif" => {
                 let is_elseif = d == ".elseif";
-                let Some(top) = self.cond.last() else {
+                let Some(top) = self.cond.last().filter(|c| !c.is_cpp) else {
                     self.push_error(line.error(tokens[0].start, tokens[0].end, format!("`{d}` without `.if`")));
                     return true;
                 };
@@ -72,7 +81,10 @@ impl Pp<'_> {
                 }
             }
             ".endif" => {
-                if self.cond.pop().is_none() {
+                // A `.endif` never closes a `#if` (cpp and as conditionals nest separately).
+                if self.cond.last().is_some_and(|c| !c.is_cpp) {
+                    self.cond.pop();
+                } else {
                     self.push_error(line.error(tokens[0].start, tokens[0].end, "`.endif` without `.if`"));
                 }
             }
@@ -111,7 +123,8 @@ impl Pp<'_> {
             }
             _ => {}
         }
-        let value = expr::parse(args, code_end).and_then(|e| expr::eval(&e, &ConstScope(&self.constants)));
+        let args = self.resolve_tokens(args);
+        let value = expr::parse(&args, code_end).and_then(|e| expr::eval(&e, &ConstScope(&self.constants)));
         match value {
             Ok(v) => {
                 let n = v.n;

@@ -63,20 +63,74 @@ fn substitute_params(body: &str, params: &[MacroParam], values: &[String], count
     out
 }
 
+/// The first word of a statement after its `label:`s, lowercased.
+fn first_word(code: &str) -> Option<String> {
+    let mut rest = code.trim_start();
+    loop {
+        let len = rest.bytes().take_while(|&c| lexer::is_ident_char(c) || c == b'\\').count();
+        let word = &rest[..len];
+        let after = rest[len..].trim_start();
+        if len > 0 && after.starts_with(':') && !after.starts_with(":=") {
+            rest = after[1..].trim_start();
+            continue;
+        }
+        return (len > 0).then(|| word.to_ascii_lowercase());
+    }
+}
+
+/// `"text"` as a whole argument is `text` (escapes kept, as GNU as keeps them).
+fn unquote(arg: &str) -> &str {
+    let b = arg.as_bytes();
+    if b.len() >= 2 && b[0] == b'"' && lexer::skip_quoted(b, 0, b.len(), b'"') == b.len() && b[b.len() - 1] == b'"' {
+        &arg[1..arg.len() - 1]
+    } else {
+        arg
+    }
+}
+
+/// Macro invocation arguments: separated by commas, or by blanks between two words (GNU as
+/// squeezes blanks next to operators first, so `m a b` has two arguments and `m a + b` one).
+fn split_macro_args(text: &str, start: usize, end: usize) -> Vec<(usize, usize)> {
+    let b = text.as_bytes();
+    let word_end = |c: u8| lexer::is_ident_char(c) || c == b'"' || c == b'\'';
+    let word_start = |c: u8| lexer::is_ident_char(c) || c == b'"' || c == b'\'' || c == b'\\';
+    let mut out = Vec::new();
+    for (s, e) in split_commas(text, start, end) {
+        let mut depth = 0i32;
+        let mut part_start = s;
+        let mut i = s;
+        while i < e {
+            match b[i] {
+                b'"' | b'\'' => {
+                    i = lexer::skip_quoted(b, i, e, b[i]);
+                    continue;
+                }
+                b'(' => depth += 1,
+                b')' => depth -= 1,
+                b' ' | b'\t' if depth <= 0 => {
+                    let j = i + b[i..e].iter().take_while(|&&c| c == b' ' || c == b'\t').count();
+                    if i > part_start && j < e && word_end(b[i - 1]) && word_start(b[j]) {
+                        out.push((part_start, i));
+                        part_start = j;
+                    }
+                    i = j;
+                    continue;
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+        out.push((part_start, e));
+    }
+    out
+}
+
 impl Pp<'_> {
     pub(super) fn record(&mut self, line: Line) {
+        // The first word after any labels, read as text: a body line need not lex yet
+        // (`.macro \\name` before the outer macro's parameters are substituted).
         let code_end = lexer::comment_start(&line.text, line.end);
-        let first = lexer::lex(&line.text, line.start, code_end).ok().and_then(|t| {
-            // Skip labels so `name: .endm` is still seen.
-            let mut i = 0;
-            while i + 1 < t.len() && matches!(t[i + 1].tok, Tok::Punct(":")) {
-                i += 2;
-            }
-            match t.get(i).map(|t| &t.tok) {
-                Some(Tok::Ident(s)) => Some(s.to_ascii_lowercase()),
-                _ => None,
-            }
-        });
+        let first = first_word(&line.text[line.start.min(code_end)..code_end]);
         let Some(rec) = self.recording.as_mut() else {
             return;
         };
@@ -114,7 +168,8 @@ impl Pp<'_> {
         while j < tokens.len() {
             match &tokens[j].tok {
                 Tok::Punct(",") => j += 1,
-                Tok::Ident(p) => {
+                // `$`-names too: `.macro assert_eq v0, v1` after `<regdef.h>` is `$2, $3`.
+                Tok::Ident(p) | Tok::Reg(p) => {
                     let mut param = MacroParam { name: p.clone(), default: None, required: false, vararg: false };
                     j += 1;
                     if matches!(tokens.get(j).map(|t| &t.tok), Some(Tok::Punct(":"))) {
@@ -169,7 +224,7 @@ impl Pp<'_> {
         let ranges = if line.text[args_start..line.end].trim().is_empty() {
             Vec::new()
         } else {
-            split_commas(&line.text, args_start, line.end)
+            split_macro_args(&line.text, args_start, line.end)
         };
         let mut args: Vec<String> = ranges.iter().map(|(s, e)| line.text[*s..*e].to_string()).collect();
         let vararg = def.params.last().is_some_and(|p| p.vararg);
@@ -188,7 +243,8 @@ impl Pp<'_> {
         }
         let mut values = Vec::new();
         for (k, p) in def.params.iter().enumerate() {
-            let given = args.get(k).filter(|a| !a.is_empty()).cloned();
+            // GNU as passes a quoted argument without its quotes (`m "a b"` gives `a b`).
+            let given = args.get(k).filter(|a| !a.is_empty()).map(|a| unquote(a).to_string());
             match (given, &p.default) {
                 (Some(v), _) => values.push(v),
                 (None, Some(d)) => values.push(d.clone()),

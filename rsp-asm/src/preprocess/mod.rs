@@ -4,8 +4,9 @@
 //!
 //! Supported (the subset libdragon ucode relies on; see README "Syntax"):
 //! - comments `#`, `//`, `/* */`; `;` separates statements; `\` at line end continues a line;
-//! - `.include "f"`, `#include "f"` / `<f>`;
-//! - `#define NAME text`, `#define NAME(a, b) text` (no `#`/`##`), `#undef`, `#ifdef`,
+//! - `.include "f"`, `#include "f"` / `<f>` (with a built-in `<regdef.h>`);
+//! - `#define NAME text`, `#define NAME(a, b, ...) text` (with `#`, `##`, `__VA_ARGS__`),
+//!   predefined `__ASSEMBLER__` and the MIPS target macros, `#undef`, `#ifdef`,
 //!   `#ifndef`, `#if`, `#elif`, `#else`, `#endif`, `#error`;
 //! - `.if`, `.ifeq/.ifne/.iflt/.ifle/.ifgt/.ifge expr`, `.ifdef/.ifndef sym`, `.ifb/.ifnb text`,
 //!   `.else`, `.elseif`, `.endif` (expressions over constants defined earlier in the source);
@@ -23,6 +24,8 @@ use crate::source::SourceLoader;
 mod conditional;
 mod cpp;
 mod macros;
+mod symbols;
+mod system_headers;
 
 use conditional::Cond;
 use cpp::{cpp_keyword, Define};
@@ -73,11 +76,13 @@ pub(crate) struct Preprocessed {
 /// Limits that keep any input (including adversarial fuzz input) bounded in time and memory.
 const MAX_INCLUDE_DEPTH: usize = 32;
 const MAX_MACRO_DEPTH: usize = 64;
-const MAX_OUTPUT_LINES: usize = 50_000;
+/// (libdragon's rsp.inc expands each vector instruction to about a thousand lines, most of
+/// them `.set`s consumed here.)
+const MAX_OUTPUT_LINES: usize = 5_000_000;
 const MAX_SUBSTITUTED_LEN: usize = 64 * 1024;
 /// Lines the preprocessor may look at in all, counting every include and macro expansion (a
 /// macro that invokes itself twice per level would otherwise run for 2^depth steps).
-const MAX_WORK: usize = 150_000;
+const MAX_WORK: usize = 10_000_000;
 
 #[derive(PartialEq, Eq)]
 enum Flow {
@@ -91,6 +96,10 @@ struct Pp<'a> {
     defines: HashMap<String, Define>,
     macros: HashMap<String, Rc<MacroDef>>,
     constants: HashMap<String, i64>,
+    /// Symbols equated to a register (`symbols.rs`).
+    reg_aliases: HashMap<String, symbols::RegAlias>,
+    /// Some `$name` constant was set (`symbols.rs`): statements need resolving.
+    has_dollar_constants: bool,
     labels: HashSet<String>,
     cond: Vec<Cond>,
     recording: Option<Recording>,
@@ -99,6 +108,9 @@ struct Pp<'a> {
     files: Vec<String>,
     include_depth: usize,
     macro_depth: usize,
+    /// `macro_depth` when the file being read was included (a `.include` in a macro body
+    /// reads a file whose lines are cpp'd like any other).
+    file_macro_depth: usize,
     expansions: u64,
     gave_up: bool,
     /// Lines processed so far (physical, included and macro-expanded).
@@ -108,9 +120,11 @@ struct Pp<'a> {
 pub(crate) fn preprocess(loader: &dyn SourceLoader, main: &str) -> Preprocessed {
     let mut pp = Pp {
         loader,
-        defines: HashMap::new(),
+        defines: cpp::PREDEFINED.iter().map(|(n, v)| (n.to_string(), Define::Object(v.to_string()))).collect(),
         macros: HashMap::new(),
         constants: HashMap::new(),
+        reg_aliases: HashMap::new(),
+        has_dollar_constants: false,
         labels: HashSet::new(),
         cond: Vec::new(),
         recording: None,
@@ -119,6 +133,7 @@ pub(crate) fn preprocess(loader: &dyn SourceLoader, main: &str) -> Preprocessed 
         files: Vec::new(),
         include_depth: 0,
         macro_depth: 0,
+        file_macro_depth: 0,
         expansions: 0,
         gave_up: false,
         work: 0,
@@ -224,11 +239,18 @@ fn trim_range(text: &str, mut s: usize, mut e: usize) -> (usize, usize) {
 }
 
 impl Pp<'_> {
+    /// Lines here are assembled: no enclosing conditional (cpp or as) is skipping.
     fn active(&self) -> bool {
-        self.cond.last().map(|c| c.active).unwrap_or(true)
+        self.cond.iter().all(|c| c.active)
     }
 
     fn file(&mut self, name: &str, text: &str) {
+        let outer = std::mem::replace(&mut self.file_macro_depth, self.macro_depth);
+        self.file_lines(name, text);
+        self.file_macro_depth = outer;
+    }
+
+    fn file_lines(&mut self, name: &str, text: &str) {
         self.files.push(name.to_string());
         let file: Rc<str> = Rc::from(name);
         let blanked = blank_block_comments(text);
@@ -280,17 +302,36 @@ impl Pp<'_> {
             ));
             return Flow::ExitMacro;
         }
-        if self.recording.is_some() {
-            self.record(line);
-            return Flow::Continue;
-        }
+        // cpp runs over the files before the assembler reads them (as `gcc` does for `.S`):
+        // cpp directives and `#define` substitution apply to lines read from a file, also
+        // inside a `.macro` body being recorded, and never again to a macro's expansion.
+        let from_file = self.macro_depth == self.file_macro_depth;
         let trimmed_start = line.text.len() - line.text.trim_start().len();
-        if let Some((kw, rest)) = cpp_keyword(&line.text[trimmed_start..]) {
-            let rest_start = line.text.len() - rest.len();
-            self.cpp_directive(&line, kw, rest_start);
+        if from_file {
+            if let Some((kw, rest)) = cpp_keyword(&line.text[trimmed_start..]) {
+                let rest_start = line.text.len() - rest.len();
+                self.cpp_directive(&line, kw, rest_start);
+                return Flow::Continue;
+            }
+        }
+        if self.recording.is_some() {
+            if from_file {
+                if self.cpp_skipping() {
+                    return Flow::Continue; // inside `#if 0` in a macro body
+                }
+                let code_end = lexer::comment_start(&line.text, line.end);
+                if let Some(l) = self.substitute_defines(&line, code_end) {
+                    self.record(l);
+                }
+            } else {
+                self.record(line);
+            }
             return Flow::Continue;
         }
         let code_end = lexer::comment_start(&line.text, line.end);
+        if self.cpp_skipping() {
+            return Flow::Continue;
+        }
         if !self.active() {
             // Only nesting matters inside a skipped region.
             if let Ok(tokens) = lexer::lex(&line.text, line.start, code_end) {
@@ -300,9 +341,13 @@ impl Pp<'_> {
             }
             return Flow::Continue;
         }
-        let line = match self.substitute_defines(&line, code_end) {
-            Some(l) => l,
-            None => return Flow::Continue,
+        let line = if from_file {
+            match self.substitute_defines(&line, code_end) {
+                Some(l) => l,
+                None => return Flow::Continue,
+            }
+        } else {
+            line
         };
         let code_end = lexer::comment_start(&line.text, line.end);
         for (s, e) in split_statements(&line.text, line.start, code_end) {
@@ -325,7 +370,7 @@ impl Pp<'_> {
                 self.errors.push(line.error(
                     line.start,
                     line.end,
-                    "program too long (more than 50000 statements after macro expansion)",
+                    "program too long (more than 5000000 statements after macro expansion)",
                 ));
             }
             return;
@@ -359,6 +404,15 @@ impl Pp<'_> {
             return Flow::Continue;
         };
         let label_part = Line { end: first.start, ..line.clone() };
+        if matches!(first.tok, Tok::Reg(_))
+            && matches!(tokens.get(i + 1).map(|t| &t.tok), Some(Tok::Punct("=")))
+            && self.assign_symbol(&line, &tokens[i..], false)
+        {
+            if i > 0 {
+                self.emit(label_part);
+            }
+            return Flow::Continue;
+        }
         let Tok::Ident(word) = &first.tok else {
             self.emit(line);
             return Flow::Continue;
@@ -396,7 +450,7 @@ impl Pp<'_> {
                 match tokens.get(i + 1).map(|t| &t.tok) {
                     Some(Tok::Str(bytes)) => {
                         let name = String::from_utf8_lossy(bytes).into_owned();
-                        self.include(&line, &name, (first.start, line.end));
+                        self.include(&line, &name, false, (first.start, line.end));
                     }
                     _ => self.push_error(line.error(first.end, line.end, "`.include` needs a file name in quotes")),
                 }
@@ -410,11 +464,21 @@ impl Pp<'_> {
                 self.push_error(line.error(first.start, line.end, msg));
                 return Flow::Continue;
             }
-            ".equ" | ".set" | ".equiv" => self.note_constant(&line, &tokens[i + 1..], true),
+            ".equ" | ".set" | ".equiv" if self.assign_symbol(&line, &tokens[i + 1..], true) => {
+                if i > 0 {
+                    self.emit(label_part);
+                }
+                return Flow::Continue;
+            }
             _ => {}
         }
-        if matches!(tokens.get(i + 1).map(|t| &t.tok), Some(Tok::Punct("="))) {
-            self.note_constant(&line, &tokens[i..], false);
+        if matches!(tokens.get(i + 1).map(|t| &t.tok), Some(Tok::Punct("=")))
+            && self.assign_symbol(&line, &tokens[i..], false)
+        {
+            if i > 0 {
+                self.emit(label_part);
+            }
+            return Flow::Continue;
         }
         if let Some(def) = self.macros.get(word).cloned() {
             if i > 0 {
@@ -422,7 +486,10 @@ impl Pp<'_> {
             }
             return self.expand_macro(&line, &def, first.end);
         }
-        self.emit(line);
+        match self.resolve_line(&line, &tokens) {
+            Some(resolved) => self.emit(resolved),
+            None => self.emit(line),
+        }
         Flow::Continue
     }
 }
