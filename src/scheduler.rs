@@ -392,13 +392,11 @@ enum State {
     Idle,
     Running {
         handle: JobHandle,
-        clock: JobClock,
         from_rsp: SpanList,
     },
     /// Halted after a fault; waiting for its last DMA to finish before giving memory back.
     Stopping {
         handle: JobHandle,
-        clock: JobClock,
         from_rsp: SpanList,
         fault: Fault,
     },
@@ -442,6 +440,8 @@ pub struct Scheduler<H: RspHardware> {
     workspace_rdram: u32,
     config: Config,
     state: State,
+    /// The running job's elapsed time (meaningful while `state` is not `Idle`).
+    clock: JobClock,
     entry: Option<u32>,
     id: SchedulerId,
     next_id: u64,
@@ -481,6 +481,10 @@ impl<H: RspHardware> Scheduler<H> {
             workspace_rdram,
             config,
             state: State::Idle,
+            clock: JobClock {
+                last: 0,
+                elapsed: 0,
+            },
             entry: None,
             id,
             next_id: 1,
@@ -828,14 +832,11 @@ impl<H: RspHardware> Scheduler<H> {
         };
         self.next_id += 1;
         self.counters.submitted += 1;
-        self.state = State::Running {
-            handle,
-            clock: JobClock {
-                last: started,
-                elapsed: 0,
-            },
-            from_rsp,
+        self.clock = JobClock {
+            last: started,
+            elapsed: 0,
         };
+        self.state = State::Running { handle, from_rsp };
         handle
     }
 
@@ -845,15 +846,13 @@ impl<H: RspHardware> Scheduler<H> {
         match self.state {
             State::Running {
                 handle: running,
-                clock,
                 from_rsp,
-            } if running == handle => self.poll_running(handle, clock, from_rsp),
+            } if running == handle => self.poll_running(handle, from_rsp),
             State::Stopping {
                 handle: running,
-                clock,
                 from_rsp,
                 fault,
-            } if running == handle => self.poll_stopping(handle, clock, from_rsp, fault),
+            } if running == handle => self.poll_stopping(handle, from_rsp, fault),
             _ => Err(PollError::NotRunning { handle }),
         }
     }
@@ -873,13 +872,8 @@ impl<H: RspHardware> Scheduler<H> {
         }
     }
 
-    fn poll_running(
-        &mut self,
-        handle: JobHandle,
-        mut clock: JobClock,
-        from_rsp: SpanList,
-    ) -> Result<Poll, PollError> {
-        let elapsed = clock.tick(self.hw.now_ticks());
+    fn poll_running(&mut self, handle: JobHandle, from_rsp: SpanList) -> Result<Poll, PollError> {
+        let elapsed = self.clock.tick(self.hw.now_ticks());
         let elapsed_ticks = reported(elapsed);
         let signalled = match self.config.completion {
             Completion::Status => true,
@@ -889,11 +883,6 @@ impl<H: RspHardware> Scheduler<H> {
         let busy_dma = sp_status & (status::DMA_BUSY | status::DMA_FULL) != 0;
         if !signalled || sp_status & status::HALT == 0 || busy_dma {
             if elapsed <= self.config.deadline_ticks as u64 {
-                self.state = State::Running {
-                    handle,
-                    clock,
-                    from_rsp,
-                };
                 return Ok(Poll::Running { elapsed_ticks });
             }
             // Hung: stop it, then give the memory back once its DMA is quiet.
@@ -904,7 +893,12 @@ impl<H: RspHardware> Scheduler<H> {
                 sp_status,
                 elapsed_ticks,
             };
-            return self.poll_stopping(handle, clock, from_rsp, fault);
+            self.state = State::Stopping {
+                handle,
+                from_rsp,
+                fault,
+            };
+            return self.poll_stopping(handle, from_rsp, fault);
         }
         self.hw.write_sp_status(regs::ACKNOWLEDGE);
         self.release(from_rsp);
@@ -953,19 +947,12 @@ impl<H: RspHardware> Scheduler<H> {
     fn poll_stopping(
         &mut self,
         handle: JobHandle,
-        mut clock: JobClock,
         from_rsp: SpanList,
         fault: Fault,
     ) -> Result<Poll, PollError> {
-        let elapsed_ticks = reported(clock.tick(self.hw.now_ticks()));
+        let elapsed_ticks = reported(self.clock.tick(self.hw.now_ticks()));
         let sp_status = self.hw.sp_status();
         if sp_status & (status::DMA_BUSY | status::DMA_FULL) != 0 {
-            self.state = State::Stopping {
-                handle,
-                clock,
-                from_rsp,
-                fault,
-            };
             return Ok(Poll::Running { elapsed_ticks });
         }
         self.hw.write_sp_status(regs::ACKNOWLEDGE);
