@@ -498,6 +498,8 @@ impl<H: RspHardware> Scheduler<H> {
     /// Takes the scheduler apart, handing back the hardware and the workspace (to build a new
     /// scheduler, or give the memory to something else). Refused while a job runs: the RSP
     /// owns the workspace until the job is polled to its end.
+    // On refusal the scheduler itself comes back, whole: no_std has no box to put it in.
+    #[allow(clippy::result_large_err)]
     pub fn into_parts(self) -> Result<(H, &'static mut [u8]), Self> {
         if self.running().is_some() {
             return Err(self);
