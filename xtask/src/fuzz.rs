@@ -71,12 +71,15 @@ pub fn run_target(ws: &Workspace, t: &FuzzTarget, seconds: u32) -> Result<String
     let project = ws.root.join(t.project);
     let work = ws.target_dir.join("fuzz").join(t.target);
     let corpus = work.join("corpus");
+    // One build directory for every target: their shared crates (rsp-sim, the ucode with its
+    // build-time assembly, the model) compile once per CI run, not once per target.
+    let build = ws.target_dir.join("fuzz").join("build");
     std::fs::create_dir_all(&corpus)
         .map_err(|e| format!("cannot create {}: {e}", corpus.display()))?;
     let mut cmd = host_cargo();
     cmd.current_dir(&project)
         .args(["fuzz", "run", "--sanitizer", "none", "--target-dir"])
-        .arg(work.join("build"))
+        .arg(&build)
         .arg(t.target)
         .arg(&corpus)
         .arg("seeds")
