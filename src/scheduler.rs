@@ -318,7 +318,11 @@ impl fmt::Display for SubmitError {
             SubmitError::NotSealed => write!(f, "the command list is no longer sealed"),
             SubmitError::TooManySealed => write!(f, "every sealing slot is taken"),
             SubmitError::NotPatchable { command, field } => {
-                write!(f, "command {command} has no {field:?} field to patch")
+                write!(
+                    f,
+                    "command {command} has no {} field to patch",
+                    field.name()
+                )
             }
             SubmitError::Address(e) => write!(f, "{e}"),
             SubmitError::List(e) => write!(f, "command list: {e}"),

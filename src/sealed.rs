@@ -68,6 +68,16 @@ pub enum Field {
 }
 
 impl Field {
+    /// The field as the ucode's command layout names it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Field::StepToken => "STEP token",
+            Field::StepPos => "STEP position",
+            Field::ArgmaxLo => "ARGMAX lo",
+            Field::ArgmaxHi => "ARGMAX hi",
+        }
+    }
+
     /// The command the field belongs to and its byte offset in it (rspnn-ucode `token_cmd`).
     fn place(self) -> (u8, usize) {
         match self {

@@ -101,7 +101,7 @@ impl fmt::Display for TokenError {
             TokenError::Address(e) => write!(f, "{e}"),
             TokenError::Submit(e) => write!(f, "submit: {e}"),
             TokenError::Poll(e) => write!(f, "RSP: {e}"),
-            TokenError::Plan(e) => write!(f, "plan: {e:?}"),
+            TokenError::Plan(e) => write!(f, "plan: {e}"),
             TokenError::Busy(h) => write!(f, "job {} owns the workspace", h.id()),
             TokenError::SchedulerInUse => write!(f, "the scheduler is already borrowed"),
             TokenError::NotLaidOut => {

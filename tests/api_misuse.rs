@@ -205,6 +205,11 @@ fn patch_sealed_takes_any_command_index_without_overflow() {
             "command {command}"
         );
     }
+    let refused = s.patch_sealed(&list, 1, Field::ArgmaxHi, 7).unwrap_err();
+    assert_eq!(
+        refused.to_string(),
+        "command 1 has no ARGMAX hi field to patch"
+    );
     // A sealed list of another scheduler is not this one's to patch or start.
     let mut other = scheduler(WS, Completion::Status);
     let theirs = {
@@ -327,4 +332,23 @@ fn a_runner_is_bound_to_its_scheduler_and_its_own_bytes() {
     let h = fresh.start(&mut s, b'Q', DecodeMask::All).unwrap();
     s.wait(h, || {}).unwrap();
     fresh.finish(&s).unwrap();
+}
+
+#[test]
+fn errors_read_as_sentences_not_debug_output() {
+    use rspnn::plan::PlanError;
+    let plan = TokenError::Plan(PlanError::BadOpcode { index: 3, op: 200 });
+    assert_eq!(plan.to_string(), "plan: command 3: unknown opcode 200");
+    assert_eq!(
+        ConfigError::DeadlineTooLong {
+            micros: 68_719_477,
+            max_micros: 68_719_476
+        }
+        .to_string(),
+        "a deadline of 68719477 us is longer than the 68719476 us the 32-bit tick counter measures"
+    );
+    assert_eq!(
+        TokenError::NotFinished(None).to_string(),
+        "the step has not finished (poll its job to the end first)"
+    );
 }
