@@ -35,6 +35,6 @@ pub mod token;
 pub use hw::RspHardware;
 pub use memory::{AddressError, Shared, Span};
 pub use scheduler::{
-    Completion, Config, Done, Fault, Job, JobHandle, LoadError, Poll, PollError, Scheduler,
-    SubmitError, Ucode,
+    Completion, Config, ConfigError, Done, Fault, Job, JobHandle, Layout, LoadError, Poll,
+    PollError, Scheduler, SchedulerId, SubmitError, Ucode,
 };

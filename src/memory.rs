@@ -68,6 +68,15 @@ pub enum AddressError {
         count: usize,
         max: usize,
     },
+    /// The span overlaps one already laid out ([`crate::Scheduler::claim`]): two programs in
+    /// the same bytes would overwrite each other's command lists.
+    Claimed {
+        what: &'static str,
+        span: Span,
+        by: Span,
+    },
+    /// Every layout slot is taken.
+    TooManyLayouts { what: &'static str, max: usize },
 }
 
 impl fmt::Display for AddressError {
@@ -94,6 +103,20 @@ impl fmt::Display for AddressError {
             ),
             AddressError::TooManySpans { what, count, max } => {
                 write!(f, "{count} {what} spans; a job carries at most {max}")
+            }
+            AddressError::Claimed { what, span, by } => write!(
+                f,
+                "{what} {:#x}..{:#x} overlaps the layout at {:#x}..{:#x}",
+                span.offset,
+                span.end(),
+                by.offset,
+                by.end()
+            ),
+            AddressError::TooManyLayouts { what, max } => {
+                write!(
+                    f,
+                    "{what}: all {max} layout slots of the workspace are taken"
+                )
             }
         }
     }

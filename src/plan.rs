@@ -177,6 +177,15 @@ pub enum PlanError {
     BadOpcode { index: usize, op: u8 },
 }
 
+impl fmt::Display for PlanError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            PlanError::NoEnd { commands } => write!(f, "no END in the {commands} commands given"),
+            PlanError::BadOpcode { index, op } => write!(f, "command {index}: unknown opcode {op}"),
+        }
+    }
+}
+
 /// Walks a command list (its bytes, from its first command) the way the dispatcher does,
 /// up to END: the overlay each command needs and the loads that causes (an OVERLAYS command
 /// makes the dispatcher forget what IMEM holds), and each MATVEC's tiles.

@@ -72,26 +72,80 @@ pub enum Completion {
     Interrupt,
 }
 
-/// Scheduler settings.
+/// Scheduler settings. Valid by construction: the deadline is 1 to `u32::MAX` ticks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Config {
     /// A job still running this many ticks after it started is declared hung.
-    pub deadline_ticks: u32,
-    pub completion: Completion,
+    deadline_ticks: u32,
+    completion: Completion,
+}
+
+/// Why a [`Config`] was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConfigError {
+    /// A deadline of zero would declare every job hung at its first poll.
+    ZeroDeadline,
+    /// The deadline does not fit the 32-bit tick count the scheduler measures with (CP0 Count
+    /// wraps at 2^32 ticks, 91.6 s at 46.875 MHz); a longer one used to be cut to the maximum.
+    DeadlineTooLong { micros: u32, max_micros: u32 },
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            ConfigError::ZeroDeadline => write!(f, "a deadline of 0 would time every job out"),
+            ConfigError::DeadlineTooLong { micros, max_micros } => write!(
+                f,
+                "a deadline of {micros} us is longer than the {max_micros} us the 32-bit tick counter measures"
+            ),
+        }
+    }
 }
 
 impl Config {
-    /// A deadline of `micros` microseconds on `hw`'s clock.
+    /// A deadline of `ticks` of the hardware's clock ([`RspHardware::now_ticks`]), at least 1.
+    pub fn with_deadline_ticks(ticks: u32, completion: Completion) -> Result<Config, ConfigError> {
+        if ticks == 0 {
+            return Err(ConfigError::ZeroDeadline);
+        }
+        Ok(Config {
+            deadline_ticks: ticks,
+            completion,
+        })
+    }
+
+    /// A deadline of `micros` microseconds on `hw`'s clock (rounded up to whole ticks), 1 us
+    /// at least and at most what 2^32 - 1 ticks last.
     pub fn with_deadline_micros<H: RspHardware>(
         hw: &H,
         micros: u32,
         completion: Completion,
-    ) -> Config {
-        let ticks = hw.ticks_per_second() as u64 * micros as u64 / 1_000_000;
-        Config {
-            deadline_ticks: ticks.min(u32::MAX as u64) as u32,
-            completion,
+    ) -> Result<Config, ConfigError> {
+        if micros == 0 {
+            return Err(ConfigError::ZeroDeadline);
         }
+        let per_second = hw.ticks_per_second().max(1) as u64;
+        let ticks = (per_second * micros as u64).div_ceil(1_000_000);
+        let ticks = u32::try_from(ticks).map_err(|_| ConfigError::DeadlineTooLong {
+            micros,
+            max_micros: (u32::MAX as u64 * 1_000_000 / per_second).min(u32::MAX as u64) as u32,
+        })?;
+        Config::with_deadline_ticks(ticks, completion)
+    }
+
+    /// The deadline in ticks.
+    pub fn deadline_ticks(&self) -> u32 {
+        self.deadline_ticks
+    }
+
+    /// How the scheduler learns that a job finished.
+    pub fn completion(&self) -> Completion {
+        self.completion
+    }
+
+    /// The same deadline with another completion signal.
+    pub fn with_completion(self, completion: Completion) -> Config {
+        Config { completion, ..self }
     }
 }
 
@@ -106,19 +160,32 @@ pub struct Job<'j> {
     pub from_rsp: &'j [Span],
 }
 
-/// Names a submitted job.
+/// Names a submitted job of one scheduler: a handle polled on another scheduler is refused
+/// ([`PollError::NotRunning`]), and ids never repeat (64 bits: 2^64 jobs would take longer than
+/// the N64 will exist).
 #[must_use = "poll the handle to learn when the job is done"]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct JobHandle {
-    id: u32,
+    id: u64,
+    scheduler: SchedulerId,
 }
 
 impl JobHandle {
-    /// The job's sequence number (1, 2, ...).
-    pub fn id(&self) -> u32 {
+    /// The job's sequence number (1, 2, ...) in its scheduler.
+    pub fn id(&self) -> u64 {
         self.id
     }
+
+    /// The scheduler that started it.
+    pub fn scheduler(&self) -> SchedulerId {
+        self.scheduler
+    }
 }
+
+/// Tells schedulers apart: the address of the workspace a scheduler owns. Two schedulers
+/// alive at once cannot own the same `&'static mut` workspace, so no two share an id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SchedulerId(usize);
 
 /// A finished job.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -197,6 +264,8 @@ pub enum SubmitError {
     NotSealed,
     /// Every sealing slot is taken.
     TooManySealed,
+    /// The sealed list was sealed by another scheduler.
+    NotYours,
     /// A patch of a field at a command that is not the field's (or past the list).
     NotPatchable {
         command: usize,
@@ -238,6 +307,7 @@ impl fmt::Display for SubmitError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
             SubmitError::Busy { running } => write!(f, "job {} is still running", running.id),
+            SubmitError::NotYours => write!(f, "the sealed list belongs to another scheduler"),
             SubmitError::RspNotHalted { sp_status } => {
                 write!(
                     f,
@@ -248,7 +318,11 @@ impl fmt::Display for SubmitError {
             SubmitError::NotSealed => write!(f, "the command list is no longer sealed"),
             SubmitError::TooManySealed => write!(f, "every sealing slot is taken"),
             SubmitError::NotPatchable { command, field } => {
-                write!(f, "command {command} has no {field:?} field to patch")
+                write!(
+                    f,
+                    "command {command} has no {} field to patch",
+                    field.name()
+                )
             }
             SubmitError::Address(e) => write!(f, "{e}"),
             SubmitError::List(e) => write!(f, "command list: {e}"),
@@ -286,13 +360,42 @@ impl From<AddressError> for SubmitError {
     }
 }
 
+/// Jobs whose outcome [`Scheduler::outcome`] remembers.
+pub const OUTCOMES: usize = 4;
+
+/// Regions of the workspace laid out at once ([`Scheduler::claim`]).
+pub const MAX_LAYOUTS: usize = 8;
+
+/// The claimed regions, and a generation that [`Scheduler::forget_layouts`] bumps.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct LayoutTable {
+    spans: [Option<Span>; MAX_LAYOUTS],
+    generation: u32,
+}
+
+/// A region of the workspace that one user laid out (a token program): no other claim may
+/// overlap it until [`Scheduler::forget_layouts`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Layout {
+    slot: usize,
+    generation: u32,
+    span: Span,
+    scheduler: SchedulerId,
+}
+
+impl Layout {
+    /// The claimed bytes of the workspace.
+    pub fn span(&self) -> Span {
+        self.span
+    }
+}
+
 /// Where a running job is.
 #[derive(Clone, Copy, Debug)]
 enum State {
     Idle,
     Running {
         handle: JobHandle,
-        started: u32,
         from_rsp: SpanList,
     },
     /// Halted after a fault; waiting for its last DMA to finish before giving memory back.
@@ -301,6 +404,28 @@ enum State {
         from_rsp: SpanList,
         fault: Fault,
     },
+}
+
+/// A job's elapsed ticks, summed poll by poll: the tick counter wraps at 2^32 (CP0 Count every
+/// 91.6 s), so each poll adds the wrapping difference since the last one. Exact while polls
+/// come less than 2^32 ticks apart, whatever the deadline.
+#[derive(Clone, Copy, Debug)]
+struct JobClock {
+    last: u32,
+    elapsed: u64,
+}
+
+impl JobClock {
+    fn tick(&mut self, now: u32) -> u64 {
+        self.elapsed += now.wrapping_sub(self.last) as u64;
+        self.last = now;
+        self.elapsed
+    }
+}
+
+/// A tick count as reported: saturated at `u32::MAX`.
+fn reported(elapsed: u64) -> u32 {
+    elapsed.min(u32::MAX as u64) as u32
 }
 
 /// Counters since the scheduler was made.
@@ -319,10 +444,16 @@ pub struct Scheduler<H: RspHardware> {
     workspace_rdram: u32,
     config: Config,
     state: State,
+    /// The running job's elapsed time (meaningful while `state` is not `Idle`).
+    clock: JobClock,
     entry: Option<u32>,
-    next_id: u32,
+    id: SchedulerId,
+    next_id: u64,
+    /// How the last [`OUTCOMES`] jobs ended (for [`Scheduler::outcome`]), by id modulo.
+    outcomes: [Option<(JobHandle, Result<Done, Fault>)>; OUTCOMES],
     counters: Counters,
     pub(crate) sealed: SealedTable,
+    pub(crate) layouts: LayoutTable,
 }
 
 impl<H: RspHardware> Scheduler<H> {
@@ -347,17 +478,116 @@ impl<H: RspHardware> Scheduler<H> {
         )?;
         check_aligned("workspace length", workspace.len(), CACHE_LINE)?;
         hw.writeback_invalidate(workspace);
+        let id = SchedulerId(workspace.as_ptr() as usize);
         Ok(Scheduler {
             hw,
             workspace,
             workspace_rdram,
             config,
             state: State::Idle,
+            clock: JobClock {
+                last: 0,
+                elapsed: 0,
+            },
             entry: None,
+            id,
             next_id: 1,
+            outcomes: [None; OUTCOMES],
             counters: Counters::default(),
             sealed: SealedTable::default(),
+            layouts: LayoutTable::default(),
         })
+    }
+
+    /// Takes the scheduler apart, handing back the hardware and the workspace (to build a new
+    /// scheduler, or give the memory to something else). Refused while a job runs: the RSP
+    /// owns the workspace until the job is polled to its end.
+    // On refusal the scheduler itself comes back, whole: no_std has no box to put it in.
+    #[allow(clippy::result_large_err)]
+    pub fn into_parts(self) -> Result<(H, &'static mut [u8]), Self> {
+        if self.running().is_some() {
+            return Err(self);
+        }
+        Ok((self.hw, self.workspace))
+    }
+
+    /// This scheduler's identity (the one its job handles carry).
+    pub fn id(&self) -> SchedulerId {
+        self.id
+    }
+
+    /// Checks that `span` could be claimed now: inside the workspace, overlapping no claim,
+    /// and a slot free.
+    pub fn check_claim(&self, what: &'static str, span: Span) -> Result<(), AddressError> {
+        check_inside(what, span, self.workspace.len())?;
+        let overlaps = |s: &Span| span.offset < s.end() && s.offset < span.end();
+        if let Some(by) = self.layouts.spans.iter().flatten().find(|s| overlaps(s)) {
+            return Err(AddressError::Claimed {
+                what,
+                span,
+                by: *by,
+            });
+        }
+        if !self.layouts.spans.iter().any(Option::is_none) {
+            return Err(AddressError::TooManyLayouts {
+                what,
+                max: MAX_LAYOUTS,
+            });
+        }
+        Ok(())
+    }
+
+    /// Claims `span` of the workspace for one layout (a token program): refused when it
+    /// overlaps another claim, so two programs cannot be laid out over each other.
+    pub fn claim(&mut self, what: &'static str, span: Span) -> Result<Layout, AddressError> {
+        self.check_claim(what, span)?;
+        let slot = self.layouts.spans.iter().position(Option::is_none).ok_or(
+            AddressError::TooManyLayouts {
+                what,
+                max: MAX_LAYOUTS,
+            },
+        )?;
+        self.layouts.spans[slot] = Some(span);
+        Ok(Layout {
+            slot,
+            generation: self.layouts.generation,
+            span,
+            scheduler: self.id,
+        })
+    }
+
+    /// True while `layout` is a current claim of this scheduler.
+    pub fn holds(&self, layout: &Layout) -> bool {
+        layout.scheduler == self.id
+            && layout.generation == self.layouts.generation
+            && self.layouts.spans.get(layout.slot) == Some(&Some(layout.span))
+    }
+
+    /// Drops every claim (to lay the workspace out anew); layouts claimed before are no
+    /// longer held, so what was built on them is refused from now on.
+    pub fn forget_layouts(&mut self) -> Result<(), JobHandle> {
+        if let Some(handle) = self.running() {
+            return Err(handle);
+        }
+        self.layouts = LayoutTable {
+            spans: [None; MAX_LAYOUTS],
+            generation: self.layouts.generation.wrapping_add(1),
+        };
+        Ok(())
+    }
+
+    /// How the job `handle` ended, if it is one of the last [`OUTCOMES`] jobs and has ended:
+    /// `Ok` with its [`Done`] or `Err` with its [`Fault`]. `None` for a running job, an older
+    /// one, or a handle of another scheduler.
+    pub fn outcome(&self, handle: JobHandle) -> Option<Result<Done, Fault>> {
+        match self.outcomes[handle.id as usize % OUTCOMES] {
+            Some((h, outcome)) if h == handle => Some(outcome),
+            _ => None,
+        }
+    }
+
+    fn record(&mut self, handle: JobHandle, outcome: Result<Done, Fault>) {
+        self.outcomes[handle.id as usize % OUTCOMES] = Some((handle, outcome));
     }
 
     /// The hardware (for the simulator's controls in tests, or a frame's other RSP users).
@@ -387,6 +617,11 @@ impl<H: RspHardware> Scheduler<H> {
     /// The RDRAM address of workspace offset 0.
     pub fn workspace_rdram(&self) -> u32 {
         self.workspace_rdram
+    }
+
+    /// The workspace's length in bytes (also while a job runs).
+    pub fn workspace_len(&self) -> usize {
+        self.workspace.len()
     }
 
     /// The running job, if any.
@@ -602,14 +837,17 @@ impl<H: RspHardware> Scheduler<H> {
         let started = self.hw.now_ticks();
         self.hw.write_sp_status(regs::START);
 
-        let handle = JobHandle { id: self.next_id };
-        self.next_id = self.next_id.wrapping_add(1).max(1);
-        self.counters.submitted += 1;
-        self.state = State::Running {
-            handle,
-            started,
-            from_rsp,
+        let handle = JobHandle {
+            id: self.next_id,
+            scheduler: self.id,
         };
+        self.next_id += 1;
+        self.counters.submitted += 1;
+        self.clock = JobClock {
+            last: started,
+            elapsed: 0,
+        };
+        self.state = State::Running { handle, from_rsp };
         handle
     }
 
@@ -619,14 +857,13 @@ impl<H: RspHardware> Scheduler<H> {
         match self.state {
             State::Running {
                 handle: running,
-                started,
                 from_rsp,
-            } if running == handle => self.poll_running(handle, started, from_rsp),
+            } if running == handle => self.poll_running(handle, from_rsp),
             State::Stopping {
                 handle: running,
                 from_rsp,
                 fault,
-            } if running == handle => self.poll_stopping(from_rsp, fault),
+            } if running == handle => self.poll_stopping(handle, from_rsp, fault),
             _ => Err(PollError::NotRunning { handle }),
         }
     }
@@ -646,13 +883,9 @@ impl<H: RspHardware> Scheduler<H> {
         }
     }
 
-    fn poll_running(
-        &mut self,
-        handle: JobHandle,
-        started: u32,
-        from_rsp: SpanList,
-    ) -> Result<Poll, PollError> {
-        let elapsed_ticks = self.hw.now_ticks().wrapping_sub(started);
+    fn poll_running(&mut self, handle: JobHandle, from_rsp: SpanList) -> Result<Poll, PollError> {
+        let elapsed = self.clock.tick(self.hw.now_ticks());
+        let elapsed_ticks = reported(elapsed);
         let signalled = match self.config.completion {
             Completion::Status => true,
             Completion::Interrupt => self.hw.sp_interrupt(),
@@ -660,7 +893,7 @@ impl<H: RspHardware> Scheduler<H> {
         let sp_status = if signalled { self.hw.sp_status() } else { 0 };
         let busy_dma = sp_status & (status::DMA_BUSY | status::DMA_FULL) != 0;
         if !signalled || sp_status & status::HALT == 0 || busy_dma {
-            if elapsed_ticks <= self.config.deadline_ticks {
+            if elapsed <= self.config.deadline_ticks as u64 {
                 return Ok(Poll::Running { elapsed_ticks });
             }
             // Hung: stop it, then give the memory back once its DMA is quiet.
@@ -676,7 +909,7 @@ impl<H: RspHardware> Scheduler<H> {
                 from_rsp,
                 fault,
             };
-            return self.poll_stopping(from_rsp, fault);
+            return self.poll_stopping(handle, from_rsp, fault);
         }
         self.hw.write_sp_status(regs::ACKNOWLEDGE);
         self.release(from_rsp);
@@ -704,27 +937,39 @@ impl<H: RspHardware> Scheduler<H> {
         match fault {
             None => {
                 self.counters.completed += 1;
-                Ok(Poll::Done(Done {
+                let done = Done {
                     elapsed_ticks,
                     pc,
                     boot_extra,
-                }))
+                };
+                self.record(handle, Ok(done));
+                Ok(Poll::Done(done))
             }
             Some(fault) => {
                 self.counters.faults += 1;
+                self.record(handle, Err(fault));
                 Err(PollError::Fault(fault))
             }
         }
     }
 
-    fn poll_stopping(&mut self, from_rsp: SpanList, fault: Fault) -> Result<Poll, PollError> {
+    /// A job halted after its deadline: `Running` (with its real elapsed ticks) until its
+    /// last DMA is quiet, then the fault.
+    fn poll_stopping(
+        &mut self,
+        handle: JobHandle,
+        from_rsp: SpanList,
+        fault: Fault,
+    ) -> Result<Poll, PollError> {
+        let elapsed_ticks = reported(self.clock.tick(self.hw.now_ticks()));
         let sp_status = self.hw.sp_status();
         if sp_status & (status::DMA_BUSY | status::DMA_FULL) != 0 {
-            return Ok(Poll::Running { elapsed_ticks: 0 });
+            return Ok(Poll::Running { elapsed_ticks });
         }
         self.hw.write_sp_status(regs::ACKNOWLEDGE);
         self.release(from_rsp);
         self.counters.faults += 1;
+        self.record(handle, Err(fault));
         Err(PollError::Fault(fault))
     }
 

@@ -12,7 +12,7 @@
 
 use crate::hw::RspHardware;
 use crate::memory::{check_result_span, Span, SpanList};
-use crate::scheduler::{Job, JobHandle, Scheduler, SubmitError};
+use crate::scheduler::{Job, JobHandle, Scheduler, SchedulerId, SubmitError};
 use rspnn_ucode::command::op;
 use rspnn_ucode::layout::CMD_BYTES;
 use rspnn_ucode::token_cmd::{
@@ -48,6 +48,7 @@ pub struct SealedList {
     slot: usize,
     generation: u32,
     span: Span,
+    scheduler: SchedulerId,
 }
 
 impl SealedList {
@@ -67,6 +68,16 @@ pub enum Field {
 }
 
 impl Field {
+    /// The field as the ucode's command layout names it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Field::StepToken => "STEP token",
+            Field::StepPos => "STEP position",
+            Field::ArgmaxLo => "ARGMAX lo",
+            Field::ArgmaxHi => "ARGMAX hi",
+        }
+    }
+
     /// The command the field belongs to and its byte offset in it (rspnn-ucode `token_cmd`).
     fn place(self) -> (u8, usize) {
         match self {
@@ -114,6 +125,7 @@ impl<H: RspHardware> Scheduler<H> {
                 slot,
                 generation,
                 span,
+                scheduler: self.id(),
             });
         }
         let slot = self
@@ -133,10 +145,14 @@ impl<H: RspHardware> Scheduler<H> {
             slot,
             generation,
             span,
+            scheduler: self.id(),
         })
     }
 
     fn check_sealed(&self, list: &SealedList) -> Result<(), SubmitError> {
+        if list.scheduler != self.id() {
+            return Err(SubmitError::NotYours);
+        }
         let current = list.generation == self.sealed.generation
             && self.sealed.spans.get(list.slot) == Some(&Some(list.span));
         if current {
@@ -160,8 +176,14 @@ impl<H: RspHardware> Scheduler<H> {
         }
         self.check_sealed(list)?;
         let (opcode, at) = field.place();
-        let start = list.span.offset + command * CMD_BYTES;
-        if start + CMD_BYTES > list.span.end() || self.workspace[start] != opcode {
+        // Any command index may come in: checked arithmetic, then the command must lie
+        // inside the sealed list and be the field's.
+        let start = command
+            .checked_mul(CMD_BYTES)
+            .and_then(|rel| rel.checked_add(list.span.offset))
+            .filter(|&start| start.saturating_add(CMD_BYTES) <= list.span.end())
+            .ok_or(SubmitError::NotPatchable { command, field })?;
+        if self.workspace[start] != opcode {
             return Err(SubmitError::NotPatchable { command, field });
         }
         let bytes = &mut self.workspace[start..start + CMD_BYTES];

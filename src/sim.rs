@@ -10,8 +10,25 @@
 //!   polls (a game frame).
 //! - Memory: host buffers are given RDRAM addresses with [`SimRsp::map`]. The CPU's view (the
 //!   host buffer) and RDRAM (the simulator's) are separate copies, joined only by the cache
-//!   calls: `writeback` copies the CPU's bytes to RDRAM, `invalidate` copies RDRAM to the CPU's
-//!   bytes. A forgotten call leaves one side stale, as a real data cache would.
+//!   calls, which model the VR4300's write-back data cache with 16-byte lines (VR4300 User's
+//!   Manual "Cache Memory"; RSP-FACTS "Machine"):
+//!   - every mapped byte is in the cache: the host buffer is what the CPU reads, and a line
+//!     is *dirty* when the CPU wrote one of its bytes since the cache and RDRAM last agreed
+//!     (the model keeps that last agreed copy per mapping and compares; a CPU write of the
+//!     very bytes already there is not seen as one);
+//!   - `writeback` writes the range's dirty lines to RDRAM, whole; clean lines are left
+//!     alone, so a stale clean line never overwrites what the RSP wrote;
+//!   - `invalidate` drops whole lines: the range must start and end on 16-byte boundaries (a
+//!     partial-line invalidate would drop the neighbour's bytes with it, and is refused);
+//!     a line still dirty there was, on hardware, evicted at some moment while the RSP ran,
+//!     and the model evicts it at the worst one: after the RSP wrote, over its result. So a
+//!     job without the writeback-invalidate of its result lines before it starts reads back
+//!     the CPU's old bytes, not the RSP's;
+//!   - `writeback_invalidate` writes the range's dirty bytes back, then drops its lines;
+//!   - dirty lines are never evicted early: the RSP reads stale RDRAM until a writeback, so a
+//!     missing one always shows;
+//!   - a cache call on memory no [`SimRsp::map`] covers is refused with a panic (a scheduler
+//!     bug: the RSP cannot see that memory, and the old silent no-op hid it).
 //! - Every call that changes something is logged ([`SimRsp::events`]), so tests can check the
 //!   order of cache maintenance and register writes.
 //! - A simulator error (an invalid instruction, a DMA outside RDRAM) halts the simulated RSP
@@ -61,12 +78,18 @@ pub enum Event {
     StatusWrite(u32),
 }
 
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 struct Mapping {
     host: usize,
     len: usize,
     rdram: u32,
+    /// What the cache and RDRAM last agreed on, byte by byte: a host byte that differs is a
+    /// CPU write the cache holds dirty.
+    agreed: Vec<u8>,
 }
+
+/// Bytes in a VR4300 data-cache line.
+pub const LINE: usize = 16;
 
 /// Why [`SimRsp::map`] refused.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -89,6 +112,8 @@ pub struct SimRsp {
     pub cycles_per_poll: u64,
     events: Vec<Event>,
     error: Option<String>,
+    /// Ticks added to the cycle counter by [`SimRsp::skip_ticks`].
+    skipped: u64,
 }
 
 impl SimRsp {
@@ -100,6 +125,7 @@ impl SimRsp {
             cycles_per_poll: 2_000,
             events: Vec::new(),
             error: None,
+            skipped: 0,
         }
     }
 
@@ -124,17 +150,73 @@ impl SimRsp {
         }) {
             return Err(MapError::Overlaps { rdram, len });
         }
-        self.maps.push(Mapping { host, len, rdram });
+        // The cache holds nothing of it yet: every host byte that differs from RDRAM is a
+        // CPU write not written back.
+        let start = rdram as usize;
+        let agreed = self.rsp.rdram()[start..start + len].to_vec();
+        self.maps.push(Mapping {
+            host,
+            len,
+            rdram,
+            agreed,
+        });
         Ok(())
     }
 
     /// The RDRAM range of `memory`, if it lies inside one mapping.
     fn range_of(&self, memory: &[u8]) -> Option<(usize, usize)> {
+        self.find(memory)
+            .map(|(i, off)| (self.maps[i].rdram as usize + off, memory.len()))
+    }
+
+    /// The mapping holding all of `memory` and its offset in it.
+    fn find(&self, memory: &[u8]) -> Option<(usize, usize)> {
         let host = memory.as_ptr() as usize;
-        self.maps.iter().find_map(|m| {
-            let inside = host >= m.host && host + memory.len() <= m.host + m.len;
-            inside.then(|| (m.rdram as usize + (host - m.host), memory.len()))
+        self.maps
+            .iter()
+            .position(|m| host >= m.host && host + memory.len() <= m.host + m.len)
+            .map(|i| (i, host - self.maps[i].host))
+    }
+
+    /// The mapping of a cache call's `memory`, or the panic that refuses the call.
+    fn cached(&self, call: &str, memory: &[u8]) -> (usize, usize) {
+        self.find(memory).unwrap_or_else(|| {
+            panic!(
+                "SimRsp: {call} of {} bytes at host {:p}, which no SimRsp::map covers: the RSP cannot see that memory",
+                memory.len(),
+                memory.as_ptr()
+            )
         })
+    }
+
+    /// Writes the dirty lines of `memory` (mapping `i`, offset `off`) to RDRAM: a line with
+    /// one CPU-written byte is written whole, as the hardware writes a dirty line (a partial
+    /// line at either end of `memory`: its part inside `memory`).
+    fn write_dirty(&mut self, i: usize, off: usize, memory: &[u8]) {
+        let m = &mut self.maps[i];
+        let at = m.rdram as usize + off;
+        let rdram = self.rsp.rdram_mut();
+        let mut k = 0;
+        while k < memory.len() {
+            // This line's part of `memory`: up to the next line boundary in RDRAM.
+            let end = (k + LINE - (at + k) % LINE).min(memory.len());
+            let part = &memory[k..end];
+            let agreed = &mut m.agreed[off + k..off + end];
+            if part != &agreed[..] {
+                rdram[at + k..at + end].copy_from_slice(part);
+                agreed.copy_from_slice(part);
+            }
+            k = end;
+        }
+    }
+
+    /// Drops the lines of `memory` (whole lines: checked by the caller): the CPU reads RDRAM.
+    fn drop_lines(&mut self, i: usize, off: usize, memory: &mut [u8]) {
+        let m = &mut self.maps[i];
+        let at = m.rdram as usize + off;
+        let rdram = &self.rsp.rdram()[at..at + memory.len()];
+        memory.copy_from_slice(rdram);
+        m.agreed[off..off + memory.len()].copy_from_slice(rdram);
     }
 
     /// Everything logged since the last [`SimRsp::take_events`].
@@ -170,6 +252,13 @@ impl SimRsp {
             self.error = Some(e.to_string());
             let _ = self.rsp.cpu_write(SpReg::Status, status_write::SET_HALT);
         }
+    }
+
+    /// Moves the tick counter on by `ticks` with the simulated RSP frozen: a gap between two
+    /// polls far longer than simulating it would allow (the scheduler's deadline arithmetic
+    /// across the 32-bit counter's wrap). Only the clock moves.
+    pub fn skip_ticks(&mut self, ticks: u64) {
+        self.skipped += ticks;
     }
 
     fn log(&mut self, event: Event) {
@@ -236,40 +325,46 @@ impl RspHardware for SimRsp {
     }
 
     fn writeback(&mut self, memory: &[u8]) {
-        let Some((at, len)) = self.range_of(memory) else {
-            return;
-        };
+        let (i, off) = self.cached("writeback", memory);
         self.log(Event::Writeback {
-            rdram: at as u32,
-            len,
+            rdram: self.maps[i].rdram + off as u32,
+            len: memory.len(),
         });
-        self.rsp.rdram_mut()[at..at + len].copy_from_slice(memory);
+        self.write_dirty(i, off, memory);
     }
 
     fn writeback_invalidate(&mut self, memory: &mut [u8]) {
-        let Some((at, len)) = self.range_of(memory) else {
-            return;
-        };
+        let (i, off) = self.cached("writeback_invalidate", memory);
         self.log(Event::WritebackInvalidate {
-            rdram: at as u32,
-            len,
+            rdram: self.maps[i].rdram + off as u32,
+            len: memory.len(),
         });
-        self.rsp.rdram_mut()[at..at + len].copy_from_slice(memory);
+        // The dirty lines are written first, so dropping the lines loses nothing: a partial
+        // range is as safe here as on the hardware (which rounds it out to whole lines).
+        self.write_dirty(i, off, memory);
+        self.drop_lines(i, off, memory);
     }
 
     fn invalidate(&mut self, memory: &mut [u8]) {
-        let Some((at, len)) = self.range_of(memory) else {
-            return;
-        };
+        let (i, off) = self.cached("invalidate", memory);
+        let rdram = self.maps[i].rdram + off as u32;
+        assert!(
+            rdram as usize % LINE == 0 && memory.len() % LINE == 0,
+            "SimRsp: invalidate of RDRAM {rdram:#x}..{:#x} is not whole {LINE}-byte lines: the hardware would drop the rest of each partial line too",
+            rdram as usize + memory.len()
+        );
         self.log(Event::Invalidate {
-            rdram: at as u32,
-            len,
+            rdram,
+            len: memory.len(),
         });
-        memory.copy_from_slice(&self.rsp.rdram()[at..at + len]);
+        // A line still dirty here was evicted while the RSP ran: its bytes land over RDRAM
+        // (the RSP's result) before the line is dropped.
+        self.write_dirty(i, off, memory);
+        self.drop_lines(i, off, memory);
     }
 
     fn now_ticks(&mut self) -> u32 {
-        self.rsp.stats().cycles as u32
+        (self.rsp.stats().cycles + self.skipped) as u32
     }
 
     fn ticks_per_second(&self) -> u32 {

@@ -31,7 +31,7 @@
 //! hw.map(workspace, 0x1_0000).unwrap();
 //! hw.map(model, 0x10_0000).unwrap();
 //!
-//! let config = Config::with_deadline_micros(&hw, 500_000, Completion::Status);
+//! let config = Config::with_deadline_micros(&hw, 500_000, Completion::Status).unwrap();
 //! let mut sched = Scheduler::new(hw, workspace, config).unwrap();
 //! sched.load_ucode(&Ucode::RSPNN).unwrap();
 //! let (mut npc, _end) = TokenRunner::build(&mut sched, model, 0).unwrap();
@@ -62,14 +62,14 @@
 use crate::hw::RspHardware;
 use crate::memory::{AddressError, Span, CACHE_LINE};
 use crate::plan::{summarize_list, ListSummary, PlanError};
-use crate::scheduler::{Done, Fault, JobHandle, Poll, PollError, Scheduler, SubmitError};
+use crate::scheduler::{Done, Fault, JobHandle, Layout, Poll, PollError, Scheduler, SubmitError};
 use crate::sealed::{Field, SealedList};
 use core::cell::RefCell;
 use core::fmt;
 use rspnn_model::backend::{Backend, DecodeMask};
 use rspnn_model::ModelError;
 use rspnn_ucode::layout::CMD_BYTES;
-use rspnn_ucode::program::{ProgramError, ProgramOptions, TokenProgram};
+use rspnn_ucode::program::{program_bytes, ProgramError, ProgramOptions, TokenProgram};
 use rspnn_ucode::RdramImage;
 
 /// Why a step could not be prepared, run or read.
@@ -84,6 +84,14 @@ pub enum TokenError {
     Busy(JobHandle),
     /// The shared scheduler is borrowed elsewhere (a lane stepped from inside a hook).
     SchedulerInUse,
+    /// The runner was built on another scheduler, or its scheduler forgot its layouts
+    /// ([`Scheduler::forget_layouts`]): its program is not (or no longer) in this workspace.
+    NotLaidOut,
+    /// `finish` without a step started since the last `finish`.
+    NothingToFinish,
+    /// `finish` of a step that did not complete: it failed with this fault, or it is still
+    /// running (`None`: poll it to its end first), or too many jobs ran since to know.
+    NotFinished(Option<Fault>),
 }
 
 impl fmt::Display for TokenError {
@@ -93,9 +101,23 @@ impl fmt::Display for TokenError {
             TokenError::Address(e) => write!(f, "{e}"),
             TokenError::Submit(e) => write!(f, "submit: {e}"),
             TokenError::Poll(e) => write!(f, "RSP: {e}"),
-            TokenError::Plan(e) => write!(f, "plan: {e:?}"),
+            TokenError::Plan(e) => write!(f, "plan: {e}"),
             TokenError::Busy(h) => write!(f, "job {} owns the workspace", h.id()),
             TokenError::SchedulerInUse => write!(f, "the scheduler is already borrowed"),
+            TokenError::NotLaidOut => {
+                write!(
+                    f,
+                    "the token program is not laid out in this scheduler's workspace"
+                )
+            }
+            TokenError::NothingToFinish => write!(f, "no step was started since the last finish"),
+            TokenError::NotFinished(Some(fault)) => write!(f, "the step failed: {fault}"),
+            TokenError::NotFinished(None) => {
+                write!(
+                    f,
+                    "the step has not finished (poll its job to the end first)"
+                )
+            }
         }
     }
 }
@@ -134,6 +156,10 @@ pub struct TokenRunner {
     argmax_wanted: (usize, usize),
     /// The list, once sealed (checked by the scheduler and protected from then on).
     sealed: Option<SealedList>,
+    /// The workspace bytes the program occupies, claimed in its scheduler.
+    layout: Layout,
+    /// The step started and not yet finished.
+    pending: Option<JobHandle>,
 }
 
 impl TokenRunner {
@@ -154,6 +180,24 @@ impl TokenRunner {
             }
             .into());
         }
+        let view = rspnn_model::rspw::ModelView::parse(model).map_err(ProgramError::Model)?;
+        let d = *view.dims();
+        // The bytes the program will take, refused before anything is written if another
+        // runner's program lies there (two programs in the same bytes overwrite each other).
+        let need = program_bytes(&d, false);
+        // Too big for the rest of the workspace: said with the bytes (as the program builder
+        // says it), before the claim check would report only a span outside the workspace.
+        let available = sched.workspace_len().saturating_sub(at);
+        if need > available {
+            return Err(ProgramError::RdramTooSmall {
+                needed: need,
+                available,
+                kv_cache: rspnn_ucode::token_cmd::kv_layer_bytes(d.d_model, d.ctx) * d.n_layers,
+            }
+            .into());
+        }
+        let span = Span::new(at, need.div_ceil(CACHE_LINE) * CACHE_LINE);
+        sched.check_claim("token program", span)?;
         let weights = sched.share(model)?;
         let base = sched.workspace_rdram();
         let ws = sched.workspace_mut().map_err(TokenError::Busy)?;
@@ -164,14 +208,14 @@ impl TokenRunner {
             workspace: len,
         })?;
         let mut img = RdramImage::new(region, base + at as u32).map_err(ProgramError::Image)?;
-        let view = rspnn_model::rspw::ModelView::parse(model).map_err(ProgramError::Model)?;
-        let vocab = view.dims().vocab;
+        let vocab = d.vocab;
         let opts = ProgramOptions {
             logits: false,
             argmax: (0, vocab as u16),
         };
         let prog = TokenProgram::build(model, weights.rdram, &mut img, opts)?;
         let end = at + img.len().div_ceil(CACHE_LINE) * CACHE_LINE;
+        let layout = sched.claim("token program", Span::new(at, end - at))?;
         Ok((
             TokenRunner {
                 prog,
@@ -180,6 +224,8 @@ impl TokenRunner {
                 argmax: (0, vocab),
                 argmax_wanted: (0, vocab),
                 sealed: None,
+                layout,
+                pending: None,
             },
             end,
         ))
@@ -201,12 +247,24 @@ impl TokenRunner {
         self.pos = 0;
     }
 
+    /// The workspace offset of one of the program's RDRAM addresses (inside its layout, as
+    /// [`TokenRunner::check`] made sure).
     fn offset(&self, rdram: u32) -> usize {
-        (rdram - self.base) as usize
+        rdram.wrapping_sub(self.base) as usize
+    }
+
+    /// Refuses a scheduler this runner's program is not laid out in.
+    fn check<H: RspHardware>(&self, sched: &Scheduler<H>) -> Result<(), TokenError> {
+        if sched.holds(&self.layout) && sched.workspace_rdram() == self.base {
+            Ok(())
+        } else {
+            Err(TokenError::NotLaidOut)
+        }
     }
 
     /// What one step transfers: commands, overlay loads and weight tiles, from the list itself.
     pub fn plan<H: RspHardware>(&self, sched: &Scheduler<H>) -> Result<ListSummary, TokenError> {
+        self.check(sched)?;
         let ws = sched.workspace().map_err(TokenError::Busy)?;
         let list = &ws[self.offset(self.prog.cmd_list)..];
         summarize_list(list).map_err(TokenError::Plan)
@@ -219,6 +277,7 @@ impl TokenRunner {
         token: u8,
         mask: DecodeMask,
     ) -> Result<JobHandle, TokenError> {
+        self.check(sched)?;
         let (token, pos) = self.prog.step_fields(token as usize, self.pos)?;
         self.argmax_wanted = mask.range(self.prog.vocab);
         // The list is sealed once (checked, then protected); a scheduler that handed its
@@ -233,11 +292,13 @@ impl TokenRunner {
         let from_rsp = [Span::new(self.offset(self.prog.result), CACHE_LINE)];
         let handle = sched.submit_sealed(&sealed, &from_rsp)?;
         self.argmax = self.argmax_wanted;
+        self.pending = Some(handle);
         Ok(handle)
     }
 
     /// Seals the runner's command list now (otherwise the first step does it).
     pub fn seal<H: RspHardware>(&mut self, sched: &mut Scheduler<H>) -> Result<(), TokenError> {
+        self.check(sched)?;
         self.sealed = Some(sched.seal_list(self.offset(self.prog.cmd_list))?);
         // A fresh seal may follow a CPU rewrite of the list: write the range again.
         self.argmax = (usize::MAX, usize::MAX);
@@ -265,15 +326,29 @@ impl TokenRunner {
     }
 
     /// Reads the finished step's result (the predicted byte and its logit) and moves on.
+    /// Refused unless the step started last completed (polled to `Done`): after a fault, a
+    /// second call or no step at all the result bytes are not this step's, and the position
+    /// stays where it is.
     pub fn finish<H: RspHardware>(
         &mut self,
         sched: &Scheduler<H>,
     ) -> Result<(u8, i16), TokenError> {
+        self.check(sched)?;
+        let handle = self.pending.ok_or(TokenError::NothingToFinish)?;
+        match sched.outcome(handle) {
+            Some(Ok(_)) => {}
+            Some(Err(fault)) => {
+                self.pending = None;
+                return Err(TokenError::NotFinished(Some(fault)));
+            }
+            None => return Err(TokenError::NotFinished(None)),
+        }
         let ws = sched.workspace().map_err(TokenError::Busy)?;
         let (index, logit) = self.prog.read_result(ws, self.base)?;
         // A vocabulary above 256 can predict a token that is no byte: an error, never cut.
         let byte = rspnn_model::backend::token_byte(index as usize, self.prog.vocab)
             .map_err(ProgramError::Model)?;
+        self.pending = None;
         self.pos += 1;
         Ok((byte, logit))
     }

@@ -372,10 +372,7 @@ fn bad_addresses_are_refused_before_anything_starts() {
 
 #[test]
 fn a_workspace_must_be_reachable_and_whole_cache_lines() {
-    let config = Config {
-        deadline_ticks: 1000,
-        completion: Completion::Status,
-    };
+    let config = Config::with_deadline_ticks(1000, Completion::Status).unwrap();
     let mut sim = SimRsp::new(RDRAM_BYTES);
     let ws = leak(256);
     sim.map(ws, 0x2008).unwrap();
@@ -570,10 +567,7 @@ fn submit_needs_a_ucode_and_a_halted_rsp() {
     let mut sim = SimRsp::new(RDRAM_BYTES);
     let ws = leak(4096);
     sim.map(ws, WORKSPACE_RDRAM).unwrap();
-    let config = Config {
-        deadline_ticks: 100_000,
-        completion: Completion::Status,
-    };
+    let config = Config::with_deadline_ticks(100_000, Completion::Status).unwrap();
     let mut s = Scheduler::new(sim, ws, config).unwrap();
     let job = Job {
         cmd_list: 0,

@@ -40,7 +40,7 @@ fn scheduler_for(model: &'static [u8]) -> Scheduler<SimRsp> {
     let ws = leak(512 * 1024);
     sim.map(ws, WORKSPACE_RDRAM).unwrap();
     sim.map(model, 0x10_0000).unwrap();
-    let config = Config::with_deadline_micros(&sim, 50_000, Completion::Interrupt);
+    let config = Config::with_deadline_micros(&sim, 50_000, Completion::Interrupt).unwrap();
     let mut s = Scheduler::new(sim, ws, config).unwrap();
     s.load_ucode(&Ucode::RSPNN).unwrap();
     s

@@ -35,7 +35,8 @@ fn scheduler(models: &[&'static [u8]]) -> Result<Sched, String> {
         at += (m.len() as u32).div_ceil(0x1_0000) * 0x1_0000;
     }
     sim.cycles_per_poll = 1_000;
-    let config = Config::with_deadline_micros(&sim, 500_000, Completion::Status);
+    let config = Config::with_deadline_micros(&sim, 500_000, Completion::Status)
+        .map_err(|e| e.to_string())?;
     let mut s = Scheduler::new(sim, workspace, config).map_err(|e| e.to_string())?;
     s.load_ucode(&Ucode::RSPNN).map_err(|e| e.to_string())?;
     Ok(s)

@@ -53,7 +53,8 @@ fn main() -> Result<(), String> {
     sim.map(model, 0x20_0000).map_err(|e| format!("{e:?}"))?;
     // A poll every 1,000 RSP cycles; the busy time below does not depend on it.
     sim.cycles_per_poll = 1_000;
-    let config = Config::with_deadline_micros(&sim, 500_000, Completion::Status);
+    let config = Config::with_deadline_micros(&sim, 500_000, Completion::Status)
+        .map_err(|e| e.to_string())?;
     let mut s = Scheduler::new(sim, workspace, config).map_err(|e| e.to_string())?;
     s.load_ucode(&Ucode::RSPNN).map_err(|e| e.to_string())?;
     let (mut runner, used) = TokenRunner::build(&mut s, model, 0).map_err(|e| e.to_string())?;

@@ -24,7 +24,8 @@ pub fn scheduler(len: usize, completion: Completion) -> Scheduler<SimRsp> {
     let mut sim = SimRsp::new(RDRAM_BYTES);
     let ws = leak(len);
     sim.map(ws, WORKSPACE_RDRAM).expect("workspace maps");
-    let config = Config::with_deadline_micros(&sim, 10_000, completion);
+    let config =
+        Config::with_deadline_micros(&sim, 10_000, completion).expect("10 ms is a deadline");
     let mut s = Scheduler::new(sim, ws, config).expect("workspace accepted");
     s.load_ucode(&Ucode::RSPNN).expect("ucode loads");
     s

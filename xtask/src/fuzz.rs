@@ -1,11 +1,12 @@
 //! Bounded cargo-fuzz runs for `cargo xtask test` and `cargo xtask fuzz`.
 //!
 //! Each target feeds arbitrary bytes to code that takes untrusted input (assembler source,
-//! weight files) and fails on any panic, overflow, timeout or out-of-memory. They run on the
-//! stable toolchain with `--sanitizer none`: the fuzzed crates contain no `unsafe` (`kernels` and
-//! `rspnn-model` forbid it, `rsp-asm` has none), so AddressSanitizer would find nothing Rust's own
-//! checks do not, and CI machines need not have a nightly toolchain. Debug assertions stay on
-//! (cargo-fuzz's default), so arithmetic overflow is caught.
+//! weight files, command lists) and fails on any panic, overflow, timeout or out-of-memory. They
+//! run on the stable toolchain with `--sanitizer none`: the fuzzed crates contain no `unsafe`
+//! (`kernels` and `rspnn-model` forbid it, `rsp-asm` and `rsp-sim` have none, `rspnn` has it
+//! only in its MIPS-only `mmio`), so AddressSanitizer would find nothing Rust's own checks do
+//! not, and CI machines need not have a nightly toolchain. Debug assertions stay on (cargo-fuzz's
+//! default), so arithmetic overflow is caught.
 //!
 //! The working corpus and build go under the target directory, so a run leaves the source tree
 //! untouched; the checked-in `seeds/` folders are read, never written (libFuzzer writes new
@@ -34,9 +35,15 @@ pub const TARGETS: &[FuzzTarget] = &[
         libfuzzer_args: &["-dict=asm.dict"],
     },
     FuzzTarget {
-        what: "weight-file loaders",
+        what: "weight files through requantising and the scalar, float and rsp-sim backends",
         project: "model/fuzz",
         target: "weights",
+        libfuzzer_args: &[],
+    },
+    FuzzTarget {
+        what: "the scheduler's command-list checks against the ucode on rsp-sim",
+        project: "fuzz",
+        target: "command_list",
         libfuzzer_args: &[],
     },
 ];
@@ -64,12 +71,15 @@ pub fn run_target(ws: &Workspace, t: &FuzzTarget, seconds: u32) -> Result<String
     let project = ws.root.join(t.project);
     let work = ws.target_dir.join("fuzz").join(t.target);
     let corpus = work.join("corpus");
+    // One build directory for every target: their shared crates (rsp-sim, the ucode with its
+    // build-time assembly, the model) compile once per CI run, not once per target.
+    let build = ws.target_dir.join("fuzz").join("build");
     std::fs::create_dir_all(&corpus)
         .map_err(|e| format!("cannot create {}: {e}", corpus.display()))?;
     let mut cmd = host_cargo();
     cmd.current_dir(&project)
         .args(["fuzz", "run", "--sanitizer", "none", "--target-dir"])
-        .arg(work.join("build"))
+        .arg(&build)
         .arg(t.target)
         .arg(&corpus)
         .arg("seeds")

@@ -162,7 +162,8 @@ fn main() {
     let Some(hw) = Mmio::take() else {
         panic!("the RSP is already taken")
     };
-    let config = Config::with_deadline_micros(&hw, DEADLINE_MICROS, Completion::Status);
+    let config = Config::with_deadline_micros(&hw, DEADLINE_MICROS, Completion::Status)
+        .unwrap_or_else(|e| fail("deadline", e));
     let mut sched = Sched::new(hw, rsp_ws, config).unwrap_or_else(|e| fail("scheduler", e));
     sched
         .load_ucode(&Ucode::RSPNN)

@@ -219,7 +219,10 @@ fn main() {
     let Some(hw) = Mmio::take() else {
         panic!("the RSP is already taken")
     };
-    let config = Config::with_deadline_micros(&hw, DEADLINE_MICROS, Completion::Status);
+    let config = match Config::with_deadline_micros(&hw, DEADLINE_MICROS, Completion::Status) {
+        Ok(c) => c,
+        Err(e) => panic!("deadline: {e}"),
+    };
     let mut sched = match Scheduler::new(hw, rsp_ws, config) {
         Ok(s) => s,
         Err(e) => panic!("scheduler: {e}"),

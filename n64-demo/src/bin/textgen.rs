@@ -116,7 +116,10 @@ fn main() {
     let Some(hw) = Mmio::take() else {
         panic!("the RSP is already taken")
     };
-    let config = Config::with_deadline_micros(&hw, DEADLINE_MICROS, Completion::Status);
+    let config = match Config::with_deadline_micros(&hw, DEADLINE_MICROS, Completion::Status) {
+        Ok(c) => c,
+        Err(e) => panic!("deadline: {e}"),
+    };
     let mut sched = match Scheduler::new(hw, rsp_ws, config) {
         Ok(s) => s,
         Err(e) => panic!("scheduler: {e}"),
@@ -167,10 +170,7 @@ fn main() {
         } else {
             Completion::Interrupt
         };
-        let config = Config {
-            completion,
-            ..sched.borrow().config()
-        };
+        let config = sched.borrow().config().with_completion(completion);
         if let Err(h) = sched.borrow_mut().set_config(config) {
             panic!("job {} still running between prompts", h.id());
         }
