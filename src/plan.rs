@@ -23,6 +23,7 @@ use kernels::matvec::BlockMatrix;
 use rspnn_ucode::command::{op as opcode, CmdMatvec, Command, MatvecArgs};
 use rspnn_ucode::image::{matvec_args, ImageError, MatvecHomes, RdramImage};
 use rspnn_ucode::layout::{ACT, ACT_BYTES, CMDBUF_BYTES, CMD_BYTES, TILE0, TILE1, TILE_BYTES};
+use rspnn_ucode::program::{is_overlay_block, OVERLAY_BLOCK_BYTES};
 use rspnn_ucode::token_cmd::kv_layer_bytes;
 use rspnn_ucode::ucode::{consts, imem, TEXT};
 
@@ -286,6 +287,23 @@ pub enum ListError {
     /// ATT_VALUES takes its arguments from the registers ATT_SCORES leaves (ucode
     /// `rsp/attend_values.inc`): anywhere else it would write where stale registers point.
     ValuesWithoutScores { index: usize },
+    /// An OVERLAYS command points at bytes that are not the ucode's overlay images inside the
+    /// workspace: the dispatcher would load them into IMEM and run them as code.
+    OverlaysNotCode { index: usize, rdram: u32 },
+    /// A second OVERLAYS command names another overlay block than the first (one list, one
+    /// block: that block is what the list and, once sealed, the scheduler protect).
+    TwoOverlayBlocks {
+        index: usize,
+        first: u32,
+        rdram: u32,
+    },
+    /// A command would make the RSP write over the overlay block the list loads code from.
+    WriteIntoOverlays {
+        index: usize,
+        op: u8,
+        rdram: u32,
+        len: u32,
+    },
 }
 
 impl fmt::Display for ListError {
@@ -300,12 +318,29 @@ impl fmt::Display for ListError {
             ),
             ListError::WriteIntoList { index, op, rdram, len } => write!(
                 f,
-                "command {index} (opcode {op}) writes RDRAM {rdram:#x}..{:#x}, over a command list",
+                "command {index} (opcode {op}) writes RDRAM {rdram:#x}..{:#x}, over a command \
+                 list or the overlay code of a sealed one",
                 rdram as u64 + len as u64
             ),
             ListError::ValuesWithoutScores { index } => {
                 write!(f, "command {index}: ATT_VALUES not right after ATT_SCORES")
             }
+            ListError::OverlaysNotCode { index, rdram } => write!(
+                f,
+                "command {index} (OVERLAYS) points at RDRAM {rdram:#x}, which does not hold the \
+                 ucode's overlay images inside the workspace (the RSP would run those bytes)"
+            ),
+            ListError::TwoOverlayBlocks { index, first, rdram } => write!(
+                f,
+                "command {index} (OVERLAYS) names the overlay block {rdram:#x}, the list \
+                 already named {first:#x}"
+            ),
+            ListError::WriteIntoOverlays { index, op, rdram, len } => write!(
+                f,
+                "command {index} (opcode {op}) writes RDRAM {rdram:#x}..{:#x}, over the overlay \
+                 code the list loads",
+                rdram as u64 + len as u64
+            ),
         }
     }
 }
@@ -336,15 +371,37 @@ fn rdram_write(bytes: &[u8], op: u8, last_scores: Option<(u32, u32)>) -> Option<
     }
 }
 
+/// The overlay block an OVERLAYS command names (`None` for any other command).
+pub fn overlays_rdram(command: &[u8]) -> Option<u32> {
+    (command[0] == opcode::OVERLAYS).then(|| {
+        let at = consts::CmdOverlays_rdram as usize;
+        u32::from_be_bytes([
+            command[at],
+            command[at + 1],
+            command[at + 2],
+            command[at + 3],
+        ])
+    })
+}
+
+/// The RDRAM range (start, end) of the overlay block at `rdram`.
+pub fn overlay_block_range(rdram: u32) -> (u64, u64) {
+    (rdram as u64, rdram as u64 + OVERLAY_BLOCK_BYTES as u64)
+}
+
 /// Checks that running `list` (whose first byte the RSP reads at `list_rdram`) can make the
 /// rspnn dispatcher write RDRAM only inside `allowed` (start, end), never over the list itself
-/// (which would let the RSP rewrite the commands it runs next) and never over the `protected`
-/// RDRAM ranges (other command lists). Returns the bytes the dispatcher fetches: up to END,
+/// (which would let the RSP rewrite the commands it runs next), never over the `protected`
+/// RDRAM ranges (other command lists and their overlay code), and run only the ucode's own
+/// code: an OVERLAYS command must point at the overlay images inside `allowed`, whose bytes as
+/// the RSP will read them are `memory` (`allowed.0` is `memory[0]`), one block per list, which
+/// no command of the list overwrites. Returns the bytes the dispatcher fetches: up to END,
 /// rounded up to its 64-byte fetches.
 pub fn check_writes(
     list: &[u8],
     list_rdram: u32,
     allowed: (u32, u32),
+    memory: &[u8],
     protected: &[(u32, u32)],
 ) -> Result<usize, ListError> {
     // Pass 1: the list's extent.
@@ -367,7 +424,37 @@ pub fn check_writes(
     }
     let fetched = (commands * CMD_BYTES).div_ceil(CMDBUF_BYTES) * CMDBUF_BYTES;
     let list_end = list_rdram as u64 + fetched as u64;
-    // Pass 2: every write.
+    // Pass 2: the overlay block, if the list names one: the ucode's images, inside `allowed`.
+    let mut overlays: Option<u32> = None;
+    for (index, bytes) in list[..commands * CMD_BYTES]
+        .chunks_exact(CMD_BYTES)
+        .enumerate()
+    {
+        let Some(rdram) = overlays_rdram(bytes) else {
+            continue;
+        };
+        match overlays {
+            Some(first) if first != rdram => {
+                return Err(ListError::TwoOverlayBlocks {
+                    index,
+                    first,
+                    rdram,
+                })
+            }
+            Some(_) => {}
+            None => {
+                let (start, end) = overlay_block_range(rdram);
+                let inside = start >= allowed.0 as u64 && end <= allowed.1 as u64;
+                let at = (start - allowed.0 as u64) as usize;
+                let block = if inside { memory.get(at..) } else { None };
+                if !block.is_some_and(is_overlay_block) {
+                    return Err(ListError::OverlaysNotCode { index, rdram });
+                }
+                overlays = Some(rdram);
+            }
+        }
+    }
+    // Pass 3: every write.
     let mut last_scores = None;
     let mut prev = opcode::END;
     for (index, bytes) in list[..commands * CMD_BYTES]
@@ -392,6 +479,14 @@ pub fn check_writes(
             let hits_protected = protected.iter().any(|&(a, b)| hits((a as u64, b as u64)));
             if hits((list_rdram as u64, list_end)) || hits_protected {
                 return Err(ListError::WriteIntoList {
+                    index,
+                    op,
+                    rdram,
+                    len,
+                });
+            }
+            if overlays.is_some_and(|block| hits(overlay_block_range(block))) {
+                return Err(ListError::WriteIntoOverlays {
                     index,
                     op,
                     rdram,

@@ -27,8 +27,11 @@
 //! rspnn dispatcher write RDRAM outside the workspace, over the list itself or over a sealed
 //! list ([`crate::sealed`]: lists checked once and then only patched in fields that cannot
 //! move a write). The list is written back and dropped from the data cache first, so the bytes
-//! checked are the bytes the RSP fetches. A ucode other than rspnn's, or overlay images changed
-//! in the workspace, are outside that check: they are code.
+//! checked are the bytes the RSP fetches. Which bytes run as overlay code is data too (the
+//! OVERLAYS command's address): the list must name one block inside the workspace holding the
+//! ucode's own overlay images, compared byte for byte after the same writeback, which the list
+//! does not overwrite and which is protected like the list once sealed. A ucode other than
+//! rspnn's is outside that check: it is code.
 
 use crate::hw::RspHardware;
 use crate::memory::{
@@ -802,18 +805,47 @@ impl<H: RspHardware> Scheduler<H> {
     }
 
     /// Checks what the flushed list `span` would make the RSP write: inside the workspace,
-    /// never over itself or a `protected` RDRAM range.
+    /// never over itself or a `protected` RDRAM range; and that its OVERLAYS command, if any,
+    /// points at the ucode's overlay images (written back and dropped from the cache first, so
+    /// the bytes compared are the ones the RSP loads). Returns that overlay block's RDRAM range.
     pub(crate) fn check_flushed_list(
-        &self,
+        &mut self,
         span: Span,
         protected: &[(u32, u32)],
-    ) -> Result<(), SubmitError> {
+    ) -> Result<Option<(u32, u32)>, SubmitError> {
         let rdram = self.workspace_rdram;
         let allowed = (rdram, rdram + self.workspace.len() as u32);
+        let mut block = None;
+        for command in self.workspace[span.offset..span.end()].chunks_exact(layout::CMD_BYTES) {
+            if let Some(at) = crate::plan::overlays_rdram(command) {
+                block = Some(at);
+            }
+            if command[0] == op::END {
+                break;
+            }
+        }
+        if let Some(at) = block {
+            let (start, end) = crate::plan::overlay_block_range(at);
+            if start >= allowed.0 as u64 && end <= allowed.1 as u64 {
+                let offset = (start - allowed.0 as u64) as usize;
+                let len = (end - start) as usize;
+                self.hw
+                    .writeback_invalidate(&mut self.workspace[offset..offset + len]);
+            }
+        }
         let list = &self.workspace[span.offset..span.end()];
-        check_writes(list, rdram + span.offset as u32, allowed, protected)
-            .map_err(SubmitError::List)?;
-        Ok(())
+        check_writes(
+            list,
+            rdram + span.offset as u32,
+            allowed,
+            &self.workspace[..],
+            protected,
+        )
+        .map_err(SubmitError::List)?;
+        Ok(block.map(|at| {
+            let (start, end) = crate::plan::overlay_block_range(at);
+            (start as u32, end as u32)
+        }))
     }
 
     /// Writes the job's spans back or out of the cache, the boot block, SP_PC, and starts the

@@ -22,17 +22,20 @@ use rspnn_ucode::token_cmd::{
 /// Lists that can be sealed at once (two model states need two).
 pub const MAX_SEALED: usize = 4;
 
-/// The sealed lists' spans, and a generation that every unsealing bumps.
+/// The sealed lists' spans, the RDRAM range of the overlay block each loads its code from
+/// (protected like the list: a later list that wrote there would change what the sealed one
+/// runs), and a generation that every unsealing bumps.
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct SealedTable {
     spans: [Option<Span>; MAX_SEALED],
+    overlays: [Option<(u32, u32)>; MAX_SEALED],
     generation: u32,
 }
 
-/// RDRAM ranges of the sealed lists (a fixed array: no allocator).
+/// RDRAM ranges of the sealed lists and their overlay blocks (a fixed array: no allocator).
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct Ranges {
-    ranges: [(u32, u32); MAX_SEALED],
+    ranges: [(u32, u32); 2 * MAX_SEALED],
     count: usize,
 }
 
@@ -93,8 +96,8 @@ impl<H: RspHardware> Scheduler<H> {
     pub(crate) fn unseal_all(&mut self) {
         let generation = self.sealed.generation.wrapping_add(1);
         self.sealed = SealedTable {
-            spans: [None; MAX_SEALED],
             generation,
+            ..SealedTable::default()
         };
     }
 
@@ -107,6 +110,10 @@ impl<H: RspHardware> Scheduler<H> {
         let mut r = Ranges::default();
         for span in self.sealed.spans.iter().flatten() {
             r.ranges[r.count] = self.rdram_range(*span);
+            r.count += 1;
+        }
+        for block in self.sealed.overlays.iter().flatten() {
+            r.ranges[r.count] = *block;
             r.count += 1;
         }
         r
@@ -134,13 +141,23 @@ impl<H: RspHardware> Scheduler<H> {
             .iter()
             .position(Option::is_none)
             .ok_or(SubmitError::TooManySealed)?;
-        // It writes over no sealed list, and no sealed list writes over it.
-        self.check_flushed_list(span, self.sealed_ranges().as_slice())?;
-        let new = [self.rdram_range(span)];
-        for old in self.sealed.spans.iter().flatten() {
-            self.check_flushed_list(*old, &new)?;
+        // It writes over no sealed list or its overlay code, and no sealed list writes over
+        // it or its overlay code.
+        let sealed = self.sealed_ranges();
+        let block = self.check_flushed_list(span, sealed.as_slice())?;
+        let mut new = Ranges::default();
+        new.ranges[0] = self.rdram_range(span);
+        new.count = 1;
+        if let Some(block) = block {
+            new.ranges[1] = block;
+            new.count = 2;
+        }
+        let olds = self.sealed.spans;
+        for old in olds.iter().flatten() {
+            self.check_flushed_list(*old, new.as_slice())?;
         }
         self.sealed.spans[slot] = Some(span);
+        self.sealed.overlays[slot] = block;
         Ok(SealedList {
             slot,
             generation,

@@ -736,3 +736,128 @@ fn command_lists_that_would_write_outside_the_workspace_are_refused() {
         }))
     ));
 }
+
+/// OVERLAYS makes the dispatcher load IMEM from the address it names and run what it loaded:
+/// the address is data, so the scheduler runs a list only when it names the ucode's own overlay
+/// images inside the workspace, one block per list, which the list does not overwrite. (The
+/// `command_list` fuzz target found the first case: a list naming RDRAM 0x00ff6000 made the
+/// RSP run those bytes and write RDRAM 0x460, outside the workspace; fuzz/found/.)
+#[test]
+fn overlays_must_name_the_ucodes_overlay_images() {
+    use rspnn::plan::ListError;
+    use rspnn_ucode::program::{place_overlays, OVERLAY_BLOCK_BYTES};
+    let mut s = scheduler(WS, Completion::Status);
+    let base = s.workspace_rdram();
+    type Expect = fn(&ListError) -> bool;
+    // Each case: the commands, given the placed block's address; what must be refused.
+    let cases: Vec<(fn(u32, u32) -> Vec<Command>, Expect)> = vec![
+        // Outside the workspace (the fuzz input's address).
+        (
+            |_, _| vec![Command::Overlays { rdram: 0x00ff_6000 }],
+            |e| {
+                matches!(
+                    e,
+                    ListError::OverlaysNotCode {
+                        index: 0,
+                        rdram: 0x00ff_6000
+                    }
+                )
+            },
+        ),
+        // Inside the workspace, but not the overlay images (the list's own bytes).
+        (
+            |base, _| vec![Command::Overlays { rdram: base }],
+            |e| matches!(e, ListError::OverlaysNotCode { index: 0, .. }),
+        ),
+        // One slot off the real block: the images shifted.
+        (
+            |_, block| vec![Command::Overlays { rdram: block + 8 }],
+            |e| matches!(e, ListError::OverlaysNotCode { .. }),
+        ),
+        // The real block, then a write over it.
+        (
+            |_, block| {
+                vec![
+                    Command::Overlays { rdram: block },
+                    Command::DmaOut {
+                        dmem: 0x280,
+                        len: 16,
+                        rdram: block + 64,
+                    },
+                ]
+            },
+            |e| matches!(e, ListError::WriteIntoOverlays { index: 1, .. }),
+        ),
+        // A second, other block.
+        (
+            |base, block| {
+                vec![
+                    Command::Overlays { rdram: block },
+                    Command::Overlays { rdram: base },
+                ]
+            },
+            |e| matches!(e, ListError::TwoOverlayBlocks { index: 1, .. }),
+        ),
+    ];
+    let place = |s: &mut Scheduler<SimRsp>, commands: fn(u32, u32) -> Vec<Command>| {
+        let ws = s.workspace_mut().unwrap();
+        ws.fill(0);
+        let mut img = RdramImage::new(ws, base).unwrap();
+        // The list first (at offset 0), then the block, as a token program lays them out.
+        let list_at = img.reserve(256).unwrap();
+        let block = place_overlays(&mut img).unwrap();
+        let list = commands(base, block);
+        let ws = s.workspace_mut().unwrap();
+        let mut img = RdramImage::new(ws, base).unwrap();
+        let at = img.put_commands_unchecked(&list).unwrap();
+        assert_eq!(at, list_at, "the list goes where it was reserved");
+        (at, block)
+    };
+    for (i, (commands, expected)) in cases.iter().enumerate() {
+        let (list, _) = place(&mut s, *commands);
+        let job = Job {
+            cmd_list: (list - base) as usize,
+            to_rsp: &[],
+            from_rsp: &[],
+        };
+        match s.submit(&job) {
+            Err(SubmitError::List(e)) => assert!(expected(&e), "case {i}: {e}"),
+            other => panic!("case {i}: {other:?}"),
+        }
+        assert_eq!(s.running(), None);
+    }
+    // The real block, alone: accepted, run to END, sealable.
+    let (list, block) = place(&mut s, |_, block| vec![Command::Overlays { rdram: block }]);
+    assert_eq!(block % 8, 0);
+    assert!(block + OVERLAY_BLOCK_BYTES as u32 <= base + WS as u32);
+    let job = Job {
+        cmd_list: (list - base) as usize,
+        to_rsp: &[],
+        from_rsp: &[],
+    };
+    let h = s
+        .submit(&job)
+        .expect("the ucode's own overlay images are accepted");
+    s.wait(h, || {}).expect("runs to END");
+    // Once sealed, its overlay block is protected from every later list: one placed after
+    // the block (taking the workspace unseals, so the first list is sealed again after).
+    let after = ((block - base) as usize + OVERLAY_BLOCK_BYTES).next_multiple_of(64);
+    let bytes = s.workspace_mut().unwrap();
+    let mut img = RdramImage::new(&mut bytes[after..], base + after as u32).unwrap();
+    let writer = img
+        .put_commands_unchecked(&[Command::DmaOut {
+            dmem: 0x280,
+            len: 16,
+            rdram: block,
+        }])
+        .unwrap();
+    s.seal_list((list - base) as usize).expect("seals");
+    match s.submit(&Job {
+        cmd_list: (writer - base) as usize,
+        to_rsp: &[],
+        from_rsp: &[],
+    }) {
+        Err(SubmitError::List(ListError::WriteIntoList { index: 0, .. })) => {}
+        other => panic!("a write over a sealed list's overlay code: {other:?}"),
+    }
+}

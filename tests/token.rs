@@ -218,10 +218,18 @@ fn a_step_patches_its_sealed_list_and_reads_back_only_its_result() {
     let h = r.start(&mut s, b'A', DecodeMask::All).unwrap();
     s.wait(h, || {}).unwrap();
     let fetched = (prog.commands * 16).div_ceil(64) * 64;
-    let mut want = vec![WritebackInvalidate {
-        rdram: prog.cmd_list,
-        len: fetched,
-    }];
+    // Sealing also writes back and drops the overlay block the list's OVERLAYS names, whose
+    // bytes it compares with the ucode's overlay images (what the RSP will load and run).
+    let mut want = vec![
+        WritebackInvalidate {
+            rdram: prog.cmd_list,
+            len: fetched,
+        },
+        WritebackInvalidate {
+            rdram: prog.overlays,
+            len: rspnn_ucode::program::OVERLAY_BLOCK_BYTES,
+        },
+    ];
     want.extend([step(prog.step_cmd), step(prog.step_cmd)]);
     want.extend([step(prog.argmax_cmd), step(prog.argmax_cmd)]);
     want.extend(result.clone());

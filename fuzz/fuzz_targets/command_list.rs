@@ -106,7 +106,7 @@ fuzz_target!(|data: &[u8]| {
 
     let snapshot = s.workspace().expect("idle").to_vec();
     let allowed = (WS_RDRAM, WS_RDRAM + WS_BYTES as u32);
-    let direct = check_writes(&snapshot[at..], WS_RDRAM + at as u32, allowed, &[]);
+    let direct = check_writes(&snapshot[at..], WS_RDRAM + at as u32, allowed, &snapshot, &[]);
     let job = Job {
         cmd_list: at,
         to_rsp: &[],

@@ -221,6 +221,20 @@ static_assertions::const_assert_eq!(consts::OVL_SLOT as usize, OVERLAY_SLOT_BYTE
 /// Bytes of the overlay block.
 pub const OVERLAY_BLOCK_BYTES: usize = OVERLAYS.len() * OVERLAY_SLOT_BYTES;
 
+/// Whether `block` (at least [`OVERLAY_BLOCK_BYTES`]) holds the ucode's overlay images where
+/// [`place_overlays`] puts them. An OVERLAYS command makes the dispatcher load IMEM from its
+/// address and run what it loaded, so the scheduler runs a list only after checking that its
+/// OVERLAYS points at these bytes (rspnn `plan::check_writes`, `Scheduler::submit`): the
+/// address comes from data, the code it selects must not. The slot bytes after each image are
+/// never executed (an overlay branches only within its own text) and are not compared.
+pub fn is_overlay_block(block: &[u8]) -> bool {
+    block.len() >= OVERLAY_BLOCK_BYTES
+        && OVERLAYS.iter().enumerate().all(|(i, text)| {
+            let at = i * OVERLAY_SLOT_BYTES;
+            block[at..at + text.len()] == **text
+        })
+}
+
 /// Places the overlay block (what an OVERLAYS command points at); returns its address. Any
 /// command list that uses STEP, EMBED, NORM, ATT_SCORES, ATT_VALUES, RELU, ADD or ARGMAX needs
 /// one.
