@@ -445,8 +445,9 @@ pub fn check_writes(
             None => {
                 let (start, end) = overlay_block_range(rdram);
                 let inside = start >= allowed.0 as u64 && end <= allowed.1 as u64;
-                let at = (start - allowed.0 as u64) as usize;
-                let block = if inside { memory.get(at..) } else { None };
+                let block = inside
+                    .then(|| memory.get((start - allowed.0 as u64) as usize..))
+                    .flatten();
                 if !block.is_some_and(is_overlay_block) {
                     return Err(ListError::OverlaysNotCode { index, rdram });
                 }

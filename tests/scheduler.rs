@@ -764,6 +764,11 @@ fn overlays_must_name_the_ucodes_overlay_images() {
                 )
             },
         ),
+        // Below the workspace (a second fuzz find: the check itself underflowed there).
+        (
+            |base, _| vec![Command::Overlays { rdram: base - 4096 }],
+            |e| matches!(e, ListError::OverlaysNotCode { index: 0, .. }),
+        ),
         // Inside the workspace, but not the overlay images (the list's own bytes).
         (
             |base, _| vec![Command::Overlays { rdram: base }],
