@@ -3,8 +3,10 @@
 //! Writes raw big-endian images (text at IMEM offset 0, data at DMEM offset 0). Other options:
 //! `-I DIR` (include directory, repeatable), `--overlay-dir DIR` (one `NAME.bin` per overlay),
 //! `--rust OUT.rs` (the Rust source a build script would get), `--symbols` (print the symbol
-//! table), `--libdragon` (link as libdragon's rsp.ld does: `rsp_asm::AddressMap::LIBDRAGON`;
-//! `--text-origin ADDR` / `--data-origin ADDR` for an rsp.ld with other ORIGINs), and
+//! table), `--layout libdragon|offsets` (how labels are placed: by default as libdragon's rsp.ld
+//! links, `rsp_asm::AddressMap::LIBDRAGON`, so libdragon's ucode comes out as GNU's; `offsets`
+//! for plain IMEM/DMEM offsets and unpadded images, what `ucode/build.rs` uses through the
+//! library), `--text-origin ADDR` / `--data-origin ADDR` for an rsp.ld with other ORIGINs, and
 //! `--disassemble FILE.bin [--base ADDR]` (words back to source syntax).
 //!
 //! Every output is written to a temporary file beside it and renamed into place only when all
@@ -46,15 +48,17 @@ struct Options {
     /// Print the symbol table.
     #[arg(long)]
     symbols: bool,
-    /// Lay out as libdragon's rsp.ld links: text at 0xA4001000, data at 0xA4000000, sections
-    /// padded to 16 bytes (for ucode written against libdragon's rsp.inc).
-    #[arg(long)]
-    libdragon: bool,
-    /// With --libdragon: the text ORIGIN of an rsp.ld other than today's (older ones used 0).
-    #[arg(long, value_name = "ADDR", value_parser = parse_number, requires = "libdragon")]
+    /// Where labels lie: `libdragon` as libdragon's rsp.ld links (text at 0xA4001000, data at
+    /// 0xA4000000, sections padded to 16 bytes: GNU's bytes for ucode written against
+    /// rsp.inc); `offsets`: IMEM/DMEM offsets from 0, images unpadded (rspnn's own build).
+    #[arg(long, value_enum, default_value_t = Layout::Libdragon)]
+    layout: Layout,
+    /// With --layout libdragon: the text ORIGIN of an rsp.ld other than today's (older ones
+    /// used 0).
+    #[arg(long, value_name = "ADDR", value_parser = parse_number)]
     text_origin: Option<u32>,
-    /// With --libdragon: the data ORIGIN of an rsp.ld other than today's.
-    #[arg(long, value_name = "ADDR", value_parser = parse_number, requires = "libdragon")]
+    /// With --layout libdragon: the data ORIGIN of an rsp.ld other than today's.
+    #[arg(long, value_name = "ADDR", value_parser = parse_number)]
     data_origin: Option<u32>,
     /// Disassemble an IMEM image (at most 4096 bytes, a whole number of 4-byte words).
     #[arg(long, value_name = "FILE.bin")]
@@ -168,10 +172,12 @@ fn run(o: Options) -> Result<(), Failure> {
         fs: rsp_asm::FsLoader::with_include_dirs(o.include_dirs.clone()),
     };
     let map = match rsp_asm::AddressMap::LIBDRAGON {
-        rsp_asm::AddressMap::Libdragon { text_origin, data_origin } if o.libdragon => rsp_asm::AddressMap::Libdragon {
-            text_origin: o.text_origin.unwrap_or(text_origin),
-            data_origin: o.data_origin.unwrap_or(data_origin),
-        },
+        rsp_asm::AddressMap::Libdragon { text_origin, data_origin } if o.layout == Layout::Libdragon => {
+            rsp_asm::AddressMap::Libdragon {
+                text_origin: o.text_origin.unwrap_or(text_origin),
+                data_origin: o.data_origin.unwrap_or(data_origin),
+            }
+        }
         _ => rsp_asm::AddressMap::Rspnn,
     };
     let ucode = rsp_asm::assemble_with(&loader, &name, map).map_err(|e| Failure::Assembly(e.to_string()))?;
@@ -238,8 +244,25 @@ fn run(o: Options) -> Result<(), Failure> {
     Ok(())
 }
 
+/// `--layout`.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Layout {
+    Libdragon,
+    Offsets,
+}
+
 fn main() -> ExitCode {
-    match run(Options::parse()) {
+    let options = Options::parse();
+    if options.layout == Layout::Offsets && (options.text_origin.is_some() || options.data_origin.is_some()) {
+        use clap::CommandFactory;
+        Options::command()
+            .error(
+                clap::error::ErrorKind::ArgumentConflict,
+                "--text-origin and --data-origin place libdragon's sections: they go with --layout libdragon",
+            )
+            .exit();
+    }
+    match run(options) {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::Assembly(e)) => {
             // file:line:col diagnostics with the line and a caret, and the error count.

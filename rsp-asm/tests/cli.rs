@@ -14,8 +14,10 @@ fn writes_images_listing_overlays_and_rust() {
     let src = dir.join("k.S");
     std::fs::write(&src, ".data\nv: .half 0x1234\n.text\n  lui $t0, 0xabcd\n  break\n.overlay extra\n  nop\n").unwrap();
     let (text, data, ovl, rust) = (dir.join("k.text"), dir.join("k.data"), dir.join("ovl"), dir.join("k.rs"));
+    // rspnn's own layout (IMEM/DMEM offsets, unpadded images: what ucode/build.rs gets).
     let out = Command::new(env!("CARGO_BIN_EXE_rsp-asm"))
         .arg(&src)
+        .args(["--layout", "offsets"])
         .arg("--text-bin")
         .arg(&text)
         .arg("--data-bin")
@@ -104,13 +106,19 @@ fn libdragon_address_map_and_origins() {
         std::fs::read(&text).unwrap()
     };
     // Padded to 16 bytes as GNU as pads `.text`.
-    assert_eq!(run(&["--libdragon"]), [0, 0, 0, 0, 0x0d, 0, 0x04, 0x01, 0, 0, 0, 0, 0, 0, 0, 0]);
-    assert_eq!(run(&["--libdragon", "--text-origin", "0"])[4..8], [0x0c, 0, 0, 0x01]);
-    assert_eq!(run(&[]), [0, 0, 0, 0, 0x0c, 0, 0, 0x01, 0, 0, 0, 0]);
-    let out = Command::new(env!("CARGO_BIN_EXE_rsp-asm")).arg(&src).args(["--text-origin", "0"]).output().unwrap();
+    // libdragon's layout is the default (what GNU as + rsp.ld give a libdragon user).
+    assert_eq!(run(&[]), [0, 0, 0, 0, 0x0d, 0, 0x04, 0x01, 0, 0, 0, 0, 0, 0, 0, 0]);
+    assert_eq!(run(&["--layout", "libdragon"]), run(&[]));
+    assert_eq!(run(&["--text-origin", "0"])[4..8], [0x0c, 0, 0, 0x01]);
+    assert_eq!(run(&["--layout", "offsets"]), [0, 0, 0, 0, 0x0c, 0, 0, 0x01, 0, 0, 0, 0]);
+    let out = Command::new(env!("CARGO_BIN_EXE_rsp-asm"))
+        .arg(&src)
+        .args(["--layout", "offsets", "--text-origin", "0"])
+        .output()
+        .unwrap();
     // A usage error (exit 2) naming the flag it needs.
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("required arguments were not provided") && stderr.contains("--libdragon"), "{stderr}");
+    assert!(stderr.contains("they go with --layout libdragon"), "{stderr}");
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -111,6 +111,8 @@ fn a_failing_later_output_leaves_the_earlier_ones_untouched() {
     // All outputs succeed together.
     let o = rsp_asm(&[
         src.as_os_str(),
+        "--layout".as_ref(),
+        "offsets".as_ref(),
         "--text-bin".as_ref(),
         text.as_os_str(),
         "--overlay-dir".as_ref(),
@@ -145,7 +147,8 @@ fn non_utf8_paths_work() {
     let src = d.join(OsStr::from_bytes(b"k\xff.S"));
     std::fs::write(&src, ".text\n  break\n").unwrap();
     let text = d.join(OsStr::from_bytes(b"t\xfe.bin"));
-    let o = rsp_asm(&[src.as_os_str(), "--text-bin".as_ref(), text.as_os_str()]);
+    let o =
+        rsp_asm(&[src.as_os_str(), "--layout".as_ref(), "offsets".as_ref(), "--text-bin".as_ref(), text.as_os_str()]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert_eq!(std::fs::read(&text).unwrap(), [0, 0, 0, 0x0d]);
     let o = rsp_asm(&[OsStr::new("--disassemble"), text.as_os_str()]);

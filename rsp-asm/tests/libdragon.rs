@@ -111,16 +111,15 @@ fn gnu_reference(root: &Path, src: &Path, work: &Path) -> (Vec<u8>, Vec<u8>) {
     (std::fs::read(&text).unwrap(), std::fs::read(&data).unwrap())
 }
 
-/// The command the issue asks for, `rsp-asm S --libdragon --text-bin T --data-bin D -I include
-/// -I src -I <dir of S>`, run from the libdragon tree (`--libdragon`: link as rsp.ld does,
-/// which is not written in the source). Returns the images or the error output.
+/// The command the issue asks for, exactly: `rsp-asm S --text-bin T --data-bin D -I include
+/// -I src -I <dir of S>`, run from the libdragon tree (the CLI's default layout links as
+/// rsp.ld does, which is not written in the source). Returns the images or the error output.
 fn rsp_asm(root: &Path, src: &Path, work: &Path) -> Result<(Vec<u8>, Vec<u8>), String> {
     let stem = src.file_stem().unwrap().to_str().unwrap();
     let (text, data) = (work.join(format!("{stem}.rsp-asm.text")), work.join(format!("{stem}.rsp-asm.data")));
     let out = Command::new(env!("CARGO_BIN_EXE_rsp-asm"))
         .current_dir(root)
         .arg(src.strip_prefix(root).unwrap())
-        .arg("--libdragon")
         .arg("--text-bin")
         .arg(&text)
         .arg("--data-bin")
