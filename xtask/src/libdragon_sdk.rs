@@ -254,7 +254,7 @@ pub fn check_hello(ws: &crate::workspace::Workspace, sdk: &Sdk) -> Result<String
 
 /// `make clean all VARS...` in `project` with `sdk`, then runs the ROM it made in cen64 (its
 /// IS-Viewer lines echoed) and returns them; an error unless it reached its end line.
-fn build_and_run(sdk: &Sdk, project: &Path, rom: &str, vars: &[&str]) -> Result<Vec<String>> {
+pub fn build_and_run(sdk: &Sdk, project: &Path, rom: &str, vars: &[&str]) -> Result<Vec<String>> {
     make(sdk, project, &[&["clean"][..], vars].concat())?;
     make(sdk, project, &[&["all"][..], vars].concat())?;
     let rom = project.join(rom);
@@ -322,7 +322,7 @@ pub fn check_abi(ws: &crate::workspace::Workspace, sdk: &Sdk) -> Result<String> 
 }
 
 /// `got` must equal `expected`, line for line.
-fn compare_lines(got: &[String], expected: &[String]) -> Result<()> {
+pub fn compare_lines(got: &[String], expected: &[String]) -> Result<()> {
     for (i, want) in expected.iter().enumerate() {
         match got.get(i) {
             Some(line) if line == want => {}

@@ -10,6 +10,7 @@ mod fpu_check;
 mod fuzz;
 mod ipl3;
 mod libdragon_ipl3;
+mod libdragon_matvec;
 mod libdragon_sdk;
 mod mips;
 mod n64_build;
@@ -68,6 +69,11 @@ commands:
                                build examples/libdragon-hello and libdragon-abi (C calling
                                Rust) with it and run them in cen64 (libdragon's IPL3), checking
                                their lines. With N64_INST set, that SDK is used instead
+  libdragon-matvec             build rspnn's rspq overlay (libdragon/rsp_rspnn.S, assembled by
+                               the SDK's n64.mk), the Rust reference library and
+                               examples/libdragon-matvec; run it in cen64 and compare its lines
+                               with kernels::matvec on the host (not yet passing: see
+                               docs/libdragon.md)
   test                         everything: setup, host tests, fuzzing (60 s a target), N64 build,
                                ROMs in mupen64plus
   demo [--emulator cen64]      build the ROMs and run the chat ROM's attract mode in
@@ -91,6 +97,7 @@ fn main() -> ExitCode {
         Some("bench") => bench::run(),
         Some("fuzz") => fuzz::cmd_fuzz(&args[1..]),
         Some("libdragon-sdk") => cmd_libdragon_sdk(&args[1..]),
+        Some("libdragon-matvec") => cmd_libdragon_matvec(&args[1..]),
         Some("help" | "-h" | "--help") => {
             println!("{}", usage());
             Ok(())
@@ -323,6 +330,24 @@ fn cmd_screenshot(args: &[String]) -> Result<()> {
         }
         Ending::Panic => Err(format!("{rom} panicked; {png} shows its screen")),
     }
+}
+
+fn cmd_libdragon_matvec(args: &[String]) -> Result<()> {
+    if !args.is_empty() {
+        return Err(with_usage("libdragon-matvec takes no arguments".into()));
+    }
+    setup::ensure()?;
+    let sdk = libdragon_sdk::ensure()?.ok_or_else(|| {
+        format!(
+            "no libdragon: N64_INST is not set and {} does not exist",
+            shared_fixtures::shared_dir()
+                .join(libdragon_sdk::SHARED_LIBDRAGON)
+                .display()
+        )
+    })?;
+    let ws = Workspace::locate()?;
+    println!("{}", libdragon_matvec::check(&ws, &sdk)?);
+    Ok(())
 }
 
 fn cmd_libdragon_sdk(args: &[String]) -> Result<()> {

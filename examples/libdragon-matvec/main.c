@@ -1,0 +1,133 @@
+// libdragon-matvec: rspnn's Q8 matvec on the RSP as an rspq overlay (libdragon/rsp_rspnn.S,
+// assembled by this game's libdragon), while rdpq draws every frame through the same rspq, and
+// compared with rspnn's scalar reference (Rust kernels::matvec, linked as a static library and
+// called through an o64 -> o32 thunk). Each check prints what it measured; `cargo xtask
+// libdragon-matvec` compares the lines, and recomputes every checksum on the host.
+#include <libdragon.h>
+#include <rspnn.h>
+
+#define FILL_RGBA16 0xF801 // red, alpha set: RGBA5551
+#define FRAMES 6
+
+// The matrices: shapes that cover one command, several commands and a partial last command
+// (RSPNN_MAX_RECORDS_PER_COMMAND / (cols / 32) row groups per command).
+typedef struct {
+    uint32_t rows, cols, out_shift, seed;
+} shape_t;
+static const shape_t SHAPES[3] = {
+    {64, 512, 1, 1},  // 16 blocks: 4 row groups per command, 2 commands
+    {24, 96, 0, 2},   // 3 blocks: 1 command
+    {136, 256, 3, 3}, // 8 blocks: 8 row groups per command, 3 commands (the last one 1 group)
+};
+#define MAX_ROWS 136
+#define MAX_COLS 512
+#define MAX_RECORD_BYTES (136 / 8 * 256 / 32 * RSPNN_Q8_RECORD_BYTES)
+
+static uint8_t records[MAX_RECORD_BYTES] __attribute__((aligned(16)));
+static int16_t x[MAX_COLS] __attribute__((aligned(16)));
+static int16_t y_rsp[MAX_ROWS] __attribute__((aligned(16)));
+static int16_t y_ref[MAX_ROWS] __attribute__((aligned(16)));
+
+// xorshift32: the same generator is in xtask (libdragon_matvec.rs), which recomputes the
+// expected checksums on the host with kernels::matvec.
+static uint32_t rng_state;
+static uint32_t rng(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 17;
+    rng_state ^= rng_state << 5;
+    return rng_state;
+}
+
+// Weights over the whole int8 range, scales below 0x1000, x in -1024..1023: some h_b and some
+// outputs saturate, so the clamps are compared too.
+static void fill(const shape_t *s)
+{
+    rng_state = 0x9E3779B9u * s->seed;
+    uint32_t n = s->rows / 8 * s->cols / 32;
+    for (uint32_t r = 0; r < n; r++) {
+        uint8_t *rec = records + r * RSPNN_Q8_RECORD_BYTES;
+        for (int i = 0; i < 256; i++)
+            rec[i] = rng() >> 24;
+        for (int j = 0; j < 8; j++) {
+            uint16_t scale = rng() >> 20;
+            rec[256 + 2 * j] = scale >> 8;
+            rec[256 + 2 * j + 1] = scale & 0xFF;
+        }
+    }
+    for (uint32_t c = 0; c < s->cols; c++)
+        x[c] = (int16_t)((rng() >> 21) - 1024);
+}
+
+static uint32_t checksum(const int16_t *y, uint32_t n)
+{
+    uint32_t sum = 0;
+    for (uint32_t i = 0; i < n; i++)
+        sum = sum * 31 + (uint16_t)y[i];
+    return sum;
+}
+
+static uint16_t pixel_at(surface_t *fb, int px, int py)
+{
+    return ((uint16_t *)fb->buffer)[py * (fb->stride / 2) + px];
+}
+
+int main(void)
+{
+    debug_init_isviewer();
+    debugf("libdragon-matvec: main reached\n");
+
+    display_init(RESOLUTION_320x240, DEPTH_16_BPP, 2, GAMMA_NONE, FILTERS_RESAMPLE);
+    rdpq_init();
+    rspnn_init();
+
+    int identical_all = 1;
+    for (int frame = 0; frame < FRAMES; frame++) {
+        const shape_t *s = &SHAPES[frame % 3];
+        rspnn_q8_matrix_t m = {records, s->rows, s->cols, s->out_shift};
+        fill(s);
+        for (uint32_t i = 0; i < s->rows; i++)
+            y_rsp[i] = 0x5555; // not a value the matvec leaves by accident
+
+        // One frame: rdpq's commands before and after rspnn's in the same queue.
+        surface_t *fb = display_get();
+        rdpq_attach_clear(fb, NULL);
+        rdpq_set_mode_fill(color_from_packed16(FILL_RGBA16));
+        rdpq_fill_rectangle(16, 16, 64, 48);
+        int err = rspnn_matvec_q8_submit(&m, x, y_rsp);
+        if (err)
+            debugf("submit: %s\n", rspnn_strerror(err));
+        rspq_syncpoint_t done = rspq_syncpoint_new();
+        rdpq_fill_rectangle(80, 16, 128, 48);
+        rdpq_detach_wait();
+        int reached = rspq_syncpoint_check(done);
+
+        int ref_err = rspnn_ref_matvec_q8(&m, x, y_ref);
+        uint32_t differ = 0, first = 0;
+        for (uint32_t i = 0; i < s->rows; i++) {
+            if (y_rsp[i] != y_ref[i] && differ++ == 0)
+                first = i;
+        }
+        if (differ) {
+            identical_all = 0;
+            debugf("row %lu: rsp=%d ref=%d\n", (unsigned long)first, y_rsp[first], y_ref[first]);
+        }
+        data_cache_hit_invalidate(fb->buffer, fb->stride * fb->height);
+        debugf("frame %d %lux%lu k=%lu ref=%d sync=%d y=%08lx identical=%s pixels=%04x,%04x,%04x\n",
+               frame, (unsigned long)s->rows, (unsigned long)s->cols,
+               (unsigned long)s->out_shift, ref_err, reached,
+               (unsigned long)checksum(y_ref, s->rows), differ ? "no" : "yes",
+               pixel_at(fb, 20, 20), pixel_at(fb, 100, 20), pixel_at(fb, 200, 100));
+        display_show(fb);
+    }
+
+    // Bad input is refused before anything is queued, with the argument named.
+    rspnn_q8_matrix_t too_wide = {records, 8, 544, 0};
+    debugf("cols=544: %s\n", rspnn_strerror(rspnn_matvec_q8_submit(&too_wide, x, y_rsp)));
+    rspnn_q8_matrix_t ok = {records, 8, 32, 0};
+    debugf("y+1: %s\n", rspnn_strerror(rspnn_matvec_q8_submit(&ok, x, y_rsp + 1)));
+
+    debugf("identical=%s\n", identical_all ? "yes" : "no");
+    debugf("@@rspnn:done@@\n");
+    while (1) {}
+}

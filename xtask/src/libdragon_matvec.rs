@@ -1,0 +1,134 @@
+//! The check of rspnn's first rspq overlay (`examples/libdragon-matvec`, issue 18): builds the
+//! Rust reference library (`libdragon/reference`, kernels::matvec for the console CPU) and the
+//! example with the libdragon SDK, whose n64.mk assembles the overlay `libdragon/rsp_rspnn.S`
+//! against that libdragon; runs the ROM in cen64 behind libdragon's IPL3 and compares its lines
+//! with the ones computed here: the same matrices (the example's xorshift32), multiplied on the
+//! host by kernels::matvec, give the checksums the console must print for the RSP's output.
+
+use crate::libdragon_sdk::{build_and_run, compare_lines, Sdk};
+use crate::process::run;
+use crate::Result;
+use kernels::matvec::{matvec, BlockMatrix, WeightBits, Q8_RECORD_BYTES};
+
+/// The example project.
+pub const MATVEC_EXAMPLE: &str = "examples/libdragon-matvec";
+/// The reference library's crate (its manifest is `Cargo.toml` in it).
+pub const REFERENCE_CRATE: &str = "libdragon/reference";
+
+/// The example's matrices, in its frame order (main.c `SHAPES`): rows, cols, out_shift, seed.
+const SHAPES: [(usize, usize, u8, u32); 3] = [(64, 512, 1, 1), (24, 96, 0, 2), (136, 256, 3, 3)];
+/// Frames the example draws (each with one matvec, SHAPES in turn).
+const FRAMES: usize = 6;
+
+/// main.c's xorshift32.
+struct XorShift32(u32);
+
+impl XorShift32 {
+    fn next(&mut self) -> u32 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 17;
+        self.0 ^= self.0 << 5;
+        self.0
+    }
+}
+
+/// main.c's `fill`: the records and x of one shape.
+fn example_inputs(rows: usize, cols: usize, seed: u32) -> (Vec<u8>, Vec<i16>) {
+    let mut rng = XorShift32(0x9E37_79B9u32.wrapping_mul(seed));
+    let count = rows / 8 * cols / 32;
+    let mut records = vec![0u8; count * Q8_RECORD_BYTES];
+    for rec in records.chunks_mut(Q8_RECORD_BYTES) {
+        for byte in &mut rec[..256] {
+            *byte = (rng.next() >> 24) as u8;
+        }
+        for j in 0..8 {
+            let scale = (rng.next() >> 20) as u16;
+            rec[256 + 2 * j..256 + 2 * j + 2].copy_from_slice(&scale.to_be_bytes());
+        }
+    }
+    let x = (0..cols)
+        .map(|_| ((rng.next() >> 21).wrapping_sub(1024)) as i16)
+        .collect();
+    (records, x)
+}
+
+/// main.c's `checksum`.
+fn checksum(y: &[i16]) -> u32 {
+    y.iter().fold(0u32, |sum, &v| {
+        sum.wrapping_mul(31).wrapping_add(v as u16 as u32)
+    })
+}
+
+/// What the example must print, with every checksum computed here by kernels::matvec.
+pub fn expected_lines() -> Result<Vec<String>> {
+    let mut lines = vec!["libdragon-matvec: main reached".to_string()];
+    for frame in 0..FRAMES {
+        let (rows, cols, k, seed) = SHAPES[frame % SHAPES.len()];
+        let (records, x) = example_inputs(rows, cols, seed);
+        let m = BlockMatrix::new(WeightBits::Q8, rows, cols, k, &records)
+            .map_err(|e| format!("libdragon-matvec shape {rows}x{cols}: {e:?}"))?;
+        let mut y = vec![0i16; rows];
+        matvec(&m, &x, &mut y).map_err(|e| format!("libdragon-matvec matvec: {e:?}"))?;
+        lines.push(format!(
+            "frame {frame} {rows}x{cols} k={k} ref=0 sync=1 y={:08x} identical=yes \
+             pixels=f801,f801,0001",
+            checksum(&y)
+        ));
+    }
+    lines.push(
+        "cols=544: matrix rows must be a multiple of 8, cols a multiple of 32 and at most \
+         RSPNN_MAX_COLS (512), out_shift at most 15"
+            .into(),
+    );
+    lines.push("y+1: matrix records and x must be 8-byte aligned, y 16-byte aligned".into());
+    lines.push("identical=yes".into());
+    Ok(lines)
+}
+
+/// Builds the reference library and the example with `sdk`, runs it in cen64 and compares.
+pub fn check(ws: &crate::workspace::Workspace, sdk: &Sdk) -> Result<String> {
+    let project = ws.root.join(MATVEC_EXAMPLE);
+    let mut cargo = crate::n64_build::cargo_build_for_n64(ws);
+    cargo
+        .arg("--manifest-path")
+        .arg(ws.root.join(REFERENCE_CRATE).join("Cargo.toml"));
+    run(&mut cargo)?;
+    let lib = ws
+        .n64_target_dir()
+        .join("mips-nintendo64-none")
+        .join("release")
+        .join("librspnn_libdragon_reference.a");
+    let lib_var = format!("RSPNN_REFERENCE_LIB={}", lib.display());
+    let lines = build_and_run(sdk, &project, "libdragon-matvec.z64", &[&lib_var])?;
+    compare_lines(&lines, &expected_lines()?).map_err(|e| format!("{}: {e}", project.display()))?;
+    Ok(format!(
+        "{FRAMES} Q8 matvecs on the RSP through rspq (rspnn's overlay) while rdpq drew: \
+         identical=yes"
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_expected_checksums_come_from_real_nonzero_outputs() {
+        let (records, x) = example_inputs(24, 96, 2);
+        assert_eq!(records.len(), 3 * 3 * Q8_RECORD_BYTES);
+        assert!(x.iter().all(|&v| (-1024..1024).contains(&v)));
+        let m = BlockMatrix::new(WeightBits::Q8, 24, 96, 0, &records).unwrap();
+        let mut y = vec![0i16; 24];
+        matvec(&m, &x, &mut y).unwrap();
+        assert!(y.iter().filter(|&&v| v != 0).count() > 12);
+        let lines = expected_lines().unwrap();
+        assert_eq!(lines.len(), 1 + FRAMES + 3);
+        let sums: Vec<&str> = lines[1..=FRAMES]
+            .iter()
+            .map(|l| l.split(" y=").nth(1).unwrap().split(' ').next().unwrap())
+            .collect();
+        // The same matrix (frames 0 and 3) gives the same outputs; different ones differ.
+        assert_eq!(sums[0], sums[3]);
+        assert_ne!(sums[0], sums[1]);
+        assert_ne!(sums[1], sums[2]);
+    }
+}
