@@ -55,19 +55,33 @@ pub fn matvec(m: &BlockMatrix<'_>, x: &[i16], y: &mut [i16]) -> Result<Saturatio
     if m.bits() == WeightBits::Q4 {
         return crate::matvec_q4::matvec_q4(m, x, y);
     }
+    matvec_by_groups(m, x, y, WeightBits::Q8.record_bytes(), group_q8)
+}
+
+/// The part of `y = W x` around the assembly loops, shared by Q8 and Q4 (`record_bytes` a
+/// record): the length checks, then for each group of 8 rows `group` (the width's loop) sums
+/// `h_b * G_b` onto the rounding constant, and the spec's output step takes bits 16..31 of the
+/// sum, shifted left by the matrix's `out_shift` with saturation (counted).
+#[inline(always)]
+pub(crate) fn matvec_by_groups(
+    m: &BlockMatrix<'_>,
+    x: &[i16],
+    y: &mut [i16],
+    record_bytes: usize,
+    group: impl Fn(&[u8], &[i16], &mut [i64; RECORD_ROWS]) -> u32,
+) -> Result<Saturations, KernelError> {
     check_len("matvec input", m.cols(), x.len())?;
     check_len("matvec output", m.rows(), y.len())?;
     let blocks = m.cols() / BLOCK_COLS;
-    let records = m.records();
-    let record_bytes = WeightBits::Q8.record_bytes();
     let mut sat = Saturations::default();
-    for (group, out) in records
+    for (records, out) in m
+        .records()
         .chunks_exact(blocks * record_bytes)
         .zip(y.chunks_exact_mut(RECORD_ROWS))
     {
         // The scale chain starts with the rounding product (VMUDM 0x4000 * 2 = 0x8000).
         let mut acc = [VMULF_ROUND; RECORD_ROWS];
-        sat.partial += group_q8(group, x, &mut acc);
+        sat.partial += group(records, x, &mut acc);
         for (j, slot) in out.iter_mut().enumerate() {
             let yk64 = acc[j] >> 16;
             let yk = sat16(yk64);

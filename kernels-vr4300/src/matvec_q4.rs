@@ -21,8 +21,7 @@
 //! stream are about 1.7 (9 lines of 46 cycles per 144-byte record); the 2-layer token went
 //! from 29.3 to 9.0 cycles per weight.
 
-use crate::matvec::check_len;
-use kernels::fixed::{sat16, shl_sat, VMULF_ROUND};
+use kernels::fixed::sat16;
 use kernels::matvec::{BlockMatrix, Saturations, WeightBits, BLOCK_COLS, RECORD_ROWS};
 use kernels::KernelError;
 
@@ -37,28 +36,7 @@ pub fn matvec_q4(
     y: &mut [i16],
 ) -> Result<Saturations, KernelError> {
     assert_eq!(m.bits(), WeightBits::Q4, "matvec_q4 takes Q4 matrices");
-    check_len("matvec input", m.cols(), x.len())?;
-    check_len("matvec output", m.rows(), y.len())?;
-    let blocks = m.cols() / BLOCK_COLS;
-    let mut sat = Saturations::default();
-    for (group, out) in m
-        .records()
-        .chunks_exact(blocks * RECORD)
-        .zip(y.chunks_exact_mut(RECORD_ROWS))
-    {
-        let mut acc = [VMULF_ROUND; RECORD_ROWS];
-        sat.partial += group_q4(group, x, &mut acc);
-        for (j, slot) in out.iter_mut().enumerate() {
-            let yk64 = acc[j] >> 16;
-            let yk = sat16(yk64);
-            let shifted = shl_sat(yk, m.out_shift() as u32);
-            if yk as i64 != yk64 || (shifted as i64) != ((yk as i64) << m.out_shift()) {
-                sat.output += 1;
-            }
-            *slot = shifted;
-        }
-    }
-    Ok(sat)
+    crate::matvec::matvec_by_groups(m, x, y, RECORD, group_q4)
 }
 
 /// One row group of a Q4 matrix (portable form: the definition the assembly must match).
