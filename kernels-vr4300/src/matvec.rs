@@ -45,6 +45,7 @@
 //! weight. Where that holds, products from small per-column tables may beat MULT; that needs
 //! hardware to settle (bench-results/HARDWARE.md).
 
+use kernels::error::check_len;
 use kernels::fixed::{sat16, shl_sat, VMULF_ROUND};
 use kernels::matvec::{BlockMatrix, Saturations, WeightBits, BLOCK_COLS, RECORD_ROWS};
 use kernels::KernelError;
@@ -93,22 +94,6 @@ pub(crate) fn matvec_by_groups(
         }
     }
     Ok(sat)
-}
-
-pub(crate) fn check_len(
-    what: &'static str,
-    expected: usize,
-    actual: usize,
-) -> Result<(), KernelError> {
-    if expected == actual {
-        Ok(())
-    } else {
-        Err(KernelError::Length {
-            what,
-            expected,
-            actual,
-        })
-    }
 }
 
 /// The exact dot products `S_j = sum_c q[j][c] * x[c]` of one Q8 record's 8 rows (portable
