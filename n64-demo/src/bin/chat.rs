@@ -20,7 +20,7 @@
 use core::cell::{Cell, RefCell};
 use core::hint::black_box;
 use core::ptr::addr_of_mut;
-use n64_demo::assets::{self, Directory, DIRECTORY_BYTES, DIRECTORY_OFFSET};
+use n64_demo::assets::{self, LoadError};
 use n64_demo::chat::{
     self, ChatView, Engine, KeyAction, Keyboard, Speed, ANSWER_MAX, PROMPT_MAX, QUESTION_MAX,
 };
@@ -29,7 +29,7 @@ use n64_rt::cache::CacheAligned;
 use n64_rt::joybus::{self, button, Pad};
 use n64_rt::text::ROWS;
 use n64_rt::vi::Screen;
-use n64_rt::{pi, println, regs, timing};
+use n64_rt::{println, timing};
 use rspnn::mmio::Mmio;
 use rspnn::token::{LaneStats, RspLane, TokenRunner};
 use rspnn::{Completion, Config, Scheduler, Ucode};
@@ -181,13 +181,13 @@ fn main() {
         )
     };
     let capacity = model_buf.len();
-    let model: &'static [u8] = match load_model(model_buf) {
+    let model: &'static [u8] = match assets::load(0, model_buf) {
         Ok(bytes) => bytes,
-        Err(LoadError::TooBig(len)) => ui.fail(format_args!(
+        Err(LoadError::TooBig { len, .. }) => ui.fail(format_args!(
             "model of {len} bytes > {capacity} bytes free in {} MiB RDRAM",
             rdram >> 20
         )),
-        Err(LoadError::Other(why)) => ui.fail(format_args!("no model: {why}")),
+        Err(e) => ui.fail(format_args!("no model: {e}")),
     };
     let view = match ModelView::parse(model) {
         Ok(v) => v,
@@ -436,31 +436,4 @@ impl Question {
     fn text(&self) -> &[u8] {
         &self.bytes[..self.len]
     }
-}
-
-enum LoadError {
-    TooBig(usize),
-    Other(&'static str),
-}
-
-/// Reads the asset directory and the model (asset 0) from the cartridge with PI DMA.
-fn load_model(buf: &'static mut [u8]) -> Result<&'static [u8], LoadError> {
-    let mut dir = CacheAligned([0u8; DIRECTORY_BYTES]);
-    pi::read(&mut dir.0, regs::CART_ROM_BASE + DIRECTORY_OFFSET)
-        .map_err(|_| LoadError::Other("PI DMA of the asset directory failed"))?;
-    let dir = Directory::parse(&dir.0)
-        .map_err(|_| LoadError::Other("no asset directory (ROM packed without its model?)"))?;
-    let asset = dir
-        .get(0)
-        .map_err(|_| LoadError::Other("the ROM carries no model"))?;
-    let padded = asset.padded_len();
-    if padded > buf.len() {
-        return Err(LoadError::TooBig(asset.len as usize));
-    }
-    pi::read(&mut buf[..padded], regs::CART_ROM_BASE + asset.offset)
-        .map_err(|_| LoadError::Other("PI DMA of the model failed"))?;
-    let bytes: &'static [u8] = &buf[..asset.len as usize];
-    assets::verify(0, &asset, bytes)
-        .map_err(|_| LoadError::Other("the model's CRC-32 does not match"))?;
-    Ok(bytes)
 }

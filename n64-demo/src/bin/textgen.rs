@@ -16,10 +16,10 @@
 use core::cell::{Cell, RefCell};
 use core::hint::black_box;
 use core::ptr::addr_of_mut;
-use n64_demo::assets::{self, Directory, DIRECTORY_BYTES, DIRECTORY_OFFSET};
+use n64_demo::assets;
 use n64_demo::textgen::{self, Escaped, StepCounter, Timed, GEN_LEN, PROMPTS};
 use n64_rt::cache::CacheAligned;
-use n64_rt::{pi, println, regs, timing};
+use n64_rt::{println, timing};
 use rspnn::mmio::Mmio;
 use rspnn::token::{LaneStats, RspLane, TokenRunner};
 use rspnn::{Completion, Config, Scheduler, Ucode};
@@ -75,7 +75,7 @@ fn main() {
             &mut (*addr_of_mut!(WORKSPACE)).0,
         )
     };
-    let model: &'static [u8] = match load_model(model_buf) {
+    let model: &'static [u8] = match assets::load(0, model_buf) {
         Ok(bytes) => bytes,
         Err(e) => panic!("loading the model: {e}"),
     };
@@ -261,52 +261,4 @@ fn main() {
         "textgen.scheduler: {} jobs submitted, {} completed, {} faults, {} polls",
         counters.submitted, counters.completed, counters.faults, counters.polls
     );
-}
-
-/// Why the model could not be loaded.
-enum LoadError {
-    Failed(&'static str),
-    /// The cartridge's model needs more than the ROM's buffer: refused before any PI DMA.
-    TooBig {
-        needed: usize,
-        available: usize,
-    },
-}
-
-impl core::fmt::Display for LoadError {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        match self {
-            LoadError::Failed(why) => f.write_str(why),
-            LoadError::TooBig { needed, available } => write!(
-                f,
-                "the model needs {needed} bytes, the ROM's model buffer has {available}"
-            ),
-        }
-    }
-}
-
-/// Reads the asset directory and the model (asset 0) from the cartridge with PI DMA.
-fn load_model(buf: &'static mut [u8; MODEL_MAX]) -> Result<&'static [u8], LoadError> {
-    let mut dir = CacheAligned([0u8; DIRECTORY_BYTES]);
-    pi::read(&mut dir.0, regs::CART_ROM_BASE + DIRECTORY_OFFSET)
-        .map_err(|_| LoadError::Failed("PI DMA of the asset directory failed"))?;
-    let dir = Directory::parse(&dir.0).map_err(|_| {
-        LoadError::Failed("no asset directory (was the ROM packed with its model?)")
-    })?;
-    let asset = dir
-        .get(0)
-        .map_err(|_| LoadError::Failed("the ROM carries no model"))?;
-    let padded = asset.padded_len();
-    if padded > buf.len() {
-        return Err(LoadError::TooBig {
-            needed: padded,
-            available: buf.len(),
-        });
-    }
-    pi::read(&mut buf[..padded], regs::CART_ROM_BASE + asset.offset)
-        .map_err(|_| LoadError::Failed("PI DMA of the model failed"))?;
-    let bytes: &'static [u8] = &buf[..asset.len as usize];
-    assets::verify(0, &asset, bytes)
-        .map_err(|_| LoadError::Failed("the model's CRC-32 does not match the directory"))?;
-    Ok(bytes)
 }
