@@ -17,13 +17,13 @@
 #![no_std]
 #![no_main]
 
-use core::cell::{Cell, RefCell};
-use core::hint::black_box;
+use core::cell::RefCell;
 use core::ptr::addr_of_mut;
 use n64_demo::assets::{self, LoadError};
 use n64_demo::chat::{
     self, ChatView, Engine, KeyAction, Keyboard, Speed, ANSWER_MAX, PROMPT_MAX, QUESTION_MAX,
 };
+use n64_demo::game::Game;
 use n64_demo::textgen::Escaped;
 use n64_rt::cache::CacheAligned;
 use n64_rt::joybus::{self, button, Pad};
@@ -55,28 +55,6 @@ const DEADLINE_MICROS: u32 = 500_000;
 static mut MODEL: CacheAligned<[u8; BASE_MODEL_MAX]> = CacheAligned([0; BASE_MODEL_MAX]);
 static mut SCALAR: [[i16; SCALAR_LANE]; 2] = [[0; SCALAR_LANE]; 2];
 static mut WORKSPACE: CacheAligned<[u8; RSP_WORKSPACE]> = CacheAligned([0; RSP_WORKSPACE]);
-
-/// The stand-in game that runs between polls while the RSP computes: a little deterministic
-/// work per call, timed.
-struct Game {
-    state: Cell<u32>,
-    ticks: Cell<u64>,
-}
-
-impl Game {
-    fn frame(&self) {
-        let start = timing::read_count();
-        let mut x = self.state.get();
-        for _ in 0..64 {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-        }
-        self.state.set(black_box(x));
-        self.ticks
-            .set(self.ticks.get() + timing::read_count().wrapping_sub(start) as u64);
-    }
-}
 
 /// The TV, the chat's state and the controller.
 struct Ui {
@@ -236,10 +214,7 @@ fn main() {
     if let Err(h) = sched.writeback_workspace() {
         panic!("job {} running before the first step", h.id());
     }
-    let game = Game {
-        state: Cell::new(0x2545_F491),
-        ticks: Cell::new(0),
-    };
+    let game = Game::new();
     let sched = RefCell::new(sched);
     let hook = RefCell::new(|| game.frame());
     let stats = RefCell::new(LaneStats::default());

@@ -13,10 +13,10 @@
 #![no_std]
 #![no_main]
 
-use core::cell::{Cell, RefCell};
-use core::hint::black_box;
+use core::cell::RefCell;
 use core::ptr::addr_of_mut;
 use n64_demo::assets;
+use n64_demo::game::Game;
 use n64_demo::textgen::{self, Escaped, StepCounter, Timed, GEN_LEN, PROMPTS};
 use n64_rt::cache::CacheAligned;
 use n64_rt::{println, timing};
@@ -41,30 +41,6 @@ const DEADLINE_MICROS: u32 = 500_000;
 static mut MODEL: CacheAligned<[u8; MODEL_MAX]> = CacheAligned([0; MODEL_MAX]);
 static mut SCALAR: [[i16; SCALAR_LANE]; 2] = [[0; SCALAR_LANE]; 2];
 static mut WORKSPACE: CacheAligned<[u8; RSP_WORKSPACE]> = CacheAligned([0; RSP_WORKSPACE]);
-
-/// The stand-in game: a frame counter and a little deterministic work per frame.
-struct Game {
-    frames: Cell<u64>,
-    state: Cell<u32>,
-    ticks: Cell<u64>,
-}
-
-impl Game {
-    /// One frame: 64 steps of xorshift32 as "game logic", timed.
-    fn frame(&self) {
-        let start = timing::read_count();
-        let mut x = self.state.get();
-        for _ in 0..64 {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-        }
-        self.state.set(black_box(x));
-        self.frames.set(self.frames.get() + 1);
-        self.ticks
-            .set(self.ticks.get() + timing::read_count().wrapping_sub(start) as u64);
-    }
-}
 
 fn main() {
     // SAFETY: main runs once; these are the only references ever made to the statics.
@@ -141,11 +117,7 @@ fn main() {
         "textgen.plan: {} workspace bytes for 2 lanes; a step runs {} commands, {} overlay loads, {} MATVECs streaming {} weight bytes in {} tiles",
         end, plan.commands, plan.overlay_loads, plan.stream.matvecs, plan.stream.weight_bytes, plan.stream.tiles
     );
-    let game = Game {
-        frames: Cell::new(0),
-        state: Cell::new(0x2545_F491),
-        ticks: Cell::new(0),
-    };
+    let game = Game::new();
     let sched = RefCell::new(sched);
     let hook = RefCell::new(|| game.frame());
     let stats = RefCell::new(LaneStats::default());
