@@ -182,7 +182,7 @@ macro_rules! q8_column {
 #[cfg(target_arch = "mips")]
 #[rustfmt::skip] // one instruction a line
 macro_rules! row {
-    ($j:literal, $s:literal, $round:literal, $shift:literal, $g:literal, $a:literal) => {
+    ($j:literal, $s:literal, $round:literal, $shift:literal, $g:expr, $a:literal) => {
         concat!(
             "addiu {t}, ", $s, ", ", $round, "\n",
             "sra   {t}, {t}, ", $shift, "\n",
@@ -221,6 +221,83 @@ macro_rules! saturate {
     };
 }
 
+/// The 8 row ends of a record (row `j`: sum `s{j}`, scale at `$scales + 2j` in the record,
+/// 64-bit sum at `8j` in `acc`), `h = (S + $round) >> $shift`.
+#[cfg(target_arch = "mips")]
+#[rustfmt::skip] // one row a line
+macro_rules! rows {
+    ($round:literal, $shift:literal, $scales:literal) => {
+        concat!(
+            row!("0", "{s0}", $round, $shift, concat!($scales, "+0"), "0"),
+            row!("1", "{s1}", $round, $shift, concat!($scales, "+2"), "8"),
+            row!("2", "{s2}", $round, $shift, concat!($scales, "+4"), "16"),
+            row!("3", "{s3}", $round, $shift, concat!($scales, "+6"), "24"),
+            row!("4", "{s4}", $round, $shift, concat!($scales, "+8"), "32"),
+            row!("5", "{s5}", $round, $shift, concat!($scales, "+10"), "40"),
+            row!("6", "{s6}", $round, $shift, concat!($scales, "+12"), "48"),
+            row!("7", "{s7}", $round, $shift, concat!($scales, "+14"), "56"),
+        )
+    };
+}
+
+/// The `asm!` of a row-group loop, Q8 or Q4: label `3` starts a record with the 8 row sums
+/// zeroed, `$body` is the record's columns, row ends and the branch back to `3` while records
+/// remain, and the out-of-line clamps follow the loop. The operands both loops use are named
+/// here; `$extra` adds the Q4 loop's second register pair (placed where it always stood in the
+/// list: the order decides which registers LLVM picks, and so the measured machine code).
+#[cfg(target_arch = "mips")]
+macro_rules! record_loop {
+    ($records:expr, $x:expr, $acc:expr, $np:ident, [$($body:expr),* $(,)?] $(, $extra:ident)*) => {
+        core::arch::asm!(
+            ".set push",
+            ".set noreorder",
+            ".set noat", // every line is one machine instruction: no macro needs $at
+            "3:",
+            "move {s0}, $0",
+            "move {s1}, $0",
+            "move {s2}, $0",
+            "move {s3}, $0",
+            "move {s4}, $0",
+            "move {s5}, $0",
+            "move {s6}, $0",
+            "move {s7}, $0",
+            $($body,)*
+            "b    9f",
+            "nop",
+            saturate!("0"),
+            saturate!("1"),
+            saturate!("2"),
+            saturate!("3"),
+            saturate!("4"),
+            saturate!("5"),
+            saturate!("6"),
+            saturate!("7"),
+            "9:",
+            ".set pop",
+            w = inout(reg) $records.as_ptr() => _,
+            end = in(reg) $records.as_ptr().add($records.len()),
+            xp = inout(reg) $x.as_ptr() => _,
+            acc = in(reg) $acc.as_mut_ptr(),
+            np = inout(reg) $np,
+            xa = out(reg) _,
+            xb = out(reg) _,
+            qa = out(reg) _,
+            qb = out(reg) _,
+            $($extra = out(reg) _,)*
+            t = out(reg) _,
+            s0 = out(reg) _,
+            s1 = out(reg) _,
+            s2 = out(reg) _,
+            s3 = out(reg) _,
+            s4 = out(reg) _,
+            s5 = out(reg) _,
+            s6 = out(reg) _,
+            s7 = out(reg) _,
+            options(nostack),
+        )
+    };
+}
+
 /// One row group (8 rows, all its blocks): `acc[j] += h_b * G_b` over the blocks, where
 /// `h_b` is the block's clamped partial sum; returns how many `h_b` were clamped.
 /// `records` is the group's records (a multiple of 272 bytes), `x` the matching input.
@@ -238,94 +315,50 @@ fn group_q8_mips(records: &[u8], x: &[i16], acc: &mut [i64; RECORD_ROWS]) -> u32
     // writes the 8 i64 of `acc` (8-byte aligned); it writes only its register operands and
     // HI/LO (see above).
     unsafe {
-        core::arch::asm!(
-            ".set push",
-            ".set noreorder",
-            ".set noat", // every line is one machine instruction: no macro needs $at
-            "3:",
-            "move {s0}, $0",
-            "move {s1}, $0",
-            "move {s2}, $0",
-            "move {s3}, $0",
-            "move {s4}, $0",
-            "move {s5}, $0",
-            "move {s6}, $0",
-            "move {s7}, $0",
-            "lh   {xa}, 0({xp})",
-            q8_column!("0", "{xa}", "lh {xb}, 2({xp})"),
-            q8_column!("8", "{xb}", "lh {xa}, 4({xp})"),
-            q8_column!("16", "{xa}", "lh {xb}, 6({xp})"),
-            q8_column!("24", "{xb}", "lh {xa}, 8({xp})"),
-            q8_column!("32", "{xa}", "lh {xb}, 10({xp})"),
-            q8_column!("40", "{xb}", "lh {xa}, 12({xp})"),
-            q8_column!("48", "{xa}", "lh {xb}, 14({xp})"),
-            q8_column!("56", "{xb}", "lh {xa}, 16({xp})"),
-            q8_column!("64", "{xa}", "lh {xb}, 18({xp})"),
-            q8_column!("72", "{xb}", "lh {xa}, 20({xp})"),
-            q8_column!("80", "{xa}", "lh {xb}, 22({xp})"),
-            q8_column!("88", "{xb}", "lh {xa}, 24({xp})"),
-            q8_column!("96", "{xa}", "lh {xb}, 26({xp})"),
-            q8_column!("104", "{xb}", "lh {xa}, 28({xp})"),
-            q8_column!("112", "{xa}", "lh {xb}, 30({xp})"),
-            q8_column!("120", "{xb}", "lh {xa}, 32({xp})"),
-            q8_column!("128", "{xa}", "lh {xb}, 34({xp})"),
-            q8_column!("136", "{xb}", "lh {xa}, 36({xp})"),
-            q8_column!("144", "{xa}", "lh {xb}, 38({xp})"),
-            q8_column!("152", "{xb}", "lh {xa}, 40({xp})"),
-            q8_column!("160", "{xa}", "lh {xb}, 42({xp})"),
-            q8_column!("168", "{xb}", "lh {xa}, 44({xp})"),
-            q8_column!("176", "{xa}", "lh {xb}, 46({xp})"),
-            q8_column!("184", "{xb}", "lh {xa}, 48({xp})"),
-            q8_column!("192", "{xa}", "lh {xb}, 50({xp})"),
-            q8_column!("200", "{xb}", "lh {xa}, 52({xp})"),
-            q8_column!("208", "{xa}", "lh {xb}, 54({xp})"),
-            q8_column!("216", "{xb}", "lh {xa}, 56({xp})"),
-            q8_column!("224", "{xa}", "lh {xb}, 58({xp})"),
-            q8_column!("232", "{xb}", "lh {xa}, 60({xp})"),
-            q8_column!("240", "{xa}", "lh {xb}, 62({xp})"),
-            q8_column!("248", "{xb}", "addiu {xp}, {xp}, 64"),
-            row!("0", "{s0}", "64", "7", "256", "0"),
-            row!("1", "{s1}", "64", "7", "258", "8"),
-            row!("2", "{s2}", "64", "7", "260", "16"),
-            row!("3", "{s3}", "64", "7", "262", "24"),
-            row!("4", "{s4}", "64", "7", "264", "32"),
-            row!("5", "{s5}", "64", "7", "266", "40"),
-            row!("6", "{s6}", "64", "7", "268", "48"),
-            row!("7", "{s7}", "64", "7", "270", "56"),
-            "addiu {w}, {w}, 272",
-            "bne  {w}, {end}, 3b",
-            "nop",
-            "b    9f",
-            "nop",
-            saturate!("0"),
-            saturate!("1"),
-            saturate!("2"),
-            saturate!("3"),
-            saturate!("4"),
-            saturate!("5"),
-            saturate!("6"),
-            saturate!("7"),
-            "9:",
-            ".set pop",
-            w = inout(reg) records.as_ptr() => _,
-            end = in(reg) records.as_ptr().add(records.len()),
-            xp = inout(reg) x.as_ptr() => _,
-            acc = in(reg) acc.as_mut_ptr(),
-            np = inout(reg) np,
-            xa = out(reg) _,
-            xb = out(reg) _,
-            qa = out(reg) _,
-            qb = out(reg) _,
-            t = out(reg) _,
-            s0 = out(reg) _,
-            s1 = out(reg) _,
-            s2 = out(reg) _,
-            s3 = out(reg) _,
-            s4 = out(reg) _,
-            s5 = out(reg) _,
-            s6 = out(reg) _,
-            s7 = out(reg) _,
-            options(nostack),
+        record_loop!(
+            records,
+            x,
+            acc,
+            np,
+            [
+                "lh   {xa}, 0({xp})",
+                q8_column!("0", "{xa}", "lh {xb}, 2({xp})"),
+                q8_column!("8", "{xb}", "lh {xa}, 4({xp})"),
+                q8_column!("16", "{xa}", "lh {xb}, 6({xp})"),
+                q8_column!("24", "{xb}", "lh {xa}, 8({xp})"),
+                q8_column!("32", "{xa}", "lh {xb}, 10({xp})"),
+                q8_column!("40", "{xb}", "lh {xa}, 12({xp})"),
+                q8_column!("48", "{xa}", "lh {xb}, 14({xp})"),
+                q8_column!("56", "{xb}", "lh {xa}, 16({xp})"),
+                q8_column!("64", "{xa}", "lh {xb}, 18({xp})"),
+                q8_column!("72", "{xb}", "lh {xa}, 20({xp})"),
+                q8_column!("80", "{xa}", "lh {xb}, 22({xp})"),
+                q8_column!("88", "{xb}", "lh {xa}, 24({xp})"),
+                q8_column!("96", "{xa}", "lh {xb}, 26({xp})"),
+                q8_column!("104", "{xb}", "lh {xa}, 28({xp})"),
+                q8_column!("112", "{xa}", "lh {xb}, 30({xp})"),
+                q8_column!("120", "{xb}", "lh {xa}, 32({xp})"),
+                q8_column!("128", "{xa}", "lh {xb}, 34({xp})"),
+                q8_column!("136", "{xb}", "lh {xa}, 36({xp})"),
+                q8_column!("144", "{xa}", "lh {xb}, 38({xp})"),
+                q8_column!("152", "{xb}", "lh {xa}, 40({xp})"),
+                q8_column!("160", "{xa}", "lh {xb}, 42({xp})"),
+                q8_column!("168", "{xb}", "lh {xa}, 44({xp})"),
+                q8_column!("176", "{xa}", "lh {xb}, 46({xp})"),
+                q8_column!("184", "{xb}", "lh {xa}, 48({xp})"),
+                q8_column!("192", "{xa}", "lh {xb}, 50({xp})"),
+                q8_column!("200", "{xb}", "lh {xa}, 52({xp})"),
+                q8_column!("208", "{xa}", "lh {xb}, 54({xp})"),
+                q8_column!("216", "{xb}", "lh {xa}, 56({xp})"),
+                q8_column!("224", "{xa}", "lh {xb}, 58({xp})"),
+                q8_column!("232", "{xb}", "lh {xa}, 60({xp})"),
+                q8_column!("240", "{xa}", "lh {xb}, 62({xp})"),
+                q8_column!("248", "{xb}", "addiu {xp}, {xp}, 64"),
+                rows!("64", "7", "256"),
+                "addiu {w}, {w}, 272",
+                "bne  {w}, {end}, 3b",
+                "nop",
+            ]
         );
     }
     np
