@@ -24,15 +24,13 @@ use n64_demo::chat::{
     self, ChatView, Engine, KeyAction, Keyboard, Speed, ANSWER_MAX, PROMPT_MAX, QUESTION_MAX,
 };
 use n64_demo::game::Game;
-use n64_demo::textgen::Escaped;
+use n64_demo::textgen::{self, Escaped};
 use n64_rt::cache::CacheAligned;
 use n64_rt::joybus::{self, button, Pad};
 use n64_rt::text::ROWS;
 use n64_rt::vi::Screen;
 use n64_rt::{println, timing};
-use rspnn::mmio::Mmio;
-use rspnn::token::{LaneStats, RspLane, TokenRunner};
-use rspnn::{Completion, Config, Scheduler, Ucode};
+use rspnn::token::{LaneStats, RspLane};
 use rspnn_model::backend::{Backend, DecodeMask};
 use rspnn_model::rspw::ModelView;
 use rspnn_model::runner::{workspace_len, ScalarRunner};
@@ -194,26 +192,7 @@ fn main() {
         };
     let mut scalar = Staggered::new(scalar_lane(lane0), scalar_lane(lane1), d.ctx);
 
-    let Some(hw) = Mmio::take() else {
-        panic!("the RSP is already taken")
-    };
-    let config = Config::with_deadline_micros(&hw, DEADLINE_MICROS, Completion::Status);
-    let mut sched = match Scheduler::new(hw, rsp_ws, config) {
-        Ok(s) => s,
-        Err(e) => panic!("scheduler: {e}"),
-    };
-    if let Err(e) = sched.load_ucode(&Ucode::RSPNN) {
-        panic!("loading the ucode: {e}");
-    }
-    let build = |sched: &mut Scheduler<Mmio>, at| match TokenRunner::build(sched, model, at) {
-        Ok(r) => r,
-        Err(e) => panic!("token program: {e}"),
-    };
-    let (runner0, end) = build(&mut sched, 0);
-    let (runner1, _) = build(&mut sched, end);
-    if let Err(h) = sched.writeback_workspace() {
-        panic!("job {} running before the first step", h.id());
-    }
+    let (sched, runner0, runner1, _) = textgen::rsp_lanes(model, rsp_ws, DEADLINE_MICROS);
     let game = Game::new();
     let sched = RefCell::new(sched);
     let hook = RefCell::new(|| game.frame());

@@ -20,9 +20,8 @@ use n64_demo::game::Game;
 use n64_demo::textgen::{self, Escaped, StepCounter, Timed, GEN_LEN, PROMPTS};
 use n64_rt::cache::CacheAligned;
 use n64_rt::{println, timing};
-use rspnn::mmio::Mmio;
-use rspnn::token::{LaneStats, RspLane, TokenRunner};
-use rspnn::{Completion, Config, Scheduler, Ucode};
+use rspnn::token::{LaneStats, RspLane};
+use rspnn::{Completion, Config};
 use rspnn_model::rspw::ModelView;
 use rspnn_model::runner::{workspace_len, ScalarRunner};
 use rspnn_model::window::Staggered;
@@ -89,30 +88,11 @@ fn main() {
 
     // The RSP path: the scheduler over the real registers, two token programs in its
     // workspace, two staggered lanes that run a game frame before every poll.
-    let Some(hw) = Mmio::take() else {
-        panic!("the RSP is already taken")
-    };
-    let config = Config::with_deadline_micros(&hw, DEADLINE_MICROS, Completion::Status);
-    let mut sched = match Scheduler::new(hw, rsp_ws, config) {
-        Ok(s) => s,
-        Err(e) => panic!("scheduler: {e}"),
-    };
-    if let Err(e) = sched.load_ucode(&Ucode::RSPNN) {
-        panic!("loading the ucode: {e}");
-    }
-    let build = |sched: &mut Scheduler<Mmio>, at| match TokenRunner::build(sched, model, at) {
-        Ok(r) => r,
-        Err(e) => panic!("token program: {e}"),
-    };
-    let (runner0, end) = build(&mut sched, 0);
-    let (runner1, end) = build(&mut sched, end);
+    let (sched, runner0, runner1, end) = textgen::rsp_lanes(model, rsp_ws, DEADLINE_MICROS);
     let plan = match runner0.plan(&sched) {
         Ok(p) => p,
         Err(e) => panic!("plan: {e}"),
     };
-    if let Err(h) = sched.writeback_workspace() {
-        panic!("job {} running before the first step", h.id());
-    }
     println!(
         "textgen.plan: {} workspace bytes for 2 lanes; a step runs {} commands, {} overlay loads, {} MATVECs streaming {} weight bytes in {} tiles",
         end, plan.commands, plan.overlay_loads, plan.stream.matvecs, plan.stream.weight_bytes, plan.stream.tiles
