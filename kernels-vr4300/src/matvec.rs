@@ -117,18 +117,32 @@ pub fn group_q8_portable(records: &[u8], x: &[i16], acc: &mut [i64; RECORD_ROWS]
         let rec: &[u8; 272] = rec.try_into().expect("records are 272 bytes");
         let xb: &[i16; BLOCK_COLS] = xb.try_into().expect("blocks are 32 columns");
         let sums = record_sums_q8_portable(rec, xb);
-        for (j, a) in acc.iter_mut().enumerate() {
-            // 0x8000 + 512 S = 512 (S + 64): the spec's VMULF chain, in 32 bits.
-            let h32 = (sums[j] + 64) >> 7;
-            let h = sat16(h32 as i64);
-            if h as i32 != h32 {
-                partial += 1;
-            }
-            let scale = u16::from_be_bytes([rec[256 + 2 * j], rec[257 + 2 * j]]);
-            *a += (h as i32 * scale as i32) as i64;
-        }
+        // 0x8000 + 512 S = 512 (S + 64): the spec's VMULF chain, in 32 bits.
+        partial += add_row_ends_portable(&sums, 7, &rec[256..], acc);
     }
     partial
+}
+
+/// A record's row ends (portable form of `rows!`, Q8 and Q4): `h = sat16((S + round) >> shift)`
+/// with `round = 2^(shift-1)`, counted when clamped, then `acc[j] += h * G_j` (`G_j` the
+/// big-endian u16 at `scales[2j]`). Returns how many of the 8 `h` were clamped.
+pub(crate) fn add_row_ends_portable(
+    sums: &[i32; RECORD_ROWS],
+    shift: u32,
+    scales: &[u8],
+    acc: &mut [i64; RECORD_ROWS],
+) -> u32 {
+    let mut clamped = 0;
+    for (j, a) in acc.iter_mut().enumerate() {
+        let h32 = (sums[j] + (1 << (shift - 1))) >> shift;
+        let h = sat16(h32 as i64);
+        if h as i32 != h32 {
+            clamped += 1;
+        }
+        let scale = u16::from_be_bytes([scales[2 * j], scales[2 * j + 1]]);
+        *a += (h as i32 * scale as i32) as i64;
+    }
+    clamped
 }
 
 /// [`group_q8_portable`] as the N64 computes it: the assembly loop on MIPS, the portable form
