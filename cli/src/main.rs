@@ -8,6 +8,7 @@ mod load;
 
 use clap::{Args, Parser, Subcommand};
 use load::{load_rspw, BackendKind, BackendStore, CacheKind, VocabKind};
+use rspnn_model::backend::{Backend, DecodeMask};
 use rspnn_model::rspw::ModelView;
 use std::ffi::OsString;
 use std::io::Write;
@@ -194,30 +195,42 @@ fn generate(a: GenerateArgs) -> Result<(), String> {
         return Err("--prompt must not be empty".into());
     }
     let w = &a.run.weights;
+    let out = with_backend(&a.run, |be, mask| {
+        let mut next = 0u8;
+        for &b in prompt {
+            next = be.step(b, mask).map_err(model_err(w))?;
+        }
+        // The models answer one line (`Q: ...\nA: answer\n`) and then invent the next question.
+        let mut out = Vec::new();
+        for i in 0..a.max {
+            if a.stop_at_newline && next == b'\n' {
+                break;
+            }
+            out.push(next);
+            if i + 1 < a.max {
+                next = be.step(next, mask).map_err(model_err(w))?;
+            }
+        }
+        out.push(b'\n');
+        Ok(out)
+    })?;
+    write_stdout(&out)
+}
+
+/// Loads `--weights`, builds the `--backend` (with the `--cache` kind) over it and runs `f`
+/// with it and the `--vocab` mask; a load error names the file.
+fn with_backend<T>(
+    run: &RunArgs,
+    f: impl FnOnce(&mut dyn Backend, DecodeMask) -> Result<T, String>,
+) -> Result<T, String> {
+    let w = &run.weights;
     let bytes = load_rspw(w, false)?;
     let view = ModelView::parse(&bytes).map_err(model_err(w))?;
-    let mask = a.run.vocab.mask();
-    let store = BackendStore::new(a.run.backend, &view, &bytes).map_err(in_file(w))?;
+    let store = BackendStore::new(run.backend, &view, &bytes).map_err(in_file(w))?;
     let mut be = store
-        .backend(view, a.run.cache == CacheKind::Ring)
+        .backend(view, run.cache == CacheKind::Ring)
         .map_err(in_file(w))?;
-    let mut next = 0u8;
-    for &b in prompt {
-        next = be.step(b, mask).map_err(model_err(w))?;
-    }
-    // The models answer one line (`Q: ...\nA: answer\n`) and then invent the next question.
-    let mut out = Vec::new();
-    for i in 0..a.max {
-        if a.stop_at_newline && next == b'\n' {
-            break;
-        }
-        out.push(next);
-        if i + 1 < a.max {
-            next = be.step(next, mask).map_err(model_err(w))?;
-        }
-    }
-    out.push(b'\n');
-    write_stdout(&out)
+    f(be.as_mut(), run.vocab.mask())
 }
 
 fn write_stdout(bytes: &[u8]) -> Result<(), String> {
@@ -250,18 +263,14 @@ fn next_char(a: NextCharArgs) -> Result<(), String> {
             text.len()
         ));
     }
-    let bytes = load_rspw(w, false)?;
-    let view = ModelView::parse(&bytes).map_err(model_err(w))?;
-    let mask = a.run.vocab.mask();
-    let store = BackendStore::new(a.run.backend, &view, &bytes).map_err(in_file(w))?;
-    let mut be = store
-        .backend(view, a.run.cache == CacheKind::Ring)
-        .map_err(in_file(w))?;
-    be.reset();
-    let mut preds = Vec::with_capacity(a.len as usize);
-    for &b in &text[a.offset as usize..] {
-        preds.push(be.step(b, mask).map_err(model_err(w))?);
-    }
+    let preds = with_backend(&a.run, |be, mask| {
+        be.reset();
+        let mut preds = Vec::with_capacity(a.len as usize);
+        for &b in &text[a.offset as usize..] {
+            preds.push(be.step(b, mask).map_err(model_err(w))?);
+        }
+        Ok(preds)
+    })?;
     write_stdout(&preds)
 }
 
@@ -495,7 +504,6 @@ fn bench(a: BenchArgs) -> Result<(), String> {
         vec![0i16; rspnn_model::runner::workspace_len(view.dims())],
     )
     .map_err(model_err(w))?;
-    use rspnn_model::backend::{Backend, DecodeMask};
     let mut out = String::new();
     let mut total = 0u64;
     let mut next = prompt[0];

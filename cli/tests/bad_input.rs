@@ -423,66 +423,19 @@ fn item7_huge_or_zero_counts_are_refused_before_any_work() {
             "--max",
         );
     }
-    usage_error(
-        &[
-            "accuracy",
-            "--weights",
-            w,
-            "--corpus",
-            "/dev/zero",
-            "--windows",
-            "0",
-        ],
-        "--windows",
-    );
-    usage_error(
-        &[
-            "accuracy",
-            "--weights",
-            w,
-            "--corpus",
-            "/dev/zero",
-            "--stream",
-            "0",
-        ],
-        "--stream",
-    );
-    usage_error(
-        &[
-            "accuracy",
-            "--weights",
-            w,
-            "--corpus",
-            "/dev/zero",
-            "--stream",
-            "18446744073709551615",
-        ],
-        "--stream",
-    );
-    usage_error(
-        &[
-            "accuracy",
-            "--weights",
-            w,
-            "--corpus",
-            "/dev/zero",
-            "--windows",
-            "4611686018427387904",
-        ],
-        "--windows",
-    );
-    usage_error(
-        &[
-            "next-char",
-            "--weights",
-            w,
-            "--text",
-            "/dev/zero",
-            "--len",
-            "0",
-        ],
-        "--len",
-    );
+    // (subcommand, its input file option, the count option, a refused value)
+    for (command, input, option, value) in [
+        ("accuracy", "--corpus", "--windows", "0"),
+        ("accuracy", "--corpus", "--stream", "0"),
+        ("accuracy", "--corpus", "--stream", "18446744073709551615"),
+        ("accuracy", "--corpus", "--windows", "4611686018427387904"),
+        ("next-char", "--text", "--len", "0"),
+    ] {
+        usage_error(
+            &[command, "--weights", w, input, "/dev/zero", option, value],
+            option,
+        );
+    }
     // Within each bound but reaching past what is read: refused up front with the arguments.
     refused(
         &[

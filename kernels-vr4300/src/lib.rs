@@ -12,7 +12,8 @@
 #![no_std]
 #![cfg_attr(target_arch = "mips", feature(asm_experimental_arch))]
 
-// The Q8 module's `saturate!` (the out-of-line clamp) serves the Q4 loop too.
+// The Q8 module's `record_loop!` (the asm! frame: set-up, out-of-line clamps, operands) and
+// `rows!` (a record's row ends) serve the Q4 loop too.
 #[macro_use]
 pub mod matvec;
 pub mod matvec_q4;

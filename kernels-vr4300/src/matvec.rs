@@ -45,6 +45,7 @@
 //! weight. Where that holds, products from small per-column tables may beat MULT; that needs
 //! hardware to settle (bench-results/HARDWARE.md).
 
+use kernels::error::check_len;
 use kernels::fixed::{sat16, shl_sat, VMULF_ROUND};
 use kernels::matvec::{BlockMatrix, Saturations, WeightBits, BLOCK_COLS, RECORD_ROWS};
 use kernels::KernelError;
@@ -55,19 +56,33 @@ pub fn matvec(m: &BlockMatrix<'_>, x: &[i16], y: &mut [i16]) -> Result<Saturatio
     if m.bits() == WeightBits::Q4 {
         return crate::matvec_q4::matvec_q4(m, x, y);
     }
+    matvec_by_groups(m, x, y, WeightBits::Q8.record_bytes(), group_q8)
+}
+
+/// The part of `y = W x` around the assembly loops, shared by Q8 and Q4 (`record_bytes` a
+/// record): the length checks, then for each group of 8 rows `group` (the width's loop) sums
+/// `h_b * G_b` onto the rounding constant, and the spec's output step takes bits 16..31 of the
+/// sum, shifted left by the matrix's `out_shift` with saturation (counted).
+#[inline(always)]
+pub(crate) fn matvec_by_groups(
+    m: &BlockMatrix<'_>,
+    x: &[i16],
+    y: &mut [i16],
+    record_bytes: usize,
+    group: impl Fn(&[u8], &[i16], &mut [i64; RECORD_ROWS]) -> u32,
+) -> Result<Saturations, KernelError> {
     check_len("matvec input", m.cols(), x.len())?;
     check_len("matvec output", m.rows(), y.len())?;
     let blocks = m.cols() / BLOCK_COLS;
-    let records = m.records();
-    let record_bytes = WeightBits::Q8.record_bytes();
     let mut sat = Saturations::default();
-    for (group, out) in records
+    for (records, out) in m
+        .records()
         .chunks_exact(blocks * record_bytes)
         .zip(y.chunks_exact_mut(RECORD_ROWS))
     {
         // The scale chain starts with the rounding product (VMUDM 0x4000 * 2 = 0x8000).
         let mut acc = [VMULF_ROUND; RECORD_ROWS];
-        sat.partial += group_q8(group, x, &mut acc);
+        sat.partial += group(records, x, &mut acc);
         for (j, slot) in out.iter_mut().enumerate() {
             let yk64 = acc[j] >> 16;
             let yk = sat16(yk64);
@@ -79,22 +94,6 @@ pub fn matvec(m: &BlockMatrix<'_>, x: &[i16], y: &mut [i16]) -> Result<Saturatio
         }
     }
     Ok(sat)
-}
-
-pub(crate) fn check_len(
-    what: &'static str,
-    expected: usize,
-    actual: usize,
-) -> Result<(), KernelError> {
-    if expected == actual {
-        Ok(())
-    } else {
-        Err(KernelError::Length {
-            what,
-            expected,
-            actual,
-        })
-    }
 }
 
 /// The exact dot products `S_j = sum_c q[j][c] * x[c]` of one Q8 record's 8 rows (portable
@@ -118,18 +117,32 @@ pub fn group_q8_portable(records: &[u8], x: &[i16], acc: &mut [i64; RECORD_ROWS]
         let rec: &[u8; 272] = rec.try_into().expect("records are 272 bytes");
         let xb: &[i16; BLOCK_COLS] = xb.try_into().expect("blocks are 32 columns");
         let sums = record_sums_q8_portable(rec, xb);
-        for (j, a) in acc.iter_mut().enumerate() {
-            // 0x8000 + 512 S = 512 (S + 64): the spec's VMULF chain, in 32 bits.
-            let h32 = (sums[j] + 64) >> 7;
-            let h = sat16(h32 as i64);
-            if h as i32 != h32 {
-                partial += 1;
-            }
-            let scale = u16::from_be_bytes([rec[256 + 2 * j], rec[257 + 2 * j]]);
-            *a += (h as i32 * scale as i32) as i64;
-        }
+        // 0x8000 + 512 S = 512 (S + 64): the spec's VMULF chain, in 32 bits.
+        partial += add_row_ends_portable(&sums, 7, &rec[256..], acc);
     }
     partial
+}
+
+/// A record's row ends (portable form of `rows!`, Q8 and Q4): `h = sat16((S + round) >> shift)`
+/// with `round = 2^(shift-1)`, counted when clamped, then `acc[j] += h * G_j` (`G_j` the
+/// big-endian u16 at `scales[2j]`). Returns how many of the 8 `h` were clamped.
+pub(crate) fn add_row_ends_portable(
+    sums: &[i32; RECORD_ROWS],
+    shift: u32,
+    scales: &[u8],
+    acc: &mut [i64; RECORD_ROWS],
+) -> u32 {
+    let mut clamped = 0;
+    for (j, a) in acc.iter_mut().enumerate() {
+        let h32 = (sums[j] + (1 << (shift - 1))) >> shift;
+        let h = sat16(h32 as i64);
+        if h as i32 != h32 {
+            clamped += 1;
+        }
+        let scale = u16::from_be_bytes([scales[2 * j], scales[2 * j + 1]]);
+        *a += (h as i32 * scale as i32) as i64;
+    }
+    clamped
 }
 
 /// [`group_q8_portable`] as the N64 computes it: the assembly loop on MIPS, the portable form
@@ -150,111 +163,54 @@ pub fn group_q8(records: &[u8], x: &[i16], acc: &mut [i64; RECORD_ROWS]) -> u32 
 /// MULT, MFLO, ADDU, then the LB of the weight two ahead; `$fill` is the instruction that keeps
 /// the last MFLO two instructions away from the last MULT (see the module doc).
 #[cfg(target_arch = "mips")]
-macro_rules! column {
+#[rustfmt::skip] // one instruction a line
+macro_rules! q8_column {
     ($off:literal, $x:literal, $fill:expr) => {
         concat!(
-            "lb   {qa}, ",
-            $off,
-            "+0({w})\n",
-            "lb   {qb}, ",
-            $off,
-            "+1({w})\n",
-            "mult {qa}, ",
-            $x,
-            "\n",
-            "mflo {t}\n",
-            "addu {s0}, {s0}, {t}\n",
-            "lb   {qa}, ",
-            $off,
-            "+2({w})\n",
-            "mult {qb}, ",
-            $x,
-            "\n",
-            "mflo {t}\n",
-            "addu {s1}, {s1}, {t}\n",
-            "lb   {qb}, ",
-            $off,
-            "+3({w})\n",
-            "mult {qa}, ",
-            $x,
-            "\n",
-            "mflo {t}\n",
-            "addu {s2}, {s2}, {t}\n",
-            "lb   {qa}, ",
-            $off,
-            "+4({w})\n",
-            "mult {qb}, ",
-            $x,
-            "\n",
-            "mflo {t}\n",
-            "addu {s3}, {s3}, {t}\n",
-            "lb   {qb}, ",
-            $off,
-            "+5({w})\n",
-            "mult {qa}, ",
-            $x,
-            "\n",
-            "mflo {t}\n",
-            "addu {s4}, {s4}, {t}\n",
-            "lb   {qa}, ",
-            $off,
-            "+6({w})\n",
-            "mult {qb}, ",
-            $x,
-            "\n",
-            "mflo {t}\n",
-            "addu {s5}, {s5}, {t}\n",
-            "lb   {qb}, ",
-            $off,
-            "+7({w})\n",
-            "mult {qa}, ",
-            $x,
-            "\n",
-            "mflo {t}\n",
-            "addu {s6}, {s6}, {t}\n",
-            $fill,
-            "\n",
-            "mult {qb}, ",
-            $x,
-            "\n",
-            "mflo {t}\n",
-            "addu {s7}, {s7}, {t}\n",
+            "lb   {qa}, ", $off, "+0({w})\n",
+            "lb   {qb}, ", $off, "+1({w})\n",
+            "mult {qa}, ", $x, "\n", "mflo {t}\n", "addu {s0}, {s0}, {t}\n",
+            "lb   {qa}, ", $off, "+2({w})\n",
+            "mult {qb}, ", $x, "\n", "mflo {t}\n", "addu {s1}, {s1}, {t}\n",
+            "lb   {qb}, ", $off, "+3({w})\n",
+            "mult {qa}, ", $x, "\n", "mflo {t}\n", "addu {s2}, {s2}, {t}\n",
+            "lb   {qa}, ", $off, "+4({w})\n",
+            "mult {qb}, ", $x, "\n", "mflo {t}\n", "addu {s3}, {s3}, {t}\n",
+            "lb   {qb}, ", $off, "+5({w})\n",
+            "mult {qa}, ", $x, "\n", "mflo {t}\n", "addu {s4}, {s4}, {t}\n",
+            "lb   {qa}, ", $off, "+6({w})\n",
+            "mult {qb}, ", $x, "\n", "mflo {t}\n", "addu {s5}, {s5}, {t}\n",
+            "lb   {qb}, ", $off, "+7({w})\n",
+            "mult {qa}, ", $x, "\n", "mflo {t}\n", "addu {s6}, {s6}, {t}\n",
+            $fill, "\n",
+            "mult {qb}, ", $x, "\n", "mflo {t}\n", "addu {s7}, {s7}, {t}\n",
         )
     };
 }
 
-/// Row `$j`'s end of a record: `h = (S + 64) >> 7`, clamped to int16 out of line (label
+/// Row `$j`'s end of a record, for the Q8 loop and the Q4 one (`crate::matvec_q4`):
+/// `h = (S + $round) >> $shift` (Q8: 64, 7; Q4: 4, 3), clamped to int16 out of line (label
 /// `2$j`, counted) when `h >> 15` is neither 0 nor -1; then `acc[$j] += h * G` (MULT: both fit
-/// 32 bits, the product too; the 64-bit sum by LD/DADDU/SD).
+/// 32 bits, the product too; the 64-bit sum by LD/DADDU/SD). `$g`: the scale's offset in the
+/// record, `$a`: the sum's in `acc`.
 #[cfg(target_arch = "mips")]
+#[rustfmt::skip] // one instruction a line
 macro_rules! row {
-    ($j:literal, $s:literal, $g:literal, $a:literal) => {
+    ($j:literal, $s:literal, $round:literal, $shift:literal, $g:expr, $a:literal) => {
         concat!(
-            "addiu {t}, ",
-            $s,
-            ", 64\n",
-            "sra   {t}, {t}, 7\n",
+            "addiu {t}, ", $s, ", ", $round, "\n",
+            "sra   {t}, {t}, ", $shift, "\n",
             "sra   {xa}, {t}, 15\n",
             "addiu {xa}, {xa}, 1\n",
             "sltiu {xa}, {xa}, 2\n",
-            "beqz  {xa}, 2",
-            $j,
-            "f\n",
-            "lhu   {xb}, ",
-            $g,
-            "({w})\n", // delay slot: the row's scale G
-            "3",
-            $j,
-            ":\n",
+            "beqz  {xa}, 2", $j, "f\n",
+            "lhu   {xb}, ", $g, "({w})\n", // delay slot: the row's scale G
+            "3", $j, ":\n",
             "mult  {t}, {xb}\n",
             "mflo  {t}\n",
-            "ld    {qa}, ",
-            $a,
-            "({acc})\n",
+            "ld    {qa}, ", $a, "({acc})\n",
             "daddu {qa}, {qa}, {t}\n",
-            "sd    {qa}, ",
-            $a,
-            "({acc})\n",
+            "sd    {qa}, ", $a, "({acc})\n",
         )
     };
 }
@@ -279,6 +235,83 @@ macro_rules! saturate {
     };
 }
 
+/// The 8 row ends of a record (row `j`: sum `s{j}`, scale at `$scales + 2j` in the record,
+/// 64-bit sum at `8j` in `acc`), `h = (S + $round) >> $shift`.
+#[cfg(target_arch = "mips")]
+#[rustfmt::skip] // one row a line
+macro_rules! rows {
+    ($round:literal, $shift:literal, $scales:literal) => {
+        concat!(
+            row!("0", "{s0}", $round, $shift, concat!($scales, "+0"), "0"),
+            row!("1", "{s1}", $round, $shift, concat!($scales, "+2"), "8"),
+            row!("2", "{s2}", $round, $shift, concat!($scales, "+4"), "16"),
+            row!("3", "{s3}", $round, $shift, concat!($scales, "+6"), "24"),
+            row!("4", "{s4}", $round, $shift, concat!($scales, "+8"), "32"),
+            row!("5", "{s5}", $round, $shift, concat!($scales, "+10"), "40"),
+            row!("6", "{s6}", $round, $shift, concat!($scales, "+12"), "48"),
+            row!("7", "{s7}", $round, $shift, concat!($scales, "+14"), "56"),
+        )
+    };
+}
+
+/// The `asm!` of a row-group loop, Q8 or Q4: label `3` starts a record with the 8 row sums
+/// zeroed, `$body` is the record's columns, row ends and the branch back to `3` while records
+/// remain, and the out-of-line clamps follow the loop. The operands both loops use are named
+/// here; `$extra` adds the Q4 loop's second register pair (placed where it always stood in the
+/// list: the order decides which registers LLVM picks, and so the measured machine code).
+#[cfg(target_arch = "mips")]
+macro_rules! record_loop {
+    ($records:expr, $x:expr, $acc:expr, $np:ident, [$($body:expr),* $(,)?] $(, $extra:ident)*) => {
+        core::arch::asm!(
+            ".set push",
+            ".set noreorder",
+            ".set noat", // every line is one machine instruction: no macro needs $at
+            "3:",
+            "move {s0}, $0",
+            "move {s1}, $0",
+            "move {s2}, $0",
+            "move {s3}, $0",
+            "move {s4}, $0",
+            "move {s5}, $0",
+            "move {s6}, $0",
+            "move {s7}, $0",
+            $($body,)*
+            "b    9f",
+            "nop",
+            saturate!("0"),
+            saturate!("1"),
+            saturate!("2"),
+            saturate!("3"),
+            saturate!("4"),
+            saturate!("5"),
+            saturate!("6"),
+            saturate!("7"),
+            "9:",
+            ".set pop",
+            w = inout(reg) $records.as_ptr() => _,
+            end = in(reg) $records.as_ptr().add($records.len()),
+            xp = inout(reg) $x.as_ptr() => _,
+            acc = in(reg) $acc.as_mut_ptr(),
+            np = inout(reg) $np,
+            xa = out(reg) _,
+            xb = out(reg) _,
+            qa = out(reg) _,
+            qb = out(reg) _,
+            $($extra = out(reg) _,)*
+            t = out(reg) _,
+            s0 = out(reg) _,
+            s1 = out(reg) _,
+            s2 = out(reg) _,
+            s3 = out(reg) _,
+            s4 = out(reg) _,
+            s5 = out(reg) _,
+            s6 = out(reg) _,
+            s7 = out(reg) _,
+            options(nostack),
+        )
+    };
+}
+
 /// One row group (8 rows, all its blocks): `acc[j] += h_b * G_b` over the blocks, where
 /// `h_b` is the block's clamped partial sum; returns how many `h_b` were clamped.
 /// `records` is the group's records (a multiple of 272 bytes), `x` the matching input.
@@ -296,94 +329,50 @@ fn group_q8_mips(records: &[u8], x: &[i16], acc: &mut [i64; RECORD_ROWS]) -> u32
     // writes the 8 i64 of `acc` (8-byte aligned); it writes only its register operands and
     // HI/LO (see above).
     unsafe {
-        core::arch::asm!(
-            ".set push",
-            ".set noreorder",
-            ".set noat", // every line is one machine instruction: no macro needs $at
-            "3:",
-            "move {s0}, $0",
-            "move {s1}, $0",
-            "move {s2}, $0",
-            "move {s3}, $0",
-            "move {s4}, $0",
-            "move {s5}, $0",
-            "move {s6}, $0",
-            "move {s7}, $0",
-            "lh   {xa}, 0({xp})",
-            column!("0", "{xa}", "lh {xb}, 2({xp})"),
-            column!("8", "{xb}", "lh {xa}, 4({xp})"),
-            column!("16", "{xa}", "lh {xb}, 6({xp})"),
-            column!("24", "{xb}", "lh {xa}, 8({xp})"),
-            column!("32", "{xa}", "lh {xb}, 10({xp})"),
-            column!("40", "{xb}", "lh {xa}, 12({xp})"),
-            column!("48", "{xa}", "lh {xb}, 14({xp})"),
-            column!("56", "{xb}", "lh {xa}, 16({xp})"),
-            column!("64", "{xa}", "lh {xb}, 18({xp})"),
-            column!("72", "{xb}", "lh {xa}, 20({xp})"),
-            column!("80", "{xa}", "lh {xb}, 22({xp})"),
-            column!("88", "{xb}", "lh {xa}, 24({xp})"),
-            column!("96", "{xa}", "lh {xb}, 26({xp})"),
-            column!("104", "{xb}", "lh {xa}, 28({xp})"),
-            column!("112", "{xa}", "lh {xb}, 30({xp})"),
-            column!("120", "{xb}", "lh {xa}, 32({xp})"),
-            column!("128", "{xa}", "lh {xb}, 34({xp})"),
-            column!("136", "{xb}", "lh {xa}, 36({xp})"),
-            column!("144", "{xa}", "lh {xb}, 38({xp})"),
-            column!("152", "{xb}", "lh {xa}, 40({xp})"),
-            column!("160", "{xa}", "lh {xb}, 42({xp})"),
-            column!("168", "{xb}", "lh {xa}, 44({xp})"),
-            column!("176", "{xa}", "lh {xb}, 46({xp})"),
-            column!("184", "{xb}", "lh {xa}, 48({xp})"),
-            column!("192", "{xa}", "lh {xb}, 50({xp})"),
-            column!("200", "{xb}", "lh {xa}, 52({xp})"),
-            column!("208", "{xa}", "lh {xb}, 54({xp})"),
-            column!("216", "{xb}", "lh {xa}, 56({xp})"),
-            column!("224", "{xa}", "lh {xb}, 58({xp})"),
-            column!("232", "{xb}", "lh {xa}, 60({xp})"),
-            column!("240", "{xa}", "lh {xb}, 62({xp})"),
-            column!("248", "{xb}", "addiu {xp}, {xp}, 64"),
-            row!("0", "{s0}", "256", "0"),
-            row!("1", "{s1}", "258", "8"),
-            row!("2", "{s2}", "260", "16"),
-            row!("3", "{s3}", "262", "24"),
-            row!("4", "{s4}", "264", "32"),
-            row!("5", "{s5}", "266", "40"),
-            row!("6", "{s6}", "268", "48"),
-            row!("7", "{s7}", "270", "56"),
-            "addiu {w}, {w}, 272",
-            "bne  {w}, {end}, 3b",
-            "nop",
-            "b    9f",
-            "nop",
-            saturate!("0"),
-            saturate!("1"),
-            saturate!("2"),
-            saturate!("3"),
-            saturate!("4"),
-            saturate!("5"),
-            saturate!("6"),
-            saturate!("7"),
-            "9:",
-            ".set pop",
-            w = inout(reg) records.as_ptr() => _,
-            end = in(reg) records.as_ptr().add(records.len()),
-            xp = inout(reg) x.as_ptr() => _,
-            acc = in(reg) acc.as_mut_ptr(),
-            np = inout(reg) np,
-            xa = out(reg) _,
-            xb = out(reg) _,
-            qa = out(reg) _,
-            qb = out(reg) _,
-            t = out(reg) _,
-            s0 = out(reg) _,
-            s1 = out(reg) _,
-            s2 = out(reg) _,
-            s3 = out(reg) _,
-            s4 = out(reg) _,
-            s5 = out(reg) _,
-            s6 = out(reg) _,
-            s7 = out(reg) _,
-            options(nostack),
+        record_loop!(
+            records,
+            x,
+            acc,
+            np,
+            [
+                "lh   {xa}, 0({xp})",
+                q8_column!("0", "{xa}", "lh {xb}, 2({xp})"),
+                q8_column!("8", "{xb}", "lh {xa}, 4({xp})"),
+                q8_column!("16", "{xa}", "lh {xb}, 6({xp})"),
+                q8_column!("24", "{xb}", "lh {xa}, 8({xp})"),
+                q8_column!("32", "{xa}", "lh {xb}, 10({xp})"),
+                q8_column!("40", "{xb}", "lh {xa}, 12({xp})"),
+                q8_column!("48", "{xa}", "lh {xb}, 14({xp})"),
+                q8_column!("56", "{xb}", "lh {xa}, 16({xp})"),
+                q8_column!("64", "{xa}", "lh {xb}, 18({xp})"),
+                q8_column!("72", "{xb}", "lh {xa}, 20({xp})"),
+                q8_column!("80", "{xa}", "lh {xb}, 22({xp})"),
+                q8_column!("88", "{xb}", "lh {xa}, 24({xp})"),
+                q8_column!("96", "{xa}", "lh {xb}, 26({xp})"),
+                q8_column!("104", "{xb}", "lh {xa}, 28({xp})"),
+                q8_column!("112", "{xa}", "lh {xb}, 30({xp})"),
+                q8_column!("120", "{xb}", "lh {xa}, 32({xp})"),
+                q8_column!("128", "{xa}", "lh {xb}, 34({xp})"),
+                q8_column!("136", "{xb}", "lh {xa}, 36({xp})"),
+                q8_column!("144", "{xa}", "lh {xb}, 38({xp})"),
+                q8_column!("152", "{xb}", "lh {xa}, 40({xp})"),
+                q8_column!("160", "{xa}", "lh {xb}, 42({xp})"),
+                q8_column!("168", "{xb}", "lh {xa}, 44({xp})"),
+                q8_column!("176", "{xa}", "lh {xb}, 46({xp})"),
+                q8_column!("184", "{xb}", "lh {xa}, 48({xp})"),
+                q8_column!("192", "{xa}", "lh {xb}, 50({xp})"),
+                q8_column!("200", "{xb}", "lh {xa}, 52({xp})"),
+                q8_column!("208", "{xa}", "lh {xb}, 54({xp})"),
+                q8_column!("216", "{xb}", "lh {xa}, 56({xp})"),
+                q8_column!("224", "{xa}", "lh {xb}, 58({xp})"),
+                q8_column!("232", "{xb}", "lh {xa}, 60({xp})"),
+                q8_column!("240", "{xa}", "lh {xb}, 62({xp})"),
+                q8_column!("248", "{xb}", "addiu {xp}, {xp}, 64"),
+                rows!("64", "7", "256"),
+                "addiu {w}, {w}, 272",
+                "bne  {w}, {end}, 3b",
+                "nop",
+            ]
         );
     }
     np

@@ -38,12 +38,9 @@ impl fmt::Display for KernelError {
     }
 }
 
-/// Checks that `slice_len == expected`.
-pub(crate) fn check_len(
-    what: &'static str,
-    expected: usize,
-    actual: usize,
-) -> Result<(), KernelError> {
+/// `Ok` when a slice has the `expected` length, else [`KernelError::Length`] naming `what`
+/// (also used by the tuned path, `kernels-vr4300`).
+pub fn check_len(what: &'static str, expected: usize, actual: usize) -> Result<(), KernelError> {
     if expected == actual {
         Ok(())
     } else {

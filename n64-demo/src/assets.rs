@@ -190,6 +190,76 @@ pub fn verify(index: usize, asset: &Asset, bytes: &[u8]) -> Result<(), AssetErro
     }
 }
 
+/// Why [`load`] returned no asset.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LoadError {
+    /// The PI DMA of the directory (`asset: None`) or of asset `Some(i)` failed.
+    Dma {
+        asset: Option<usize>,
+        error: n64_rt::pi::PiDmaError,
+    },
+    /// The directory is missing or refused, it lacks the asset, or the CRC-32 does not match.
+    Asset(AssetError),
+    /// Asset `index` (`len` bytes, read as whole 16-byte lines) does not fit the buffer given.
+    TooBig {
+        index: usize,
+        len: usize,
+        available: usize,
+    },
+}
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            LoadError::Dma { asset: None, error } => {
+                write!(f, "PI DMA of the asset directory failed: {error}")
+            }
+            LoadError::Dma {
+                asset: Some(index),
+                error,
+            } => write!(f, "PI DMA of asset {index} failed: {error}"),
+            LoadError::Asset(e) => e.fmt(f),
+            LoadError::TooBig {
+                index,
+                len,
+                available,
+            } => write!(
+                f,
+                "asset {index} of {len} bytes does not fit the ROM's {available}-byte buffer"
+            ),
+        }
+    }
+}
+
+/// Reads asset `index` from the cartridge into `buf` with PI DMA and checks its CRC-32;
+/// returns its `len` bytes. The directory is read first; the asset is read as whole 16-byte
+/// lines (PI DMA into cached RDRAM, see n64-rt's `pi::read`), so `buf` must be line-aligned
+/// and hold the padded length. What every ROM that carries a model starts with.
+#[cfg(target_arch = "mips")]
+pub fn load(index: usize, buf: &'static mut [u8]) -> Result<&'static [u8], LoadError> {
+    use n64_rt::{cache::CacheAligned, pi, regs::CART_ROM_BASE};
+    let mut dir = CacheAligned([0u8; DIRECTORY_BYTES]);
+    pi::read(&mut dir.0, CART_ROM_BASE + DIRECTORY_OFFSET)
+        .map_err(|error| LoadError::Dma { asset: None, error })?;
+    let dir = Directory::parse(&dir.0).map_err(LoadError::Asset)?;
+    let asset = dir.get(index).map_err(LoadError::Asset)?;
+    let padded = asset.padded_len();
+    if padded > buf.len() {
+        return Err(LoadError::TooBig {
+            index,
+            len: asset.len as usize,
+            available: buf.len(),
+        });
+    }
+    pi::read(&mut buf[..padded], CART_ROM_BASE + asset.offset).map_err(|error| LoadError::Dma {
+        asset: Some(index),
+        error,
+    })?;
+    let bytes: &'static [u8] = &buf[..asset.len as usize];
+    verify(index, &asset, bytes).map_err(LoadError::Asset)?;
+    Ok(bytes)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -255,5 +325,32 @@ mod tests {
         };
         assert_eq!(verify(0, &a, b"123456789"), Ok(()));
         assert!(verify(0, &a, b"123456780").is_err());
+    }
+
+    /// What a ROM prints or shows when its model cannot be loaded names the asset and the sizes.
+    #[test]
+    fn load_errors_name_the_asset() {
+        extern crate std;
+        use std::string::ToString;
+        let too_big = LoadError::TooBig {
+            index: 1,
+            len: 4_259_840,
+            available: 1 << 20,
+        };
+        assert_eq!(
+            too_big.to_string(),
+            "asset 1 of 4259840 bytes does not fit the ROM's 1048576-byte buffer"
+        );
+        let dma = LoadError::Dma {
+            asset: None,
+            error: n64_rt::pi::PiDmaError::CartAddressOdd {
+                cart_addr: 0x1010_0001,
+            },
+        };
+        assert!(dma
+            .to_string()
+            .starts_with("PI DMA of the asset directory failed: "));
+        let missing = LoadError::Asset(AssetError::NoSuchAsset { index: 1, count: 1 });
+        assert_eq!(missing.to_string(), "asset 1 asked for, the ROM has 1");
     }
 }

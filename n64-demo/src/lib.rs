@@ -10,5 +10,6 @@ pub mod assets;
 pub mod bench;
 pub mod bench_predicted;
 pub mod chat;
+pub mod game;
 pub mod q4dot;
 pub mod textgen;

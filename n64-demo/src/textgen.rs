@@ -106,6 +106,50 @@ impl fmt::Display for Escaped<'_> {
     }
 }
 
+/// The RSP side of the text ROMs (`textgen`, `chat`): the scheduler over the real registers
+/// with rspnn's ucode loaded, and two token programs for `model` in `workspace` (one per
+/// staggered lane), written back for the RSP. Returns the scheduler, the two runners and the
+/// workspace bytes they use. A failure here is a broken ROM, so it panics with what failed.
+#[cfg(target_arch = "mips")]
+pub fn rsp_lanes(
+    model: &'static [u8],
+    workspace: &'static mut [u8],
+    deadline_micros: u32,
+) -> (
+    rspnn::Scheduler<rspnn::mmio::Mmio>,
+    rspnn::token::TokenRunner,
+    rspnn::token::TokenRunner,
+    usize,
+) {
+    use rspnn::mmio::Mmio;
+    use rspnn::token::TokenRunner;
+    use rspnn::{Completion, Config, Scheduler, Ucode};
+    let Some(hw) = Mmio::take() else {
+        panic!("the RSP is already taken")
+    };
+    let config = match Config::with_deadline_micros(&hw, deadline_micros, Completion::Status) {
+        Ok(c) => c,
+        Err(e) => panic!("deadline: {e}"),
+    };
+    let mut sched = match Scheduler::new(hw, workspace, config) {
+        Ok(s) => s,
+        Err(e) => panic!("scheduler: {e}"),
+    };
+    if let Err(e) = sched.load_ucode(&Ucode::RSPNN) {
+        panic!("loading the ucode: {e}");
+    }
+    let build = |sched: &mut Scheduler<Mmio>, at| match TokenRunner::build(sched, model, at) {
+        Ok(r) => r,
+        Err(e) => panic!("token program: {e}"),
+    };
+    let (runner0, end) = build(&mut sched, 0);
+    let (runner1, end) = build(&mut sched, end);
+    if let Err(h) = sched.writeback_workspace() {
+        panic!("job {} running before the first step", h.id());
+    }
+    (sched, runner0, runner1, end)
+}
+
 #[cfg(test)]
 mod tests {
     extern crate std;

@@ -22,7 +22,7 @@
 
 use crate::emulator::{spawn_line_readers, watch, RomRun, Stream};
 use crate::mips::*;
-use crate::process::{describe, stdout_of};
+use crate::process::{describe, stdout_bytes_of, stdout_of};
 use crate::Result;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -362,10 +362,8 @@ impl Xvfb {
 
     /// Saves the whole screen as a PNG (`xwd -root`, converted by ImageMagick).
     fn capture(&self, png: &Path) -> Result<()> {
-        let xwd = stdout_bytes(
-            Command::new("xwd")
-                .args(["-root", "-silent", "-display", &self.name])
-                .stdin(Stdio::null()),
+        let xwd = stdout_bytes_of(
+            Command::new("xwd").args(["-root", "-silent", "-display", &self.name]),
         )?;
         let mut convert = Command::new("convert");
         convert
@@ -402,21 +400,6 @@ impl Drop for Xvfb {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn stdout_bytes(cmd: &mut Command) -> Result<Vec<u8>> {
-    let output = cmd
-        .output()
-        .map_err(|e| format!("cannot start `{}`: {e}", describe(cmd)))?;
-    if !output.status.success() {
-        return Err(format!(
-            "`{}` failed ({}): {}",
-            describe(cmd),
-            output.status,
-            String::from_utf8_lossy(&output.stderr).trim()
-        ));
-    }
-    Ok(output.stdout)
 }
 
 /// Where `cargo xtask setup` keeps the cen64 built from ../shared/third-party/cen64: one folder
@@ -602,18 +585,15 @@ mod tests {
         lui   $t0, 0xA460
         lui   $t1, 0xB000
         lw    $t2, 0($t1)
-        srl   $t3, $t2, 0
-        andi  $t3, $t3, 0xFF
-        sw    $t3, 0x14($t0)
-        srl   $t3, $t2, 8
-        andi  $t3, $t3, 0xFF
-        sw    $t3, 0x18($t0)
-        srl   $t3, $t2, 16
-        andi  $t3, $t3, 0x0F
-        sw    $t3, 0x1C($t0)
-        srl   $t3, $t2, 20
-        andi  $t3, $t3, 0x03
-        sw    $t3, 0x20($t0)
+        .macro pi_field shift, mask, reg
+        srl   $t3, $t2, \\shift
+        andi  $t3, $t3, \\mask
+        sw    $t3, \\reg($t0)
+        .endm
+        pi_field 0, 0xFF, 0x14
+        pi_field 8, 0xFF, 0x18
+        pi_field 16, 0x0F, 0x1C
+        pi_field 20, 0x03, 0x20
         ori   $t1, $t1, 0x40
         lui   $t2, 0xA400
         ori   $t2, $t2, 0x40

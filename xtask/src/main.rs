@@ -264,25 +264,9 @@ fn cmd_run(args: &[String]) -> Result<()> {
     let [rom] = args.positional.as_slice() else {
         return Err(with_usage("run takes one ROM file".into()));
     };
-    let use_cen64 = match args.option("--emulator") {
-        None | Some("mupen64plus") => false,
-        Some("cen64") => true,
-        Some(other) => {
-            return Err(with_usage(format!(
-                "--emulator {other}: expected mupen64plus or cen64"
-            )))
-        }
-    };
-    let timeout = match args.option("--timeout") {
-        Some(text) => text
-            .parse::<f64>()
-            .ok()
-            .filter(|s| s.is_finite() && *s > 0.0)
-            .ok_or_else(|| format!("--timeout {text}: expected a positive number of seconds"))?,
-        None => DEFAULT_ROM_TIMEOUT_S,
-    };
+    let use_cen64 = wants_cen64(&args)?;
+    let timeout = parse_timeout(&args)?;
     setup::ensure()?;
-    let timeout = Duration::from_secs_f64(timeout);
     let run = if use_cen64 {
         let options = cen64::RunOptions {
             echo: true,
@@ -295,6 +279,17 @@ fn cmd_run(args: &[String]) -> Result<()> {
     match run.ending {
         Ending::Done => Ok(()),
         Ending::Panic => Err(format!("{rom} panicked")),
+    }
+}
+
+/// `--emulator`: mupen64plus (the default) or cen64; true for cen64.
+fn wants_cen64(args: &Args) -> Result<bool> {
+    match args.option("--emulator") {
+        None | Some("mupen64plus") => Ok(false),
+        Some("cen64") => Ok(true),
+        Some(other) => Err(with_usage(format!(
+            "--emulator {other}: expected mupen64plus or cen64"
+        ))),
     }
 }
 
@@ -377,15 +372,7 @@ fn cmd_libdragon_sdk(args: &[String]) -> Result<()> {
 
 fn cmd_demo(args: &[String]) -> Result<()> {
     let args = Args::parse(args, &["--emulator"]).map_err(with_usage)?;
-    let in_cen64 = match args.option("--emulator") {
-        None | Some("mupen64plus") => false,
-        Some("cen64") => true,
-        Some(other) => {
-            return Err(with_usage(format!(
-                "--emulator {other}: expected mupen64plus or cen64"
-            )))
-        }
-    };
+    let in_cen64 = wants_cen64(&args)?;
     setup::ensure()?;
     let ws = Workspace::locate()?;
     let elfs = n64_build::build(&ws)?;

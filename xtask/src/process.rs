@@ -26,8 +26,9 @@ pub fn run(cmd: &mut Command) -> Result<()> {
     }
 }
 
-/// Runs `cmd` and returns its stdout; on failure the error carries its stderr.
-pub fn stdout_of(cmd: &mut Command) -> Result<String> {
+/// Runs `cmd` (stdin closed) and returns its stdout as bytes; on failure the error carries
+/// its stderr.
+pub fn stdout_bytes_of(cmd: &mut Command) -> Result<Vec<u8>> {
     let output = cmd
         .stdin(Stdio::null())
         .output()
@@ -40,7 +41,13 @@ pub fn stdout_of(cmd: &mut Command) -> Result<String> {
             String::from_utf8_lossy(&output.stderr).trim()
         ));
     }
-    String::from_utf8(output.stdout).map_err(|_| format!("`{}` printed non-UTF-8", describe(cmd)))
+    Ok(output.stdout)
+}
+
+/// [`stdout_bytes_of`] for a command that prints text.
+pub fn stdout_of(cmd: &mut Command) -> Result<String> {
+    let stdout = stdout_bytes_of(cmd)?;
+    String::from_utf8(stdout).map_err(|_| format!("`{}` printed non-UTF-8", describe(cmd)))
 }
 
 /// The cargo that runs xtask (`cargo run` sets `CARGO`), so host steps use the same toolchain.

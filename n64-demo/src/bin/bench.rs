@@ -32,7 +32,7 @@ use core::hint::black_box;
 use core::ptr::addr_of_mut;
 use kernels::matvec::{matvec as spec_matvec, BlockMatrix, Saturations, WeightBits};
 use kernels_vr4300::matvec as tuned_matvec;
-use n64_demo::assets::{self, Directory, DIRECTORY_BYTES, DIRECTORY_OFFSET};
+use n64_demo::assets;
 use n64_demo::bench::{
     edge_case, input_vector, weights_per_token, Hundredths, Line, EDGE_CASES, EDGE_MAX_BYTES,
     TOKEN_PROMPT,
@@ -40,7 +40,7 @@ use n64_demo::bench::{
 use n64_demo::bench_predicted::predicted_rsp_cycles;
 use n64_rt::cache::CacheAligned;
 use n64_rt::vi::Screen;
-use n64_rt::{pi, println, regs, timing};
+use n64_rt::{println, timing};
 use rspnn::mmio::Mmio;
 use rspnn::plan::MatvecChain;
 use rspnn::token::TokenRunner;
@@ -139,8 +139,10 @@ fn main() {
             &mut (*addr_of_mut!(WORKSPACE)).0,
         )
     };
-    let q8: &'static [u8] = load_asset(0, q8_buf).unwrap_or_else(|e| fail("asset 0 (Q8 model)", e));
-    let q4: &'static [u8] = load_asset(1, q4_buf).unwrap_or_else(|e| fail("asset 1 (Q4 model)", e));
+    let q8: &'static [u8] =
+        assets::load(0, q8_buf).unwrap_or_else(|e| fail("asset 0 (Q8 model)", e));
+    let q4: &'static [u8] =
+        assets::load(1, q4_buf).unwrap_or_else(|e| fail("asset 1 (Q4 model)", e));
     let q8v = ModelView::parse(q8).unwrap_or_else(|e| fail("the Q8 model", e));
     let q4v = ModelView::parse(q4).unwrap_or_else(|e| fail("the Q4 model", e));
     println!(
@@ -546,23 +548,4 @@ impl core::fmt::Write for Name {
         self.len = end;
         Ok(())
     }
-}
-
-/// Reads asset `index` from the cartridge with PI DMA and checks its CRC-32.
-fn load_asset(index: usize, buf: &'static mut [u8]) -> Result<&'static [u8], &'static str> {
-    let mut dir = CacheAligned([0u8; DIRECTORY_BYTES]);
-    pi::read(&mut dir.0, regs::CART_ROM_BASE + DIRECTORY_OFFSET)
-        .map_err(|_| "PI DMA of the asset directory failed")?;
-    let dir = Directory::parse(&dir.0)
-        .map_err(|_| "no asset directory (was the ROM packed with its models?)")?;
-    let asset = dir.get(index).map_err(|_| "the ROM lacks this asset")?;
-    let padded = asset.padded_len();
-    if padded > buf.len() {
-        return Err("the asset is larger than the ROM's buffer for it");
-    }
-    pi::read(&mut buf[..padded], regs::CART_ROM_BASE + asset.offset)
-        .map_err(|_| "PI DMA of the asset failed")?;
-    let bytes: &'static [u8] = &buf[..asset.len as usize];
-    assets::verify(index, &asset, bytes).map_err(|_| "the asset's CRC-32 does not match")?;
-    Ok(bytes)
 }

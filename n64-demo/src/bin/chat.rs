@@ -17,22 +17,20 @@
 #![no_std]
 #![no_main]
 
-use core::cell::{Cell, RefCell};
-use core::hint::black_box;
+use core::cell::RefCell;
 use core::ptr::addr_of_mut;
-use n64_demo::assets::{self, Directory, DIRECTORY_BYTES, DIRECTORY_OFFSET};
+use n64_demo::assets::{self, LoadError};
 use n64_demo::chat::{
     self, ChatView, Engine, KeyAction, Keyboard, Speed, ANSWER_MAX, PROMPT_MAX, QUESTION_MAX,
 };
-use n64_demo::textgen::Escaped;
+use n64_demo::game::Game;
+use n64_demo::textgen::{self, Escaped};
 use n64_rt::cache::CacheAligned;
 use n64_rt::joybus::{self, button, Pad};
 use n64_rt::text::ROWS;
 use n64_rt::vi::Screen;
-use n64_rt::{pi, println, regs, timing};
-use rspnn::mmio::Mmio;
-use rspnn::token::{LaneStats, RspLane, TokenRunner};
-use rspnn::{Completion, Config, Scheduler, Ucode};
+use n64_rt::{println, timing};
+use rspnn::token::{LaneStats, RspLane};
 use rspnn_model::backend::{Backend, DecodeMask};
 use rspnn_model::rspw::ModelView;
 use rspnn_model::runner::{workspace_len, ScalarRunner};
@@ -55,28 +53,6 @@ const DEADLINE_MICROS: u32 = 500_000;
 static mut MODEL: CacheAligned<[u8; BASE_MODEL_MAX]> = CacheAligned([0; BASE_MODEL_MAX]);
 static mut SCALAR: [[i16; SCALAR_LANE]; 2] = [[0; SCALAR_LANE]; 2];
 static mut WORKSPACE: CacheAligned<[u8; RSP_WORKSPACE]> = CacheAligned([0; RSP_WORKSPACE]);
-
-/// The stand-in game that runs between polls while the RSP computes: a little deterministic
-/// work per call, timed.
-struct Game {
-    state: Cell<u32>,
-    ticks: Cell<u64>,
-}
-
-impl Game {
-    fn frame(&self) {
-        let start = timing::read_count();
-        let mut x = self.state.get();
-        for _ in 0..64 {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-        }
-        self.state.set(black_box(x));
-        self.ticks
-            .set(self.ticks.get() + timing::read_count().wrapping_sub(start) as u64);
-    }
-}
 
 /// The TV, the chat's state and the controller.
 struct Ui {
@@ -181,13 +157,13 @@ fn main() {
         )
     };
     let capacity = model_buf.len();
-    let model: &'static [u8] = match load_model(model_buf) {
+    let model: &'static [u8] = match assets::load(0, model_buf) {
         Ok(bytes) => bytes,
-        Err(LoadError::TooBig(len)) => ui.fail(format_args!(
+        Err(LoadError::TooBig { len, .. }) => ui.fail(format_args!(
             "model of {len} bytes > {capacity} bytes free in {} MiB RDRAM",
             rdram >> 20
         )),
-        Err(LoadError::Other(why)) => ui.fail(format_args!("no model: {why}")),
+        Err(e) => ui.fail(format_args!("no model: {e}")),
     };
     let view = match ModelView::parse(model) {
         Ok(v) => v,
@@ -216,33 +192,8 @@ fn main() {
         };
     let mut scalar = Staggered::new(scalar_lane(lane0), scalar_lane(lane1), d.ctx);
 
-    let Some(hw) = Mmio::take() else {
-        panic!("the RSP is already taken")
-    };
-    let config = match Config::with_deadline_micros(&hw, DEADLINE_MICROS, Completion::Status) {
-        Ok(c) => c,
-        Err(e) => panic!("deadline: {e}"),
-    };
-    let mut sched = match Scheduler::new(hw, rsp_ws, config) {
-        Ok(s) => s,
-        Err(e) => panic!("scheduler: {e}"),
-    };
-    if let Err(e) = sched.load_ucode(&Ucode::RSPNN) {
-        panic!("loading the ucode: {e}");
-    }
-    let build = |sched: &mut Scheduler<Mmio>, at| match TokenRunner::build(sched, model, at) {
-        Ok(r) => r,
-        Err(e) => panic!("token program: {e}"),
-    };
-    let (runner0, end) = build(&mut sched, 0);
-    let (runner1, _) = build(&mut sched, end);
-    if let Err(h) = sched.writeback_workspace() {
-        panic!("job {} running before the first step", h.id());
-    }
-    let game = Game {
-        state: Cell::new(0x2545_F491),
-        ticks: Cell::new(0),
-    };
+    let (sched, runner0, runner1, _) = textgen::rsp_lanes(model, rsp_ws, DEADLINE_MICROS);
+    let game = Game::new();
     let sched = RefCell::new(sched);
     let hook = RefCell::new(|| game.frame());
     let stats = RefCell::new(LaneStats::default());
@@ -439,31 +390,4 @@ impl Question {
     fn text(&self) -> &[u8] {
         &self.bytes[..self.len]
     }
-}
-
-enum LoadError {
-    TooBig(usize),
-    Other(&'static str),
-}
-
-/// Reads the asset directory and the model (asset 0) from the cartridge with PI DMA.
-fn load_model(buf: &'static mut [u8]) -> Result<&'static [u8], LoadError> {
-    let mut dir = CacheAligned([0u8; DIRECTORY_BYTES]);
-    pi::read(&mut dir.0, regs::CART_ROM_BASE + DIRECTORY_OFFSET)
-        .map_err(|_| LoadError::Other("PI DMA of the asset directory failed"))?;
-    let dir = Directory::parse(&dir.0)
-        .map_err(|_| LoadError::Other("no asset directory (ROM packed without its model?)"))?;
-    let asset = dir
-        .get(0)
-        .map_err(|_| LoadError::Other("the ROM carries no model"))?;
-    let padded = asset.padded_len();
-    if padded > buf.len() {
-        return Err(LoadError::TooBig(asset.len as usize));
-    }
-    pi::read(&mut buf[..padded], regs::CART_ROM_BASE + asset.offset)
-        .map_err(|_| LoadError::Other("PI DMA of the model failed"))?;
-    let bytes: &'static [u8] = &buf[..asset.len as usize];
-    assets::verify(0, &asset, bytes)
-        .map_err(|_| LoadError::Other("the model's CRC-32 does not match"))?;
-    Ok(bytes)
 }

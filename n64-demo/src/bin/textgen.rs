@@ -13,16 +13,15 @@
 #![no_std]
 #![no_main]
 
-use core::cell::{Cell, RefCell};
-use core::hint::black_box;
+use core::cell::RefCell;
 use core::ptr::addr_of_mut;
-use n64_demo::assets::{self, Directory, DIRECTORY_BYTES, DIRECTORY_OFFSET};
+use n64_demo::assets;
+use n64_demo::game::Game;
 use n64_demo::textgen::{self, Escaped, StepCounter, Timed, GEN_LEN, PROMPTS};
 use n64_rt::cache::CacheAligned;
-use n64_rt::{pi, println, regs, timing};
-use rspnn::mmio::Mmio;
-use rspnn::token::{LaneStats, RspLane, TokenRunner};
-use rspnn::{Completion, Config, Scheduler, Ucode};
+use n64_rt::{println, timing};
+use rspnn::token::{LaneStats, RspLane};
+use rspnn::Completion;
 use rspnn_model::rspw::ModelView;
 use rspnn_model::runner::{workspace_len, ScalarRunner};
 use rspnn_model::window::Staggered;
@@ -42,30 +41,6 @@ static mut MODEL: CacheAligned<[u8; MODEL_MAX]> = CacheAligned([0; MODEL_MAX]);
 static mut SCALAR: [[i16; SCALAR_LANE]; 2] = [[0; SCALAR_LANE]; 2];
 static mut WORKSPACE: CacheAligned<[u8; RSP_WORKSPACE]> = CacheAligned([0; RSP_WORKSPACE]);
 
-/// The stand-in game: a frame counter and a little deterministic work per frame.
-struct Game {
-    frames: Cell<u64>,
-    state: Cell<u32>,
-    ticks: Cell<u64>,
-}
-
-impl Game {
-    /// One frame: 64 steps of xorshift32 as "game logic", timed.
-    fn frame(&self) {
-        let start = timing::read_count();
-        let mut x = self.state.get();
-        for _ in 0..64 {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-        }
-        self.state.set(black_box(x));
-        self.frames.set(self.frames.get() + 1);
-        self.ticks
-            .set(self.ticks.get() + timing::read_count().wrapping_sub(start) as u64);
-    }
-}
-
 fn main() {
     // SAFETY: main runs once; these are the only references ever made to the statics.
     let (model_buf, scalar_ws, rsp_ws) = unsafe {
@@ -75,7 +50,7 @@ fn main() {
             &mut (*addr_of_mut!(WORKSPACE)).0,
         )
     };
-    let model: &'static [u8] = match load_model(model_buf) {
+    let model: &'static [u8] = match assets::load(0, model_buf) {
         Ok(bytes) => bytes,
         Err(e) => panic!("loading the model: {e}"),
     };
@@ -113,42 +88,16 @@ fn main() {
 
     // The RSP path: the scheduler over the real registers, two token programs in its
     // workspace, two staggered lanes that run a game frame before every poll.
-    let Some(hw) = Mmio::take() else {
-        panic!("the RSP is already taken")
-    };
-    let config = match Config::with_deadline_micros(&hw, DEADLINE_MICROS, Completion::Status) {
-        Ok(c) => c,
-        Err(e) => panic!("deadline: {e}"),
-    };
-    let mut sched = match Scheduler::new(hw, rsp_ws, config) {
-        Ok(s) => s,
-        Err(e) => panic!("scheduler: {e}"),
-    };
-    if let Err(e) = sched.load_ucode(&Ucode::RSPNN) {
-        panic!("loading the ucode: {e}");
-    }
-    let build = |sched: &mut Scheduler<Mmio>, at| match TokenRunner::build(sched, model, at) {
-        Ok(r) => r,
-        Err(e) => panic!("token program: {e}"),
-    };
-    let (runner0, end) = build(&mut sched, 0);
-    let (runner1, end) = build(&mut sched, end);
+    let (sched, runner0, runner1, end) = textgen::rsp_lanes(model, rsp_ws, DEADLINE_MICROS);
     let plan = match runner0.plan(&sched) {
         Ok(p) => p,
         Err(e) => panic!("plan: {e}"),
     };
-    if let Err(h) = sched.writeback_workspace() {
-        panic!("job {} running before the first step", h.id());
-    }
     println!(
         "textgen.plan: {} workspace bytes for 2 lanes; a step runs {} commands, {} overlay loads, {} MATVECs streaming {} weight bytes in {} tiles",
         end, plan.commands, plan.overlay_loads, plan.stream.matvecs, plan.stream.weight_bytes, plan.stream.tiles
     );
-    let game = Game {
-        frames: Cell::new(0),
-        state: Cell::new(0x2545_F491),
-        ticks: Cell::new(0),
-    };
+    let game = Game::new();
     let sched = RefCell::new(sched);
     let hook = RefCell::new(|| game.frame());
     let stats = RefCell::new(LaneStats::default());
@@ -261,52 +210,4 @@ fn main() {
         "textgen.scheduler: {} jobs submitted, {} completed, {} faults, {} polls",
         counters.submitted, counters.completed, counters.faults, counters.polls
     );
-}
-
-/// Why the model could not be loaded.
-enum LoadError {
-    Failed(&'static str),
-    /// The cartridge's model needs more than the ROM's buffer: refused before any PI DMA.
-    TooBig {
-        needed: usize,
-        available: usize,
-    },
-}
-
-impl core::fmt::Display for LoadError {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        match self {
-            LoadError::Failed(why) => f.write_str(why),
-            LoadError::TooBig { needed, available } => write!(
-                f,
-                "the model needs {needed} bytes, the ROM's model buffer has {available}"
-            ),
-        }
-    }
-}
-
-/// Reads the asset directory and the model (asset 0) from the cartridge with PI DMA.
-fn load_model(buf: &'static mut [u8; MODEL_MAX]) -> Result<&'static [u8], LoadError> {
-    let mut dir = CacheAligned([0u8; DIRECTORY_BYTES]);
-    pi::read(&mut dir.0, regs::CART_ROM_BASE + DIRECTORY_OFFSET)
-        .map_err(|_| LoadError::Failed("PI DMA of the asset directory failed"))?;
-    let dir = Directory::parse(&dir.0).map_err(|_| {
-        LoadError::Failed("no asset directory (was the ROM packed with its model?)")
-    })?;
-    let asset = dir
-        .get(0)
-        .map_err(|_| LoadError::Failed("the ROM carries no model"))?;
-    let padded = asset.padded_len();
-    if padded > buf.len() {
-        return Err(LoadError::TooBig {
-            needed: padded,
-            available: buf.len(),
-        });
-    }
-    pi::read(&mut buf[..padded], regs::CART_ROM_BASE + asset.offset)
-        .map_err(|_| LoadError::Failed("PI DMA of the model failed"))?;
-    let bytes: &'static [u8] = &buf[..asset.len as usize];
-    assets::verify(0, &asset, bytes)
-        .map_err(|_| LoadError::Failed("the model's CRC-32 does not match the directory"))?;
-    Ok(bytes)
 }
