@@ -105,8 +105,10 @@ fuzz_target!(|data: &[u8]| {
         }
         let d = seed.dims();
         if mode & REQUANT != 0 && d.n_layers * d.d_model * d.d_ff <= 1 << 20 {
-            if let Ok(file) = to_rspw_vec(&Requantized::to_q4(&seed)) {
-                exercise(&file, mode);
+            if let Ok(q4) = Requantized::to_q4(&seed) {
+                if let Ok(file) = to_rspw_vec(&q4) {
+                    exercise(&file, mode);
+                }
             }
         }
     }

@@ -465,6 +465,10 @@ fn bench_token(
     }
     let mut scalar = ScalarRunner::new(*model, &mut scalar_ws[..need])
         .unwrap_or_else(|e| fail("scalar runner", e));
+    // Each model's program is laid out anew at the workspace's start: the last one's is done.
+    if let Err(h) = sched.forget_layouts() {
+        fail("job running", h.id());
+    }
     let (runner, _end) = TokenRunner::build(sched, bytes, 0).unwrap_or_else(|e| fail("token", e));
     let mut runner = runner;
     if let Err(h) = sched.writeback_workspace() {
