@@ -1,6 +1,7 @@
 # The o64 side of the libdragon ABI probe (main.c), assembled as libdragon code is (o64).
 # Register numbers: s0-s7 are $16-$23, s8 is $30.
 #include <regdef.h>
+#include "../../libdragon/o64_thunk.inc"
     .set noreorder
     .text
 
@@ -61,32 +62,4 @@ abi_call_keeping:
 # restores only their low 32 bits, sign-extended back), gives the o32 callee the 16-byte argument
 # home area it may write at 0(sp), and passes a0/a1 and v0 through unchanged (32-bit values,
 # sign-extended in 64-bit registers, mean the same in both ABIs).
-    .globl abi_probe_o64
-    .ent abi_probe_o64
-abi_probe_o64:
-    daddiu sp, sp, -96
-    sd ra, 88(sp)
-    sd s0, 16(sp)
-    sd s1, 24(sp)
-    sd s2, 32(sp)
-    sd s3, 40(sp)
-    sd s4, 48(sp)
-    sd s5, 56(sp)
-    sd s6, 64(sp)
-    sd s7, 72(sp)
-    sd s8, 80(sp)
-    jal abi_probe
-    nop
-    ld s0, 16(sp)
-    ld s1, 24(sp)
-    ld s2, 32(sp)
-    ld s3, 40(sp)
-    ld s4, 48(sp)
-    ld s5, 56(sp)
-    ld s6, 64(sp)
-    ld s7, 72(sp)
-    ld s8, 80(sp)
-    ld ra, 88(sp)
-    jr ra
-    daddiu sp, sp, 96
-    .end abi_probe_o64
+    o64_to_o32_thunk abi_probe_o64, abi_probe
