@@ -56,7 +56,7 @@ struct RunArgs {
     /// Where to write RDRAM after the run.
     #[arg(long, value_name = "FILE")]
     out_rdram: Option<PathBuf>,
-    /// Cycle budget, at least 1 (underscores allowed: 10_000_000).
+    /// Cycle budget, 1 to 10_000_000_000 (underscores allowed: 10_000_000).
     #[arg(long, value_name = "N", default_value = "10_000_000", value_parser = parse_cycles)]
     max_cycles: u64,
     /// Print every instruction and what it changed (stderr).
@@ -64,9 +64,17 @@ struct RunArgs {
     trace: bool,
 }
 
+/// The largest `--max-cycles`: 10,000,000,000 RSP cycles, 160 s of RSP time at 62.5 MHz and a
+/// few minutes of the simulator's (30-48 M instructions/s), so a program that never reaches
+/// BREAK ends within a bound the user can wait for.
+const MAX_CYCLES: u64 = 10_000_000_000;
+
 fn parse_cycles(s: &str) -> Result<u64, String> {
     match s.replace('_', "").parse::<u64>() {
         Ok(0) => Err("must be at least 1".into()),
+        Ok(n) if n > MAX_CYCLES => Err(format!(
+            "{n} is more than the {MAX_CYCLES} cycles rsp-sim runs at most"
+        )),
         Ok(n) => Ok(n),
         Err(e) => Err(format!("`{s}` is not a cycle count: {e}")),
     }

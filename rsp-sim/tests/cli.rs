@@ -182,6 +182,21 @@ fn images_are_read_only_as_far_as_their_memory_holds() {
         2,
         "--max-cycles",
     );
+    fails(
+        &[
+            "run",
+            "--imem",
+            d,
+            "--dmem",
+            d,
+            "--out-dmem",
+            o,
+            "--max-cycles",
+            "10_000_000_001",
+        ],
+        2,
+        "more than the 10000000000 cycles rsp-sim runs at most",
+    );
     assert!(!out.exists());
 }
 
