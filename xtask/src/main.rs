@@ -327,19 +327,24 @@ fn cmd_screenshot(args: &[String]) -> Result<()> {
     }
 }
 
-fn cmd_libdragon_matvec(args: &[String]) -> Result<()> {
-    if !args.is_empty() {
-        return Err(with_usage("libdragon-matvec takes no arguments".into()));
-    }
-    setup::ensure()?;
-    let sdk = libdragon_sdk::ensure()?.ok_or_else(|| {
+/// The libdragon SDK (the user's `N64_INST`, or built from ../shared and cached), or why none.
+fn required_libdragon_sdk() -> Result<libdragon_sdk::Sdk> {
+    libdragon_sdk::ensure()?.ok_or_else(|| {
         format!(
             "no libdragon: N64_INST is not set and {} does not exist",
             shared_fixtures::shared_dir()
                 .join(libdragon_sdk::SHARED_LIBDRAGON)
                 .display()
         )
-    })?;
+    })
+}
+
+fn cmd_libdragon_matvec(args: &[String]) -> Result<()> {
+    if !args.is_empty() {
+        return Err(with_usage("libdragon-matvec takes no arguments".into()));
+    }
+    setup::ensure()?;
+    let sdk = required_libdragon_sdk()?;
     let ws = Workspace::locate()?;
     println!("{}", libdragon_matvec::check(&ws, &sdk)?);
     Ok(())
@@ -352,14 +357,7 @@ fn cmd_libdragon_sdk(args: &[String]) -> Result<()> {
         _ => return Err(with_usage("libdragon-sdk takes only --check".into())),
     };
     setup::ensure()?;
-    let sdk = libdragon_sdk::ensure()?.ok_or_else(|| {
-        format!(
-            "no libdragon: N64_INST is not set and {} does not exist",
-            shared_fixtures::shared_dir()
-                .join(libdragon_sdk::SHARED_LIBDRAGON)
-                .display()
-        )
-    })?;
+    let sdk = required_libdragon_sdk()?;
     eprintln!("libdragon-sdk: {:?}", sdk.source);
     if check {
         let ws = Workspace::locate()?;
