@@ -19,6 +19,11 @@ pub const REFERENCE_CRATE: &str = "libdragon/reference";
 const SHAPES: [(usize, usize, u8, u32); 3] = [(64, 512, 1, 1), (24, 96, 0, 2), (136, 256, 3, 3)];
 /// Frames the example draws (each with one matvec, SHAPES in turn).
 const FRAMES: usize = 6;
+/// main.c's UNDER_LOAD_FRAMES and UNDER_LOAD_MATVECS.
+pub const UNDER_LOAD_FRAMES: usize = 30;
+const UNDER_LOAD_MATVECS: usize = 4;
+/// The line main.c prints with the vertical blanks its under-load frames took.
+const VBLANKS_PREFIX: &str = "under load: vblanks=";
 
 /// main.c's xorshift32.
 struct XorShift32(u32);
@@ -75,6 +80,16 @@ pub fn expected_lines() -> Result<Vec<String>> {
             checksum(&y)
         ));
     }
+    // main.c's "under load" phase: 30 frames, each with 4 matvecs of SHAPES[2] (3 commands
+    // each with RSPNN_MAX_RECORDS_PER_COMMAND = 64) between its rdpq fills.
+    let (rows, cols, _, _) = SHAPES[2];
+    let commands_per_matvec = (rows / 8).div_ceil(64 / (cols / 32));
+    lines.push(format!(
+        "under load: frames={UNDER_LOAD_FRAMES} matvecs={} commands={} identical=yes \
+         pixels=f801,f801,0001",
+        UNDER_LOAD_FRAMES * UNDER_LOAD_MATVECS,
+        UNDER_LOAD_FRAMES * UNDER_LOAD_MATVECS * commands_per_matvec
+    ));
     lines.push(
         "cols=544: matrix rows must be a multiple of 8, cols a multiple of 32 and at most \
          RSPNN_MAX_COLS (512), out_shift at most 15"
@@ -99,17 +114,54 @@ pub fn check(ws: &crate::workspace::Workspace, sdk: &Sdk) -> Result<String> {
         .join("release")
         .join("librspnn_libdragon_reference.a");
     let lib_var = format!("RSPNN_REFERENCE_LIB={}", lib.display());
-    let lines = build_and_run(sdk, &project, "libdragon-matvec.z64", &[&lib_var])?;
+    let mut lines = build_and_run(sdk, &project, "libdragon-matvec.z64", &[&lib_var])?;
+    let vblanks = take_vblanks(&mut lines).map_err(|e| format!("{}: {e}", project.display()))?;
     compare_lines(&lines, &expected_lines()?).map_err(|e| format!("{}: {e}", project.display()))?;
     Ok(format!(
         "{FRAMES} Q8 matvecs on the RSP through rspq (rspnn's overlay) while rdpq drew: \
-         identical=yes"
+         identical=yes; under load {UNDER_LOAD_FRAMES} frames with {} matvecs took {vblanks} \
+         vblanks",
+        UNDER_LOAD_FRAMES * UNDER_LOAD_MATVECS
     ))
+}
+
+/// Removes main.c's vblank line from `lines` and returns its count: an error without it, or
+/// when the frames under load took more than two vblanks each (rdpq stalled behind rspnn) or
+/// fewer than one each less two (impossible with two framebuffers: a miscount).
+fn take_vblanks(lines: &mut Vec<String>) -> Result<usize> {
+    let at = lines
+        .iter()
+        .position(|l| l.starts_with(VBLANKS_PREFIX))
+        .ok_or("no `under load: vblanks=` line")?;
+    let line = lines.remove(at);
+    let vblanks: usize = line[VBLANKS_PREFIX.len()..]
+        .trim()
+        .parse()
+        .map_err(|e| format!("{line:?}: {e}"))?;
+    if vblanks > 2 * UNDER_LOAD_FRAMES || vblanks + 2 < UNDER_LOAD_FRAMES {
+        return Err(format!(
+            "{UNDER_LOAD_FRAMES} frames under load took {vblanks} vblanks (expected \
+             {}..={})",
+            UNDER_LOAD_FRAMES - 2,
+            2 * UNDER_LOAD_FRAMES
+        ));
+    }
+    Ok(vblanks)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_vblank_line_is_taken_out_and_bounded() {
+        let mut lines = vec!["a".to_string(), "under load: vblanks=31".into(), "b".into()];
+        assert_eq!(take_vblanks(&mut lines).unwrap(), 31);
+        assert_eq!(lines, ["a", "b"]);
+        assert!(take_vblanks(&mut vec!["under load: vblanks=61".into()]).is_err());
+        assert!(take_vblanks(&mut vec!["under load: vblanks=27".into()]).is_err());
+        assert!(take_vblanks(&mut vec!["a".into()]).is_err());
+    }
 
     #[test]
     fn the_expected_checksums_come_from_real_nonzero_outputs() {
@@ -121,7 +173,11 @@ mod tests {
         matvec(&m, &x, &mut y).unwrap();
         assert!(y.iter().filter(|&&v| v != 0).count() > 12);
         let lines = expected_lines().unwrap();
-        assert_eq!(lines.len(), 1 + FRAMES + 3);
+        assert_eq!(lines.len(), 1 + FRAMES + 4);
+        assert_eq!(
+            lines[1 + FRAMES],
+            "under load: frames=30 matvecs=120 commands=360 identical=yes pixels=f801,f801,0001"
+        );
         let sums: Vec<&str> = lines[1..=FRAMES]
             .iter()
             .map(|l| l.split(" y=").nth(1).unwrap().split(' ').next().unwrap())
