@@ -44,9 +44,14 @@ typedef struct {
 #define RSPNN_ERR_ALIGN (-2)      /* records/x not 8-byte or y not 16-byte aligned */
 #define RSPNN_ERR_NOT_INIT (-3)   /* rspnn_init was not called */
 #define RSPNN_ERR_NULL (-4)       /* a NULL pointer */
+#define RSPNN_ERR_DMEM (-5)       /* cols > RSPNN_MAX_COLS: x would not fit the overlay's DMEM */
+#define RSPNN_ERR_LIBDRAGON (-6)  /* the overlay was assembled against a different libdragon */
 
-/* Registers rspnn's overlay with rspq (calls rspq_init). Idempotent. */
-void rspnn_init(void);
+/* Registers rspnn's overlay with rspq (calls rspq_init). Idempotent. Returns RSPNN_OK, or
+ * RSPNN_ERR_LIBDRAGON when the rspq core the overlay embeds is not the running libdragon's
+ * (rspq_overlay_register would stop the game on an assertion): then nothing is registered,
+ * every submit returns RSPNN_ERR_NOT_INIT, and rspnn_strerror names both libdragons. */
+int rspnn_init(void);
 /* Unregisters it. */
 void rspnn_close(void);
 

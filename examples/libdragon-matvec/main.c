@@ -89,7 +89,14 @@ int main(void)
 
     display_init(RESOLUTION_320x240, DEPTH_16_BPP, 2, GAMMA_NONE, FILTERS_RESAMPLE);
     rdpq_init();
-    rspnn_init();
+    // A game reports rspnn_init's error and goes on without rspnn (here: the end line, so the
+    // check of a mismatched overlay, built with RSPNN_OVERLAY_N64_INST, ends at once).
+    int init_err = rspnn_init();
+    if (init_err) {
+        debugf("rspnn_init: %s\n", rspnn_strerror(init_err));
+        debugf("@@rspnn:done@@\n");
+        while (1) {}
+    }
 
     int identical_all = 1;
     for (int frame = 0; frame < FRAMES; frame++) {

@@ -9,6 +9,7 @@ use crate::libdragon_sdk::{build_and_run, compare_lines, Sdk};
 use crate::process::run;
 use crate::Result;
 use kernels::matvec::{matvec, BlockMatrix, WeightBits, Q8_RECORD_BYTES};
+use std::path::Path;
 
 /// The example project.
 pub const MATVEC_EXAMPLE: &str = "examples/libdragon-matvec";
@@ -91,8 +92,8 @@ pub fn expected_lines() -> Result<Vec<String>> {
         UNDER_LOAD_FRAMES * UNDER_LOAD_MATVECS * commands_per_matvec
     ));
     lines.push(
-        "cols=544: matrix rows must be a multiple of 8, cols a multiple of 32 and at most \
-         RSPNN_MAX_COLS (512), out_shift at most 15"
+        "cols=544: matrix cols above RSPNN_MAX_COLS (512): x would not fit the overlay's DMEM \
+         (1,024 bytes of x in rspq's 3,584-byte overlay budget)"
             .into(),
     );
     lines.push("y+1: matrix records and x must be 8-byte aligned, y 16-byte aligned".into());
@@ -117,12 +118,112 @@ pub fn check(ws: &crate::workspace::Workspace, sdk: &Sdk) -> Result<String> {
     let mut lines = build_and_run(sdk, &project, "libdragon-matvec.z64", &[&lib_var])?;
     let vblanks = take_vblanks(&mut lines).map_err(|e| format!("{}: {e}", project.display()))?;
     compare_lines(&lines, &expected_lines()?).map_err(|e| format!("{}: {e}", project.display()))?;
+    let refused = check_other_libdragon(ws, sdk, &lib_var)?;
+    println!("{refused}");
     Ok(format!(
         "{FRAMES} Q8 matvecs on the RSP through rspq (rspnn's overlay) while rdpq drew: \
          identical=yes; under load {UNDER_LOAD_FRAMES} frames with {} matvecs took {vblanks} \
-         vblanks",
+         vblanks; an overlay built against another libdragon is refused by rspnn_init",
         UNDER_LOAD_FRAMES * UNDER_LOAD_MATVECS
     ))
+}
+
+/// The anchor in libdragon's `rsp_queue.inc` after which [`other_libdragon`] adds one `nop`.
+const CORE_PATCH_ANCHOR: &str = "\nRSPQ_Loop:\n";
+
+/// Where an SDK keeps libdragon's RSP headers (n64.mk's `N64_INCLUDEDIR`).
+const RSP_QUEUE_INC: &str = "mips64-elf/include/rsp_queue.inc";
+
+/// A libdragon that differs from `sdk`'s as a newer or older one would: `rsp_queue.inc` (the
+/// rspq core every overlay embeds) has one more instruction; everything else is `sdk`'s,
+/// linked. Made in `dir` (replaced).
+fn other_libdragon(sdk: &Sdk, dir: &Path) -> Result<()> {
+    let _ = std::fs::remove_dir_all(dir);
+    mirror_except(&sdk.n64_inst, dir, Path::new(RSP_QUEUE_INC))?;
+    let original = sdk.n64_inst.join(RSP_QUEUE_INC);
+    let text =
+        std::fs::read_to_string(&original).map_err(|e| format!("{}: {e}", original.display()))?;
+    if text.matches(CORE_PATCH_ANCHOR).count() != 1 {
+        return Err(format!(
+            "{}: no single `RSPQ_Loop:` line to change",
+            original.display()
+        ));
+    }
+    let changed = text.replace(CORE_PATCH_ANCHOR, "\nRSPQ_Loop:\n    nop\n");
+    let to = dir.join(RSP_QUEUE_INC);
+    std::fs::write(&to, changed).map_err(|e| format!("{}: {e}", to.display()))
+}
+
+/// `to` as a copy of `from` made of symbolic links, except the folders on the way to `except`
+/// (real folders) and `except` itself (left out).
+fn mirror_except(from: &Path, to: &Path, except: &Path) -> Result<()> {
+    std::fs::create_dir_all(to).map_err(|e| format!("{}: {e}", to.display()))?;
+    let mut parts = except.components();
+    let first = parts.next().ok_or("empty path")?.as_os_str().to_owned();
+    let rest = parts.as_path();
+    for entry in std::fs::read_dir(from).map_err(|e| format!("{}: {e}", from.display()))? {
+        let entry = entry.map_err(|e| format!("{}: {e}", from.display()))?;
+        let name = entry.file_name();
+        if name == first {
+            if !rest.as_os_str().is_empty() {
+                mirror_except(&entry.path(), &to.join(&name), rest)?;
+            }
+        } else {
+            std::os::unix::fs::symlink(entry.path(), to.join(&name))
+                .map_err(|e| format!("symlink {}: {e}", to.join(&name).display()))?;
+        }
+    }
+    Ok(())
+}
+
+/// Builds the example with its overlay assembled against [`other_libdragon`] and runs it: the
+/// game must go on (main reached, its end line) with `rspnn_init` refusing the overlay and
+/// naming both libdragons and their rspq cores' CRC-32s (text ones different). Returns the
+/// message.
+fn check_other_libdragon(
+    ws: &crate::workspace::Workspace,
+    sdk: &Sdk,
+    lib_var: &str,
+) -> Result<String> {
+    let project = ws.root.join(MATVEC_EXAMPLE);
+    let other = ws.n64_target_dir().join("libdragon-other-sdk");
+    other_libdragon(sdk, &other)?;
+    let var = format!("RSPNN_OVERLAY_N64_INST={}", other.display());
+    let lines = build_and_run(sdk, &project, "libdragon-matvec.z64", &[lib_var, &var])?;
+    let fail = |why: &str| format!("{} with {var}: {why}; got {lines:?}", project.display());
+    if lines.len() != 2 || lines[0] != "libdragon-matvec: main reached" {
+        return Err(fail("expected main reached, then rspnn_init's error"));
+    }
+    let prefix = format!(
+        "rspnn_init: rspnn's overlay was assembled against another libdragon ({}: rspq core crc32 ",
+        other.display()
+    );
+    let rest = lines[1]
+        .strip_prefix(&prefix)
+        .ok_or_else(|| fail("not the mismatch message"))?;
+    let middle = format!(") than the game runs ({}: ", sdk.n64_inst.display());
+    let (ours, rest) = rest
+        .split_once(&middle)
+        .ok_or_else(|| fail("the game's libdragon is not named"))?;
+    let (theirs, _) = rest
+        .split_once(", text/data)")
+        .ok_or_else(|| fail("no CRCs of the game's core"))?;
+    let pair = |s: &str| {
+        s.split_once('/')
+            .map(|(t, d)| (t.to_string(), d.to_string()))
+    };
+    let ((ot, od), (gt, gd)) = (
+        pair(ours).ok_or_else(|| fail("CRCs"))?,
+        pair(theirs).ok_or_else(|| fail("CRCs"))?,
+    );
+    // The data differ too: rspq's command table holds text addresses, moved by the nop.
+    let hex8 = |v: &str| v.len() == 8 && v.bytes().all(|b| b.is_ascii_hexdigit());
+    if ![&ot, &od, &gt, &gd].iter().all(|v| hex8(v)) || ot == gt {
+        return Err(fail(
+            "expected four CRC-32s, the two cores' text ones different",
+        ));
+    }
+    Ok(lines[1].clone())
 }
 
 /// Removes main.c's vblank line from `lines` and returns its count: an error without it, or

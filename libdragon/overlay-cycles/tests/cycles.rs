@@ -111,3 +111,38 @@ fn the_header_value_is_read_from_rspnn_h() {
     assert!(max_records_per_command("#define OTHER 1\n").is_err());
     assert!((1..=255).contains(&header_value()));
 }
+
+#[test]
+fn rspnn_h_max_cols_is_what_the_overlay_dmem_holds() {
+    // rspnn_matvec_q8_submit refuses cols > RSPNN_MAX_COLS with RSPNN_ERR_DMEM because the
+    // overlay's x buffer (X_BUF, up to REC_BUF) holds that many int16 and no more.
+    let Some(overlay) = overlay() else { return };
+    let header = std::fs::read_to_string(root().join("include/rspnn.h")).unwrap();
+    let max_cols: u32 = header
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("#define RSPNN_MAX_COLS"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let at = |name: &str| {
+        overlay
+            .ucode
+            .symbols
+            .iter()
+            .find(|s| s.name == name)
+            .map(|s| s.value as u32 & 0xFFF)
+            .unwrap()
+    };
+    assert_eq!(at("REC_BUF") - at("X_BUF"), 2 * max_cols);
+    // And the overlay's DMEM (rspq's data, rspnn's data and bss) ends inside DMEM.
+    assert!(at("Y_BUF") + 16 <= 4096);
+    // The widest accepted x is computed exactly; the shape check is the C side's.
+    let shape = Shape {
+        rows: 8,
+        cols: max_cols as usize,
+        out_shift: 0,
+    };
+    let (records, x) = inputs(shape, 11);
+    measure_checked(&overlay, shape, &records, &x, header_value()).unwrap();
+}
