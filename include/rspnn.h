@@ -33,8 +33,8 @@ typedef struct {
 /* The overlay holds x in DMEM: 16 blocks of 32 int16 (rspq leaves an overlay 3,584 bytes). */
 #define RSPNN_MAX_COLS 512
 /* Each rspq command covers whole row groups, at most this many records (cols/32 per group).
- * Measured on rsp-sim (bench-results/libdragon.md): the longest such command takes 13,605 RSP
- * cycles (218 us), within issue 18's 500 us per command with room for rspq's overlay switch and
+ * Measured on rsp-sim (bench-results/libdragon.md): the longest such command takes 10,339 RSP
+ * cycles (165 us), within issue 18's 500 us per command with room for rspq's overlay switch and
  * RDRAM contention; `cargo test -p rspnn-overlay-cycles` holds it there. */
 #define RSPNN_MAX_RECORDS_PER_COMMAND 64
 

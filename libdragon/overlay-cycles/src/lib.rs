@@ -8,7 +8,7 @@
 //! - The overlay is assembled by rsp-asm against libdragon's own `rsp_queue.inc`, so IMEM and
 //!   DMEM hold rspq's real resident core and data plus rspnn's command. (Its .text and .data
 //!   were compared with `cmp` to those of the SDK build's `build/rsp_rspnn.elf`, GNU as through
-//!   n64.mk, on 2026-12-07: identical, 1,112 and 552 bytes before rsp.ld's padding.)
+//!   n64.mk, on 2026-12-07, before and after the double buffer: identical.)
 //! - Each command runs as rspq would start it: a0..a3 = the command's four words, exactly as
 //!   `rspnn_matvec_q8_submit` (libdragon/rspnn.c) splits a matvec, the PC at the command's
 //!   entry; it ends when the PC reaches `RSPQ_Loop` (the command's `j RSPQ_Loop`). The cycles
