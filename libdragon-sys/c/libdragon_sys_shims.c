@@ -41,7 +41,10 @@ void ldsys_rspq_write_words(uint32_t ovl_id, uint32_t cmd_id, const uint32_t *wo
     rspq_write_end(&w);
 }
 
-void ldsys_data_cache_hit_invalidate(void *addr, unsigned long length)
+void ldsys_data_cache_hit_invalidate(void *mem, unsigned long length)
 {
-    data_cache_hit_invalidate(addr, length);
+    // Not named `addr` or `sz`: the macro declares locals of those names, and
+    // `void *addr = (addr);` would initialise its own from itself (found in the probe: a
+    // cache op on address 0).
+    data_cache_hit_invalidate(mem, length);
 }

@@ -23,6 +23,6 @@ void ldsys_rspq_write_4(uint32_t ovl_id, uint32_t cmd_id, uint32_t arg0, uint32_
 void ldsys_rspq_write_words(uint32_t ovl_id, uint32_t cmd_id, const uint32_t *words,
                             uint32_t count);
 // data_cache_hit_invalidate (a macro that asserts a 16-byte aligned address and length).
-void ldsys_data_cache_hit_invalidate(void *addr, unsigned long length);
+void ldsys_data_cache_hit_invalidate(void *mem, unsigned long length);
 
 #endif

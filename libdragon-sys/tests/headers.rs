@@ -5,8 +5,8 @@
 //! compared with the Rust declaration: the name, the number of arguments, and each argument's
 //! and the result's kind, width and signedness (pointers: their pointee and constness), with
 //! the widths of libdragon's ABI (o64 with 32-bit `long` and pointers). The thunk file is checked
-//! too: one thunk per declaration, calling that function, copying the arguments beyond the
-//! fourth and splitting a 64-bit result.
+//! too: one thunk per declaration, calling that function, storing the arguments beyond the
+//! fourth and returning a 64-bit result through LLVM's hidden result pointer.
 //!
 //! Without libdragon's headers the header half skips with a message (fails under `CI=true`);
 //! the shims, the thunks and the checker itself (it rejects changed headers) are always tested.
@@ -280,7 +280,7 @@ fn drop_param_name(param: &str) -> String {
 struct Thunk {
     o32_symbol: String,
     callee: String,
-    stack_args: usize,
+    extra_args: usize,
     result64: bool,
 }
 
@@ -306,7 +306,7 @@ fn parse_thunks(assembly: &str) -> Result<Vec<Thunk>, String> {
         thunks.push(Thunk {
             o32_symbol: fields[0].to_string(),
             callee: fields[1].to_string(),
-            stack_args: number(2)?,
+            extra_args: number(2)?,
             result64: number(3)? != 0,
         });
     }
@@ -334,8 +334,8 @@ fn check_declaration(decl: &Declaration, c_text: &str, errors: &mut Vec<String>)
         (Ok(c_ty), Ok(rust_ty)) if c_ty == rust_ty => {
             if what != "result" && c_ty.is_64_bit() {
                 errors.push(format!(
-                    "{name}: {what} is 64-bit (`{c}`): the o32 -> o64 thunks pass 32-bit \
-                     arguments only"
+                    "{name}: {what} is 64-bit (`{c}`): the o32 -> o64 thunks are measured \
+                     with 32-bit arguments only"
                 ));
             }
         }
@@ -388,15 +388,14 @@ fn check(
                 thunk.o32_symbol, thunk.callee, decl.c_name
             ));
         }
-        let stack_args = decl.params.len().saturating_sub(4);
-        if thunk.stack_args != stack_args {
+        let extra_args = decl.params.len().saturating_sub(4);
+        if thunk.extra_args != extra_args {
             errors.push(format!(
-                "{}: copies {} stack arguments, {} has {} arguments ({} on the stack)",
+                "{}: stores {} arguments beyond the fourth, {} has {} arguments",
                 thunk.o32_symbol,
-                thunk.stack_args,
+                thunk.extra_args,
                 decl.c_name,
                 decl.params.len(),
-                stack_args
             ));
         }
         let result64 = rust_type(decl.result).is_ok_and(|t| t.is_64_bit());
@@ -553,7 +552,7 @@ fn a_changed_shim_or_thunk_is_reported() {
         (
             "o32_ldsys_rspq_write_4, ldsys_rspq_write_4, 2",
             "o32_ldsys_rspq_write_4, ldsys_rspq_write_4, 1",
-            "o32_ldsys_rspq_write_4: copies 1 stack arguments, ldsys_rspq_write_4 has 6 arguments (2 on the stack)",
+            "o32_ldsys_rspq_write_4: stores 1 arguments beyond the fourth, ldsys_rspq_write_4 has 6 arguments",
         ),
         (
             "o32_get_ticks, get_ticks, 0, 1",
@@ -624,6 +623,6 @@ fn a_64_bit_argument_is_refused() {
     );
     assert_eq!(
         errors,
-        vec!["wait_ticks64: argument 1 is 64-bit (`uint64_t`): the o32 -> o64 thunks pass 32-bit arguments only"]
+        vec!["wait_ticks64: argument 1 is 64-bit (`uint64_t`): the o32 -> o64 thunks are measured with 32-bit arguments only"]
     );
 }

@@ -321,6 +321,64 @@ pub fn check_abi(ws: &crate::workspace::Workspace, sdk: &Sdk) -> Result<String> 
     Ok("o64 C -> o32 Rust: direct call loses s0-s7 high halves, the thunk keeps 8/8".into())
 }
 
+/// The libdragon-sys probe (`examples/libdragon-sys-probe`): Rust (o32) calling libdragon (o64)
+/// through libdragon-sys's o32 -> o64 thunks.
+pub const SYS_EXAMPLE: &str = "examples/libdragon-sys-probe";
+
+/// What libdragon-sys-probe must print (see its main.c): the overlay's sum after commands of
+/// 1, 5 and 4 words and one of 2 (5 + (1 + 2*2 + 4*3 + 8*4) + (10 + 2*20 + 4*30 + 8*40) + 7 =
+/// 551), 1000 more from the high-priority queue; the cache helpers and PI DMA (the ROM
+/// header's first word, 0x80371240, and its title) working; then what the thunks fix: through
+/// a thunk the 32 canary bytes above an o32 caller's 16-byte home area survive, called
+/// directly the o64 variadic callee overwrites 16 of them (its a2 and a3 home slots); the
+/// fifth and sixth arguments (LLVM passes them in $8 and $9, o64 reads them from the stack)
+/// arrive only through the thunk (1 + 2*2 + ... + 6*6 = 91); a 64-bit result (o64: in v0; LLVM:
+/// through a hidden pointer) comes back only through the thunk; a 64-bit argument passes in one
+/// register in both conventions ((0x01234567 * 3 + 0x89abcdef + 5) mod 2^32 both ways).
+pub fn sys_expected_lines() -> Vec<String> {
+    [
+        "libdragon-sys-probe: main reached",
+        "probe abi status=0",
+        "thunk: canary bytes kept=32/32 varargs sum=102",
+        "direct: canary bytes kept=16/32 varargs sum=102",
+        "thunk: sum6=91; direct: sum6 correct=0",
+        "thunk: u64=0123456789abcdef; direct: u64 correct=0",
+        "thunk: u64 argument=8d159e29; direct: u64 argument=8d159e29",
+        "cache writeback=1 invalidate=1 writeback_invalidate=1",
+        "dma rom header=80371240 title=1 ticks increasing=1",
+        "probe rspq status=0",
+        "overlay registered=1 sum=551 syncpoint reached=1",
+        "highpri sum=1551 unregistered=1",
+    ]
+    .iter()
+    .map(|line| line.to_string())
+    .collect()
+}
+
+/// Builds the probe's Rust static library (N64 target, the N64 build's toolchain; it depends on
+/// libdragon-sys), then the example with `sdk` (libdragon-sys.mk compiles the thunks and shims
+/// with it), runs it in cen64 and compares its lines.
+pub fn check_sys(ws: &crate::workspace::Workspace, sdk: &Sdk) -> Result<String> {
+    let project = ws.root.join(SYS_EXAMPLE);
+    let mut cargo = crate::n64_build::cargo_build_for_n64(ws);
+    cargo
+        .arg("--manifest-path")
+        .arg(project.join("rust").join("Cargo.toml"));
+    run(&mut cargo)?;
+    let lib = ws
+        .n64_target_dir()
+        .join("mips-nintendo64-none")
+        .join("release")
+        .join("liblibdragon_sys_probe.a");
+    let rust_lib = format!("LIBDRAGON_SYS_RUST_LIB={}", lib.display());
+    let lines = build_and_run(sdk, &project, "libdragon-sys-probe.z64", &[&rust_lib])?;
+    compare_lines(&lines, &sys_expected_lines())
+        .map_err(|e| format!("{}: {e}", project.display()))?;
+    Ok("o32 Rust -> o64 libdragon via libdragon-sys: overlay, syncpoints, highpri, cache, DMA; \
+        thunk keeps 32/32 canary bytes (direct 16/32), stack args and 64-bit result"
+        .into())
+}
+
 /// `got` must equal `expected`, line for line.
 pub fn compare_lines(got: &[String], expected: &[String]) -> Result<()> {
     for (i, want) in expected.iter().enumerate() {

@@ -363,6 +363,7 @@ fn cmd_libdragon_sdk(args: &[String]) -> Result<()> {
         let ws = Workspace::locate()?;
         println!("{}", libdragon_sdk::check_hello(&ws, &sdk)?);
         println!("{}", libdragon_sdk::check_abi(&ws, &sdk)?);
+        println!("{}", libdragon_sdk::check_sys(&ws, &sdk)?);
     }
     println!("N64_INST={}", sdk.n64_inst.display());
     Ok(())
