@@ -91,8 +91,12 @@ pub unsafe extern "C" fn ldsys_probe_abi_o32(report: *mut Report) -> u32 {
         // PI DMA from the cartridge: the ROM header's first word, then (async) its title.
         ld::dma_read(cached.cast(), 0x1000_0000, 16);
         r.rom_header = read_volatile(cached);
+        // dma_read_async leaves the cache to the caller: no dirty line may be written back over
+        // the DMA's data, and no stale line may hide it.
+        ld::data_cache_hit_writeback_invalidate(cached.cast(), 16);
         ld::dma_read_async(cached.cast(), 0x1000_0020, 16);
         ld::dma_wait();
+        ld::ldsys_data_cache_hit_invalidate(cached.cast(), 16);
         let title = core::slice::from_raw_parts(cached as *const u8, 16);
         r.rom_title_ok = (title.starts_with(b"libdragon-sys pr")) as u32;
 
