@@ -228,6 +228,16 @@ pub fn run() -> Result<()> {
             Ok(format!("SDK {:?}; hello: {hello}; abi: {abi}; libdragon-sys: {sys}", sdk.source))
         },
     );
+    steps.add(
+        "examples/libdragon-matvec in cen64: rspnn's Q8 overlay through rspq vs kernels::matvec",
+        |ctx| {
+            let ws = ctx.ws.as_ref().ok_or("no workspace: setup failed")?;
+            let Some(sdk) = crate::libdragon_sdk::ensure()? else {
+                return skipped("neither N64_INST nor ../shared/third-party/libdragon exists");
+            };
+            crate::libdragon_matvec::check(ws, &sdk)
+        },
+    );
     let mut context = TestContext {
         ws: None,
         elfs: Vec::new(),
