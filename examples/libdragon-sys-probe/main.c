@@ -3,8 +3,8 @@
 //
 // main (o64) starts rspq and calls the Rust probe (rust/src/lib.rs) through o64 -> o32
 // thunks. The probe registers this program's rspq overlay (rsp_ldsys_probe.S) through
-// libdragon-sys, writes commands of 1 to 5 words (the 5-word one through a 6-argument shim: two
-// arguments on the stack), waits on a syncpoint, runs a command on the high-priority queue,
+// libdragon-sys, writes commands of 1 and 4 words (one through the 6-argument shim
+// ldsys_rspq_write_4: two arguments beyond a0-a3, one through ldsys_rspq_write_words), waits on a syncpoint, runs a command on the high-priority queue,
 // reads the overlay's state back, exercises the cache helpers and PI DMA, and measures what the
 // thunks fix against direct calls of the o64 helpers below: the home area (canaries right
 // above an o32 caller's 16 bytes), arguments beyond the fourth (LLVM: in $8-$11; o64: on the

@@ -4,13 +4,14 @@
 //! into a libdragon game (C `main`, n64.mk).
 //!
 //! # Why every function goes through a thunk
-//! libdragon is compiled by GCC with `-mabi=o64`, our Rust by LLVM for o32. Each function here
-//! is linked to `o32_<name>`, an assembly thunk (`c/libdragon_sys_thunks.S`, one per function,
-//! all expanded from the macro in `c/o32_to_o64_thunk.inc`) that calls the o64 function with
-//! the 32-byte argument home area an o64 callee may write (o32 callers reserve 16), copies
-//! arguments beyond the fourth from o32's 4-byte stack slots to o64's 8-byte ones, and splits a
-//! 64-bit result from o64's v0 into o32's v0:v1. `examples/libdragon-sys-probe` measures each
-//! of these on the console CPU (in cen64), with and without the thunk.
+//! libdragon is compiled by GCC with `-mabi=o64`, our Rust by LLVM for o32 with 64-bit GPRs.
+//! Each function here is linked to `o32_<name>`, an assembly thunk (`c/libdragon_sys_thunks.S`,
+//! one per function, all expanded from the macro in `c/o32_to_o64_thunk.inc`) that calls the
+//! o64 function with the 32-byte argument home area an o64 callee may write (LLVM's callers
+//! reserve 16), stores arguments 5-8 (which LLVM passes in `$8`-`$11`) into o64's stack slots,
+//! and stores a 64-bit result (o64: in `v0`) through the hidden result pointer LLVM passes in
+//! `a0` (README.md "The calling convention LLVM emits"). `examples/libdragon-sys-probe`
+//! measures each of these on the console CPU (in cen64), with and without the thunk.
 //!
 //! What libdragon has only as inline functions or macros (`rspq_write`,
 //! `data_cache_hit_invalidate`) is reached through C shims (`c/libdragon_sys_shims.c`)
@@ -132,8 +133,8 @@ bindings! {
     Libdragon fn dma_read_async(ram_pointer: *mut c_void, pi_address: u32, len: u32);
     /// Waits for the PI DMA in flight.
     Libdragon fn dma_wait();
-    /// The CPU's tick counter, 64 bits (half the CPU clock): a 64-bit result, split by the
-    /// thunk into o32's v0:v1.
+    /// The CPU's tick counter, 64 bits (half the CPU clock): a 64-bit result, which the thunk
+    /// stores through LLVM's hidden result pointer.
     Libdragon fn get_ticks() -> u64;
     /// `rspq_write(ovl_id, cmd_id)`: a command without arguments.
     Shim fn ldsys_rspq_write_0(ovl_id: u32, cmd_id: u32);
@@ -141,9 +142,9 @@ bindings! {
     Shim fn ldsys_rspq_write_1(ovl_id: u32, cmd_id: u32, arg0: u32);
     /// `rspq_write(ovl_id, cmd_id, arg0, arg1)`.
     Shim fn ldsys_rspq_write_2(ovl_id: u32, cmd_id: u32, arg0: u32, arg1: u32);
-    /// `rspq_write(ovl_id, cmd_id, arg0, arg1, arg2)` (5 arguments: one on the stack).
+    /// `rspq_write(ovl_id, cmd_id, arg0, arg1, arg2)` (5 arguments: the fifth in $8, stored on o64's stack by the thunk).
     Shim fn ldsys_rspq_write_3(ovl_id: u32, cmd_id: u32, arg0: u32, arg1: u32, arg2: u32);
-    /// `rspq_write(ovl_id, cmd_id, arg0, arg1, arg2, arg3)` (6 arguments: two on the stack).
+    /// `rspq_write(ovl_id, cmd_id, arg0, arg1, arg2, arg3)` (6 arguments: two beyond a0-a3).
     Shim fn ldsys_rspq_write_4(ovl_id: u32, cmd_id: u32, arg0: u32, arg1: u32, arg2: u32, arg3: u32);
     /// One command of `count` argument words read from `words`.
     Shim fn ldsys_rspq_write_words(ovl_id: u32, cmd_id: u32, words: *const u32, count: u32);

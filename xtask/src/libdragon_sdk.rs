@@ -327,16 +327,16 @@ pub fn check_abi(ws: &crate::workspace::Workspace, sdk: &Sdk) -> Result<String> 
 /// through libdragon-sys's o32 -> o64 thunks.
 pub const SYS_EXAMPLE: &str = "examples/libdragon-sys-probe";
 
-/// What libdragon-sys-probe must print (see its main.c): the overlay's sum after commands of
-/// 1, 5 and 4 words and one of 2 (5 + (1 + 2*2 + 4*3 + 8*4) + (10 + 2*20 + 4*30 + 8*40) + 7 =
-/// 551), 1000 more from the high-priority queue; the cache helpers and PI DMA (the ROM
-/// header's first word, 0x80371240, and its title) working; then what the thunks fix: through
+/// What libdragon-sys-probe must print (see its main.c), first what the thunks fix: through
 /// a thunk the 32 canary bytes above an o32 caller's 16-byte home area survive, called
 /// directly the o64 variadic callee overwrites 16 of them (its a2 and a3 home slots); the
 /// fifth and sixth arguments (LLVM passes them in $8 and $9, o64 reads them from the stack)
 /// arrive only through the thunk (1 + 2*2 + ... + 6*6 = 91); a 64-bit result (o64: in v0; LLVM:
 /// through a hidden pointer) comes back only through the thunk; a 64-bit argument passes in one
-/// register in both conventions ((0x01234567 * 3 + 0x89abcdef + 5) mod 2^32 both ways).
+/// register in both conventions ((0x01234567 * 3 + 0x89abcdef + 5) mod 2^32 both ways); the
+/// cache helpers and PI DMA (the ROM header's first word, 0x80371240, and its title) working;
+/// then rspq: the overlay's sum after commands of 1, 4, 4 and 1 words (5 + (1 + 2*2 + 4*3 +
+/// 8*4) + (10 + 2*20 + 4*30 + 8*40) + 7 = 551), 1000 more from the high-priority queue.
 pub fn sys_expected_lines() -> Vec<String> {
     [
         "libdragon-sys-probe: main reached",
@@ -376,9 +376,11 @@ pub fn check_sys(ws: &crate::workspace::Workspace, sdk: &Sdk) -> Result<String> 
     let lines = build_and_run(sdk, &project, "libdragon-sys-probe.z64", &[&rust_lib])?;
     compare_lines(&lines, &sys_expected_lines())
         .map_err(|e| format!("{}: {e}", project.display()))?;
-    Ok("o32 Rust -> o64 libdragon via libdragon-sys: overlay, syncpoints, highpri, cache, DMA; \
-        thunk keeps 32/32 canary bytes (direct 16/32), stack args and 64-bit result"
-        .into())
+    Ok(
+        "o32 Rust -> o64 libdragon via libdragon-sys: overlay, syncpoints, highpri, cache, DMA; \
+        thunk keeps 32/32 canary bytes (direct 16/32), args 5-6 and a 64-bit result"
+            .into(),
+    )
 }
 
 /// `got` must equal `expected`, line for line.
