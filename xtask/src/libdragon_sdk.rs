@@ -338,23 +338,34 @@ pub const SYS_EXAMPLE: &str = "examples/libdragon-sys-probe";
 /// then rspq: the overlay's sum after commands of 1, 4, 4 and 1 words (5 + (1 + 2*2 + 4*3 +
 /// 8*4) + (10 + 2*20 + 4*30 + 8*40) + 7 = 551), 1000 more from the high-priority queue.
 pub fn sys_expected_lines() -> Vec<String> {
-    [
-        "libdragon-sys-probe: main reached",
-        "probe abi status=0",
-        "thunk: canary bytes kept=32/32 varargs sum=102",
-        "direct: canary bytes kept=16/32 varargs sum=102",
-        "thunk: sum6=91; direct: sum6 correct=0",
-        "thunk: u64=0123456789abcdef; direct: u64 correct=0",
-        "thunk: u64 argument=8d159e29; direct: u64 argument=8d159e29",
-        "cache writeback=1 invalidate=1 writeback_invalidate=1",
-        "dma rom header=80371240 title=1 ticks increasing=1",
-        "probe rspq status=0",
-        "overlay registered=1 sum=551 syncpoint reached=1",
-        "highpri sum=1551 unregistered=1",
+    // The probe's C helpers (main.c), computed here from the arguments the Rust side passes.
+    let varargs_sum: u32 = 0x11 + 0x22 + 0x33;
+    let sum6: u32 = (1..=6).map(|i| i * i).sum();
+    let u64_argument = 0x0123_4567_89ab_cdef_u64;
+    let u64_argument_result = ((u64_argument >> 32) as u32)
+        .wrapping_mul(3)
+        .wrapping_add(u64_argument as u32)
+        .wrapping_add(5);
+    // The overlay's command 1 adds a0 + 2 a1 + 4 a2 + 8 a3 (rsp_ldsys_probe.S).
+    let add4 = |w: [u32; 4]| w[0] + 2 * w[1] + 4 * w[2] + 8 * w[3];
+    let sum = 5 + add4([1, 2, 3, 4]) + add4([10, 20, 30, 40]) + 7;
+    vec![
+        "libdragon-sys-probe: main reached".to_string(),
+        "probe abi status=0".into(),
+        format!("thunk: canary bytes kept=32/32 varargs sum={varargs_sum}"),
+        format!("direct: canary bytes kept=16/32 varargs sum={varargs_sum}"),
+        format!("thunk: sum6={sum6}; direct: sum6 correct=0"),
+        "thunk: u64=0123456789abcdef; direct: u64 correct=0".into(),
+        format!(
+            "thunk: u64 argument={u64_argument_result:08x}; direct: u64 argument={u64_argument_result:08x}"
+        ),
+        "cache writeback=1 invalidate=1 writeback_invalidate=1".into(),
+        // n64tool's ROM header starts with the PI configuration word 0x80371240.
+        "dma rom header=80371240 title=1 ticks increasing=1".into(),
+        "probe rspq status=0".into(),
+        format!("overlay registered=1 sum={sum} syncpoint reached=1"),
+        format!("highpri sum={} unregistered=1", sum + 1000),
     ]
-    .iter()
-    .map(|line| line.to_string())
-    .collect()
 }
 
 /// Builds the probe's Rust static library (N64 target, the N64 build's toolchain; it depends on
@@ -434,6 +445,22 @@ mod tests {
         assert_eq!(lines[8], "direct: return=22 s0-s7 kept=0/8");
         assert_eq!(lines[9], "thunk: return=22 s0-s7 kept=8/8");
         assert_eq!(lines.len(), 10);
+    }
+
+    #[test]
+    fn the_sys_probe_expects_the_sums_of_its_commands_and_helpers() {
+        let lines = sys_expected_lines();
+        assert_eq!(lines[4], "thunk: sum6=91; direct: sum6 correct=0");
+        assert_eq!(
+            lines[6],
+            "thunk: u64 argument=8d159e29; direct: u64 argument=8d159e29"
+        );
+        assert_eq!(
+            lines[10],
+            "overlay registered=1 sum=551 syncpoint reached=1"
+        );
+        assert_eq!(lines[11], "highpri sum=1551 unregistered=1");
+        assert_eq!(lines.len(), 12);
     }
 
     #[test]
