@@ -387,11 +387,47 @@ pub fn check_sys(ws: &crate::workspace::Workspace, sdk: &Sdk) -> Result<String> 
     let lines = build_and_run(sdk, &project, "libdragon-sys-probe.z64", &[&rust_lib])?;
     compare_lines(&lines, &sys_expected_lines())
         .map_err(|e| format!("{}: {e}", project.display()))?;
+    // libdragon's C addresses its small data relative to $gp ($28), which its entry code sets
+    // once; Rust code that wrote $28 would break every C function called after it. LLVM's static
+    // code for our target does not touch it: checked on what the probe linked.
+    let rust_object = project.join("build").join("libdragon_sys_rust.o");
+    let listing = crate::process::stdout_of(
+        Command::new(crate::fpu_check::OBJDUMP)
+            .args(["-d", "-M", "gpr-names=numeric"])
+            .arg(&rust_object),
+    )?;
+    let gp = gp_lines(&listing);
+    if !gp.is_empty() {
+        return Err(format!(
+            "{}: {} instructions use $gp ($28), which libdragon's C relies on, first: {}",
+            rust_object.display(),
+            gp.len(),
+            gp[0]
+        ));
+    }
     Ok(
         "o32 Rust -> o64 libdragon via libdragon-sys: overlay, syncpoints, highpri, cache, DMA; \
         thunk keeps 32/32 canary bytes (direct 16/32), args 5-6 and a 64-bit result"
             .into(),
     )
+}
+
+/// The instruction lines of an objdump listing (`-M gpr-names=numeric`) that name `$28`.
+fn gp_lines(listing: &str) -> Vec<String> {
+    listing
+        .lines()
+        .filter(|line| {
+            let mut fields = line.split('\t');
+            let is_instruction = fields.next().is_some_and(|a| a.trim_end().ends_with(':'));
+            is_instruction
+                && fields.nth(2).is_some_and(|operands| {
+                    operands
+                        .split(|c: char| c == ',' || c == '(' || c == ')')
+                        .any(|op| op.trim() == "$28")
+                })
+        })
+        .map(|line| line.trim().to_string())
+        .collect()
 }
 
 /// `got` must equal `expected`, line for line.
@@ -461,6 +497,14 @@ mod tests {
         );
         assert_eq!(lines[11], "highpri sum=1551 unregistered=1");
         assert_eq!(lines.len(), 12);
+    }
+
+    #[test]
+    fn gp_uses_are_found_in_a_listing() {
+        let listing = "00000000 <f>:\n   0:\t27bdffe8 \taddiu\t$29,$29,-24\n   \
+                       4:\t8f828010 \tlw\t$2,-32752($28)\n   8:\t03e00008 \tjr\t$31\n";
+        assert_eq!(gp_lines(listing), vec!["4:\t8f828010 \tlw\t$2,-32752($28)"]);
+        assert!(gp_lines("   0:\t00000000 \tnop\n   4:\t0380e021 \tmove\t$280,$4\n").is_empty());
     }
 
     #[test]
