@@ -323,6 +323,113 @@ pub fn check_abi(ws: &crate::workspace::Workspace, sdk: &Sdk) -> Result<String> 
     Ok("o64 C -> o32 Rust: direct call loses s0-s7 high halves, the thunk keeps 8/8".into())
 }
 
+/// The libdragon-sys probe (`examples/libdragon-sys-probe`): Rust (o32) calling libdragon (o64)
+/// through libdragon-sys's o32 -> o64 thunks.
+pub const SYS_EXAMPLE: &str = "examples/libdragon-sys-probe";
+
+/// What libdragon-sys-probe must print (see its main.c), first what the thunks fix: through
+/// a thunk the 32 canary bytes above an o32 caller's 16-byte home area survive, called
+/// directly the o64 variadic callee overwrites 16 of them (its a2 and a3 home slots); the
+/// fifth and sixth arguments (LLVM passes them in $8 and $9, o64 reads them from the stack)
+/// arrive only through the thunk (1 + 2*2 + ... + 6*6 = 91); a 64-bit result (o64: in v0; LLVM:
+/// through a hidden pointer) comes back only through the thunk; a 64-bit argument passes in one
+/// register in both conventions ((0x01234567 * 3 + 0x89abcdef + 5) mod 2^32 both ways); the
+/// cache helpers and PI DMA (the ROM header's first word, 0x80371240, and its title) working;
+/// then rspq: the overlay's sum after commands of 1, 4, 4 and 1 words (5 + (1 + 2*2 + 4*3 +
+/// 8*4) + (10 + 2*20 + 4*30 + 8*40) + 7 = 551), 1000 more from the high-priority queue.
+pub fn sys_expected_lines() -> Vec<String> {
+    // The probe's C helpers (main.c), computed here from the arguments the Rust side passes.
+    let varargs_sum: u32 = 0x11 + 0x22 + 0x33;
+    let sum6: u32 = (1..=6).map(|i| i * i).sum();
+    let u64_argument = 0x0123_4567_89ab_cdef_u64;
+    let u64_argument_result = ((u64_argument >> 32) as u32)
+        .wrapping_mul(3)
+        .wrapping_add(u64_argument as u32)
+        .wrapping_add(5);
+    // The overlay's command 1 adds a0 + 2 a1 + 4 a2 + 8 a3 (rsp_ldsys_probe.S).
+    let add4 = |w: [u32; 4]| w[0] + 2 * w[1] + 4 * w[2] + 8 * w[3];
+    let sum = 5 + add4([1, 2, 3, 4]) + add4([10, 20, 30, 40]) + 7;
+    vec![
+        "libdragon-sys-probe: main reached".to_string(),
+        "probe abi status=0".into(),
+        format!("thunk: canary bytes kept=32/32 varargs sum={varargs_sum}"),
+        format!("direct: canary bytes kept=16/32 varargs sum={varargs_sum}"),
+        format!("thunk: sum6={sum6}; direct: sum6 correct=0"),
+        "thunk: u64=0123456789abcdef; direct: u64 correct=0".into(),
+        format!(
+            "thunk: u64 argument={u64_argument_result:08x}; direct: u64 argument={u64_argument_result:08x}"
+        ),
+        "cache writeback=1 invalidate=1 writeback_invalidate=1".into(),
+        // n64tool's ROM header starts with the PI configuration word 0x80371240.
+        "dma rom header=80371240 title=1 ticks increasing=1".into(),
+        "probe rspq status=0".into(),
+        format!("overlay registered=1 sum={sum} syncpoint reached=1"),
+        format!("highpri sum={} unregistered=1", sum + 1000),
+    ]
+}
+
+/// Builds the probe's Rust static library (N64 target, the N64 build's toolchain; it depends on
+/// libdragon-sys), then the example with `sdk` (libdragon-sys.mk compiles the thunks and shims
+/// with it), runs it in cen64 and compares its lines.
+pub fn check_sys(ws: &crate::workspace::Workspace, sdk: &Sdk) -> Result<String> {
+    let project = ws.root.join(SYS_EXAMPLE);
+    let mut cargo = crate::n64_build::cargo_build_for_n64(ws);
+    cargo
+        .arg("--manifest-path")
+        .arg(project.join("rust").join("Cargo.toml"));
+    run(&mut cargo)?;
+    let lib = ws
+        .n64_target_dir()
+        .join("mips-nintendo64-none")
+        .join("release")
+        .join("liblibdragon_sys_probe.a");
+    let rust_lib = format!("LIBDRAGON_SYS_RUST_LIB={}", lib.display());
+    let lines = build_and_run(sdk, &project, "libdragon-sys-probe.z64", &[&rust_lib])?;
+    compare_lines(&lines, &sys_expected_lines())
+        .map_err(|e| format!("{}: {e}", project.display()))?;
+    // libdragon's C addresses its small data relative to $gp ($28), which its entry code sets
+    // once; Rust code that wrote $28 would break every C function called after it. LLVM's static
+    // code for our target does not touch it: checked on what the probe linked.
+    let rust_object = project.join("build").join("libdragon_sys_rust.o");
+    let listing = crate::process::stdout_of(
+        Command::new(crate::fpu_check::OBJDUMP)
+            .args(["-d", "-M", "gpr-names=numeric"])
+            .arg(&rust_object),
+    )?;
+    let gp = gp_lines(&listing);
+    if !gp.is_empty() {
+        return Err(format!(
+            "{}: {} instructions use $gp ($28), which libdragon's C relies on, first: {}",
+            rust_object.display(),
+            gp.len(),
+            gp[0]
+        ));
+    }
+    Ok(
+        "o32 Rust -> o64 libdragon via libdragon-sys: overlay, syncpoints, highpri, cache, DMA; \
+        thunk keeps 32/32 canary bytes (direct 16/32), args 5-6 and a 64-bit result"
+            .into(),
+    )
+}
+
+/// The instruction lines of an objdump listing (`-M gpr-names=numeric`) that name `$28`.
+fn gp_lines(listing: &str) -> Vec<String> {
+    listing
+        .lines()
+        .filter(|line| {
+            let mut fields = line.split('\t');
+            let is_instruction = fields.next().is_some_and(|a| a.trim_end().ends_with(':'));
+            is_instruction
+                && fields.nth(2).is_some_and(|operands| {
+                    operands
+                        .split(|c: char| c == ',' || c == '(' || c == ')')
+                        .any(|op| op.trim() == "$28")
+                })
+        })
+        .map(|line| line.trim().to_string())
+        .collect()
+}
+
 /// `got` must equal `expected`, line for line.
 pub fn compare_lines(got: &[String], expected: &[String]) -> Result<()> {
     for (i, want) in expected.iter().enumerate() {
@@ -374,6 +481,30 @@ mod tests {
         assert_eq!(lines[8], "direct: return=22 s0-s7 kept=0/8");
         assert_eq!(lines[9], "thunk: return=22 s0-s7 kept=8/8");
         assert_eq!(lines.len(), 10);
+    }
+
+    #[test]
+    fn the_sys_probe_expects_the_sums_of_its_commands_and_helpers() {
+        let lines = sys_expected_lines();
+        assert_eq!(lines[4], "thunk: sum6=91; direct: sum6 correct=0");
+        assert_eq!(
+            lines[6],
+            "thunk: u64 argument=8d159e29; direct: u64 argument=8d159e29"
+        );
+        assert_eq!(
+            lines[10],
+            "overlay registered=1 sum=551 syncpoint reached=1"
+        );
+        assert_eq!(lines[11], "highpri sum=1551 unregistered=1");
+        assert_eq!(lines.len(), 12);
+    }
+
+    #[test]
+    fn gp_uses_are_found_in_a_listing() {
+        let listing = "00000000 <f>:\n   0:\t27bdffe8 \taddiu\t$29,$29,-24\n   \
+                       4:\t8f828010 \tlw\t$2,-32752($28)\n   8:\t03e00008 \tjr\t$31\n";
+        assert_eq!(gp_lines(listing), vec!["4:\t8f828010 \tlw\t$2,-32752($28)"]);
+        assert!(gp_lines("   0:\t00000000 \tnop\n   4:\t0380e021 \tmove\t$280,$4\n").is_empty());
     }
 
     #[test]

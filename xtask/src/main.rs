@@ -66,9 +66,10 @@ commands:
   libdragon-sdk [--check]      build a libdragon SDK (N64_INST) from Debian packages and
                                ../shared/third-party/libdragon, cached in
                                ~/.cache/rspnn/libdragon-sdk-<hash>; print its path. --check:
-                               build examples/libdragon-hello and libdragon-abi (C calling
-                               Rust) with it and run them in cen64 (libdragon's IPL3), checking
-                               their lines. With N64_INST set, that SDK is used instead
+                               build examples/libdragon-hello, libdragon-abi (C calling
+                               Rust) and libdragon-sys-probe (Rust calling libdragon through
+                               libdragon-sys) with it and run them in cen64 (libdragon's IPL3),
+                               checking their lines. With N64_INST set, that SDK is used instead
   libdragon-matvec             build rspnn's rspq overlay (libdragon/rsp_rspnn.S, assembled by
                                the SDK's n64.mk), the Rust reference library and
                                examples/libdragon-matvec; run it in cen64 and compare its lines
@@ -363,6 +364,7 @@ fn cmd_libdragon_sdk(args: &[String]) -> Result<()> {
         let ws = Workspace::locate()?;
         println!("{}", libdragon_sdk::check_hello(&ws, &sdk)?);
         println!("{}", libdragon_sdk::check_abi(&ws, &sdk)?);
+        println!("{}", libdragon_sdk::check_sys(&ws, &sdk)?);
     }
     println!("N64_INST={}", sdk.n64_inst.display());
     Ok(())

@@ -216,7 +216,7 @@ pub fn run() -> Result<()> {
         },
     );
     steps.add(
-        "libdragon SDK (cached) + examples/libdragon-hello, libdragon-abi in cen64 (libdragon's IPL3)",
+        "libdragon SDK (cached) + examples/libdragon-hello, libdragon-abi, libdragon-sys-probe in cen64 (libdragon's IPL3)",
         |ctx| {
             let ws = ctx.ws.as_ref().ok_or("no workspace: setup failed")?;
             let Some(sdk) = crate::libdragon_sdk::ensure()? else {
@@ -224,7 +224,8 @@ pub fn run() -> Result<()> {
             };
             let hello = crate::libdragon_sdk::check_hello(ws, &sdk)?;
             let abi = crate::libdragon_sdk::check_abi(ws, &sdk)?;
-            Ok(format!("SDK {:?}; hello: {hello}; abi: {abi}", sdk.source))
+            let sys = crate::libdragon_sdk::check_sys(ws, &sdk)?;
+            Ok(format!("SDK {:?}; hello: {hello}; abi: {abi}; libdragon-sys: {sys}", sdk.source))
         },
     );
     steps.add(
