@@ -11,9 +11,12 @@
 // with RSP DMA from IMEM, in rows that wrap around inside IMEM. An emulator that lets such a DMA
 // carry into DMEM (cen64 did, docs/libdragon.md "The layout-dependent fault") leaves every other
 // 4 KiB of RDRAM holding IPL3 code, so .bss variables start non-zero wherever the layout puts
-// them. 16 KiB spans 4 of those blocks, so this probe sees it whatever the layout. (volatile:
-// GCC may otherwise fold the reads of a static array nothing writes to the constant 0.)
-#define BSS_PROBE_BYTES (16 * 1024)
+// them. 128 KiB spans 32 of those blocks, so this probe sees it whatever the layout. Its size also
+// checks the SDK's small-data setting: with the Linux GCC's -G 0, libdragon's small globals land
+// in .bss behind this array, beyond the 16-bit %gprel reach of entrypoint.S, and the link fails
+// (docs/libdragon.md "small data"). (volatile: GCC may otherwise fold the reads of a static array
+// nothing writes to the constant 0.)
+#define BSS_PROBE_BYTES (128 * 1024)
 static volatile uint8_t bss_probe[BSS_PROBE_BYTES];
 
 int main(void)

@@ -62,7 +62,11 @@ int_types=(
     -U__UINTPTR_TYPE__ -D__UINTPTR_TYPE__=long\ unsigned\ int
 )
 not_linux=(-U__linux__ -U__linux -Ulinux -U__gnu_linux__ -U__unix__ -U__unix -Uunix)
-vr4300=(-mabi=o64 -march=vr4300 -mtune=vr4300 -mno-abicalls -fno-pic -fno-pie -mno-shared)
+# -G 8: the bare-metal mips64-elf GCC's small-data threshold (the Linux GCC's is 0). libdragon's
+# entrypoint.S reaches its small globals (__boot_memsize, __boot_tvtype, ...) with %gprel, 16-bit
+# offsets from _gp, so they must sit in .sdata/.sbss next to _gp, not in a .bss that a game's big
+# arrays push more than 32 KiB away (docs/libdragon.md "small data").
+vr4300=(-mabi=o64 -march=vr4300 -mtune=vr4300 -mno-abicalls -fno-pic -fno-pie -mno-shared -G 8)
 headers=()
 if [ "$driver" = "$debian-g++" ]; then
     # libstdc++'s headers of the Linux cross compiler, with a stub <features.h> for them, before
