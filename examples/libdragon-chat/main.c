@@ -1,0 +1,121 @@
+// libdragon-chat: an ordinary libdragon game that answers questions with rspnn while it keeps
+// drawing. Each frame rdpq clears the screen, moves a rectangle and prints the question and the
+// answer so far with libdragon's built-in font; in between, the game polls rspnn, whose matrix
+// products run on the RSP as rspq commands in the same queue as rdpq's (include/rspnn.h).
+// Nothing waits for rspnn: a frame is drawn whenever display_try_get has a free buffer.
+//
+// Its IS-Viewer lines are what `cargo xtask libdragon-example` checks: every answer against
+// host `rspnn generate --stop-at-newline` for the same model and prompt, the refusal of a
+// truncated model, and that frames were drawn while each answer was generated.
+#include <libdragon.h>
+#include <rspnn.h>
+#include <string.h>
+
+#define FONT_MONO 1
+#define MAX_ANSWER 64
+
+// Short prompts in the demo model's corpus format (training/README.md "The corpus").
+static const char *const PROMPTS[] = {
+    "Q: Who are you?\nA:",
+    "Q: What is the RSP?\nA:",
+};
+#define N_PROMPTS (sizeof PROMPTS / sizeof PROMPTS[0])
+
+static uint32_t frames_drawn;
+
+// Bytes as xtask escapes them: printable ASCII except '\' and '"' as is, the rest as \xHH.
+static void escape(const char *in, int len, char *out)
+{
+    for (int i = 0; i < len; i++) {
+        unsigned char c = in[i];
+        if (c >= 32 && c < 127 && c != '\\' && c != '"') {
+            *out++ = c;
+        } else {
+            out += sprintf(out, "\\x%02x", c);
+        }
+    }
+    *out = 0;
+}
+
+// One frame, queued with rdpq and shown when the RDP is done (rdpq_detach_show does not wait).
+static void draw_frame(surface_t *fb, const char *prompt, const char *answer, int busy)
+{
+    int x = 16 + (frames_drawn * 3) % 240;
+    rdpq_attach_clear(fb, NULL);
+    rdpq_set_mode_fill(RGBA32(0x40, 0x80, 0xF0, 0xFF));
+    rdpq_fill_rectangle(x, 200, x + 48, 216);
+    rdpq_text_printf(NULL, FONT_MONO, 16, 24, "rspnn chat on libdragon  frame %lu",
+                     (unsigned long)frames_drawn);
+    rdpq_text_printf(NULL, FONT_MONO, 16, 48, "%s", prompt);
+    rdpq_text_printf(NULL, FONT_MONO, 16, 80, "%s%s", answer, busy ? "_" : "");
+    rdpq_detach_show();
+    frames_drawn++;
+}
+
+int main(void)
+{
+    debug_init_isviewer();
+    debugf("libdragon-chat: main reached\n");
+    dfs_init(DFS_DEFAULT_LOCATION);
+    display_init(RESOLUTION_320x240, DEPTH_16_BPP, 2, GAMMA_NONE, FILTERS_RESAMPLE);
+    rdpq_init();
+    rdpq_text_register_font(FONT_MONO, rdpq_font_load_builtin(FONT_BUILTIN_DEBUG_MONO));
+    rspnn_init();
+
+    int size = 0;
+    void *model = asset_load("rom:/nibble-4l-q8.rspw", &size);
+    debugf("model bytes=%d\n", size);
+
+    // Bad input first: a truncated file is refused with the reason, nothing loaded.
+    int err = rspnn_model_load(model, 1000);
+    debugf("truncated: %s: %s\n", rspnn_strerror(err), rspnn_error_detail());
+
+    err = rspnn_model_load(model, size);
+    if (err) {
+        debugf("load: %s: %s\n", rspnn_strerror(err), rspnn_error_detail());
+        debugf("@@rspnn:done@@\n");
+        while (1) {}
+    }
+    debugf("model loaded\n");
+
+    for (unsigned p = 0; p < N_PROMPTS; p++) {
+        const char *prompt = PROMPTS[p];
+        char answer[MAX_ANSWER + 1] = "";
+        int len = 0;
+        uint32_t frames_before = frames_drawn, polls = 0, busy = 0;
+        uint64_t start = get_ticks();
+        err = rspnn_generate_begin(prompt, strlen(prompt), MAX_ANSWER, RSPNN_STOP_AT_NEWLINE);
+        while (!err) {
+            int c = rspnn_generate_poll();
+            polls++;
+            if (c >= 0 && c <= 255) {
+                answer[len++] = c;
+                answer[len] = 0;
+            } else if (c == RSPNN_DONE) {
+                break;
+            } else if (c == RSPNN_BUSY) {
+                busy++;
+            } else {
+                err = c;
+            }
+            // The game goes on: a frame whenever a framebuffer is free.
+            surface_t *fb = display_try_get();
+            if (fb)
+                draw_frame(fb, prompt, answer, 1);
+        }
+        uint32_t ticks = (uint32_t)(get_ticks() - start);
+        if (err)
+            debugf("prompt %u: %s: %s\n", p, rspnn_strerror(err), rspnn_error_detail());
+        char esc[4 * MAX_ANSWER + 1];
+        escape(answer, len, esc);
+        debugf("answer %u=\"%s\"\n", p, esc);
+        debugf("stats %u: bytes=%d frames=%lu polls=%lu busy=%lu cpu_ticks=%lu\n", p, len,
+               (unsigned long)(frames_drawn - frames_before), (unsigned long)polls,
+               (unsigned long)busy, (unsigned long)ticks);
+        // Show the finished answer for a frame.
+        draw_frame(display_get(), prompt, answer, 0);
+    }
+    rspnn_model_unload();
+    debugf("@@rspnn:done@@\n");
+    while (1) {}
+}
