@@ -101,7 +101,7 @@ const char *rspnn_strerror(int err);
 /* Loads an rspnn weight file (RSPW, docs/weight-format.md) that the game has read into RAM
  * (DFS, the cartridge): checks it (magic, version, fields, CRC-32), refuses what the overlay
  * cannot run (Q4 weights, matrices wider than RSPNN_MAX_COLS) and allocates the generator's
- * workspace (two staggered KV-cache windows, as `rspnn generate` runs; 264 KiB for the demo
+ * workspace (two staggered KV-cache windows, as `rspnn generate` runs; 262 KiB for the demo
  * model). `file` must be 8-byte aligned and stay valid and unchanged while loaded; rspnn_init
  * must have been called. 0, or an RSPNN_ERR_* with rspnn_error_detail() saying why. */
 int rspnn_model_load(const void *file, uint32_t size);

@@ -23,12 +23,19 @@ static const char *const PROMPTS[] = {
 
 static uint32_t frames_drawn;
 
-// Bytes as xtask escapes them: printable ASCII except '\' and '"' as is, the rest as \xHH.
+// Bytes as the ROM checks escape them (n64_demo::textgen::Escaped, which xtask applies to the
+// host's answer): '\' doubled, newline as \n, printable ASCII as is, the rest as \xHH.
 static void escape(const char *in, int len, char *out)
 {
     for (int i = 0; i < len; i++) {
         unsigned char c = in[i];
-        if (c >= 32 && c < 127 && c != '\\' && c != '"') {
+        if (c == '\\') {
+            *out++ = '\\';
+            *out++ = '\\';
+        } else if (c == '\n') {
+            *out++ = '\\';
+            *out++ = 'n';
+        } else if (c >= 32 && c < 127) {
             *out++ = c;
         } else {
             out += sprintf(out, "\\x%02x", c);
