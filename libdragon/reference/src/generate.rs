@@ -83,7 +83,11 @@ fn set_detail(args: core::fmt::Arguments<'_>) {
     }
     // SAFETY: single-threaded (see Cell).
     let b = unsafe { &mut *DETAIL.0.get() };
-    let mut w = Buf { b, n: 0, cut: false };
+    let mut w = Buf {
+        b,
+        n: 0,
+        cut: false,
+    };
     let _ = w.write_fmt(args);
     let (n, cut) = (w.n, w.cut);
     if cut {
@@ -150,7 +154,9 @@ unsafe fn check(file: *const u8, size: u32) -> Result<ModelView<'static>, i32> {
         }
     }
     if !aligned {
-        set_detail(format_args!("a matrix's records are not 8-byte aligned in the file"));
+        set_detail(format_args!(
+            "a matrix's records are not 8-byte aligned in the file"
+        ));
         return Err(ERR_MODEL);
     }
     Ok(view)
@@ -289,7 +295,9 @@ pub unsafe extern "C" fn rspnn_generate_next_o32(job: *mut MatvecJob) -> i32 {
         return ERR_NO_MODEL;
     };
     if !state.generating {
-        set_detail(format_args!("nothing is being generated (rspnn_generate_begin)"));
+        set_detail(format_args!(
+            "nothing is being generated (rspnn_generate_begin)"
+        ));
         return ERR_PROMPT;
     }
     let ev = match state.first.take() {
@@ -322,5 +330,179 @@ pub unsafe extern "C" fn rspnn_generate_next_o32(job: *mut MatvecJob) -> i32 {
             state.generating = false;
             ERR_GENERATE
         }
+    }
+}
+
+/// The C half's protocol, run on the host with `kernels::matvec` computing each job through
+/// its raw pointers (what the RSP does in RDRAM): the calls, codes and pointers rspnn.c uses.
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use super::*;
+    use kernels::matvec::{matvec, BlockMatrix};
+    use rspnn_model::backend::Backend;
+    use rspnn_model::runner::ScalarRunner;
+    use rspnn_model::window::Staggered;
+    use std::vec::Vec;
+
+    /// The statics are shared: one test at a time.
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+    fn model() -> Vec<u64> {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../models/nibble-4l-q8.rspw"
+        );
+        let bytes = std::fs::read(path).unwrap();
+        // 8-byte aligned, as the C side must hand it over.
+        let mut words = std::vec![0u64; bytes.len().div_ceil(8)];
+        unsafe {
+            core::ptr::copy_nonoverlapping(
+                bytes.as_ptr(),
+                words.as_mut_ptr() as *mut u8,
+                bytes.len(),
+            )
+        };
+        words
+    }
+
+    fn detail() -> std::string::String {
+        let p = rspnn_error_detail_o32();
+        unsafe { std::ffi::CStr::from_ptr(p as *const core::ffi::c_char) }
+            .to_string_lossy()
+            .into_owned()
+    }
+
+    /// rspnn_generate_poll's loop, with the product computed where the job's pointers say.
+    fn answer(prompt: &[u8], max: u32) -> Vec<u8> {
+        assert_eq!(
+            unsafe { rspnn_generate_begin_o32(prompt.as_ptr(), prompt.len() as u32, max, 1) },
+            0
+        );
+        let mut out = Vec::new();
+        loop {
+            let mut job = MatvecJob {
+                records: core::ptr::null(),
+                rows: 0,
+                cols: 0,
+                out_shift: 0,
+                x: core::ptr::null(),
+                y: core::ptr::null_mut(),
+            };
+            match unsafe { rspnn_generate_next_o32(&mut job) } {
+                MATVEC => unsafe {
+                    let (rows, cols) = (job.rows as usize, job.cols as usize);
+                    assert_eq!(
+                        job.y as usize % 16,
+                        0,
+                        "y must be 16-byte aligned for the RSP"
+                    );
+                    assert_eq!(job.x as usize % 8, 0);
+                    assert_eq!(job.records as usize % 8, 0);
+                    let bytes = rows / 8 * cols / 32 * 272;
+                    let rec = core::slice::from_raw_parts(job.records, bytes);
+                    let m = BlockMatrix::new(WeightBits::Q8, rows, cols, job.out_shift as u8, rec)
+                        .unwrap();
+                    let x = core::slice::from_raw_parts(job.x, cols).to_vec();
+                    let y = core::slice::from_raw_parts_mut(job.y, rows);
+                    matvec(&m, &x, y).unwrap();
+                },
+                DONE => return out,
+                b @ 0..=255 => out.push(b as u8),
+                e => panic!("code {e}: {}", detail()),
+            }
+        }
+    }
+
+    #[test]
+    fn the_c_protocol_gives_rspnn_generates_bytes() {
+        let _g = LOCK.lock().unwrap();
+        let words = model();
+        let file = words.as_ptr() as *const u8;
+        let size = 919_680u32;
+        let mut need = 0u32;
+        assert_eq!(unsafe { rspnn_model_check_o32(file, size, &mut need) }, 0);
+        assert_eq!(need, 2 * 134_144);
+        let mut ws = std::vec![0u128; need as usize / 16];
+        assert_eq!(
+            unsafe { rspnn_model_init_o32(file, size, ws.as_mut_ptr() as *mut u8, need) },
+            0
+        );
+        let view =
+            ModelView::parse(unsafe { core::slice::from_raw_parts(file, size as usize) }).unwrap();
+        let n = workspace_len(view.dims());
+        let mut plain = Staggered::new(
+            ScalarRunner::new(view, std::vec![0i16; n]).unwrap(),
+            ScalarRunner::new(view, std::vec![0i16; n]).unwrap(),
+            view.dims().ctx,
+        );
+        for prompt in ["Q: Who are you?\nA:", "Q: What is the RSP?\nA:"] {
+            plain.reset();
+            let mut next = 0;
+            for &b in prompt.as_bytes() {
+                next = plain.step(b, DecodeMask::All).unwrap();
+            }
+            let mut want = Vec::new();
+            while next != b'\n' && want.len() < 64 {
+                want.push(next);
+                next = plain.step(next, DecodeMask::All).unwrap();
+            }
+            assert_eq!(answer(prompt.as_bytes(), 64), want, "prompt {prompt:?}");
+        }
+    }
+
+    #[test]
+    fn bad_models_and_calls_are_refused_with_the_reason() {
+        let _g = LOCK.lock().unwrap();
+        let words = model();
+        let file = words.as_ptr() as *const u8;
+        let mut need = 0u32;
+        assert_eq!(
+            unsafe { rspnn_model_check_o32(file, 1000, &mut need) },
+            ERR_MODEL
+        );
+        assert!(
+            detail().starts_with("model of 1000 bytes: file truncated"),
+            "{}",
+            detail()
+        );
+        assert_eq!(
+            unsafe { rspnn_model_check_o32(file.add(4), 1000, &mut need) },
+            ERR_ALIGN
+        );
+        assert!(detail().contains("8-byte aligned"), "{}", detail());
+        // A flipped weight byte: the CRC-32 refuses it.
+        let mut bad = words.clone();
+        bad[100] ^= 1;
+        let bad_ptr = bad.as_ptr() as *const u8;
+        assert_eq!(
+            unsafe { rspnn_model_check_o32(bad_ptr, 919_680, &mut need) },
+            ERR_MODEL
+        );
+        assert!(detail().contains("checksum mismatch"), "{}", detail());
+        // The Q4 model is valid but not for the Q8 overlay.
+        let q4 = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../models/nibble-2l-q4.rspw"
+        ))
+        .unwrap();
+        let mut q4w = std::vec![0u64; q4.len().div_ceil(8)];
+        unsafe {
+            core::ptr::copy_nonoverlapping(q4.as_ptr(), q4w.as_mut_ptr() as *mut u8, q4.len())
+        };
+        let r =
+            unsafe { rspnn_model_check_o32(q4w.as_ptr() as *const u8, q4.len() as u32, &mut need) };
+        assert_eq!(r, ERR_UNSUPPORTED);
+        assert!(detail().contains("Q4"), "{}", detail());
+        // A workspace too small is refused; then nothing is loaded.
+        let mut ws = std::vec![0u128; 100];
+        let r = unsafe { rspnn_model_init_o32(file, 919_680, ws.as_mut_ptr() as *mut u8, 1600) };
+        assert_eq!(r, ERR_ALIGN);
+        assert!(detail().contains("needs 268288 bytes"), "{}", detail());
+        let p = b"Q";
+        assert_eq!(
+            unsafe { rspnn_generate_begin_o32(p.as_ptr(), 1, 4, 0) },
+            ERR_NO_MODEL
+        );
     }
 }
