@@ -7,10 +7,26 @@
 #define FRAMES 4
 #define FILL_RGBA16 0xF801 // red, alpha set: RGBA5551
 
+// libdragon never clears .bss itself: entrypoint.S relies on its IPL3 having zeroed all of RDRAM
+// with RSP DMA from IMEM, in rows that wrap around inside IMEM. An emulator that lets such a DMA
+// carry into DMEM (cen64 did, docs/libdragon.md "The layout-dependent fault") leaves every other
+// 4 KiB of RDRAM holding IPL3 code, so .bss variables start non-zero wherever the layout puts
+// them. 16 KiB spans 4 of those blocks, so this probe sees it whatever the layout. (volatile:
+// GCC may otherwise fold the reads of a static array nothing writes to the constant 0.)
+#define BSS_PROBE_BYTES (16 * 1024)
+static volatile uint8_t bss_probe[BSS_PROBE_BYTES];
+
 int main(void)
 {
     debug_init_isviewer();
     debugf("libdragon-hello: main reached\n");
+
+    int zero = 0, first_nonzero = -1;
+    for (int i = 0; i < BSS_PROBE_BYTES; i++) {
+        if (bss_probe[i] == 0) zero++;
+        else if (first_nonzero < 0) first_nonzero = i;
+    }
+    debugf("bss zero=%d/%d first_nonzero=%d\n", zero, BSS_PROBE_BYTES, first_nonzero);
 
     display_init(RESOLUTION_320x240, DEPTH_16_BPP, 2, GAMMA_NONE, FILTERS_RESAMPLE);
     rdpq_init();

@@ -403,12 +403,107 @@ impl Drop for Xvfb {
 }
 
 /// Where `cargo xtask setup` keeps the cen64 built from ../shared/third-party/cen64: one folder
-/// per source hash, so a changed source builds anew and an unchanged one costs nothing.
+/// per hash of the source and of [`RSP_DMA_FIXES`], so a changed source or fix builds anew and
+/// an unchanged one costs nothing.
 pub fn cached_build_dir(source: &Path) -> Result<PathBuf> {
     let home = std::env::var_os("HOME").ok_or("HOME is not set")?;
+    let mut hasher = crc32fast::Hasher::new();
+    hasher.update(&source_hash(source)?.to_be_bytes());
+    for fix in RSP_DMA_FIXES {
+        hasher.update(fix.find.as_bytes());
+        hasher.update(fix.replace.as_bytes());
+    }
     Ok(PathBuf::from(home)
         .join(".cache/rspnn")
-        .join(format!("cen64-{:08x}", source_hash(source)?)))
+        .join(format!("cen64-{:08x}", hasher.finalize())))
+}
+
+/// One change to cen64's source: `find` must occur exactly `count` times in `file`.
+pub struct SourceFix {
+    pub file: &'static str,
+    pub find: &'static str,
+    pub replace: &'static str,
+    pub count: usize,
+}
+
+/// The SP DMA's RSP-side address keeps its memory: bit 12 (SP_DMA_SPADDR's IMEM/DMEM select)
+/// stays as written and only the 12-bit offset advances and wraps, as on the console. cen64's
+/// `rsp/interface.c` instead adds each row's length to the whole 13-bit address, so a transfer of
+/// several rows (count > 0) that starts in IMEM carries into DMEM after 4 KiB, then back into
+/// IMEM, and so on. libdragon's IPL3 clears RDRAM with exactly such transfers (IMEM, cleared
+/// first, as the source of zeros: boot/ipl3.c `rsp_bzero_async`, "the size can be anything up
+/// to 1 MiB, since the DMA would just wrap around in IMEM"), so under cen64 every other 4 KiB of
+/// RDRAM after 0x408 received a copy of DMEM, which holds the IPL3 itself, instead of zeros.
+/// libdragon does not clear .bss (entrypoint.S relies on the IPL3), so whichever .bss variables
+/// fell in those blocks started non-zero: docs/libdragon.md "The layout-dependent fault".
+pub const RSP_DMA_FIXES: &[SourceFix] = &[
+    SourceFix {
+        file: "rsp/interface.c",
+        find: "uint32_t dest_addr = (dest + j) & 0x1FFC;",
+        replace: "uint32_t dest_addr = (dest & 0x1000) | ((dest + j) & 0xFFC);",
+        count: 1,
+    },
+    SourceFix {
+        file: "rsp/interface.c",
+        find: "uint32_t source_addr = (source + j) & 0x1FFC;",
+        replace: "uint32_t source_addr = (source & 0x1000) | ((source + j) & 0xFFC);",
+        count: 1,
+    },
+    SourceFix {
+        file: "rsp/interface.c",
+        find: "rsp->regs[RSP_CP0_REGISTER_DMA_CACHE] += length;",
+        replace: "rsp->regs[RSP_CP0_REGISTER_DMA_CACHE] = \
+                  (rsp->regs[RSP_CP0_REGISTER_DMA_CACHE] & 0x1000) | \
+                  ((rsp->regs[RSP_CP0_REGISTER_DMA_CACHE] + length) & 0xFFF);",
+        count: 2,
+    },
+];
+
+/// Applies `fixes` to the text of `file`; an expected text that is missing (a changed cen64
+/// source) is an error naming it, never a silently unfixed emulator.
+pub fn apply_fixes(file: &str, text: &str, fixes: &[SourceFix]) -> Result<String> {
+    let mut text = text.to_string();
+    for fix in fixes.iter().filter(|fix| fix.file == file) {
+        let found = text.matches(fix.find).count();
+        if found != fix.count {
+            return Err(format!(
+                "cen64's {file}: expected {} occurrence(s) of `{}`, found {found}; the cen64 \
+                 source changed, so its SP DMA fix (xtask/src/cen64.rs RSP_DMA_FIXES) must be \
+                 redone",
+                fix.count, fix.find
+            ));
+        }
+        text = text.replace(fix.find, fix.replace);
+    }
+    Ok(text)
+}
+
+/// Copies the cen64 source tree to `to` with [`RSP_DMA_FIXES`] applied.
+fn copy_fixed_source(source: &Path, to: &Path) -> Result<()> {
+    let status = Command::new("cp")
+        .arg("-r")
+        .arg(source)
+        .arg(to)
+        .status()
+        .map_err(|e| format!("cannot run cp: {e}"))?;
+    if !status.success() {
+        return Err(format!(
+            "cp -r {} {} failed ({status})",
+            source.display(),
+            to.display()
+        ));
+    }
+    let mut files: Vec<&str> = RSP_DMA_FIXES.iter().map(|fix| fix.file).collect();
+    files.dedup();
+    for file in files {
+        let path = to.join(file);
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let fixed = apply_fixes(file, &text, RSP_DMA_FIXES)?;
+        std::fs::write(&path, fixed)
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    }
+    Ok(())
 }
 
 /// The cen64 source in the team's shared folder, if it is there.
@@ -447,9 +542,9 @@ fn source_hash(source: &Path) -> Result<u32> {
     Ok(hasher.finalize())
 }
 
-/// Builds the shared cen64 source into its cache folder unless it is there already (about a
-/// minute on 2 cores, with cmake and the -dev packages of `APT_PACKAGES`). Returns the binary,
-/// or None when ../shared has no cen64 source.
+/// Builds the shared cen64 source, with [`RSP_DMA_FIXES`] applied to a copy of it, into its
+/// cache folder unless it is there already (about a minute on 2 cores, with cmake and the -dev
+/// packages of `APT_PACKAGES`). Returns the binary, or None when ../shared has no cen64 source.
 pub fn ensure_built() -> Result<Option<PathBuf>> {
     let Some(source) = shared_source() else {
         return Ok(None);
@@ -464,9 +559,15 @@ pub fn ensure_built() -> Result<Option<PathBuf>> {
         source.display(),
         dir.display()
     );
-    let build = dir.join("build");
+    // Per process, so that two builds at once (two engineers' runs) cannot mix their files;
+    // the binary is renamed into place, which is atomic.
+    let build = dir.join(format!("build-{}", std::process::id()));
+    let fixed_source = dir.join(format!("source-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&build);
+    let _ = std::fs::remove_dir_all(&fixed_source);
     std::fs::create_dir_all(&build)
         .map_err(|e| format!("cannot create {}: {e}", build.display()))?;
+    copy_fixed_source(&source, &fixed_source)?;
     // The compiler's warnings about cen64's code would bury setup's own lines: they go to a
     // log, shown when the build fails.
     let log_path = dir.join("build.log");
@@ -480,7 +581,7 @@ pub fn ensure_built() -> Result<Option<PathBuf>> {
     let configure_and_build = [
         vec![
             "-S".into(),
-            source.clone().into_os_string(),
+            fixed_source.clone().into_os_string(),
             "-B".into(),
             build.clone().into_os_string(),
             "-DCMAKE_BUILD_TYPE=Release".into(),
@@ -506,14 +607,18 @@ pub fn ensure_built() -> Result<Option<PathBuf>> {
             ));
         }
     }
-    std::fs::copy(build.join("cen64"), &binary)
+    let staged = dir.join(format!("cen64-{}", std::process::id()));
+    std::fs::copy(build.join("cen64"), &staged)
+        .and_then(|_| std::fs::rename(&staged, &binary))
         .map_err(|e| format!("cannot copy the built cen64 into {}: {e}", dir.display()))?;
     let _ = std::fs::remove_dir_all(&build);
+    let _ = std::fs::remove_dir_all(&fixed_source);
     Ok(Some(binary))
 }
 
-/// The cen64 to run: `$RSPNN_CEN64` when set, else the one built from ../shared when
-/// `cargo xtask setup` made it, else Debian's package.
+/// The cen64 to run: `$RSPNN_CEN64` when set, else the one built from ../shared (built here if
+/// `cargo xtask setup` has not yet), else Debian's package (which has cen64's SP DMA bug and
+/// runs TEQ, LL and SC as no-ops: libdragon programs fail there).
 pub fn locate() -> Result<PathBuf> {
     if let Some(path) = std::env::var_os("RSPNN_CEN64") {
         let path = PathBuf::from(path);
@@ -523,11 +628,10 @@ pub fn locate() -> Result<PathBuf> {
             Err(format!("RSPNN_CEN64={} is not a file", path.display()))
         };
     }
-    if let Some(source) = shared_source() {
-        let built = cached_build_dir(&source)?.join("cen64");
-        if built.is_file() {
-            return Ok(built);
-        }
+    // Built on first use too (not only by `cargo xtask setup`): a cache folder from before a
+    // change of RSP_DMA_FIXES must not leave the runs on Debian's cen64 without a word.
+    if let Some(built) = ensure_built()? {
+        return Ok(built);
     }
     let files = stdout_of(Command::new("dpkg-query").args(["-L", "cen64"])).map_err(|e| {
         format!("{e} (no cen64: `cargo xtask setup` installs Debian's package `cen64`)")
@@ -543,6 +647,51 @@ pub fn locate() -> Result<PathBuf> {
 mod tests {
     use super::*;
     use crate::test_support::{assemble, run_tool, tool_present, Scratch, ASSEMBLER};
+
+    #[test]
+    fn the_sp_dma_fix_applies_to_the_shared_cen64_source_and_keeps_the_memory_bit() {
+        let Some(source) = shared_source() else {
+            assert!(
+                !shared_fixtures::under_ci(),
+                "../shared/third-party/cen64 is missing under CI"
+            );
+            eprintln!("SKIPPED: no ../shared/third-party/cen64");
+            return;
+        };
+        let file = "rsp/interface.c";
+        let text = std::fs::read_to_string(source.join(file)).unwrap();
+        let fixed = apply_fixes(file, &text, RSP_DMA_FIXES).unwrap();
+        // Nothing of the wrapping arithmetic is left, and every row keeps bit 12.
+        assert!(!fixed.contains("(dest + j) & 0x1FFC"));
+        assert!(!fixed.contains("(source + j) & 0x1FFC"));
+        assert_eq!(
+            fixed
+                .matches("(dest & 0x1000) | ((dest + j) & 0xFFC)")
+                .count(),
+            1
+        );
+        assert_eq!(
+            fixed
+                .matches("(source & 0x1000) | ((source + j) & 0xFFC)")
+                .count(),
+            1
+        );
+        assert_eq!(fixed.matches("& 0x1000) |").count(), 4);
+        assert_eq!(fixed.matches("DMA_CACHE] += length").count(), 0);
+    }
+
+    #[test]
+    fn a_cen64_source_without_the_expected_text_is_refused_by_name() {
+        let err = apply_fixes(
+            "rsp/interface.c",
+            "int main(void) { return 0; }",
+            RSP_DMA_FIXES,
+        )
+        .unwrap_err();
+        assert!(err.contains("rsp/interface.c"), "{err}");
+        assert!(err.contains("found 0"), "{err}");
+        assert!(err.contains("RSP_DMA_FIXES"), "{err}");
+    }
 
     #[test]
     fn the_crc_adjustment_reaches_cic_6102_and_changes_one_padding_word() {

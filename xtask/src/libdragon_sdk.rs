@@ -225,13 +225,15 @@ pub const HELLO_EXAMPLE: &str = "examples/libdragon-hello";
 /// How long each example ROM may take in cen64 (each takes a few seconds of wall time there).
 const ROM_TIMEOUT_S: u64 = 120;
 
-/// What libdragon-hello must print, line by line (see its main.c): main is reached, an rspq
+/// What libdragon-hello must print, line by line (see its main.c): main is reached, its 16 KiB
+/// .bss array is all zero (the IPL3 cleared RDRAM: the emulator's SP DMA is right), an rspq
 /// syncpoint is reached, rdpq fills its rectangle (RGBA5551 0xF801, red) in every frame while
 /// the framebuffer around it keeps the clear colour of `rdpq_attach_clear` (opaque black,
 /// 0x000000FF, which is 0x0001 in RGBA5551), and a 64-bit division is right.
 pub fn hello_expected_lines() -> Vec<String> {
     let mut lines = vec![
         "libdragon-hello: main reached".to_string(),
+        "bss zero=16384/16384 first_nonzero=-1".to_string(),
         "rspq syncpoint reached=1".to_string(),
     ];
     for frame in 0..4 {
