@@ -1,8 +1,9 @@
 // libdragon-chat: an ordinary libdragon game that answers questions with rspnn while it keeps
-// drawing. Each frame rdpq clears the screen, moves a rectangle and prints the question and the
-// answer so far with libdragon's built-in font; in between, the game polls rspnn, whose matrix
-// products run on the RSP as rspq commands in the same queue as rdpq's (include/rspnn.h).
-// Nothing waits for rspnn: a frame is drawn whenever display_try_get has a free buffer.
+// drawing. Each frame rdpq clears the screen and moves a rectangle, and the question and the
+// answer so far are printed with libdragon's built-in font; in between, the game polls rspnn,
+// whose matrix products run on the RSP as rspq commands in the same queue as rdpq's
+// (include/rspnn.h). Nothing waits for rspnn: a frame is drawn whenever display_try_get has a
+// free buffer.
 //
 // Its IS-Viewer lines are what `cargo xtask libdragon-example` checks: every answer against
 // host `rspnn generate --stop-at-newline` for the same model and prompt, the refusal of a
@@ -11,7 +12,6 @@
 #include <rspnn.h>
 #include <string.h>
 
-#define FONT_MONO 1
 #define MAX_ANSWER 64
 
 // Short prompts in the demo model's corpus format (training/README.md "The corpus").
@@ -44,18 +44,35 @@ static void escape(const char *in, int len, char *out)
     *out = 0;
 }
 
-// One frame, queued with rdpq and shown when the RDP is done (rdpq_detach_show does not wait).
+// One frame: rdpq clears it and moves a rectangle (through rspq, between rspnn's commands);
+// rdpq_detach_wait waits for the RSP and RDP to finish it (behind at most one queued rspnn
+// command of RSPNN_MAX_RECORDS_PER_COMMAND records); then the CPU prints the text with
+// libdragon's built-in font (graphics_draw_text) and shows the frame. In cen64, frames that
+// printed with rdpq_text_printf (FONT_BUILTIN_DEBUG_MONO) never raised the RDP's SYNC_FULL
+// interrupt, so rdpq_detach_wait and rdpq_detach_show never completed (docs/libdragon.md).
 static void draw_frame(surface_t *fb, const char *prompt, const char *answer, int busy)
 {
     int x = 16 + (frames_drawn * 3) % 240;
     rdpq_attach_clear(fb, NULL);
     rdpq_set_mode_fill(RGBA32(0x40, 0x80, 0xF0, 0xFF));
     rdpq_fill_rectangle(x, 200, x + 48, 216);
-    rdpq_text_printf(NULL, FONT_MONO, 16, 24, "rspnn chat on libdragon  frame %lu",
-                     (unsigned long)frames_drawn);
-    rdpq_text_printf(NULL, FONT_MONO, 16, 48, "%s", prompt);
-    rdpq_text_printf(NULL, FONT_MONO, 16, 80, "%s%s", answer, busy ? "_" : "");
-    rdpq_detach_show();
+    rdpq_detach_wait();
+    char line[48];
+    sprintf(line, "rspnn chat on libdragon  frame %lu", (unsigned long)frames_drawn);
+    graphics_draw_text(fb, 16, 24, line);
+    // The prompt without its newline, the answer in lines of 36 characters.
+    graphics_draw_text(fb, 16, 48, prompt);
+    int len = strlen(answer);
+    for (int row = 0; row * 36 < len || (row == 0 && busy); row++) {
+        char part[40];
+        int n = len - row * 36 < 36 ? len - row * 36 : 36;
+        memcpy(part, answer + row * 36, n);
+        part[n] = 0;
+        if (busy && (row + 1) * 36 >= len)
+            strcat(part, "_");
+        graphics_draw_text(fb, 16, 80 + row * 12, part);
+    }
+    display_show(fb);
     frames_drawn++;
 }
 
@@ -66,7 +83,6 @@ int main(void)
     dfs_init(DFS_DEFAULT_LOCATION);
     display_init(RESOLUTION_320x240, DEPTH_16_BPP, 2, GAMMA_NONE, FILTERS_RESAMPLE);
     rdpq_init();
-    rdpq_text_register_font(FONT_MONO, rdpq_font_load_builtin(FONT_BUILTIN_DEBUG_MONO));
     rspnn_init();
 
     int size = 0;
