@@ -110,9 +110,13 @@ pub fn check(ws: &Workspace, sdk: &Sdk) -> Result<String> {
     make(sdk, &project, &["clean", &lib_var])?;
     make(sdk, &project, &["all", &lib_var])?;
     let rom = project.join("libdragon-chat.z64");
+    // The screen at the end line: the last answer, drawn by the game.
+    let png = ws.rom_dir().join("libdragon-chat-cen64.png");
+    std::fs::create_dir_all(ws.rom_dir())
+        .map_err(|e| format!("cannot create {}: {e}", ws.rom_dir().display()))?;
     let options = crate::cen64::RunOptions {
         echo: true,
-        ..Default::default()
+        screenshot: Some(png.clone()),
     };
     let timeout = std::time::Duration::from_secs(TIMEOUT_S);
     let started = std::time::Instant::now();
@@ -151,7 +155,10 @@ pub fn check(ws: &Workspace, sdk: &Sdk) -> Result<String> {
             s.bytes, s.frames, s.polls, s.busy, s.cpu_ticks
         ));
     }
-    summary.push(format!("cen64 wall time {wall:.1} s"));
+    summary.push(format!(
+        "cen64 wall time {wall:.1} s; its screen at the end: {}",
+        png.display()
+    ));
     summary.push("identical=yes".into());
     Ok(summary.join("\n"))
 }

@@ -247,6 +247,17 @@ pub fn run() -> Result<()> {
             Ok(format!("SDK {:?}; hello: {hello}; abi: {abi}", sdk.source))
         },
     );
+    steps.add(
+        "libdragon-example: examples/libdragon-chat in cen64 = host rspnn generate (identical=yes)",
+        |ctx| {
+            let ws = ctx.ws.as_ref().ok_or("no workspace: setup failed")?;
+            let Some(sdk) = crate::libdragon_sdk::ensure()? else {
+                return skipped("neither N64_INST nor ../shared/third-party/libdragon exists");
+            };
+            let summary = crate::libdragon_example::check(ws, &sdk)?;
+            Ok(summary.replace('\n', "; "))
+        },
+    );
     let mut context = TestContext {
         ws: None,
         elfs: Vec::new(),
