@@ -161,11 +161,6 @@ int rspnn_generate_poll(void)
     if (rspnn_waiting) {
         if (!rspq_syncpoint_check(rspnn_sync))
             return RSPNN_BUSY;
-        // Reached, so this returns at once; on the way it runs one of rspq's deferred calls
-        // (such as rdpq_detach_show's display_show), which this libdragon polls only inside
-        // its waits and buffer switches: a game that never waits would otherwise never get a
-        // framebuffer back (found in cen64: one frame, then display_get timed out).
-        rspq_syncpoint_wait(rspnn_sync);
         rspnn_waiting = 0;
     }
     rspnn_matvec_job_t job;
