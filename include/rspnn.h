@@ -55,7 +55,10 @@ typedef struct {
 #define RSPNN_Q8_RECORD_BYTES 272
 /* The overlay holds x in DMEM: 16 blocks of 32 int16 (rspq leaves an overlay 3,584 bytes). */
 #define RSPNN_MAX_COLS 512
-/* Each rspq command covers whole row groups, at most this many records (cols/32 per group). */
+/* Each rspq command covers whole row groups, at most this many records (cols/32 per group).
+ * Measured on rsp-sim (bench-results/libdragon.md): the longest such command takes 10,339 RSP
+ * cycles (165 us), within issue 18's 500 us per command with room for rspq's overlay switch and
+ * RDRAM contention; `cargo test -p rspnn-overlay-cycles` holds it there. */
 #define RSPNN_MAX_RECORDS_PER_COMMAND 64
 
 /* Results: 0, or one of these. rspnn_strerror names the argument at fault. */
@@ -64,12 +67,14 @@ typedef struct {
 #define RSPNN_ERR_ALIGN (-2)      /* records/x not 8-byte or y not 16-byte aligned */
 #define RSPNN_ERR_NOT_INIT (-3)   /* rspnn_init was not called */
 #define RSPNN_ERR_NULL (-4)       /* a NULL pointer */
-#define RSPNN_ERR_MODEL (-5)      /* not a valid rspnn model file (see rspnn_error_detail) */
-#define RSPNN_ERR_UNSUPPORTED (-6) /* a valid model the overlay cannot run (Q4, too wide) */
-#define RSPNN_ERR_NO_MEMORY (-7)  /* the workspace could not be allocated */
-#define RSPNN_ERR_NO_MODEL (-8)   /* rspnn_model_load did not succeed */
-#define RSPNN_ERR_PROMPT (-9)     /* empty or too long prompt, max 0, or nothing begun */
-#define RSPNN_ERR_GENERATE (-10)  /* the model failed mid-answer (see rspnn_error_detail) */
+#define RSPNN_ERR_DMEM (-5)       /* cols > RSPNN_MAX_COLS: x would not fit the overlay's DMEM */
+#define RSPNN_ERR_LIBDRAGON (-6)  /* the overlay was assembled against a different libdragon */
+#define RSPNN_ERR_MODEL (-7)      /* not a valid rspnn model file (see rspnn_error_detail) */
+#define RSPNN_ERR_UNSUPPORTED (-8) /* a valid model the overlay cannot run (Q4, too wide) */
+#define RSPNN_ERR_NO_MEMORY (-9)  /* the workspace could not be allocated */
+#define RSPNN_ERR_NO_MODEL (-10)  /* rspnn_model_load did not succeed */
+#define RSPNN_ERR_PROMPT (-11)    /* empty or too long prompt, max 0, or nothing begun */
+#define RSPNN_ERR_GENERATE (-12)  /* the model failed mid-answer (see rspnn_error_detail) */
 
 /* rspnn_generate_poll's results besides a byte (0..255) and the errors above. */
 #define RSPNN_BUSY 256            /* the RSP is computing: poll again later */
@@ -80,8 +85,11 @@ typedef struct {
 /* The longest prompt rspnn_generate_begin takes (it copies the prompt). */
 #define RSPNN_MAX_PROMPT 512
 
-/* Registers rspnn's overlay with rspq (calls rspq_init). Idempotent. */
-void rspnn_init(void);
+/* Registers rspnn's overlay with rspq (calls rspq_init). Idempotent. Returns RSPNN_OK, or
+ * RSPNN_ERR_LIBDRAGON when the rspq core the overlay embeds is not the running libdragon's
+ * (rspq_overlay_register would stop the game on an assertion): then nothing is registered,
+ * every submit returns RSPNN_ERR_NOT_INIT, and rspnn_strerror names both libdragons. */
+int rspnn_init(void);
 /* Unregisters it. */
 void rspnn_close(void);
 

@@ -10,16 +10,64 @@ DEFINE_RSP_UCODE(rsp_rspnn);
 // Command ids of rsp_rspnn.S's overlay header, in order.
 #define RSPNN_CMD_MATVEC_Q8 0x0
 
+// Which libdragon the overlay was assembled against and which one the game links (rspnn.mk
+// passes both; a game built without rspnn.mk gets "unknown"). Only used to name them.
+#ifndef RSPNN_OVERLAY_LIBDRAGON
+#define RSPNN_OVERLAY_LIBDRAGON "unknown"
+#endif
+#ifndef RSPNN_GAME_LIBDRAGON
+#define RSPNN_GAME_LIBDRAGON "unknown"
+#endif
+
 static uint32_t rspnn_overlay_id;
 static int rspnn_ready;
+static char rspnn_mismatch[320];
 
-void rspnn_init(void)
+// CRC-32 (IEEE, reflected 0xEDB88320): names an rspq core in the mismatch message.
+static uint32_t rspnn_crc32(const uint8_t *p, uint32_t n)
+{
+    uint32_t crc = 0xFFFFFFFFu;
+    for (uint32_t i = 0; i < n; i++) {
+        crc ^= p[i];
+        for (int b = 0; b < 8; b++)
+            crc = (crc >> 1) ^ (0xEDB88320u & -(crc & 1));
+    }
+    return ~crc;
+}
+
+int rspnn_init(void)
 {
     if (rspnn_ready)
-        return;
+        return RSPNN_OK;
     rspq_init();
+    // rspq_overlay_register asserts (stops the game) unless the overlay begins with the running
+    // rspq core, text and data, byte for byte: the same comparison, made first, becomes an error
+    // the game can report.
+    extern uint8_t rsp_queue_text_start[], rsp_queue_text_end[];
+    extern uint8_t rsp_queue_data_start[], rsp_queue_data_end[];
+    uint32_t text = rsp_queue_text_end - rsp_queue_text_start;
+    uint32_t data = rsp_queue_data_end - rsp_queue_data_start;
+    uint8_t *ovl_text = rsp_rspnn.code, *ovl_data = rsp_rspnn.data;
+    uint32_t ovl_text_size = (uint8_t *)rsp_rspnn.code_end - ovl_text;
+    uint32_t ovl_data_size = (uint8_t *)rsp_rspnn.data_end - ovl_data;
+    if (ovl_text_size < text || ovl_data_size < data ||
+        memcmp(ovl_text, rsp_queue_text_start, text) != 0 ||
+        memcmp(ovl_data, rsp_queue_data_start, data) != 0) {
+        uint32_t t = ovl_text_size < text ? ovl_text_size : text;
+        uint32_t d = ovl_data_size < data ? ovl_data_size : data;
+        snprintf(rspnn_mismatch, sizeof rspnn_mismatch,
+                 "rspnn's overlay was assembled against another libdragon (%s: rspq core "
+                 "crc32 %08lx/%08lx) than the game runs (%s: %08lx/%08lx, text/data); "
+                 "rebuild it with the game's libdragon (rspnn.mk)",
+                 RSPNN_OVERLAY_LIBDRAGON, (unsigned long)rspnn_crc32(ovl_text, t),
+                 (unsigned long)rspnn_crc32(ovl_data, d), RSPNN_GAME_LIBDRAGON,
+                 (unsigned long)rspnn_crc32(rsp_queue_text_start, text),
+                 (unsigned long)rspnn_crc32(rsp_queue_data_start, data));
+        return RSPNN_ERR_LIBDRAGON;
+    }
     rspnn_overlay_id = rspq_overlay_register(&rsp_rspnn);
     rspnn_ready = 1;
+    return RSPNN_OK;
 }
 
 void rspnn_close(void)
@@ -34,8 +82,13 @@ const char *rspnn_strerror(int err)
 {
     switch (err) {
     case RSPNN_OK: return "ok";
-    case RSPNN_ERR_SHAPE: return "matrix rows must be a multiple of 8, cols a multiple of 32 "
-                                 "and at most RSPNN_MAX_COLS (512), out_shift at most 15";
+    case RSPNN_ERR_SHAPE: return "matrix rows must be a multiple of 8 (at most 16384), cols a "
+                                 "multiple of 32, out_shift at most 15";
+    case RSPNN_ERR_DMEM: return "matrix cols above RSPNN_MAX_COLS (512): x would not fit the "
+                                "overlay's DMEM (1,024 bytes of x in rspq's 3,584-byte overlay "
+                                "budget)";
+    case RSPNN_ERR_LIBDRAGON: return rspnn_mismatch[0] ? rspnn_mismatch
+                                     : "rspnn's overlay was assembled against another libdragon";
     case RSPNN_ERR_ALIGN: return "matrix records and x must be 8-byte aligned, y 16-byte aligned";
     case RSPNN_ERR_NOT_INIT: return "rspnn_init was not called";
     case RSPNN_ERR_NULL: return "a NULL pointer argument";
@@ -56,8 +109,10 @@ int rspnn_matvec_q8_submit(const rspnn_q8_matrix_t *m, const int16_t *x, int16_t
     if (!m || !m->records || !x || !y)
         return RSPNN_ERR_NULL;
     if (m->rows == 0 || m->rows % 8 != 0 || m->rows > (1u << 14) || m->cols == 0 ||
-        m->cols % 32 != 0 || m->cols > RSPNN_MAX_COLS || m->out_shift > 15)
+        m->cols % 32 != 0 || m->out_shift > 15)
         return RSPNN_ERR_SHAPE;
+    if (m->cols > RSPNN_MAX_COLS)
+        return RSPNN_ERR_DMEM;
     if (((uint32_t)m->records & 7) || ((uint32_t)x & 7) || ((uint32_t)y & 15))
         return RSPNN_ERR_ALIGN;
 

@@ -15,6 +15,11 @@ ifeq ($(RSPNN_REFERENCE_LIB)$(filter clean,$(MAKECMDGOALS)),)
 $(error RSPNN_REFERENCE_LIB is not set: the path of librspnn_libdragon_reference.a (cargo xtask libdragon-matvec builds it and prints it))
 endif
 
+# RSPNN_OVERLAY_N64_INST: the libdragon the overlay is assembled against. Leave it as the game's
+# own (the default): rspq accepts only an overlay that embeds the running rspq core, and
+# rspnn_init refuses any other with RSPNN_ERR_LIBDRAGON (its test sets this to another one).
+RSPNN_OVERLAY_N64_INST ?= $(N64_INST)
+
 CFLAGS += -I$(RSPNN_DIR)/include
 # LLVM marks its (o32) objects o32, 32-bit mode and soft-float; GNU ld refuses to merge them with
 # o64 objects unless told not to. The thunks of rspnn_thunks.S are what make the mix correct
@@ -37,12 +42,13 @@ $(BUILD_DIR)/rspnn_reference.o: $(RSPNN_REFERENCE_LIB)
 
 # The overlay: n64.mk's own RSP rule (file name starting with "rsp"), with rspnn's source dir.
 $(BUILD_DIR)/rsp_rspnn.o: $(RSPNN_DIR)/libdragon/rsp_rspnn.S
-	$(MAKE) -f $(N64_INST)/include/n64.mk SOURCE_DIR=$(RSPNN_DIR)/libdragon \
-		BUILD_DIR=$(BUILD_DIR) $@
+	$(MAKE) -f $(RSPNN_OVERLAY_N64_INST)/include/n64.mk N64_INST=$(RSPNN_OVERLAY_N64_INST) \
+		SOURCE_DIR=$(RSPNN_DIR)/libdragon BUILD_DIR=$(BUILD_DIR) $@
 
 $(BUILD_DIR)/rspnn.o: $(RSPNN_DIR)/libdragon/rspnn.c $(RSPNN_DIR)/include/rspnn.h
 	@mkdir -p $(dir $@)
-	$(CC) -c $(CFLAGS) -o $@ $<
+	$(CC) -c $(CFLAGS) -DRSPNN_OVERLAY_LIBDRAGON='"$(RSPNN_OVERLAY_N64_INST)"' \
+		-DRSPNN_GAME_LIBDRAGON='"$(N64_INST)"' -o $@ $<
 
 $(BUILD_DIR)/rspnn_thunks.o: $(RSPNN_DIR)/libdragon/rspnn_thunks.S
 	@mkdir -p $(dir $@)

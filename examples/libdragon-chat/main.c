@@ -83,14 +83,20 @@ int main(void)
     dfs_init(DFS_DEFAULT_LOCATION);
     display_init(RESOLUTION_320x240, DEPTH_16_BPP, 2, GAMMA_NONE, FILTERS_RESAMPLE);
     rdpq_init();
-    rspnn_init();
+    int err = rspnn_init();
+    if (err) {
+        // An overlay assembled against another libdragon: the message names both.
+        debugf("rspnn_init: %s\n", rspnn_strerror(err));
+        debugf("@@rspnn:done@@\n");
+        while (1) {}
+    }
 
     int size = 0;
     void *model = asset_load("rom:/nibble-4l-q8.rspw", &size);
     debugf("model bytes=%d\n", size);
 
     // Bad input first: a truncated file is refused with the reason, nothing loaded.
-    int err = rspnn_model_load(model, 1000);
+    err = rspnn_model_load(model, 1000);
     debugf("truncated: %s: %s\n", rspnn_strerror(err), rspnn_error_detail());
 
     err = rspnn_model_load(model, size);

@@ -9,6 +9,7 @@ use crate::libdragon_sdk::{build_and_run, compare_lines, Sdk};
 use crate::process::run;
 use crate::Result;
 use kernels::matvec::{matvec, BlockMatrix, WeightBits, Q8_RECORD_BYTES};
+use std::path::Path;
 
 /// The example project.
 pub const MATVEC_EXAMPLE: &str = "examples/libdragon-matvec";
@@ -19,6 +20,11 @@ pub const REFERENCE_CRATE: &str = "libdragon/reference";
 const SHAPES: [(usize, usize, u8, u32); 3] = [(64, 512, 1, 1), (24, 96, 0, 2), (136, 256, 3, 3)];
 /// Frames the example draws (each with one matvec, SHAPES in turn).
 const FRAMES: usize = 6;
+/// main.c's UNDER_LOAD_FRAMES and UNDER_LOAD_MATVECS.
+pub const UNDER_LOAD_FRAMES: usize = 30;
+const UNDER_LOAD_MATVECS: usize = 4;
+/// The line main.c prints with the vertical blanks its under-load frames took.
+const VBLANKS_PREFIX: &str = "under load: vblanks=";
 
 /// main.c's xorshift32.
 struct XorShift32(u32);
@@ -75,9 +81,19 @@ pub fn expected_lines() -> Result<Vec<String>> {
             checksum(&y)
         ));
     }
+    // main.c's "under load" phase: 30 frames, each with 4 matvecs of SHAPES[2] (3 commands
+    // each with RSPNN_MAX_RECORDS_PER_COMMAND = 64) between its rdpq fills.
+    let (rows, cols, _, _) = SHAPES[2];
+    let commands_per_matvec = (rows / 8).div_ceil(64 / (cols / 32));
+    lines.push(format!(
+        "under load: frames={UNDER_LOAD_FRAMES} matvecs={} commands={} identical=yes \
+         pixels=f801,f801,0001",
+        UNDER_LOAD_FRAMES * UNDER_LOAD_MATVECS,
+        UNDER_LOAD_FRAMES * UNDER_LOAD_MATVECS * commands_per_matvec
+    ));
     lines.push(
-        "cols=544: matrix rows must be a multiple of 8, cols a multiple of 32 and at most \
-         RSPNN_MAX_COLS (512), out_shift at most 15"
+        "cols=544: matrix cols above RSPNN_MAX_COLS (512): x would not fit the overlay's DMEM \
+         (1,024 bytes of x in rspq's 3,584-byte overlay budget)"
             .into(),
     );
     lines.push("y+1: matrix records and x must be 8-byte aligned, y 16-byte aligned".into());
@@ -99,17 +115,154 @@ pub fn check(ws: &crate::workspace::Workspace, sdk: &Sdk) -> Result<String> {
         .join("release")
         .join("librspnn_libdragon_reference.a");
     let lib_var = format!("RSPNN_REFERENCE_LIB={}", lib.display());
-    let lines = build_and_run(sdk, &project, "libdragon-matvec.z64", &[&lib_var])?;
+    let mut lines = build_and_run(sdk, &project, "libdragon-matvec.z64", &[&lib_var])?;
+    let vblanks = take_vblanks(&mut lines).map_err(|e| format!("{}: {e}", project.display()))?;
     compare_lines(&lines, &expected_lines()?).map_err(|e| format!("{}: {e}", project.display()))?;
+    let refused = check_other_libdragon(ws, sdk, &lib_var)?;
+    println!("{refused}");
     Ok(format!(
         "{FRAMES} Q8 matvecs on the RSP through rspq (rspnn's overlay) while rdpq drew: \
-         identical=yes"
+         identical=yes; under load {UNDER_LOAD_FRAMES} frames with {} matvecs took {vblanks} \
+         vblanks; an overlay built against another libdragon is refused by rspnn_init",
+        UNDER_LOAD_FRAMES * UNDER_LOAD_MATVECS
     ))
+}
+
+/// The anchor in libdragon's `rsp_queue.inc` after which [`other_libdragon`] adds one `nop`.
+const CORE_PATCH_ANCHOR: &str = "\nRSPQ_Loop:\n";
+
+/// Where an SDK keeps libdragon's RSP headers (n64.mk's `N64_INCLUDEDIR`).
+const RSP_QUEUE_INC: &str = "mips64-elf/include/rsp_queue.inc";
+
+/// A libdragon that differs from `sdk`'s as a newer or older one would: `rsp_queue.inc` (the
+/// rspq core every overlay embeds) has one more instruction; everything else is `sdk`'s,
+/// linked. Made in `dir` (replaced).
+fn other_libdragon(sdk: &Sdk, dir: &Path) -> Result<()> {
+    let _ = std::fs::remove_dir_all(dir);
+    mirror_except(&sdk.n64_inst, dir, Path::new(RSP_QUEUE_INC))?;
+    let original = sdk.n64_inst.join(RSP_QUEUE_INC);
+    let text =
+        std::fs::read_to_string(&original).map_err(|e| format!("{}: {e}", original.display()))?;
+    if text.matches(CORE_PATCH_ANCHOR).count() != 1 {
+        return Err(format!(
+            "{}: no single `RSPQ_Loop:` line to change",
+            original.display()
+        ));
+    }
+    let changed = text.replace(CORE_PATCH_ANCHOR, "\nRSPQ_Loop:\n    nop\n");
+    let to = dir.join(RSP_QUEUE_INC);
+    std::fs::write(&to, changed).map_err(|e| format!("{}: {e}", to.display()))
+}
+
+/// `to` as a copy of `from` made of symbolic links, except the folders on the way to `except`
+/// (real folders) and `except` itself (left out).
+fn mirror_except(from: &Path, to: &Path, except: &Path) -> Result<()> {
+    std::fs::create_dir_all(to).map_err(|e| format!("{}: {e}", to.display()))?;
+    let mut parts = except.components();
+    let first = parts.next().ok_or("empty path")?.as_os_str().to_owned();
+    let rest = parts.as_path();
+    for entry in std::fs::read_dir(from).map_err(|e| format!("{}: {e}", from.display()))? {
+        let entry = entry.map_err(|e| format!("{}: {e}", from.display()))?;
+        let name = entry.file_name();
+        if name == first {
+            if !rest.as_os_str().is_empty() {
+                mirror_except(&entry.path(), &to.join(&name), rest)?;
+            }
+        } else {
+            std::os::unix::fs::symlink(entry.path(), to.join(&name))
+                .map_err(|e| format!("symlink {}: {e}", to.join(&name).display()))?;
+        }
+    }
+    Ok(())
+}
+
+/// Builds the example with its overlay assembled against [`other_libdragon`] and runs it: the
+/// game must go on (main reached, its end line) with `rspnn_init` refusing the overlay and
+/// naming both libdragons and their rspq cores' CRC-32s (text ones different). Returns the
+/// message.
+fn check_other_libdragon(
+    ws: &crate::workspace::Workspace,
+    sdk: &Sdk,
+    lib_var: &str,
+) -> Result<String> {
+    let project = ws.root.join(MATVEC_EXAMPLE);
+    let other = ws.n64_target_dir().join("libdragon-other-sdk");
+    other_libdragon(sdk, &other)?;
+    let var = format!("RSPNN_OVERLAY_N64_INST={}", other.display());
+    let lines = build_and_run(sdk, &project, "libdragon-matvec.z64", &[lib_var, &var])?;
+    let fail = |why: &str| format!("{} with {var}: {why}; got {lines:?}", project.display());
+    if lines.len() != 2 || lines[0] != "libdragon-matvec: main reached" {
+        return Err(fail("expected main reached, then rspnn_init's error"));
+    }
+    let prefix = format!(
+        "rspnn_init: rspnn's overlay was assembled against another libdragon ({}: rspq core crc32 ",
+        other.display()
+    );
+    let rest = lines[1]
+        .strip_prefix(&prefix)
+        .ok_or_else(|| fail("not the mismatch message"))?;
+    let middle = format!(") than the game runs ({}: ", sdk.n64_inst.display());
+    let (ours, rest) = rest
+        .split_once(&middle)
+        .ok_or_else(|| fail("the game's libdragon is not named"))?;
+    let (theirs, _) = rest
+        .split_once(", text/data)")
+        .ok_or_else(|| fail("no CRCs of the game's core"))?;
+    let pair = |s: &str| {
+        s.split_once('/')
+            .map(|(t, d)| (t.to_string(), d.to_string()))
+    };
+    let ((ot, od), (gt, gd)) = (
+        pair(ours).ok_or_else(|| fail("CRCs"))?,
+        pair(theirs).ok_or_else(|| fail("CRCs"))?,
+    );
+    // The data differ too: rspq's command table holds text addresses, moved by the nop.
+    let hex8 = |v: &str| v.len() == 8 && v.bytes().all(|b| b.is_ascii_hexdigit());
+    if ![&ot, &od, &gt, &gd].iter().all(|v| hex8(v)) || ot == gt {
+        return Err(fail(
+            "expected four CRC-32s, the two cores' text ones different",
+        ));
+    }
+    Ok(lines[1].clone())
+}
+
+/// Removes main.c's vblank line from `lines` and returns its count: an error without it, or
+/// when the frames under load took more than two vblanks each (rdpq stalled behind rspnn) or
+/// fewer than one each less two (impossible with two framebuffers: a miscount).
+fn take_vblanks(lines: &mut Vec<String>) -> Result<usize> {
+    let at = lines
+        .iter()
+        .position(|l| l.starts_with(VBLANKS_PREFIX))
+        .ok_or("no `under load: vblanks=` line")?;
+    let line = lines.remove(at);
+    let vblanks: usize = line[VBLANKS_PREFIX.len()..]
+        .trim()
+        .parse()
+        .map_err(|e| format!("{line:?}: {e}"))?;
+    if vblanks > 2 * UNDER_LOAD_FRAMES || vblanks + 2 < UNDER_LOAD_FRAMES {
+        return Err(format!(
+            "{UNDER_LOAD_FRAMES} frames under load took {vblanks} vblanks (expected \
+             {}..={})",
+            UNDER_LOAD_FRAMES - 2,
+            2 * UNDER_LOAD_FRAMES
+        ));
+    }
+    Ok(vblanks)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_vblank_line_is_taken_out_and_bounded() {
+        let mut lines = vec!["a".to_string(), "under load: vblanks=31".into(), "b".into()];
+        assert_eq!(take_vblanks(&mut lines).unwrap(), 31);
+        assert_eq!(lines, ["a", "b"]);
+        assert!(take_vblanks(&mut vec!["under load: vblanks=61".into()]).is_err());
+        assert!(take_vblanks(&mut vec!["under load: vblanks=27".into()]).is_err());
+        assert!(take_vblanks(&mut vec!["a".into()]).is_err());
+    }
 
     #[test]
     fn the_expected_checksums_come_from_real_nonzero_outputs() {
@@ -121,7 +274,11 @@ mod tests {
         matvec(&m, &x, &mut y).unwrap();
         assert!(y.iter().filter(|&&v| v != 0).count() > 12);
         let lines = expected_lines().unwrap();
-        assert_eq!(lines.len(), 1 + FRAMES + 3);
+        assert_eq!(lines.len(), 1 + FRAMES + 4);
+        assert_eq!(
+            lines[1 + FRAMES],
+            "under load: frames=30 matvecs=120 commands=360 identical=yes pixels=f801,f801,0001"
+        );
         let sums: Vec<&str> = lines[1..=FRAMES]
             .iter()
             .map(|l| l.split(" y=").nth(1).unwrap().split(' ').next().unwrap())

@@ -350,11 +350,11 @@ mod tests {
     fn a_different_line_is_named() {
         let expected = hello_expected_lines();
         let mut got = expected.clone();
-        got[3] = "frame 1 pixel=0x0001 outside=0x0001".into();
+        got[4] = "frame 1 pixel=0x0001 outside=0x0001".into();
         let err = compare_lines(&got, &expected).unwrap_err();
         assert_eq!(
             err,
-            "line 4: got \"frame 1 pixel=0x0001 outside=0x0001\", expected \"frame 1 pixel=0xf801 outside=0x0001\""
+            "line 5: got \"frame 1 pixel=0x0001 outside=0x0001\", expected \"frame 1 pixel=0xf801 outside=0x0001\""
         );
         assert!(compare_lines(&expected, &expected).is_ok());
         assert!(compare_lines(&expected[..2], &expected).is_err());

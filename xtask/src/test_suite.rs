@@ -248,6 +248,16 @@ pub fn run() -> Result<()> {
         },
     );
     steps.add(
+        "examples/libdragon-matvec in cen64: rspnn's Q8 overlay through rspq vs kernels::matvec",
+        |ctx| {
+            let ws = ctx.ws.as_ref().ok_or("no workspace: setup failed")?;
+            let Some(sdk) = crate::libdragon_sdk::ensure()? else {
+                return skipped("neither N64_INST nor ../shared/third-party/libdragon exists");
+            };
+            crate::libdragon_matvec::check(ws, &sdk)
+        },
+    );
+    steps.add(
         "libdragon-example: examples/libdragon-chat in cen64 = host rspnn generate (identical=yes)",
         |ctx| {
             let ws = ctx.ws.as_ref().ok_or("no workspace: setup failed")?;

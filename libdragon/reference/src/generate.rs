@@ -18,11 +18,11 @@ use rspnn_model::runner::workspace_len;
 /// Codes shared with include/rspnn.h.
 pub const ERR_ALIGN: i32 = -2;
 pub const ERR_NULL: i32 = -4;
-pub const ERR_MODEL: i32 = -5;
-pub const ERR_UNSUPPORTED: i32 = -6;
-pub const ERR_NO_MODEL: i32 = -8;
-pub const ERR_PROMPT: i32 = -9;
-pub const ERR_GENERATE: i32 = -10;
+pub const ERR_MODEL: i32 = -7;
+pub const ERR_UNSUPPORTED: i32 = -8;
+pub const ERR_NO_MODEL: i32 = -10;
+pub const ERR_PROMPT: i32 = -11;
+pub const ERR_GENERATE: i32 = -12;
 pub const DONE: i32 = 257;
 /// Internal to the two halves: the job is filled, queue it (rspnn.c).
 pub const MATVEC: i32 = 258;
