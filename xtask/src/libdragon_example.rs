@@ -33,12 +33,26 @@ pub struct AnswerStats {
     pub polls: u32,
     pub busy: u32,
     pub cpu_ticks: u32,
+    /// Ticks inside the rspnn_generate_poll calls that did work (not RSPNN_BUSY): the model's
+    /// CPU part and the queueing.
+    pub work_ticks: u32,
+    /// Ticks drawing frames (rdpq_detach_wait, the CPU's text, display_show).
+    pub draw_ticks: u32,
 }
 
-/// Parses `stats N: bytes=.. frames=.. polls=.. busy=.. cpu_ticks=..`.
+/// Parses `stats N: bytes=.. frames=.. polls=.. busy=.. cpu_ticks=.. work_ticks=..
+/// draw_ticks=..`.
 pub fn parse_stats(line: &str) -> Result<AnswerStats> {
-    let mut fields = [None; 5];
-    const NAMES: [&str; 5] = ["bytes", "frames", "polls", "busy", "cpu_ticks"];
+    let mut fields = [None; 7];
+    const NAMES: [&str; 7] = [
+        "bytes",
+        "frames",
+        "polls",
+        "busy",
+        "cpu_ticks",
+        "work_ticks",
+        "draw_ticks",
+    ];
     for word in line.split_whitespace() {
         if let Some((k, v)) = word.split_once('=') {
             if let Some(i) = NAMES.iter().position(|&n| n == k) {
@@ -56,6 +70,8 @@ pub fn parse_stats(line: &str) -> Result<AnswerStats> {
         polls: get(2)?,
         busy: get(3)?,
         cpu_ticks: get(4)?,
+        work_ticks: get(5)?,
+        draw_ticks: get(6)?,
     })
 }
 
@@ -150,9 +166,17 @@ pub fn check(ws: &Workspace, sdk: &Sdk) -> Result<String> {
         if s.frames == 0 {
             return Err(format!("{line}: no frame was drawn while rspnn generated"));
         }
+        let share = |t: u32| 100.0 * t as f64 / s.cpu_ticks.max(1) as f64;
         summary.push(format!(
-            "answer {i}: {} bytes, {} frames drawn meanwhile, {} polls ({} busy), {} CPU ticks",
-            s.bytes, s.frames, s.polls, s.busy, s.cpu_ticks
+            "answer {i}: {} bytes, {} frames drawn meanwhile, {} polls ({} busy), {} CPU ticks \
+             ({:.1}% in rspnn_generate_poll's work, {:.1}% drawing)",
+            s.bytes,
+            s.frames,
+            s.polls,
+            s.busy,
+            s.cpu_ticks,
+            share(s.work_ticks),
+            share(s.draw_ticks)
         ));
     }
     summary.push(format!(
@@ -169,12 +193,18 @@ mod tests {
 
     #[test]
     fn stats_lines_parse_and_missing_fields_are_named() {
-        let s =
-            parse_stats("stats 1: bytes=51 frames=120 polls=9000 busy=8000 cpu_ticks=123").unwrap();
+        let s = parse_stats(
+            "stats 1: bytes=51 frames=120 polls=9000 busy=8000 cpu_ticks=123 work_ticks=40 \
+             draw_ticks=50",
+        )
+        .unwrap();
         assert_eq!(s.bytes, 51);
         assert_eq!(s.frames, 120);
         assert_eq!(s.cpu_ticks, 123);
-        let e = parse_stats("stats 1: bytes=51 polls=9 busy=8 cpu_ticks=1").unwrap_err();
+        assert_eq!((s.work_ticks, s.draw_ticks), (40, 50));
+        let e =
+            parse_stats("stats 1: bytes=51 polls=9 busy=8 cpu_ticks=1 work_ticks=1 draw_ticks=1")
+                .unwrap_err();
         assert!(e.contains("no frames="), "{e}");
     }
 
