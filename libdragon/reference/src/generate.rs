@@ -505,4 +505,56 @@ mod tests {
             ERR_NO_MODEL
         );
     }
+    /// A valid Q8 model whose FFN is 1,024 wide: its second FFN matrix has 1,024 columns, more
+    /// x than the overlay's DMEM holds.
+    struct WideFfn;
+    impl rspnn_model::convert::SourceModel for WideFfn {
+        fn dims(&self) -> rspnn_model::dims::ModelDims {
+            rspnn_model::dims::ModelDims {
+                n_layers: 1,
+                d_model: 32,
+                n_heads: 1,
+                d_ff: 1024,
+                vocab: 32,
+                ctx: 8,
+            }
+        }
+        fn bits(&self) -> WeightBits {
+            WeightBits::Q8
+        }
+        fn emb_q(&self, token: usize, d: usize) -> i8 {
+            ((token * 7 + d * 3) % 17) as i8 - 8
+        }
+        fn emb_scale(&self) -> (u16, u16) {
+            (1, 64)
+        }
+        fn q(&self, _: usize, _: MatrixKind, row: usize, col: usize) -> i8 {
+            ((row * 5 + col * 11) % 23) as i8 - 11
+        }
+        fn scale_bits(&self, _: usize, _: MatrixKind, _: usize, _: usize) -> u16 {
+            0x2000 // float16 2^-7
+        }
+    }
+
+    #[test]
+    fn a_model_wider_than_the_overlays_dmem_is_refused_at_load() {
+        let _g = LOCK.lock().unwrap();
+        let bytes = rspnn_model::convert::to_rspw_vec(&WideFfn).unwrap();
+        // The model itself is valid: the host runs it.
+        assert!(ModelView::parse(&bytes).is_ok());
+        let mut words = std::vec![0u64; bytes.len().div_ceil(8)];
+        unsafe {
+            core::ptr::copy_nonoverlapping(
+                bytes.as_ptr(),
+                words.as_mut_ptr() as *mut u8,
+                bytes.len(),
+            )
+        };
+        let mut need = 0u32;
+        let r = unsafe {
+            rspnn_model_check_o32(words.as_ptr() as *const u8, bytes.len() as u32, &mut need)
+        };
+        assert_eq!(r, ERR_UNSUPPORTED);
+        assert!(detail().starts_with("a 1024-column matrix"), "{}", detail());
+    }
 }
