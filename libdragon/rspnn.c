@@ -1,6 +1,8 @@
 // rspnn's C API over its rspq overlay (include/rspnn.h). Only C touches libdragon: the Rust half
 // (the scalar reference) is called through o64 -> o32 thunks and never calls back.
 #include <libdragon.h>
+#include <malloc.h>
+#include <stdlib.h>
 #include "rspnn.h"
 
 DEFINE_RSP_UCODE(rsp_rspnn);
@@ -89,10 +91,21 @@ const char *rspnn_strerror(int err)
                                      : "rspnn's overlay was assembled against another libdragon";
     case RSPNN_ERR_ALIGN: return "matrix records and x must be 8-byte aligned, y 16-byte aligned";
     case RSPNN_ERR_NOT_INIT: return "rspnn_init was not called";
-    case RSPNN_ERR_NULL: return "a NULL matrix, records, x or y";
+    case RSPNN_ERR_NULL: return "a NULL pointer argument";
+    case RSPNN_ERR_MODEL: return "not a valid rspnn model file";
+    case RSPNN_ERR_UNSUPPORTED: return "a model rspnn's RSP overlay cannot run";
+    case RSPNN_ERR_NO_MEMORY: return "no memory for rspnn's workspace";
+    case RSPNN_ERR_NO_MODEL: return "no model is loaded (rspnn_model_load)";
+    case RSPNN_ERR_PROMPT: return "bad prompt or max, or nothing begun (rspnn_generate_begin)";
+    case RSPNN_ERR_GENERATE: return "the model failed while generating";
     default: return "unknown rspnn error";
     }
 }
+
+// Set while rspnn_generate_poll submits: the loaded model was written back from the data cache
+// once, at rspnn_model_load, and nothing writes it after, so its records need no write-back per
+// product (about 17 cache operations per record, some 3,200 records per token and lane).
+static int rspnn_records_written_back;
 
 int rspnn_matvec_q8_submit(const rspnn_q8_matrix_t *m, const int16_t *x, int16_t *y)
 {
@@ -112,7 +125,8 @@ int rspnn_matvec_q8_submit(const rspnn_q8_matrix_t *m, const int16_t *x, int16_t
     uint32_t groups = m->rows / 8;
     // The RSP reads RDRAM by DMA: what the CPU wrote must leave the data cache first, and y's
     // lines must not be in it (a later eviction would overwrite the RSP's results).
-    data_cache_hit_writeback(m->records, groups * blocks * RSPNN_Q8_RECORD_BYTES);
+    if (!rspnn_records_written_back)
+        data_cache_hit_writeback(m->records, groups * blocks * RSPNN_Q8_RECORD_BYTES);
     data_cache_hit_writeback(x, m->cols * 2);
     data_cache_hit_writeback_invalidate(y, m->rows * 2);
 
@@ -128,4 +142,102 @@ int rspnn_matvec_q8_submit(const rspnn_q8_matrix_t *m, const int16_t *x, int16_t
         y_addr += n * 16;
     }
     return RSPNN_OK;
+}
+
+// --- Text generation: the Rust generator (libdragon/reference/src/generate.rs) runs the CPU
+// part of each token and hands back each matrix product, which is queued here on the RSP.
+
+// The o64 entry points of rspnn_thunks.S (32-bit arguments and results only).
+int rspnn_model_check_o64(const void *file, uint32_t size, uint32_t *ws_bytes);
+int rspnn_model_init_o64(const void *file, uint32_t size, void *ws, uint32_t ws_bytes);
+int rspnn_generate_begin_o64(const char *prompt, uint32_t len, uint32_t max, uint32_t stop);
+// The product the generator needs; its first four fields are an rspnn_q8_matrix_t (the Rust
+// side's generate::MatvecJob, 32-bit fields in both ABIs).
+typedef struct {
+    rspnn_q8_matrix_t m;
+    const int16_t *x;
+    int16_t *y;
+} rspnn_matvec_job_t;
+int rspnn_generate_next_o64(rspnn_matvec_job_t *job);
+// generate.rs's code for "the job is filled, queue it".
+#define RSPNN_NEXT_MATVEC 258
+
+static void *rspnn_workspace;
+static int rspnn_model_loaded;
+static int rspnn_waiting;
+static rspq_syncpoint_t rspnn_sync;
+
+// The RSP may still be writing into the workspace: wait before the CPU reuses or frees it.
+static void rspnn_drain(void)
+{
+    if (rspnn_waiting) {
+        rspq_syncpoint_wait(rspnn_sync);
+        rspnn_waiting = 0;
+    }
+}
+
+void rspnn_model_unload(void)
+{
+    rspnn_drain();
+    rspnn_model_loaded = 0;
+    free(rspnn_workspace);
+    rspnn_workspace = NULL;
+}
+
+int rspnn_model_load(const void *file, uint32_t size)
+{
+    if (!rspnn_ready)
+        return RSPNN_ERR_NOT_INIT;
+    rspnn_model_unload();
+    uint32_t ws_bytes = 0;
+    int err = rspnn_model_check_o64(file, size, &ws_bytes);
+    if (err)
+        return err;
+    // 16-byte aligned: the RSP writes whole data-cache lines of the outputs (rspnn_matvec_q8_submit).
+    rspnn_workspace = memalign(16, ws_bytes);
+    if (!rspnn_workspace)
+        return RSPNN_ERR_NO_MEMORY;
+    // The RSP reads the model by DMA: one write-back now instead of one per product.
+    data_cache_hit_writeback(file, size);
+    err = rspnn_model_init_o64(file, size, rspnn_workspace, ws_bytes);
+    if (err) {
+        free(rspnn_workspace);
+        rspnn_workspace = NULL;
+        return err;
+    }
+    rspnn_model_loaded = 1;
+    return RSPNN_OK;
+}
+
+int rspnn_generate_begin(const char *prompt, uint32_t len, uint32_t max, uint32_t flags)
+{
+    if (!rspnn_model_loaded)
+        return RSPNN_ERR_NO_MODEL;
+    rspnn_drain();
+    return rspnn_generate_begin_o64(prompt, len, max, flags & RSPNN_STOP_AT_NEWLINE);
+}
+
+int rspnn_generate_poll(void)
+{
+    if (!rspnn_model_loaded)
+        return RSPNN_ERR_NO_MODEL;
+    if (rspnn_waiting) {
+        if (!rspq_syncpoint_check(rspnn_sync))
+            return RSPNN_BUSY;
+        rspnn_waiting = 0;
+    }
+    rspnn_matvec_job_t job;
+    int r = rspnn_generate_next_o64(&job);
+    if (r != RSPNN_NEXT_MATVEC)
+        return r;
+    rspnn_records_written_back = 1;
+    int err = rspnn_matvec_q8_submit(&job.m, job.x, job.y);
+    rspnn_records_written_back = 0;
+    if (err)
+        return err;
+    rspnn_sync = rspq_syncpoint_new();
+    // Without a flush the commands may sit in rspq's buffer until something else is queued.
+    rspq_flush();
+    rspnn_waiting = 1;
+    return RSPNN_BUSY;
 }

@@ -11,3 +11,8 @@
 
 
     o64_to_o32_thunk rspnn_ref_matvec_q8, rspnn_ref_matvec_q8_o32
+    o64_to_o32_thunk rspnn_model_check_o64, rspnn_model_check_o32
+    o64_to_o32_thunk rspnn_model_init_o64, rspnn_model_init_o32
+    o64_to_o32_thunk rspnn_generate_begin_o64, rspnn_generate_begin_o32
+    o64_to_o32_thunk rspnn_generate_next_o64, rspnn_generate_next_o32
+    o64_to_o32_thunk rspnn_error_detail, rspnn_error_detail_o32

@@ -6,6 +6,8 @@
 //! * [`convert`]: seed -> ours, computing each matrix's integer scales and output shift once.
 //! * [`runner`]: the fixed-point model runner (any layer count, width, heads, FFN width and
 //!   context) with a ring-buffer KV cache; the VR4300 path and the RSP's oracle.
+//! * [`generate`]: `rspnn generate` as a state machine that hands each matvec to its caller
+//!   (the libdragon C API runs them on the RSP through rspq).
 //! * [`backend`]: the `Backend` trait the CLI drives (scalar, float, later rsp-sim).
 //! * `float_ref` (feature `std`): the float32 reference used to measure quantisation loss.
 //! * `requant` (feature `std`): post-training Q8 -> Q4 requantisation.
@@ -19,6 +21,7 @@ pub mod backend;
 pub mod convert;
 pub mod dims;
 pub mod error;
+pub mod generate;
 pub mod rspw;
 pub mod runner;
 pub mod scales;

@@ -18,7 +18,7 @@ use kernels::attention::{attention, AttentionShape};
 #[cfg(not(target_arch = "mips"))]
 use kernels::elementwise::tied_head;
 use kernels::elementwise::{argmax_in, embedding_lookup, relu_in_place, residual_add};
-use kernels::matvec::Saturations;
+use kernels::matvec::{BlockMatrix, Saturations};
 // The VR4300 runs the tuned matvec (hand-written MIPS inner loop, bit-identical, checked in the
 // bench ROM); every other target runs the spec itself.
 #[cfg(not(target_arch = "mips"))]
@@ -93,6 +93,35 @@ pub struct ScalarRunner<'m, W> {
     pos: usize,
     saturations: Saturations,
     by_matrix: [Saturations; 7],
+    /// The matvec a stepped token ([`ScalarRunner::start_step`]) waits for, if any.
+    pending: Option<Pending>,
+}
+
+/// Which matvec of a token a stepped run waits for: a layer's matrix, or the head.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Pending {
+    Layer(usize, MatrixKind),
+    Head,
+}
+
+/// One matrix-vector product a stepped token needs done: `ws[y..y + rows] = matrix *
+/// ws[x..x + cols]` (offsets in `i16` elements of the runner's workspace; the two ranges never
+/// overlap), computed exactly as `kernels::matvec` does (the RSP's ucode and rspnn's rspq
+/// overlay do so bit for bit).
+#[derive(Clone, Copy, Debug)]
+pub struct MatvecJob<'m> {
+    pub matrix: BlockMatrix<'m>,
+    pub x: usize,
+    pub y: usize,
+}
+
+/// What a stepped token needs next.
+#[derive(Clone, Copy, Debug)]
+pub enum StepNeed<'m> {
+    /// This matvec, then [`ScalarRunner::resume_step`].
+    Matvec(MatvecJob<'m>),
+    /// The token is done: [`ScalarRunner::logits`] holds the logits for the next one.
+    Logits,
 }
 
 impl<'m, W: AsMut<[i16]> + AsRef<[i16]>> ScalarRunner<'m, W> {
@@ -113,6 +142,7 @@ impl<'m, W: AsMut<[i16]> + AsRef<[i16]>> ScalarRunner<'m, W> {
             pos: 0,
             saturations: Saturations::default(),
             by_matrix: [Saturations::default(); 7],
+            pending: None,
         };
         s.reset();
         Ok(s)
@@ -121,6 +151,7 @@ impl<'m, W: AsMut<[i16]> + AsRef<[i16]>> ScalarRunner<'m, W> {
     /// Forgets every fed token.
     pub fn reset(&mut self) {
         self.pos = 0;
+        self.pending = None;
         let end = self.r.end;
         self.ws.as_mut()[..end].fill(0);
     }
@@ -155,6 +186,7 @@ impl<'m, W: AsMut<[i16]> + AsRef<[i16]>> ScalarRunner<'m, W> {
                 vocab: d.vocab,
             });
         }
+        self.pending = None;
         let r = self.r;
         let n = d.d_model;
         let slot = self.pos % d.ctx;
@@ -204,6 +236,122 @@ impl<'m, W: AsMut<[i16]> + AsRef<[i16]>> ScalarRunner<'m, W> {
         self.saturations.add(sat);
         self.pos += 1;
         Ok(&self.ws.as_ref()[r.logits..r.logits + d.vocab])
+    }
+
+    /// Starts feeding `token` the way [`ScalarRunner::step`] does, but stops at every matrix
+    /// product and hands it to the caller (who may run it anywhere: on the RSP as rspq
+    /// commands, on the simulator, or with `kernels::matvec`) instead of computing it. Returns
+    /// the first product; after computing each one into [`ScalarRunner::workspace_mut`], call
+    /// [`ScalarRunner::resume_step`]. Everything between the products (embedding, norms,
+    /// attention, ReLU, residuals) runs here, with the same kernels as `step`, so the logits
+    /// are the same bits as `step`'s. A step in progress is abandoned. Saturation counts do not
+    /// include the caller's products.
+    pub fn start_step(&mut self, token: usize) -> Result<MatvecJob<'m>, ModelError> {
+        let d = *self.model.dims();
+        if token >= d.vocab {
+            return Err(ModelError::TokenOutOfRange {
+                token,
+                vocab: d.vocab,
+            });
+        }
+        self.pending = None;
+        let r = self.r;
+        let emb = self.model.embedding()?;
+        let g_emb = self.model.info().g_emb;
+        embedding_lookup(
+            &emb,
+            token,
+            g_emb,
+            &mut self.ws.as_mut()[r.x..r.x + d.d_model],
+        )?;
+        self.norm_x_into_u(self.model.info().eps_ss as u64)?;
+        self.job(Pending::Layer(0, MatrixKind::Wq))
+    }
+
+    /// Goes on with the stepped token once the product [`ScalarRunner::start_step`] or the
+    /// previous `resume_step` returned is in the workspace: the next product, or
+    /// [`StepNeed::Logits`] when the token is done (the position then advances). Without a
+    /// step in progress, a [`ModelError::Backend`] error.
+    pub fn resume_step(&mut self) -> Result<StepNeed<'m>, ModelError> {
+        let Some(done) = self.pending.take() else {
+            return Err(ModelError::Backend {
+                backend: "stepper",
+                position: self.pos,
+                what: "resume_step without a step in progress",
+                code: 0,
+            });
+        };
+        let d = *self.model.dims();
+        let eps = self.model.info().eps_ss as u64;
+        let next = match done {
+            Pending::Layer(l, MatrixKind::Wq) => Pending::Layer(l, MatrixKind::Wk),
+            Pending::Layer(l, MatrixKind::Wk) => Pending::Layer(l, MatrixKind::Wv),
+            Pending::Layer(l, MatrixKind::Wv) => {
+                let n_pos = (self.pos + 1).min(d.ctx);
+                self.attend(l * d.ctx * d.d_model, n_pos)?;
+                Pending::Layer(l, MatrixKind::Wo)
+            }
+            Pending::Layer(l, MatrixKind::Wo) => {
+                self.add_tmp_to_x()?;
+                self.norm_x_into_u(eps)?;
+                Pending::Layer(l, MatrixKind::Ff1)
+            }
+            Pending::Layer(l, MatrixKind::Ff1) => {
+                let r = self.r;
+                relu_in_place(&mut self.ws.as_mut()[r.ffh..r.ffh + d.d_ff]);
+                Pending::Layer(l, MatrixKind::Ff2)
+            }
+            Pending::Layer(l, MatrixKind::Ff2) => {
+                self.add_tmp_to_x()?;
+                self.norm_x_into_u(eps)?;
+                if l + 1 < d.n_layers {
+                    Pending::Layer(l + 1, MatrixKind::Wq)
+                } else {
+                    Pending::Head
+                }
+            }
+            Pending::Head => {
+                self.pos += 1;
+                return Ok(StepNeed::Logits);
+            }
+        };
+        Ok(StepNeed::Matvec(self.job(next)?))
+    }
+
+    /// Records `p` as pending and describes its product.
+    fn job(&mut self, p: Pending) -> Result<MatvecJob<'m>, ModelError> {
+        let r = self.r;
+        let d = *self.model.dims();
+        let slot = (self.pos % d.ctx) * d.d_model;
+        let (matrix, x, y) = match p {
+            Pending::Layer(l, kind) => {
+                let cache = l * d.ctx * d.d_model + slot;
+                let (x, y) = match kind {
+                    MatrixKind::Wq => (r.u, r.q),
+                    MatrixKind::Wk => (r.u, r.k_cache + cache),
+                    MatrixKind::Wv => (r.u, r.v_cache + cache),
+                    MatrixKind::Wo => (r.att, r.tmp),
+                    MatrixKind::Ff1 => (r.u, r.ffh),
+                    MatrixKind::Ff2 => (r.ffh, r.tmp),
+                };
+                (self.model.matrix(l, kind)?, x, y)
+            }
+            // The tied head: the embedding's matvec (kernels `tied_head`).
+            Pending::Head => (self.model.embedding()?, r.u, r.logits),
+        };
+        self.pending = Some(p);
+        Ok(MatvecJob { matrix, x, y })
+    }
+
+    /// The workspace (the stepped token's products go into it).
+    pub fn workspace_mut(&mut self) -> &mut [i16] {
+        self.ws.as_mut()
+    }
+
+    /// The logits (Q7.8) of the last completed step.
+    pub fn logits(&self) -> &[i16] {
+        let r = self.r;
+        &self.ws.as_ref()[r.logits..r.logits + self.model.dims().vocab]
     }
 
     /// `u = rms_norm(x)`.

@@ -9,6 +9,7 @@ mod emulator;
 mod fpu_check;
 mod fuzz;
 mod ipl3;
+mod libdragon_example;
 mod libdragon_ipl3;
 mod libdragon_matvec;
 mod libdragon_sdk;
@@ -75,6 +76,10 @@ commands:
                                examples/libdragon-matvec; run it in cen64 and compare its lines
                                with kernels::matvec on the host (not yet passing: see
                                docs/libdragon.md)
+  libdragon-example            build examples/libdragon-chat (a libdragon game answering
+                               prompts with rspnn's generate API while rdpq draws), run it in
+                               cen64 and compare its answers with host `rspnn generate`; the
+                               last line is identical=yes
   test                         everything: setup, host tests, fuzzing (60 s a target), N64 build,
                                ROMs in mupen64plus
   demo [--emulator cen64]      build the ROMs and run the chat ROM's attract mode in
@@ -99,6 +104,7 @@ fn main() -> ExitCode {
         Some("fuzz") => fuzz::cmd_fuzz(&args[1..]),
         Some("libdragon-sdk") => cmd_libdragon_sdk(&args[1..]),
         Some("libdragon-matvec") => cmd_libdragon_matvec(&args[1..]),
+        Some("libdragon-example") => cmd_libdragon_example(&args[1..]),
         Some("help" | "-h" | "--help") => {
             println!("{}", usage());
             Ok(())
@@ -348,6 +354,17 @@ fn cmd_libdragon_matvec(args: &[String]) -> Result<()> {
     let sdk = required_libdragon_sdk()?;
     let ws = Workspace::locate()?;
     println!("{}", libdragon_matvec::check(&ws, &sdk)?);
+    Ok(())
+}
+
+fn cmd_libdragon_example(args: &[String]) -> Result<()> {
+    if !args.is_empty() {
+        return Err(with_usage("libdragon-example takes no arguments".into()));
+    }
+    setup::ensure()?;
+    let sdk = required_libdragon_sdk()?;
+    let ws = Workspace::locate()?;
+    println!("{}", libdragon_example::check(&ws, &sdk)?);
     Ok(())
 }
 

@@ -45,6 +45,26 @@ pub fn run() -> Result<()> {
             String::new()
         })
     });
+    steps.add(
+        "libdragon C API's Rust half on the host (libdragon/reference: load, generate, refusals)",
+        |ctx| {
+            let ws = ctx.ws.as_ref().ok_or("no workspace: setup failed")?;
+            // Its own workspace (it builds for the N64 as a static library); the host unit tests
+            // drive the functions rspnn.c calls, with kernels::matvec computing each job.
+            process::run(
+                process::host_cargo()
+                    .args(["test", "--lib", "--manifest-path"])
+                    .arg(
+                        ws.root
+                            .join(crate::libdragon_matvec::REFERENCE_CRATE)
+                            .join("Cargo.toml"),
+                    )
+                    .arg("--target-dir")
+                    .arg(&ws.target_dir),
+            )?;
+            Ok(String::new())
+        },
+    );
     steps.add("training exporter tests (numpy, Debian python3)", |ctx| {
         let ws = ctx.ws.as_ref().ok_or("no workspace: setup failed")?;
         // The tests drive the real CLI on the files the exporter writes.
@@ -236,6 +256,17 @@ pub fn run() -> Result<()> {
                 return skipped("neither N64_INST nor ../shared/third-party/libdragon exists");
             };
             crate::libdragon_matvec::check(ws, &sdk)
+        },
+    );
+    steps.add(
+        "libdragon-example: examples/libdragon-chat in cen64 = host rspnn generate (identical=yes)",
+        |ctx| {
+            let ws = ctx.ws.as_ref().ok_or("no workspace: setup failed")?;
+            let Some(sdk) = crate::libdragon_sdk::ensure()? else {
+                return skipped("neither N64_INST nor ../shared/third-party/libdragon exists");
+            };
+            let summary = crate::libdragon_example::check(ws, &sdk)?;
+            Ok(summary.replace('\n', "; "))
         },
     );
     let mut context = TestContext {

@@ -1,9 +1,13 @@
-//! rspnn's scalar reference for libdragon programs: `kernels::matvec` behind an `extern "C"`
-//! function compiled by LLVM (o32). C (o64) calls it only through the thunk
-//! `rspnn_ref_matvec_q8` in `libdragon/rspnn_thunks.S` (docs/libdragon.md "The ABI"): three
-//! 32-bit pointer arguments and a 32-bit result, the subset on which o32 and o64 agree.
-//! This Rust never calls C, by construction: it has no `extern` block.
-#![no_std]
+//! The Rust half of rspnn's C API for libdragon programs, compiled by LLVM (o32): the
+//! generator ([`generate`]: model load and token-by-token generation, every matvec handed back
+//! to the C side, which queues it on the RSP) and the scalar reference `kernels::matvec`. C
+//! (o64) calls these only through the thunks in `libdragon/rspnn_thunks.S` (docs/libdragon.md
+//! "The ABI"): at most four 32-bit arguments and a 32-bit result, the subset on which o32 and
+//! o64 agree. This Rust never calls C, by construction: it has no `extern` block.
+// std only for the host unit tests (`cargo test --lib`, what `cargo xtask test` runs).
+#![cfg_attr(not(test), no_std)]
+
+pub mod generate;
 
 use kernels::matvec::{matvec, BlockMatrix, WeightBits};
 
@@ -60,6 +64,7 @@ pub unsafe extern "C" fn rspnn_ref_matvec_q8_o32(
     }
 }
 
+#[cfg(not(test))]
 #[panic_handler]
 fn panic(_: &core::panic::PanicInfo) -> ! {
     loop {}
