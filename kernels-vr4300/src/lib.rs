@@ -8,7 +8,8 @@
 //! run in mupen64plus by `cargo xtask test`), on the demo model's real matrices and on edge
 //! cases.
 //!
-//! Q4 matrices have their own loop (`matvec_q4`), checked the same way.
+//! Q4 matrices have their own loop (`matvec_q4`), checked the same way; the attention's two
+//! sums of products have theirs (`attention`).
 #![no_std]
 #![cfg_attr(target_arch = "mips", feature(asm_experimental_arch))]
 
@@ -17,5 +18,6 @@
 #[macro_use]
 pub mod matvec;
 pub mod matvec_q4;
+pub mod attention;
 
 pub use matvec::matvec;

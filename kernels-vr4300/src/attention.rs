@@ -1,0 +1,145 @@
+//! Causal attention over the key/value cache, bit-identical to `kernels::attention::attention`
+//! (numerics.md "Attention"), with its two sums of products in MIPS III assembly on the N64.
+//!
+//! Both steps of the spec are VMULF chains, `sat16((0x8000 + sum 2 a b) >> 16)` with the sum
+//! exact: the score `q . k_j` over a head's dims and the output `sum_j p_j v_jd` over the
+//! cached positions. LLVM compiles the spec's `i64` sum for the 32-bit o32 ABI: each term costs
+//! a 64-bit add made of 32-bit halves with a carry, plus the slice bounds checks. Here each
+//! term is `LH`, `LH`, `MULT`, `MFLO`, `DADDU`: `|a b| <= 2^30` fits the 32-bit `LO`, which
+//! MFLO sign-extends into a 64-bit register (VR4300 User's Manual, MFLO in 64-bit mode), so the
+//! exact sum (at most `n * 2^30`) accumulates in one 64-bit register with no carry code. The
+//! softmax between them is the spec's own (`kernels::softmax`).
+//!
+//! Measured: see `bench-results/kernels.md` (`token_q8.scalar`, cen64).
+//!
+//! The 64-bit sum lives in a register only inside one `asm!` block and leaves it as two 32-bit
+//! halves: rspnn's ROMs run with interrupts off (n64-rt); a handler that saved only the low
+//! 32 bits of the registers would corrupt it (libdragon's saves all 64).
+
+use kernels::attention::{attention as spec_attention, AttentionShape};
+use kernels::fixed::{sat16, VMULF_ROUND};
+use kernels::softmax::softmax;
+use kernels::KernelError;
+
+/// The attention output for `q` against the first `n_pos` slots of `k_cache` and `v_cache`,
+/// bit-identical to `kernels::attention::attention` (same arguments, same result, same errors).
+pub fn attention(
+    shape: AttentionShape,
+    q: &[i16],
+    k_cache: &[i16],
+    v_cache: &[i16],
+    scores: &mut [i16],
+    probs: &mut [i16],
+    out: &mut [i16],
+) -> Result<(), KernelError> {
+    let AttentionShape {
+        d_model,
+        n_heads,
+        slot_stride,
+        n_pos,
+    } = shape;
+    let valid = n_heads != 0
+        && d_model != 0
+        && d_model % n_heads == 0
+        && slot_stride >= d_model
+        && n_pos != 0
+        && q.len() == d_model
+        && out.len() == d_model
+        && k_cache.len().min(v_cache.len()) >= (n_pos - 1) * slot_stride + d_model
+        && scores.len().min(probs.len()) >= n_pos;
+    if !valid {
+        // Bad arguments: the spec's own checks give the error, so the errors are the spec's.
+        return spec_attention(shape, q, k_cache, v_cache, scores, probs, out);
+    }
+    let hd = d_model / n_heads;
+    let scores = &mut scores[..n_pos];
+    let probs = &mut probs[..n_pos];
+    for h in 0..n_heads {
+        let lo = h * hd;
+        let qh = &q[lo..lo + hd];
+        for (j, s) in scores.iter_mut().enumerate() {
+            *s = chain(dot(qh, &k_cache[j * slot_stride + lo..][..hd], 1));
+        }
+        softmax(scores, probs)?;
+        for (d, o) in out[lo..lo + hd].iter_mut().enumerate() {
+            let column = &v_cache[lo + d..][..(n_pos - 1) * slot_stride + 1];
+            *o = chain(dot(probs, column, slot_stride));
+        }
+    }
+    Ok(())
+}
+
+/// The VMULF chain's result from its exact sum of products `sum a b`:
+/// `sat16((0x8000 + 2 sum) >> 16)`, as `kernels::fixed::vmulf_chain` computes it.
+#[inline]
+fn chain(sum: i64) -> i16 {
+    sat16((VMULF_ROUND + 2 * sum) >> 16)
+}
+
+/// `sum_i a[i] * b[i * stride]`, exact. `b` must hold `(a.len() - 1) * stride + 1` elements
+/// (checked); `a` is not empty.
+#[inline]
+pub fn dot(a: &[i16], b: &[i16], stride: usize) -> i64 {
+    assert!(!a.is_empty() && stride > 0 && b.len() > (a.len() - 1) * stride);
+    #[cfg(target_arch = "mips")]
+    {
+        dot_mips(a, b, stride)
+    }
+    #[cfg(not(target_arch = "mips"))]
+    {
+        dot_portable(a, b, stride)
+    }
+}
+
+/// [`dot`]'s definition (portable form: what the assembly must match).
+pub fn dot_portable(a: &[i16], b: &[i16], stride: usize) -> i64 {
+    a.iter()
+        .zip(b.iter().step_by(stride))
+        .map(|(&x, &y)| x as i64 * y as i64)
+        .sum()
+}
+
+/// [`dot`] on the VR4300: per term `LH`, `LH`, two pointer steps, `MULT`, `MFLO`, the count
+/// and the branch, with the 64-bit `DADDU` in the branch's delay slot: 9 instructions. The
+/// `LH`s are three instructions ahead of their `MULT` (no load interlock), and the next MULT
+/// is six after the MFLO (the R4000-family HI/LO hazard wants two).
+#[cfg(target_arch = "mips")]
+#[inline(never)] // HI/LO cannot be named as clobbers; a call boundary makes them free (o32)
+fn dot_mips(a: &[i16], b: &[i16], stride: usize) -> i64 {
+    let (hi, lo): (u32, u32);
+    // SAFETY: reads a.len() halfwords of `a` and as many of `b`, `stride` apart, within the
+    // lengths `dot` asserted; writes only its register operands and HI/LO (see above).
+    unsafe {
+        core::arch::asm!(
+            ".set push",
+            ".set noreorder",
+            ".set noat",
+            "daddu {acc}, $0, $0",
+            "1:",
+            "lh    {ta}, 0({pa})",
+            "lh    {tb}, 0({pb})",
+            "addiu {pa}, {pa}, 2",
+            "addu  {pb}, {pb}, {sb}",
+            "mult  {ta}, {tb}",
+            "mflo  {tp}",
+            "addiu {n}, {n}, -1",
+            "bnez  {n}, 1b",
+            "daddu {acc}, {acc}, {tp}", // delay slot
+            "dsra32 {hi}, {acc}, 0",
+            "sll   {lo}, {acc}, 0",
+            ".set pop",
+            pa = inout(reg) a.as_ptr() => _,
+            pb = inout(reg) b.as_ptr() => _,
+            sb = in(reg) stride * 2,
+            n = inout(reg) a.len() => _,
+            acc = out(reg) _,
+            ta = out(reg) _,
+            tb = out(reg) _,
+            tp = out(reg) _,
+            hi = out(reg) hi,
+            lo = out(reg) lo,
+            options(nostack, readonly),
+        );
+    }
+    ((hi as i64) << 32) | lo as i64
+}
