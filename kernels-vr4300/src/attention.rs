@@ -10,7 +10,24 @@
 //! exact sum (at most `n * 2^30`) accumulates in one 64-bit register with no carry code. The
 //! softmax between them is the spec's own (`kernels::softmax`).
 //!
-//! Measured: see `bench-results/kernels.md` (`token_q8.scalar`, cen64).
+//! # Measured (`cargo xtask bench`, rows `attention_128x4h` of bench-results/kernels.csv)
+//!
+//! One call at the demo models' shape (d_model 128, 4 heads), the mean over contexts 1..22 (a
+//! token's positions 0..21), timed in the bench ROM's `attention_check`:
+//!
+//! | | spec (LLVM) | this |
+//! |---|---|---|
+//! | cen64 CPU cycles | 101,514 | 64,162 |
+//! | mupen64plus instructions (CountPerOp=1) | 53,807 | 40,017 |
+//!
+//! The 9-instruction loop does ~2,900 terms a call (~26,000 instructions); the rest is the
+//! softmax, the calls and, in cen64, the K and V cache lines (16 a position each, 46 cycles a
+//! fill). In the Q8 token (4 calls) the instructions fell from 4,178,363 to 4,123,220
+//! (mupen64plus); cen64's token figure moved the other way (7.54 M -> 7.64 M cycles) with the
+//! code layout of the same build (see the crate README: direct-mapped caches).
+//!
+//! On a console the MULT's latency adds to each term (cen64 charges none; the VR4300 User's
+//! Manual gives a 32-bit MULT 5 cycles), about 4 cycles more per term.
 //!
 //! The 64-bit sum lives in a register only inside one `asm!` block and leaves it as two 32-bit
 //! halves: rspnn's ROMs run with interrupts off (n64-rt); a handler that saved only the low
