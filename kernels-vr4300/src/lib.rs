@@ -13,8 +13,8 @@
 #![no_std]
 #![cfg_attr(target_arch = "mips", feature(asm_experimental_arch))]
 
-// The Q8 module's `record_loop!` (the asm! frame: set-up, out-of-line clamps, operands) and
-// `rows!` (a record's row ends) serve the Q4 loop too.
+// The Q8 module defines `record_loop!` (the asm! frame: set-up, out-of-line clamps, operands)
+// and `rows!` (a record's row ends) for the Q4 loop (the Q8 loop has its own, all in registers).
 #[macro_use]
 pub mod matvec;
 pub mod matvec_q4;

@@ -1,4 +1,4 @@
-//! `y = W x` for Q8 block-record matrices, with the record's inner loop in MIPS III assembly on
+//! `y = W x` for Q8 block-record matrices, with each row group in MIPS III assembly on
 //! the N64 (numerics: `kernels::matvec`, whose doc this follows step by step).
 //!
 //! The spec builds each weight as `w16 = q << 8` and sums `2 * w16 * x` onto the VMULF rounding
@@ -8,36 +8,51 @@
 //! `h * G` (`|h| <= 2^15`, `G < 2^16`) fits an `i32` too, and only the scale chain over the
 //! blocks needs 64 bits. So the VR4300 needs one 32-bit MULT per weight and nothing wider.
 //!
-//! # The loop (`group_q8_mips`: one row group, all its blocks)
+//! # The loop (`group_q8_out_mips`: one row group, all its blocks, to its 8 outputs)
 //!
 //! A record stores column `c` of its 8 rows as bytes `8c..8c+7`, so one column is 8 `LB`s
 //! (sign-extending loads, no shifts) multiplied by the same `x[c]` (one `LH`). Per weight:
 //! `LB`, `MULT`, `MFLO`, `ADDU` into one of 8 row sums held in registers for the whole
-//! record; the 32 columns are unrolled (offsets are immediates), and each column's `LH` of the
-//! next `x` fills the slot that keeps two instructions between the last `MFLO` and the next
-//! `MULT` (the R4000-family HI/LO hazard, VR4300 User's Manual on MFHI/MFLO). Each record ends
-//! with, per row, `h = (S + 64) >> 7`, a 4-instruction range test that branches to an
-//! out-of-line clamp (counted as the spec counts it), and `acc += h * G` (LHU, MULT, MFLO, and
-//! LD/DADDU/SD on the 64-bit sum). Per record of 256 weights: 1,057 instructions of columns,
-//! 96 of row ends, 11 of set-up and loop: 4.55 per weight (the measured 4.7-4.9 add each
-//! group's call and its 8 outputs in Rust).
+//! record; the 32 columns are unrolled (offsets are immediates), and the LB of each column's
+//! first weight fills the slot that keeps two instructions between the last `MFLO` and the
+//! next `MULT` (the R4000-family HI/LO hazard, VR4300 User's Manual on MFHI/MFLO). Each record
+//! ends with, per row, `h = (S + 64) >> 7`, a 3-instruction range test that branches to an
+//! out-of-line clamp (counted as the spec counts it), and `acc += h * G` into a 64-bit register
+//! (LHU, MULT in the branch's delay slot, MFLO, DADDU). The 8 scale chains stay in registers
+//! for the whole group and the spec's output step (bits 16..31, clamp, `out_shift` with
+//! saturation) is done in the same `asm!`, so a group touches no memory but its weights, `x`
+//! and its 8 outputs. Per record of 256 weights: 1,056 instructions of columns, 80 of row
+//! ends, 10 of zeroing and loop: 4.48 per weight; mupen64plus counts 4.60-4.72 with the calls
+//! and the output step.
 //!
 //! # Measured (`cargo xtask bench`, bench-results/kernels.md)
 //!
 //! | | spec (LLVM) | this loop |
 //! |---|---|---|
-//! | mupen64plus instructions per weight, 512x128 | 15.88 | 4.87 |
-//! | cen64 CPU cycles per weight, 512x128 | 32.67 | 8.39 |
-//! | cen64 CPU cycles per weight, 128x128 | 33.35 | 8.78 |
+//! | mupen64plus instructions per weight, 512x128 | 15.88 | 4.71 |
+//! | cen64 CPU cycles per weight, 512x128 | 32.78 | 8.17 |
+//! | cen64 CPU cycles per weight, 128x128 (the first, cold) | 32.9 | 8.61 |
+//! | cen64 CPU cycles per weight, the Q8 token (all its matrices) | ~32 | 8.64 (token) |
 //!
 //! (cen64 figures move by up to 0.3 between builds: the caches are direct-mapped, so where the
 //! linker puts the loop, the stack and the input changes which lines the weight stream evicts.)
 //!
-//! Where the cen64 cycles go: the weight stream misses the D-cache on every 16-byte line, and a
-//! line fill costs 46 cycles there (`DCACHE_ACCESS_DELAY`): 17 lines per 272-byte record, about
-//! 3.1 cycles per weight that no instruction order hides (MIPS III has no prefetch). The rest
-//! is the 4.7-4.9 instructions. A first version that returned the 8 sums to Rust for each
-//! record ran at 5.53 instructions and 9.08 cycles per weight.
+//! Where the cen64 cycles go, counted with cen64's `-profile` (instructions and D-cache misses
+//! per PC) over a whole bench run, 77,268 records: per record 1,166 instructions and 18.6
+//! D-cache misses: 16 weight lines, 1 scale line (17: the 272-byte record), 1.2 lines of `x`
+//! (the weight stream evicts them between two uses: the D-cache is 8 KiB and direct-mapped),
+//! 0.2 of `y` and 0.2 of the stack (the clamp counts). A miss costs 46 cycles in cen64
+//! (`DCACHE_ACCESS_DELAY`), so the 17 lines alone are 3.05 cycles per weight that no
+//! instruction order hides (MIPS III has no prefetch) and the whole record ~7.95. The previous
+//! loop (the same columns, the 64-bit sums in memory, the output step in Rust) measured 8.46:
+//! the Rust around it spilled the sums to the stack, where the weight stream evicted them
+//! (~6 misses a group).
+//!
+//! Hence the floor of this design in cen64: 4 instructions and 17/256 line fills a weight,
+//! ~7.1 cycles, ~7.8 with the row ends, `x` and the calls; the rest of a token (attention,
+//! norms, softmax: ~0.4 a weight) puts 8.0 for the whole token out of reach without fewer
+//! line fills or fewer than 4 instructions a weight (two products per MULT need more than 32
+//! bits of spacing, DMULT costs 8 cycles).
 //!
 //! On a console it will be slower: cen64 charges DMULT 8, DIV 37 and DDIV 69 cycles, the
 //! figures of the VR4300 User's Manual's multiply/divide table, but nothing for MULT, to which
@@ -147,7 +162,7 @@ pub fn group_q8_portable(records: &[u8], x: &[i16], acc: &mut [i64; RECORD_ROWS]
     partial
 }
 
-/// A record's row ends (portable form of `rows!`, Q8 and Q4): `h = sat16((S + round) >> shift)`
+/// A record's row ends (portable form of `rows!` and `q8_row_end!`, Q8 and Q4): `h = sat16((S + round) >> shift)`
 /// with `round = 2^(shift-1)`, counted when clamped, then `acc[j] += h * G_j` (`G_j` the
 /// big-endian u16 at `scales[2j]`). Returns how many of the 8 `h` were clamped.
 pub(crate) fn add_row_ends_portable(
@@ -202,8 +217,8 @@ pub fn group_q8_out(
     }
 }
 
-/// Row `$j`'s end of a record, for the Q8 loop and the Q4 one (`crate::matvec_q4`):
-/// `h = (S + $round) >> $shift` (Q8: 64, 7; Q4: 4, 3), clamped to int16 out of line (label
+/// Row `$j`'s end of a record for the Q4 loop (`crate::matvec_q4`; the Q8 loop has `q8_row_end!`):
+/// `h = (S + $round) >> $shift` (Q4: 4, 3), clamped to int16 out of line (label
 /// `2$j`, counted) when `h >> 15` is neither 0 nor -1; then `acc[$j] += h * G` (MULT: both fit
 /// 32 bits, the product too; the 64-bit sum by LD/DADDU/SD). `$g`: the scale's offset in the
 /// record, `$a`: the sum's in `acc`.
