@@ -17,7 +17,7 @@
 // and `rows!` (a record's row ends) for the Q4 loop (the Q8 loop has its own, all in registers).
 #[macro_use]
 pub mod matvec;
-pub mod matvec_q4;
 pub mod attention;
+pub mod matvec_q4;
 
 pub use matvec::matvec;

@@ -52,7 +52,10 @@ fn tuned_attention_equals_spec() {
             }
         }
     }
-    assert!(nonzero > 1000, "the cases must produce real outputs ({nonzero} nonzero)");
+    assert!(
+        nonzero > 1000,
+        "the cases must produce real outputs ({nonzero} nonzero)"
+    );
 }
 
 #[test]
@@ -75,17 +78,45 @@ fn tuned_refuses_what_the_spec_refuses() {
     let q = [1i16; 128];
     let cache = [1i16; 4 * 128];
     for shape in [
-        AttentionShape { d_model: 128, n_heads: 0, slot_stride: 128, n_pos: 1 },
-        AttentionShape { d_model: 128, n_heads: 3, slot_stride: 128, n_pos: 1 },
-        AttentionShape { d_model: 128, n_heads: 4, slot_stride: 64, n_pos: 1 },
-        AttentionShape { d_model: 128, n_heads: 4, slot_stride: 128, n_pos: 0 },
-        AttentionShape { d_model: 128, n_heads: 4, slot_stride: 128, n_pos: 5 },
+        AttentionShape {
+            d_model: 128,
+            n_heads: 0,
+            slot_stride: 128,
+            n_pos: 1,
+        },
+        AttentionShape {
+            d_model: 128,
+            n_heads: 3,
+            slot_stride: 128,
+            n_pos: 1,
+        },
+        AttentionShape {
+            d_model: 128,
+            n_heads: 4,
+            slot_stride: 64,
+            n_pos: 1,
+        },
+        AttentionShape {
+            d_model: 128,
+            n_heads: 4,
+            slot_stride: 128,
+            n_pos: 0,
+        },
+        AttentionShape {
+            d_model: 128,
+            n_heads: 4,
+            slot_stride: 128,
+            n_pos: 5,
+        },
     ] {
         let n = shape.n_pos.max(1);
         let (mut s, mut p, mut o) = (vec![0; n], vec![0; n], vec![0; 128]);
         let want = spec(shape, &q, &cache, &cache, &mut s, &mut p, &mut o);
         assert!(want.is_err(), "{shape:?}");
-        assert_eq!(tuned(shape, &q, &cache, &cache, &mut s, &mut p, &mut o), want);
+        assert_eq!(
+            tuned(shape, &q, &cache, &cache, &mut s, &mut p, &mut o),
+            want
+        );
     }
 }
 

@@ -398,7 +398,12 @@ fn attention_check(scratch: &mut [i16; SCALAR_WS]) {
         // Per call at the token's mean context, like the token rows (mean over positions).
         let t = (t / TOKEN_PROMPT.len() as u64) as u32;
         line("attention_128x4h", path, "count_ticks", t);
-        line("attention_128x4h", path, "cpu_cycles", timing::ticks_to_cpu_cycles(t));
+        line(
+            "attention_128x4h",
+            path,
+            "cpu_cycles",
+            timing::ticks_to_cpu_cycles(t),
+        );
     }
     line("attention_check", "tuned", "calls", checked);
     line("attention_check", "tuned", "nonzero_outputs", nonzero);
