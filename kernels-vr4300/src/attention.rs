@@ -78,12 +78,176 @@ pub fn attention(
             *s = chain(dot(qh, &k_cache[j * slot_stride + lo..][..hd], 1));
         }
         softmax(scores, probs)?;
-        for (d, o) in out[lo..lo + hd].iter_mut().enumerate() {
-            let column = &v_cache[lo + d..][..(n_pos - 1) * slot_stride + 1];
-            *o = chain(dot(probs, column, slot_stride));
+        if hd % WEIGHTED_DIMS == 0 {
+            // 16 dims at a time, position by position (one p times 16 consecutive v).
+            for d in (lo..lo + hd).step_by(WEIGHTED_DIMS) {
+                let mut sums = [0i64; WEIGHTED_DIMS];
+                weighted(probs, &v_cache[d..], slot_stride, &mut sums);
+                for (o, &sum) in out[d..d + WEIGHTED_DIMS].iter_mut().zip(&sums) {
+                    *o = chain(sum);
+                }
+            }
+        } else {
+            for (d, o) in out[lo..lo + hd].iter_mut().enumerate() {
+                let column = &v_cache[lo + d..][..(n_pos - 1) * slot_stride + 1];
+                *o = chain(dot(probs, column, slot_stride));
+            }
         }
     }
     Ok(())
+}
+
+/// How many output dims [`weighted`] sums at once (16 64-bit sums in registers).
+pub const WEIGHTED_DIMS: usize = 16;
+
+/// `sums[d] = sum_j p[j] * v[j * stride + d]` for `d` in `0..16`, exact: the attention's
+/// output sums for 16 consecutive dims. `v` must hold `(p.len() - 1) * stride + 16` elements
+/// (checked); `p` is not empty.
+#[inline]
+pub fn weighted(p: &[i16], v: &[i16], stride: usize, sums: &mut [i64; WEIGHTED_DIMS]) {
+    assert!(!p.is_empty() && stride >= WEIGHTED_DIMS);
+    assert!(v.len() >= (p.len() - 1) * stride + WEIGHTED_DIMS);
+    #[cfg(target_arch = "mips")]
+    {
+        weighted_mips(p, v, stride, sums)
+    }
+    #[cfg(not(target_arch = "mips"))]
+    {
+        weighted_portable(p, v, stride, sums)
+    }
+}
+
+/// [`weighted`]'s definition (portable form: what the assembly must match).
+pub fn weighted_portable(p: &[i16], v: &[i16], stride: usize, sums: &mut [i64; WEIGHTED_DIMS]) {
+    for (d, sum) in sums.iter_mut().enumerate() {
+        *sum = dot_portable(p, &v[d..], stride);
+    }
+}
+
+/// One term of [`weighted_mips`]: dim `$d`'s product `p * v[$d]` (v in `$t`, loaded two
+/// instructions before), MFLO into `$t`, the 64-bit DADDU into `$a`, then the LH of dim
+/// `$d + 2` into `$t` (`$next`, or nothing for the last two dims): two instructions separate
+/// each MFLO from the next MULT (the HI/LO hazard).
+#[cfg(target_arch = "mips")]
+macro_rules! weighted_term {
+    ($t:literal, $a:literal, $next:expr) => {
+        concat!(
+            "mult {p}, ",
+            $t,
+            "\n",
+            "mflo ",
+            $t,
+            "\n",
+            "daddu ",
+            $a,
+            ", ",
+            $a,
+            ", ",
+            $t,
+            "\n",
+            $next,
+            "\n",
+        )
+    };
+}
+
+/// [`weighted`] on the VR4300: per position, one LH of `p`, then per dim LH, MULT, MFLO and a
+/// 64-bit DADDU into one of 16 sums held in registers for the whole call (4 instructions a
+/// term, against 9 for [`dot`] a dim at a time), and `v` advances a slot.
+#[cfg(target_arch = "mips")]
+#[inline(never)] // HI/LO cannot be named as clobbers; a call boundary makes them free (o32)
+fn weighted_mips(p: &[i16], v: &[i16], stride: usize, sums: &mut [i64; WEIGHTED_DIMS]) {
+    // SAFETY: reads p.len() halfwords of `p` and, per position, 16 halfwords of `v` at
+    // `j * stride`, within the lengths `weighted` asserted; writes the 16 i64 of `sums`
+    // (8-byte aligned), its register operands and HI/LO (see above).
+    unsafe {
+        core::arch::asm!(
+            ".set push",
+            ".set noreorder",
+            ".set noat", // LLVM may give an operand $at; every line is one machine instruction
+            "daddu {a0}, $0, $0",
+            "daddu {a1}, $0, $0",
+            "daddu {a2}, $0, $0",
+            "daddu {a3}, $0, $0",
+            "daddu {a4}, $0, $0",
+            "daddu {a5}, $0, $0",
+            "daddu {a6}, $0, $0",
+            "daddu {a7}, $0, $0",
+            "daddu {a8}, $0, $0",
+            "daddu {a9}, $0, $0",
+            "daddu {a10}, $0, $0",
+            "daddu {a11}, $0, $0",
+            "daddu {a12}, $0, $0",
+            "daddu {a13}, $0, $0",
+            "daddu {a14}, $0, $0",
+            "daddu {a15}, $0, $0",
+            "1:",
+            "lh    {p}, 0({pp})",
+            "lh    {ta}, 0({pv})",
+            "lh    {tb}, 2({pv})",
+            "addiu {pp}, {pp}, 2",
+            weighted_term!("{ta}", "{a0}", "lh {ta}, 4({pv})"),
+            weighted_term!("{tb}", "{a1}", "lh {tb}, 6({pv})"),
+            weighted_term!("{ta}", "{a2}", "lh {ta}, 8({pv})"),
+            weighted_term!("{tb}", "{a3}", "lh {tb}, 10({pv})"),
+            weighted_term!("{ta}", "{a4}", "lh {ta}, 12({pv})"),
+            weighted_term!("{tb}", "{a5}", "lh {tb}, 14({pv})"),
+            weighted_term!("{ta}", "{a6}", "lh {ta}, 16({pv})"),
+            weighted_term!("{tb}", "{a7}", "lh {tb}, 18({pv})"),
+            weighted_term!("{ta}", "{a8}", "lh {ta}, 20({pv})"),
+            weighted_term!("{tb}", "{a9}", "lh {tb}, 22({pv})"),
+            weighted_term!("{ta}", "{a10}", "lh {ta}, 24({pv})"),
+            weighted_term!("{tb}", "{a11}", "lh {tb}, 26({pv})"),
+            weighted_term!("{ta}", "{a12}", "lh {ta}, 28({pv})"),
+            weighted_term!("{tb}", "{a13}", "lh {tb}, 30({pv})"),
+            weighted_term!("{ta}", "{a14}", "addu {pv}, {pv}, {sb}"),
+            weighted_term!("{tb}", "{a15}", "nop"),
+            "bne   {pp}, {pend}, 1b",
+            "nop",
+            "sd    {a0}, 0({out})",
+            "sd    {a1}, 8({out})",
+            "sd    {a2}, 16({out})",
+            "sd    {a3}, 24({out})",
+            "sd    {a4}, 32({out})",
+            "sd    {a5}, 40({out})",
+            "sd    {a6}, 48({out})",
+            "sd    {a7}, 56({out})",
+            "sd    {a8}, 64({out})",
+            "sd    {a9}, 72({out})",
+            "sd    {a10}, 80({out})",
+            "sd    {a11}, 88({out})",
+            "sd    {a12}, 96({out})",
+            "sd    {a13}, 104({out})",
+            "sd    {a14}, 112({out})",
+            "sd    {a15}, 120({out})",
+            ".set pop",
+            pp = inout(reg) p.as_ptr() => _,
+            pend = in(reg) p.as_ptr().add(p.len()),
+            pv = inout(reg) v.as_ptr() => _,
+            sb = in(reg) stride * 2,
+            out = in(reg) sums.as_mut_ptr(),
+            p = out(reg) _,
+            ta = out(reg) _,
+            tb = out(reg) _,
+            a0 = out(reg) _,
+            a1 = out(reg) _,
+            a2 = out(reg) _,
+            a3 = out(reg) _,
+            a4 = out(reg) _,
+            a5 = out(reg) _,
+            a6 = out(reg) _,
+            a7 = out(reg) _,
+            a8 = out(reg) _,
+            a9 = out(reg) _,
+            a10 = out(reg) _,
+            a11 = out(reg) _,
+            a12 = out(reg) _,
+            a13 = out(reg) _,
+            a14 = out(reg) _,
+            a15 = out(reg) _,
+            options(nostack),
+        );
+    }
 }
 
 /// The VMULF chain's result from its exact sum of products `sum a b`:

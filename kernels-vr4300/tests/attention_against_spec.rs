@@ -3,7 +3,7 @@
 //! MIPS loop itself is checked against the spec inside the bench ROM: `attention_check`.)
 
 use kernels::attention::{attention as spec, AttentionShape};
-use kernels_vr4300::attention::{attention as tuned, dot, dot_portable};
+use kernels_vr4300::attention::{attention as tuned, dot, dot_portable, weighted, WEIGHTED_DIMS};
 
 /// xorshift32, so the cases are the same on every run.
 struct Rng(u32);
@@ -31,7 +31,14 @@ fn both(shape: AttentionShape, q: &[i16], k: &[i16], v: &[i16]) -> (Vec<i16>, Ve
 fn tuned_attention_equals_spec() {
     let mut rng = Rng(0x1234_5677);
     let mut nonzero = 0;
-    for &(d_model, n_heads, extra) in &[(128, 4, 0), (128, 4, 128), (64, 2, 8), (32, 1, 0)] {
+    // Head dims 32 (16 at a time) and 12 (a dim at a time).
+    for &(d_model, n_heads, extra) in &[
+        (128, 4, 0),
+        (128, 4, 128),
+        (64, 2, 8),
+        (32, 1, 0),
+        (48, 4, 0),
+    ] {
         let slot_stride = d_model + extra;
         for n_pos in [1, 2, 11, 22, 64] {
             for scale in [0u32, 3, 8] {
@@ -132,4 +139,16 @@ fn dot_is_the_exact_strided_sum() {
 #[should_panic]
 fn dot_refuses_a_short_strided_operand() {
     dot(&[1, 2, 3], &[1, 2, 3, 4], 2);
+}
+
+#[test]
+fn weighted_is_sixteen_strided_sums() {
+    let p = [i16::MIN, 2, -3];
+    let v: Vec<i16> = (0..2 * 20 + 16).map(|i| (i as i16 - 20) * 900).collect();
+    let mut sums = [0i64; WEIGHTED_DIMS];
+    weighted(&p, &v, 20, &mut sums);
+    for (d, &s) in sums.iter().enumerate() {
+        let want = p[0] as i64 * v[d] as i64 + 2 * v[20 + d] as i64 - 3 * v[40 + d] as i64;
+        assert_eq!(s, want, "dim {d}");
+    }
 }
