@@ -17,14 +17,13 @@
 //!
 //! | | spec (LLVM) | this |
 //! |---|---|---|
-//! | cen64 CPU cycles | 101,514 | 64,162 |
-//! | mupen64plus instructions (CountPerOp=1) | 53,807 | 40,017 |
+//! | cen64 CPU cycles | 100,380 | 50,236 |
+//! | mupen64plus instructions (CountPerOp=1) | 53,807 | 30,371 |
 //!
-//! The 9-instruction loop does ~2,900 terms a call (~26,000 instructions); the rest is the
-//! softmax, the calls and, in cen64, the K and V cache lines (16 a position each, 46 cycles a
-//! fill). In the Q8 token (4 calls) the instructions fell from 4,178,363 to 4,123,220
-//! (mupen64plus); cen64's token figure moved the other way (7.54 M -> 7.64 M cycles) with the
-//! code layout of the same build (see the crate README: direct-mapped caches).
+//! (With the outputs a dim at a time through [`dot`]: 64,162 cycles and 40,017 instructions.)
+//! A call does ~1,470 score terms (9 instructions each) and ~1,470 output terms (4 each); the
+//! rest is the softmax, the calls and, in cen64, the K and V cache lines (16 a position each,
+//! 46 cycles a fill: ~17,000 cycles a call).
 //!
 //! On a console the MULT's latency adds to each term (cen64 charges none; the VR4300 User's
 //! Manual gives a 32-bit MULT 5 cycles), about 4 cycles more per term.

@@ -32,7 +32,7 @@
 //! | mupen64plus instructions per weight, 512x128 | 15.88 | 4.71 |
 //! | cen64 CPU cycles per weight, 512x128 | 32.78 | 8.17 |
 //! | cen64 CPU cycles per weight, 128x128 (the first, cold) | 32.9 | 8.61 |
-//! | cen64 CPU cycles per weight, the Q8 token (all its matrices) | ~32 | 8.64 (token) |
+//! | cen64 CPU cycles per weight, 512x128, 128x512 | 32.78, 32.68 | 8.16, 8.30 |
 //!
 //! (cen64 figures move by up to 0.3 between builds: the caches are direct-mapped, so where the
 //! linker puts the loop, the stack and the input changes which lines the weight stream evicts.)
@@ -49,10 +49,11 @@
 //! (~6 misses a group).
 //!
 //! Hence the floor of this design in cen64: 4 instructions and 17/256 line fills a weight,
-//! ~7.1 cycles, ~7.8 with the row ends, `x` and the calls; the rest of a token (attention,
-//! norms, softmax: ~0.4 a weight) puts 8.0 for the whole token out of reach without fewer
-//! line fills or fewer than 4 instructions a weight (two products per MULT need more than 32
-//! bits of spacing, DMULT costs 8 cycles).
+//! ~7.1 cycles, ~7.9 with the row ends, `x`, the outputs and the calls; the rest of the Q8
+//! token (attention, norms, softmax, ~0.25 a weight: 8.45 in all, bench-results/kernels.md)
+//! leaves 8.0 for the whole token out of reach without fewer line fills or fewer than 4
+//! instructions a weight (two products per MULT need more than 32 bits of spacing; DMULT costs
+//! 8 cycles in cen64 and on the console).
 //!
 //! On a console it will be slower: cen64 charges DMULT 8, DIV 37 and DDIV 69 cycles, the
 //! figures of the VR4300 User's Manual's multiply/divide table, but nothing for MULT, to which
