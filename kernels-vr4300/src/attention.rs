@@ -74,7 +74,11 @@ pub fn attention(
         let lo = h * hd;
         let qh = &q[lo..lo + hd];
         for (j, s) in scores.iter_mut().enumerate() {
-            *s = chain(dot(qh, &k_cache[j * slot_stride + lo..][..hd], 1));
+            let kj = &k_cache[j * slot_stride + lo..][..hd];
+            *s = chain(match (qh.try_into(), kj.try_into()) {
+                (Ok(q32), Ok(k32)) => dot32(q32, k32), // the demo models' head width
+                _ => dot(qh, kj, 1),
+            });
         }
         softmax(scores, probs)?;
         if hd % WEIGHTED_DIMS == 0 {
@@ -94,6 +98,114 @@ pub fn attention(
         }
     }
     Ok(())
+}
+
+/// `sum_i a[i] * b[i]` over 32 terms, exact: an attention score at the demo models' head
+/// width, unrolled (no loop, no pointer steps: 5 instructions a term against [`dot`]'s 9).
+#[inline]
+pub fn dot32(a: &[i16; 32], b: &[i16; 32]) -> i64 {
+    #[cfg(target_arch = "mips")]
+    {
+        dot32_mips(a, b)
+    }
+    #[cfg(not(target_arch = "mips"))]
+    {
+        dot_portable(a, b, 1)
+    }
+}
+
+/// One term of [`dot32_mips`]: MULT of the pair loaded two terms before, MFLO into the `b`
+/// register, the 64-bit DADDU, then the two LHs of the pair two terms on (`$la`, `$lb`): every
+/// load is four or more instructions ahead of its MULT, and two instructions separate each MFLO
+/// from the next MULT (the HI/LO hazard).
+#[cfg(target_arch = "mips")]
+macro_rules! dot32_term {
+    ($a:literal, $b:literal, $la:expr, $lb:expr) => {
+        concat!(
+            "mult ",
+            $a,
+            ", ",
+            $b,
+            "\n",
+            "mflo ",
+            $b,
+            "\n",
+            "daddu {acc}, {acc}, ",
+            $b,
+            "\n",
+            $la,
+            "\n",
+            $lb,
+            "\n",
+        )
+    };
+}
+
+/// [`dot32`] on the VR4300: 32 terms of LH, LH, MULT, MFLO, DADDU with immediate offsets.
+#[cfg(target_arch = "mips")]
+#[inline(never)] // HI/LO cannot be named as clobbers; a call boundary makes them free (o32)
+fn dot32_mips(a: &[i16; 32], b: &[i16; 32]) -> i64 {
+    let (hi, lo): (u32, u32);
+    // SAFETY: reads the 32 halfwords of `a` and of `b`; writes only its register operands and
+    // HI/LO (see above).
+    unsafe {
+        core::arch::asm!(
+            ".set push",
+            ".set noreorder",
+            ".set noat", // LLVM may give an operand $at; every line is one machine instruction
+            "daddu {acc}, $0, $0",
+            "lh   {qa}, 0({pa})",
+            "lh   {ka}, 0({pb})",
+            "lh   {qb}, 2({pa})",
+            "lh   {kb}, 2({pb})",
+            dot32_term!("{qa}", "{ka}", concat!("lh {qa}, ", 4, "({pa})"), concat!("lh {ka}, ", 4, "({pb})")),
+            dot32_term!("{qb}", "{kb}", concat!("lh {qb}, ", 6, "({pa})"), concat!("lh {kb}, ", 6, "({pb})")),
+            dot32_term!("{qa}", "{ka}", concat!("lh {qa}, ", 8, "({pa})"), concat!("lh {ka}, ", 8, "({pb})")),
+            dot32_term!("{qb}", "{kb}", concat!("lh {qb}, ", 10, "({pa})"), concat!("lh {kb}, ", 10, "({pb})")),
+            dot32_term!("{qa}", "{ka}", concat!("lh {qa}, ", 12, "({pa})"), concat!("lh {ka}, ", 12, "({pb})")),
+            dot32_term!("{qb}", "{kb}", concat!("lh {qb}, ", 14, "({pa})"), concat!("lh {kb}, ", 14, "({pb})")),
+            dot32_term!("{qa}", "{ka}", concat!("lh {qa}, ", 16, "({pa})"), concat!("lh {ka}, ", 16, "({pb})")),
+            dot32_term!("{qb}", "{kb}", concat!("lh {qb}, ", 18, "({pa})"), concat!("lh {kb}, ", 18, "({pb})")),
+            dot32_term!("{qa}", "{ka}", concat!("lh {qa}, ", 20, "({pa})"), concat!("lh {ka}, ", 20, "({pb})")),
+            dot32_term!("{qb}", "{kb}", concat!("lh {qb}, ", 22, "({pa})"), concat!("lh {kb}, ", 22, "({pb})")),
+            dot32_term!("{qa}", "{ka}", concat!("lh {qa}, ", 24, "({pa})"), concat!("lh {ka}, ", 24, "({pb})")),
+            dot32_term!("{qb}", "{kb}", concat!("lh {qb}, ", 26, "({pa})"), concat!("lh {kb}, ", 26, "({pb})")),
+            dot32_term!("{qa}", "{ka}", concat!("lh {qa}, ", 28, "({pa})"), concat!("lh {ka}, ", 28, "({pb})")),
+            dot32_term!("{qb}", "{kb}", concat!("lh {qb}, ", 30, "({pa})"), concat!("lh {kb}, ", 30, "({pb})")),
+            dot32_term!("{qa}", "{ka}", concat!("lh {qa}, ", 32, "({pa})"), concat!("lh {ka}, ", 32, "({pb})")),
+            dot32_term!("{qb}", "{kb}", concat!("lh {qb}, ", 34, "({pa})"), concat!("lh {kb}, ", 34, "({pb})")),
+            dot32_term!("{qa}", "{ka}", concat!("lh {qa}, ", 36, "({pa})"), concat!("lh {ka}, ", 36, "({pb})")),
+            dot32_term!("{qb}", "{kb}", concat!("lh {qb}, ", 38, "({pa})"), concat!("lh {kb}, ", 38, "({pb})")),
+            dot32_term!("{qa}", "{ka}", concat!("lh {qa}, ", 40, "({pa})"), concat!("lh {ka}, ", 40, "({pb})")),
+            dot32_term!("{qb}", "{kb}", concat!("lh {qb}, ", 42, "({pa})"), concat!("lh {kb}, ", 42, "({pb})")),
+            dot32_term!("{qa}", "{ka}", concat!("lh {qa}, ", 44, "({pa})"), concat!("lh {ka}, ", 44, "({pb})")),
+            dot32_term!("{qb}", "{kb}", concat!("lh {qb}, ", 46, "({pa})"), concat!("lh {kb}, ", 46, "({pb})")),
+            dot32_term!("{qa}", "{ka}", concat!("lh {qa}, ", 48, "({pa})"), concat!("lh {ka}, ", 48, "({pb})")),
+            dot32_term!("{qb}", "{kb}", concat!("lh {qb}, ", 50, "({pa})"), concat!("lh {kb}, ", 50, "({pb})")),
+            dot32_term!("{qa}", "{ka}", concat!("lh {qa}, ", 52, "({pa})"), concat!("lh {ka}, ", 52, "({pb})")),
+            dot32_term!("{qb}", "{kb}", concat!("lh {qb}, ", 54, "({pa})"), concat!("lh {kb}, ", 54, "({pb})")),
+            dot32_term!("{qa}", "{ka}", concat!("lh {qa}, ", 56, "({pa})"), concat!("lh {ka}, ", 56, "({pb})")),
+            dot32_term!("{qb}", "{kb}", concat!("lh {qb}, ", 58, "({pa})"), concat!("lh {kb}, ", 58, "({pb})")),
+            dot32_term!("{qa}", "{ka}", concat!("lh {qa}, ", 60, "({pa})"), concat!("lh {ka}, ", 60, "({pb})")),
+            dot32_term!("{qb}", "{kb}", concat!("lh {qb}, ", 62, "({pa})"), concat!("lh {kb}, ", 62, "({pb})")),
+            dot32_term!("{qa}", "{ka}", "nop", "nop"), // two before the last MULT: HI/LO hazard
+            dot32_term!("{qb}", "{kb}", "", ""),
+            "dsra32 {hi}, {acc}, 0",
+            "sll  {lo}, {acc}, 0",
+            ".set pop",
+            pa = in(reg) a.as_ptr(),
+            pb = in(reg) b.as_ptr(),
+            acc = out(reg) _,
+            qa = out(reg) _,
+            ka = out(reg) _,
+            qb = out(reg) _,
+            kb = out(reg) _,
+            hi = out(reg) hi,
+            lo = out(reg) lo,
+            options(nostack, readonly),
+        );
+    }
+    ((hi as i64) << 32) | lo as i64
 }
 
 /// How many output dims [`weighted`] sums at once (16 64-bit sums in registers).

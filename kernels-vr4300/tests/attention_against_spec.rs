@@ -3,7 +3,9 @@
 //! MIPS loop itself is checked against the spec inside the bench ROM: `attention_check`.)
 
 use kernels::attention::{attention as spec, AttentionShape};
-use kernels_vr4300::attention::{attention as tuned, dot, dot_portable, weighted, WEIGHTED_DIMS};
+use kernels_vr4300::attention::{
+    attention as tuned, dot, dot32, dot_portable, weighted, WEIGHTED_DIMS,
+};
 
 /// xorshift32, so the cases are the same on every run.
 struct Rng(u32);
@@ -151,4 +153,14 @@ fn weighted_is_sixteen_strided_sums() {
         let want = p[0] as i64 * v[d] as i64 + 2 * v[20 + d] as i64 - 3 * v[40 + d] as i64;
         assert_eq!(s, want, "dim {d}");
     }
+}
+
+#[test]
+fn dot32_is_the_exact_sum() {
+    let mut rng = Rng(99);
+    let a: [i16; 32] = core::array::from_fn(|_| rng.next() as i16);
+    let b: [i16; 32] = core::array::from_fn(|_| rng.next() as i16);
+    let want: i64 = a.iter().zip(&b).map(|(&x, &y)| x as i64 * y as i64).sum();
+    assert_eq!(dot32(&a, &b), want);
+    assert_eq!(dot32(&[i16::MIN; 32], &[i16::MIN; 32]), 32i64 << 30);
 }
