@@ -17,13 +17,16 @@
 //!
 //! | | spec (LLVM) | this |
 //! |---|---|---|
-//! | cen64 CPU cycles | 100,380 | 50,236 |
-//! | mupen64plus instructions (CountPerOp=1) | 53,807 | 30,371 |
+//! | cen64 CPU cycles | 108,202 | 49,708 |
+//! | mupen64plus instructions (CountPerOp=1) | 53,807 | 24,592 |
 //!
-//! (With the outputs a dim at a time through [`dot`]: 64,162 cycles and 40,017 instructions.)
-//! A call does ~1,470 score terms (9 instructions each) and ~1,470 output terms (4 each); the
-//! rest is the softmax, the calls and, in cen64, the K and V cache lines (16 a position each,
-//! 46 cycles a fill: ~17,000 cycles a call).
+//! (The spec's cen64 figure moves between 100,000 and 108,000 with where its code lands: it is
+//! not in n64-rt's hot-code group. This code, step by step: everything through [`dot`], 64,162
+//! cycles and 40,017 instructions; the outputs 16 dims at a time, 50,236 and 30,371; the
+//! scores unrolled, 49,708 and 24,592.) A call does ~1,470 score terms (5 instructions each)
+//! and ~1,470 output terms (4 each); the rest is the softmax, the calls and, in cen64, the K and
+//! V cache lines (16 a position each, 46 cycles a fill: ~17,000 cycles a call), which is why
+//! cen64 gains so little from the unrolled scores.
 //!
 //! On a console the MULT's latency adds to each term (cen64 charges none; the VR4300 User's
 //! Manual gives a 32-bit MULT 5 cycles), about 4 cycles more per term.

@@ -50,7 +50,7 @@
 //!
 //! Hence the floor of this design in cen64: 4 instructions and 17/256 line fills a weight,
 //! ~7.1 cycles, ~7.9 with the row ends, `x`, the outputs and the calls; the rest of the Q8
-//! token (attention, norms, softmax, ~0.25 a weight: 8.45 in all, bench-results/kernels.md)
+//! token (attention, norms, softmax, ~0.25 a weight: 8.42 in all, bench-results/kernels.md)
 //! leaves 8.0 for the whole token out of reach without fewer line fills or fewer than 4
 //! instructions a weight (two products per MULT need more than 32 bits of spacing; DMULT costs
 //! 8 cycles in cen64 and on the console).
