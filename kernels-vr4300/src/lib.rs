@@ -8,14 +8,16 @@
 //! run in mupen64plus by `cargo xtask test`), on the demo model's real matrices and on edge
 //! cases.
 //!
-//! Q4 matrices have their own loop (`matvec_q4`), checked the same way.
+//! Q4 matrices have their own loop (`matvec_q4`), checked the same way; the attention's two
+//! sums of products have theirs (`attention`).
 #![no_std]
 #![cfg_attr(target_arch = "mips", feature(asm_experimental_arch))]
 
-// The Q8 module's `record_loop!` (the asm! frame: set-up, out-of-line clamps, operands) and
-// `rows!` (a record's row ends) serve the Q4 loop too.
+// The Q8 module defines `record_loop!` (the asm! frame: set-up, out-of-line clamps, operands)
+// and `rows!` (a record's row ends) for the Q4 loop (the Q8 loop has its own, all in registers).
 #[macro_use]
 pub mod matvec;
+pub mod attention;
 pub mod matvec_q4;
 
 pub use matvec::matvec;

@@ -1,4 +1,4 @@
-//! `y = W x` for Q8 block-record matrices, with the record's inner loop in MIPS III assembly on
+//! `y = W x` for Q8 block-record matrices, with each row group in MIPS III assembly on
 //! the N64 (numerics: `kernels::matvec`, whose doc this follows step by step).
 //!
 //! The spec builds each weight as `w16 = q << 8` and sums `2 * w16 * x` onto the VMULF rounding
@@ -8,36 +8,52 @@
 //! `h * G` (`|h| <= 2^15`, `G < 2^16`) fits an `i32` too, and only the scale chain over the
 //! blocks needs 64 bits. So the VR4300 needs one 32-bit MULT per weight and nothing wider.
 //!
-//! # The loop (`group_q8_mips`: one row group, all its blocks)
+//! # The loop (`group_q8_out_mips`: one row group, all its blocks, to its 8 outputs)
 //!
 //! A record stores column `c` of its 8 rows as bytes `8c..8c+7`, so one column is 8 `LB`s
 //! (sign-extending loads, no shifts) multiplied by the same `x[c]` (one `LH`). Per weight:
 //! `LB`, `MULT`, `MFLO`, `ADDU` into one of 8 row sums held in registers for the whole
-//! record; the 32 columns are unrolled (offsets are immediates), and each column's `LH` of the
-//! next `x` fills the slot that keeps two instructions between the last `MFLO` and the next
-//! `MULT` (the R4000-family HI/LO hazard, VR4300 User's Manual on MFHI/MFLO). Each record ends
-//! with, per row, `h = (S + 64) >> 7`, a 4-instruction range test that branches to an
-//! out-of-line clamp (counted as the spec counts it), and `acc += h * G` (LHU, MULT, MFLO, and
-//! LD/DADDU/SD on the 64-bit sum). Per record of 256 weights: 1,057 instructions of columns,
-//! 96 of row ends, 11 of set-up and loop: 4.55 per weight (the measured 4.7-4.9 add each
-//! group's call and its 8 outputs in Rust).
+//! record; the 32 columns are unrolled (offsets are immediates), and the LB of each column's
+//! first weight fills the slot that keeps two instructions between the last `MFLO` and the
+//! next `MULT` (the R4000-family HI/LO hazard, VR4300 User's Manual on MFHI/MFLO). Each record
+//! ends with, per row, `h = (S + 64) >> 7`, a 3-instruction range test that branches to an
+//! out-of-line clamp (counted as the spec counts it), and `acc += h * G` into a 64-bit register
+//! (LHU, MULT in the branch's delay slot, MFLO, DADDU). The 8 scale chains stay in registers
+//! for the whole group and the spec's output step (bits 16..31, clamp, `out_shift` with
+//! saturation) is done in the same `asm!`, so a group touches no memory but its weights, `x`
+//! and its 8 outputs. Per record of 256 weights: 1,056 instructions of columns, 80 of row
+//! ends, 10 of zeroing and loop: 4.48 per weight; mupen64plus counts 4.60-4.72 with the calls
+//! and the output step.
 //!
 //! # Measured (`cargo xtask bench`, bench-results/kernels.md)
 //!
 //! | | spec (LLVM) | this loop |
 //! |---|---|---|
-//! | mupen64plus instructions per weight, 512x128 | 15.88 | 4.87 |
-//! | cen64 CPU cycles per weight, 512x128 | 32.67 | 8.39 |
-//! | cen64 CPU cycles per weight, 128x128 | 33.35 | 8.78 |
+//! | mupen64plus instructions per weight, 512x128 | 15.88 | 4.71 |
+//! | cen64 CPU cycles per weight, 512x128 | 32.78 | 8.17 |
+//! | cen64 CPU cycles per weight, 128x128 (the first, cold) | 32.9 | 8.61 |
+//! | cen64 CPU cycles per weight, 512x128, 128x512 | 32.78, 32.68 | 8.16, 8.30 |
 //!
 //! (cen64 figures move by up to 0.3 between builds: the caches are direct-mapped, so where the
 //! linker puts the loop, the stack and the input changes which lines the weight stream evicts.)
 //!
-//! Where the cen64 cycles go: the weight stream misses the D-cache on every 16-byte line, and a
-//! line fill costs 46 cycles there (`DCACHE_ACCESS_DELAY`): 17 lines per 272-byte record, about
-//! 3.1 cycles per weight that no instruction order hides (MIPS III has no prefetch). The rest
-//! is the 4.7-4.9 instructions. A first version that returned the 8 sums to Rust for each
-//! record ran at 5.53 instructions and 9.08 cycles per weight.
+//! Where the cen64 cycles go, counted with cen64's `-profile` (instructions and D-cache misses
+//! per PC) over a whole bench run, 77,268 records: per record 1,166 instructions and 18.6
+//! D-cache misses: 16 weight lines, 1 scale line (17: the 272-byte record), 1.2 lines of `x`
+//! (the weight stream evicts them between two uses: the D-cache is 8 KiB and direct-mapped),
+//! 0.2 of `y` and 0.2 of the stack (the clamp counts). A miss costs 46 cycles in cen64
+//! (`DCACHE_ACCESS_DELAY`), so the 17 lines alone are 3.05 cycles per weight that no
+//! instruction order hides (MIPS III has no prefetch) and the whole record ~7.95. The previous
+//! loop (the same columns, the 64-bit sums in memory, the output step in Rust) measured 8.46:
+//! the Rust around it spilled the sums to the stack, where the weight stream evicted them
+//! (~6 misses a group).
+//!
+//! Hence the floor of this design in cen64: 4 instructions and 17/256 line fills a weight,
+//! ~7.1 cycles, ~7.9 with the row ends, `x`, the outputs and the calls; the rest of the Q8
+//! token (attention, norms, softmax, ~0.25 a weight: 8.42 in all, bench-results/kernels.md)
+//! leaves 8.0 for the whole token out of reach without fewer line fills or fewer than 4
+//! instructions a weight (two products per MULT need more than 32 bits of spacing; DMULT costs
+//! 8 cycles in cen64 and on the console).
 //!
 //! On a console it will be slower: cen64 charges DMULT 8, DIV 37 and DDIV 69 cycles, the
 //! figures of the VR4300 User's Manual's multiply/divide table, but nothing for MULT, to which
@@ -56,7 +72,23 @@ pub fn matvec(m: &BlockMatrix<'_>, x: &[i16], y: &mut [i16]) -> Result<Saturatio
     if m.bits() == WeightBits::Q4 {
         return crate::matvec_q4::matvec_q4(m, x, y);
     }
-    matvec_by_groups(m, x, y, WeightBits::Q8.record_bytes(), group_q8)
+    check_len("matvec input", m.cols(), x.len())?;
+    check_len("matvec output", m.rows(), y.len())?;
+    let record_bytes = WeightBits::Q8.record_bytes();
+    let group_bytes = m.cols() / BLOCK_COLS * record_bytes;
+    let shift = m.out_shift() as u32;
+    let mut sat = Saturations::default();
+    for (records, out) in m
+        .records()
+        .chunks_exact(group_bytes)
+        .zip(y.chunks_exact_mut(RECORD_ROWS))
+    {
+        let out: &mut [i16; RECORD_ROWS] = out.try_into().expect("groups are 8 rows");
+        let (partial, output) = group_q8_out(records, x, out, shift);
+        sat.partial += partial;
+        sat.output += output;
+    }
+    Ok(sat)
 }
 
 /// The part of `y = W x` around the assembly loops, shared by Q8 and Q4 (`record_bytes` a
@@ -83,17 +115,25 @@ pub(crate) fn matvec_by_groups(
         // The scale chain starts with the rounding product (VMUDM 0x4000 * 2 = 0x8000).
         let mut acc = [VMULF_ROUND; RECORD_ROWS];
         sat.partial += group(records, x, &mut acc);
-        for (j, slot) in out.iter_mut().enumerate() {
-            let yk64 = acc[j] >> 16;
-            let yk = sat16(yk64);
-            let shifted = shl_sat(yk, m.out_shift() as u32);
-            if yk as i64 != yk64 || (shifted as i64) != ((yk as i64) << m.out_shift()) {
-                sat.output += 1;
-            }
-            *slot = shifted;
-        }
+        sat.output += output_step(&acc, m.out_shift() as u32, out);
     }
     Ok(sat)
+}
+
+/// The spec's output step for a group's 8 rows: bits 16..31 of each sum, clamped to int16,
+/// shifted left by `shift` with saturation; returns how many rows clamped (once a row).
+pub(crate) fn output_step(acc: &[i64; RECORD_ROWS], shift: u32, out: &mut [i16]) -> u32 {
+    let mut clamped = 0;
+    for (slot, &a) in out.iter_mut().zip(acc) {
+        let yk64 = a >> 16;
+        let yk = sat16(yk64);
+        let shifted = shl_sat(yk, shift);
+        if yk as i64 != yk64 || (shifted as i64) != ((yk as i64) << shift) {
+            clamped += 1;
+        }
+        *slot = shifted;
+    }
+    clamped
 }
 
 /// The exact dot products `S_j = sum_c q[j][c] * x[c]` of one Q8 record's 8 rows (portable
@@ -123,7 +163,7 @@ pub fn group_q8_portable(records: &[u8], x: &[i16], acc: &mut [i64; RECORD_ROWS]
     partial
 }
 
-/// A record's row ends (portable form of `rows!`, Q8 and Q4): `h = sat16((S + round) >> shift)`
+/// A record's row ends (portable form of `rows!` and `q8_row_end!`, Q8 and Q4): `h = sat16((S + round) >> shift)`
 /// with `round = 2^(shift-1)`, counted when clamped, then `acc[j] += h * G_j` (`G_j` the
 /// big-endian u16 at `scales[2j]`). Returns how many of the 8 `h` were clamped.
 pub(crate) fn add_row_ends_portable(
@@ -145,51 +185,41 @@ pub(crate) fn add_row_ends_portable(
     clamped
 }
 
-/// [`group_q8_portable`] as the N64 computes it: the assembly loop on MIPS, the portable form
-/// elsewhere.
+/// One row group of a Q8 matrix to its 8 outputs (portable form: the definition the assembly
+/// must match): the scale chain from the rounding constant ([`group_q8_portable`]), then the
+/// output step. Returns (clamped partial sums, clamped outputs).
+pub fn group_q8_out_portable(
+    records: &[u8],
+    x: &[i16],
+    out: &mut [i16; RECORD_ROWS],
+    shift: u32,
+) -> (u32, u32) {
+    let mut acc = [VMULF_ROUND; RECORD_ROWS];
+    let partial = group_q8_portable(records, x, &mut acc);
+    (partial, output_step(&acc, shift, out))
+}
+
+/// [`group_q8_out_portable`] as the N64 computes it: the assembly loop on MIPS, the portable
+/// form elsewhere.
 #[inline]
-pub fn group_q8(records: &[u8], x: &[i16], acc: &mut [i64; RECORD_ROWS]) -> u32 {
+pub fn group_q8_out(
+    records: &[u8],
+    x: &[i16],
+    out: &mut [i16; RECORD_ROWS],
+    shift: u32,
+) -> (u32, u32) {
     #[cfg(target_arch = "mips")]
     {
-        group_q8_mips(records, x, acc)
+        group_q8_out_mips(records, x, out, shift)
     }
     #[cfg(not(target_arch = "mips"))]
     {
-        group_q8_portable(records, x, acc)
+        group_q8_out_portable(records, x, out, shift)
     }
 }
 
-/// One column: the 8 weights at `$off(w)`..`$off+7(w)` times `$x` (loaded before), each by
-/// MULT, MFLO, ADDU, then the LB of the weight two ahead; `$fill` is the instruction that keeps
-/// the last MFLO two instructions away from the last MULT (see the module doc).
-#[cfg(target_arch = "mips")]
-#[rustfmt::skip] // one instruction a line
-macro_rules! q8_column {
-    ($off:literal, $x:literal, $fill:expr) => {
-        concat!(
-            "lb   {qa}, ", $off, "+0({w})\n",
-            "lb   {qb}, ", $off, "+1({w})\n",
-            "mult {qa}, ", $x, "\n", "mflo {t}\n", "addu {s0}, {s0}, {t}\n",
-            "lb   {qa}, ", $off, "+2({w})\n",
-            "mult {qb}, ", $x, "\n", "mflo {t}\n", "addu {s1}, {s1}, {t}\n",
-            "lb   {qb}, ", $off, "+3({w})\n",
-            "mult {qa}, ", $x, "\n", "mflo {t}\n", "addu {s2}, {s2}, {t}\n",
-            "lb   {qa}, ", $off, "+4({w})\n",
-            "mult {qb}, ", $x, "\n", "mflo {t}\n", "addu {s3}, {s3}, {t}\n",
-            "lb   {qb}, ", $off, "+5({w})\n",
-            "mult {qa}, ", $x, "\n", "mflo {t}\n", "addu {s4}, {s4}, {t}\n",
-            "lb   {qa}, ", $off, "+6({w})\n",
-            "mult {qb}, ", $x, "\n", "mflo {t}\n", "addu {s5}, {s5}, {t}\n",
-            "lb   {qb}, ", $off, "+7({w})\n",
-            "mult {qa}, ", $x, "\n", "mflo {t}\n", "addu {s6}, {s6}, {t}\n",
-            $fill, "\n",
-            "mult {qb}, ", $x, "\n", "mflo {t}\n", "addu {s7}, {s7}, {t}\n",
-        )
-    };
-}
-
-/// Row `$j`'s end of a record, for the Q8 loop and the Q4 one (`crate::matvec_q4`):
-/// `h = (S + $round) >> $shift` (Q8: 64, 7; Q4: 4, 3), clamped to int16 out of line (label
+/// Row `$j`'s end of a record for the Q4 loop (`crate::matvec_q4`; the Q8 loop has `q8_row_end!`):
+/// `h = (S + $round) >> $shift` (Q4: 4, 3), clamped to int16 out of line (label
 /// `2$j`, counted) when `h >> 15` is neither 0 nor -1; then `acc[$j] += h * G` (MULT: both fit
 /// 32 bits, the product too; the 64-bit sum by LD/DADDU/SD). `$g`: the scale's offset in the
 /// record, `$a`: the sum's in `acc`.
@@ -312,70 +342,306 @@ macro_rules! record_loop {
     };
 }
 
-/// One row group (8 rows, all its blocks): `acc[j] += h_b * G_b` over the blocks, where
-/// `h_b` is the block's clamped partial sum; returns how many `h_b` were clamped.
-/// `records` is the group's records (a multiple of 272 bytes), `x` the matching input.
+/// One column of the Q8 loop: `x[c]` (LH at `$xoff({xp})`) times the 8 weights at
+/// `$off({w})`..`$off+7({w})`, each by MULT, MFLO into the weight's own register, ADDU into
+/// the row sum; the column's first weight is already in `qa` (loaded by the previous column's
+/// `$fill`, or before the first). `$fill` sits between the last MFLO but one and the last MULT
+/// (two instructions must separate an MFLO from the next MULT: the R4000-family HI/LO hazard,
+/// VR4300 User's Manual on MFHI/MFLO): the LB of the next column's first weight, or the step
+/// of `xp` after the last. Every load is two or more instructions ahead of its use (a load
+/// used by the next instruction interlocks one cycle).
+#[cfg(target_arch = "mips")]
+#[rustfmt::skip] // one instruction a line
+macro_rules! q8_column {
+    ($off:expr, $xoff:expr, $fill:expr) => {
+        concat!(
+            "lh   {x}, ", $xoff, "({xp})\n",
+            "lb   {qb}, ", $off, "+1({w})\n",
+            "mult {qa}, {x}\n", "mflo {qa}\n", "addu {s0}, {s0}, {qa}\n",
+            "lb   {qa}, ", $off, "+2({w})\n",
+            "mult {qb}, {x}\n", "mflo {qb}\n", "addu {s1}, {s1}, {qb}\n",
+            "lb   {qb}, ", $off, "+3({w})\n",
+            "mult {qa}, {x}\n", "mflo {qa}\n", "addu {s2}, {s2}, {qa}\n",
+            "lb   {qa}, ", $off, "+4({w})\n",
+            "mult {qb}, {x}\n", "mflo {qb}\n", "addu {s3}, {s3}, {qb}\n",
+            "lb   {qb}, ", $off, "+5({w})\n",
+            "mult {qa}, {x}\n", "mflo {qa}\n", "addu {s4}, {s4}, {qa}\n",
+            "lb   {qa}, ", $off, "+6({w})\n",
+            "mult {qb}, {x}\n", "mflo {qb}\n", "addu {s5}, {s5}, {qb}\n",
+            "lb   {qb}, ", $off, "+7({w})\n",
+            "mult {qa}, {x}\n", "mflo {qa}\n", "addu {s6}, {s6}, {qa}\n",
+            $fill, "\n",
+            "mult {qb}, {x}\n", "mflo {qb}\n", "addu {s7}, {s7}, {qb}\n",
+        )
+    };
+}
+
+/// Columns `$c` and `$c + 1` (one 16-byte D-cache line of weights), each one's fill the LB of
+/// the next column's first weight.
+#[cfg(target_arch = "mips")]
+macro_rules! q8_columns {
+    ($c:literal) => {
+        concat!(
+            q8_column!(
+                concat!("8*", $c),
+                concat!("2*", $c),
+                concat!("lb {qa}, 8*", $c, "+8({w})")
+            ),
+            q8_column!(
+                concat!("8*", $c, "+8"),
+                concat!("2*", $c, "+2"),
+                concat!("lb {qa}, 8*", $c, "+16({w})")
+            ),
+        )
+    };
+}
+
+/// Row `$j`'s end of a record, its sum in `$s` and its 64-bit scale chain in `$a` (temporaries
+/// `x`, `qa`, `qb`): `h = (S + 64) >> 7`; the scale `G` loaded four instructions before its
+/// use; the range test "h equals its low 16 bits sign-extended" (3 instructions); the MULT by
+/// `G` in the branch's delay slot. An `h` outside int16 goes to label `2$j` (clamp, count,
+/// MULT again) and comes back to `3$j`. `mflo` sign-extends the 32-bit `h * G`
+/// (`|h G| < 2^31`) for the 64-bit `DADDU`.
+#[cfg(target_arch = "mips")]
+#[rustfmt::skip] // one instruction a line
+macro_rules! q8_row_end {
+    ($j:literal, $s:literal, $a:literal) => {
+        concat!(
+            "addiu {x}, ", $s, ", 64\n",
+            "lhu   {qb}, 256+2*", $j, "({w})\n",
+            "sra   {x}, {x}, 7\n",
+            "sll   {qa}, {x}, 16\n",
+            "sra   {qa}, {qa}, 16\n",
+            "bne   {qa}, {x}, 2", $j, "f\n",
+            "mult  {x}, {qb}\n", // delay slot
+            "3", $j, ":\n",
+            "mflo  {x}\n",
+            "daddu ", $a, ", ", $a, ", {x}\n",
+        )
+    };
+}
+
+/// The clamp of row `$j`'s partial sum (out of line): -32768 for a negative h, 32767 otherwise
+/// (`0x7FFF ^ sign`), the MULT by G again, one more clamped partial sum (the word at `0($sp)`:
+/// no register is left for the count; clamps are rare).
+#[cfg(target_arch = "mips")]
+#[rustfmt::skip] // one instruction a line
+macro_rules! q8_row_clamp {
+    ($j:literal) => {
+        concat!(
+            "2", $j, ":\n",
+            "sra   {qa}, {x}, 31\n",
+            "ori   {x}, $0, 32767\n",
+            "xor   {x}, {x}, {qa}\n",
+            "mult  {x}, {qb}\n",
+            "lw    {qa}, 0($sp)\n",
+            "addiu {qa}, {qa}, 1\n",
+            "b     3", $j, "b\n",
+            "sw    {qa}, 0($sp)\n", // delay slot
+        )
+    };
+}
+
+/// Row `$j`'s output (the spec's output step, [`output_step`]): `yk = a >> 16` (64-bit),
+/// clamped to int16 at label `4$j` when it does not fit; `yk << shift` (SLLV: `|yk| <= 2^15`,
+/// `shift <= 15`, so it fits 32 bits), clamped at `6$j` when it does not fit int16; the SH to
+/// `y[$j]` sits in the second branch's delay slot (a clamp path stores again). Each clamp path
+/// counts the row once (the word at `4($sp)`).
+#[cfg(target_arch = "mips")]
+#[rustfmt::skip] // one instruction a line
+macro_rules! q8_output {
+    ($j:literal, $a:literal) => {
+        concat!(
+            "dsra  {qa}, ", $a, ", 16\n",
+            "sll   {qb}, {qa}, 16\n",
+            "sra   {qb}, {qb}, 16\n",
+            "bne   {qb}, {qa}, 4", $j, "f\n",
+            "sllv  {x}, {qb}, {sh}\n", // delay slot
+            "sll   {qa}, {x}, 16\n",
+            "sra   {qa}, {qa}, 16\n",
+            "bne   {qa}, {x}, 6", $j, "f\n",
+            "sh    {x}, 2*", $j, "({y})\n", // delay slot
+            "7", $j, ":\n",
+        )
+    };
+}
+
+/// Row `$j`'s output clamps (out of line). `4$j`: `yk` (in `qa`, 64-bit) clamped by its sign,
+/// shifted, and clamped again if the shift overflows; `6$j`: only the shift overflowed. Both
+/// count the row once and store the clamped value.
+#[cfg(target_arch = "mips")]
+#[rustfmt::skip] // one instruction a line
+macro_rules! q8_output_clamp {
+    ($j:literal) => {
+        concat!(
+            "4", $j, ":\n",
+            "dsra32 {qb}, {qa}, 31\n",
+            "ori   {x}, $0, 32767\n",
+            "xor   {qb}, {x}, {qb}\n",
+            "sllv  {x}, {qb}, {sh}\n",
+            "sll   {qa}, {x}, 16\n",
+            "sra   {qa}, {qa}, 16\n",
+            "beq   {qa}, {x}, 8", $j, "f\n",
+            "nop\n",
+            "6", $j, ":\n",
+            "sra   {qa}, {x}, 31\n",
+            "ori   {x}, $0, 32767\n",
+            "xor   {x}, {x}, {qa}\n",
+            "8", $j, ":\n",
+            "sh    {x}, 2*", $j, "({y})\n",
+            "lw    {qa}, 4($sp)\n",
+            "addiu {qa}, {qa}, 1\n",
+            "b     7", $j, "b\n",
+            "sw    {qa}, 4($sp)\n", // delay slot
+        )
+    };
+}
+
+/// One row group (8 rows, all its blocks) to its 8 outputs: the scale chain `0x8000 +
+/// sum_b h_b G_b` of each row, `h_b` the block's clamped partial sum, then the output step;
+/// returns (clamped partial sums, clamped outputs). `records` is the group's records (a
+/// multiple of 272 bytes), `x` the matching input, `shift` the matrix's `out_shift`.
+///
+/// Everything stays in registers for the whole group: the 8 row sums, the 8 64-bit scale
+/// chains, the pointers (24 operands, all LLVM gives an `asm!` here); the two clamp counts are
+/// words on the stack, touched only when something clamps. So the only memory a group touches
+/// is its weights, `x` and the 16 bytes of `y`: the spec's output step in Rust around a
+/// record loop spilled the 64-bit sums to the stack, where the weight stream evicts them
+/// (the direct-mapped 8 KiB D-cache): cen64's `-profile` counted ~6 misses a group there.
+/// Per record of 256 weights: 32 columns of 33 instructions, 8 row ends of 10, 10 of loop and
+/// zeroing: 1,146 instructions (4.48 per weight); per group, 9 a row for the output.
 ///
 /// Never inlined: Rust's MIPS `asm!` cannot name HI/LO as clobbers, but the o32 ABI does not
-/// preserve them across a call, so no caller keeps a value there while this runs.
+/// preserve them across a call, so no caller keeps a value there while this runs. The 64-bit
+/// sums live in registers only inside the `asm!` (interrupts are off in rspnn's ROMs; a
+/// handler that saved only the low 32 bits of registers would corrupt them).
 #[cfg(target_arch = "mips")]
 #[inline(never)]
-fn group_q8_mips(records: &[u8], x: &[i16], acc: &mut [i64; RECORD_ROWS]) -> u32 {
+fn group_q8_out_mips(
+    records: &[u8],
+    x: &[i16],
+    out: &mut [i16; RECORD_ROWS],
+    shift: u32,
+) -> (u32, u32) {
     let blocks = records.len() / 272;
     assert!(blocks > 0 && records.len() == blocks * 272 && x.len() == blocks * BLOCK_COLS);
-    let mut np = 0u32;
+    assert!(shift <= 15, "out_shift is at most 15 (BlockMatrix)");
+    let (partial, output): (u32, u32);
     // SAFETY: the loop reads `records` (272 bytes a block: weights at 0..256, scales at
-    // 256..272) and `x` (32 i16 a block) within the lengths asserted above, and reads and
-    // writes the 8 i64 of `acc` (8-byte aligned); it writes only its register operands and
-    // HI/LO (see above).
+    // 256..272) and `x` (32 i16 a block) within the lengths asserted above, writes the 8 i16
+    // of `out`, and 8 bytes it reserves below the stack pointer (and gives back); it writes
+    // only its register operands and HI/LO (see above).
     unsafe {
-        record_loop!(
-            records,
-            x,
-            acc,
-            np,
-            [
-                "lh   {xa}, 0({xp})",
-                q8_column!("0", "{xa}", "lh {xb}, 2({xp})"),
-                q8_column!("8", "{xb}", "lh {xa}, 4({xp})"),
-                q8_column!("16", "{xa}", "lh {xb}, 6({xp})"),
-                q8_column!("24", "{xb}", "lh {xa}, 8({xp})"),
-                q8_column!("32", "{xa}", "lh {xb}, 10({xp})"),
-                q8_column!("40", "{xb}", "lh {xa}, 12({xp})"),
-                q8_column!("48", "{xa}", "lh {xb}, 14({xp})"),
-                q8_column!("56", "{xb}", "lh {xa}, 16({xp})"),
-                q8_column!("64", "{xa}", "lh {xb}, 18({xp})"),
-                q8_column!("72", "{xb}", "lh {xa}, 20({xp})"),
-                q8_column!("80", "{xa}", "lh {xb}, 22({xp})"),
-                q8_column!("88", "{xb}", "lh {xa}, 24({xp})"),
-                q8_column!("96", "{xa}", "lh {xb}, 26({xp})"),
-                q8_column!("104", "{xb}", "lh {xa}, 28({xp})"),
-                q8_column!("112", "{xa}", "lh {xb}, 30({xp})"),
-                q8_column!("120", "{xb}", "lh {xa}, 32({xp})"),
-                q8_column!("128", "{xa}", "lh {xb}, 34({xp})"),
-                q8_column!("136", "{xb}", "lh {xa}, 36({xp})"),
-                q8_column!("144", "{xa}", "lh {xb}, 38({xp})"),
-                q8_column!("152", "{xb}", "lh {xa}, 40({xp})"),
-                q8_column!("160", "{xa}", "lh {xb}, 42({xp})"),
-                q8_column!("168", "{xb}", "lh {xa}, 44({xp})"),
-                q8_column!("176", "{xa}", "lh {xb}, 46({xp})"),
-                q8_column!("184", "{xb}", "lh {xa}, 48({xp})"),
-                q8_column!("192", "{xa}", "lh {xb}, 50({xp})"),
-                q8_column!("200", "{xb}", "lh {xa}, 52({xp})"),
-                q8_column!("208", "{xa}", "lh {xb}, 54({xp})"),
-                q8_column!("216", "{xb}", "lh {xa}, 56({xp})"),
-                q8_column!("224", "{xa}", "lh {xb}, 58({xp})"),
-                q8_column!("232", "{xb}", "lh {xa}, 60({xp})"),
-                q8_column!("240", "{xa}", "lh {xb}, 62({xp})"),
-                q8_column!("248", "{xb}", "addiu {xp}, {xp}, 64"),
-                rows!("64", "7", "256"),
-                "addiu {w}, {w}, 272",
-                "bne  {w}, {end}, 3b",
-                "nop",
-            ]
+        core::arch::asm!(
+            ".set push",
+            ".set noreorder",
+            ".set noat", // LLVM may give an operand $at; every line is one machine instruction
+            "addiu $sp, $sp, -8", // the two clamp counts
+            "sw   $0, 0($sp)",
+            "sw   $0, 4($sp)",
+            "ori  {a0}, $0, 0x8000", // the VMULF rounding constant starts each chain
+            "ori  {a1}, $0, 0x8000",
+            "ori  {a2}, $0, 0x8000",
+            "ori  {a3}, $0, 0x8000",
+            "ori  {a4}, $0, 0x8000",
+            "ori  {a5}, $0, 0x8000",
+            "ori  {a6}, $0, 0x8000",
+            "ori  {a7}, $0, 0x8000",
+            "move {s0}, $0",
+            "3:", // a record; s0 is zeroed before the label and in the loop's delay slot
+            "move {s1}, $0",
+            "move {s2}, $0",
+            "move {s3}, $0",
+            "move {s4}, $0",
+            "move {s5}, $0",
+            "move {s6}, $0",
+            "move {s7}, $0",
+            "lb   {qa}, 0({w})",
+            q8_columns!("0"),
+            q8_columns!("2"),
+            q8_columns!("4"),
+            q8_columns!("6"),
+            q8_columns!("8"),
+            q8_columns!("10"),
+            q8_columns!("12"),
+            q8_columns!("14"),
+            q8_columns!("16"),
+            q8_columns!("18"),
+            q8_columns!("20"),
+            q8_columns!("22"),
+            q8_columns!("24"),
+            q8_columns!("26"),
+            q8_columns!("28"),
+            q8_column!("8*30", "2*30", "lb {qa}, 8*30+8({w})"),
+            q8_column!("8*31", "2*31", "addiu {xp}, {xp}, 64"),
+            q8_row_end!("0", "{s0}", "{a0}"),
+            q8_row_end!("1", "{s1}", "{a1}"),
+            q8_row_end!("2", "{s2}", "{a2}"),
+            q8_row_end!("3", "{s3}", "{a3}"),
+            q8_row_end!("4", "{s4}", "{a4}"),
+            q8_row_end!("5", "{s5}", "{a5}"),
+            q8_row_end!("6", "{s6}", "{a6}"),
+            q8_row_end!("7", "{s7}", "{a7}"),
+            "addiu {w}, {w}, 272",
+            "bne  {w}, {end}, 3b",
+            "move {s0}, $0", // delay slot
+            q8_output!("0", "{a0}"),
+            q8_output!("1", "{a1}"),
+            q8_output!("2", "{a2}"),
+            q8_output!("3", "{a3}"),
+            q8_output!("4", "{a4}"),
+            q8_output!("5", "{a5}"),
+            q8_output!("6", "{a6}"),
+            q8_output!("7", "{a7}"),
+            "lw   {w}, 0($sp)",
+            "lw   {end}, 4($sp)",
+            "b    9f",
+            "addiu $sp, $sp, 8", // delay slot
+            q8_row_clamp!("0"),
+            q8_row_clamp!("1"),
+            q8_row_clamp!("2"),
+            q8_row_clamp!("3"),
+            q8_row_clamp!("4"),
+            q8_row_clamp!("5"),
+            q8_row_clamp!("6"),
+            q8_row_clamp!("7"),
+            q8_output_clamp!("0"),
+            q8_output_clamp!("1"),
+            q8_output_clamp!("2"),
+            q8_output_clamp!("3"),
+            q8_output_clamp!("4"),
+            q8_output_clamp!("5"),
+            q8_output_clamp!("6"),
+            q8_output_clamp!("7"),
+            "9:",
+            ".set pop",
+            w = inout(reg) records.as_ptr() => partial,
+            end = inout(reg) records.as_ptr().add(records.len()) => output,
+            xp = inout(reg) x.as_ptr() => _,
+            y = in(reg) out.as_mut_ptr(),
+            sh = in(reg) shift,
+            x = out(reg) _,
+            qa = out(reg) _,
+            qb = out(reg) _,
+            s0 = out(reg) _,
+            s1 = out(reg) _,
+            s2 = out(reg) _,
+            s3 = out(reg) _,
+            s4 = out(reg) _,
+            s5 = out(reg) _,
+            s6 = out(reg) _,
+            s7 = out(reg) _,
+            a0 = out(reg) _,
+            a1 = out(reg) _,
+            a2 = out(reg) _,
+            a3 = out(reg) _,
+            a4 = out(reg) _,
+            a5 = out(reg) _,
+            a6 = out(reg) _,
+            a7 = out(reg) _,
         );
     }
-    np
+    (partial, output)
 }
 
 #[cfg(test)]

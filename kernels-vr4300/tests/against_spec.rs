@@ -3,7 +3,7 @@
 //! matrices. (The MIPS record loop itself is checked against the spec inside the bench ROM.)
 
 use kernels::matvec::{matrix_bytes, matvec as spec, BlockMatrix, WeightBits};
-use kernels_vr4300::matvec::{group_q8, group_q8_portable, matvec as tuned};
+use kernels_vr4300::matvec::{group_q8_out, group_q8_out_portable, matvec as tuned};
 use kernels_vr4300::matvec_q4::{group_q4, group_q4_portable};
 
 /// xorshift32, so the cases are the same on every run.
@@ -106,11 +106,16 @@ fn the_group_loop_is_the_portable_one_on_this_target() {
     let mut rng = Rng(7);
     let recs: Vec<u8> = (0..3 * 272).map(|_| rng.next() as u8).collect();
     let x: Vec<i16> = (0..96).map(|_| rng.next() as i16).collect();
-    let (mut a, mut b) = ([0x8000i64; 8], [0x8000i64; 8]);
-    let na = group_q8(&recs, &x, &mut a);
-    let nb = group_q8_portable(&recs, &x, &mut b);
-    assert_eq!((na, a), (nb, b));
-    assert!(na > 0, "full-range inputs clamp some partial sums");
+    for shift in [0, 4, 15] {
+        let (mut a, mut b) = ([0i16; 8], [0i16; 8]);
+        let na = group_q8_out(&recs, &x, &mut a, shift);
+        let nb = group_q8_out_portable(&recs, &x, &mut b, shift);
+        assert_eq!((na, a), (nb, b));
+        assert!(na.0 > 0, "full-range inputs clamp some partial sums");
+        if shift == 15 {
+            assert!(na.1 > 0, "a shift of 15 clamps some outputs");
+        }
+    }
 }
 
 #[test]

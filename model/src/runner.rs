@@ -14,16 +14,20 @@
 use crate::dims::ModelDims;
 use crate::error::{MatrixKind, ModelError};
 use crate::rspw::ModelView;
-use kernels::attention::{attention, AttentionShape};
+use kernels::attention::AttentionShape;
 #[cfg(not(target_arch = "mips"))]
 use kernels::elementwise::tied_head;
 use kernels::elementwise::{argmax_in, embedding_lookup, relu_in_place, residual_add};
 use kernels::matvec::{BlockMatrix, Saturations};
-// The VR4300 runs the tuned matvec (hand-written MIPS inner loop, bit-identical, checked in the
-// bench ROM); every other target runs the spec itself.
+// The VR4300 runs the tuned matvec and attention (hand-written MIPS inner loops, bit-identical,
+// checked in the bench ROM); every other target runs the spec itself.
+#[cfg(not(target_arch = "mips"))]
+use kernels::attention::attention;
 #[cfg(not(target_arch = "mips"))]
 use kernels::matvec::matvec;
 use kernels::norm::rms_norm;
+#[cfg(target_arch = "mips")]
+use kernels_vr4300::attention::attention;
 #[cfg(target_arch = "mips")]
 use kernels_vr4300::matvec;
 

@@ -188,7 +188,8 @@ same RSP work (ares's hardware-tested timing rules, RSP-FACTS \"Timing\").
 
 Paths: `spec` = `kernels::matvec` (the numerics spec, compiled by LLVM for the VR4300);
 `tuned` = `kernels-vr4300` (hand-written MIPS III); `scalar` = the scalar model runner (on the
-VR4300 its Q8 matvecs are the tuned ones; Q4 ones are still the spec); `rsp` = the ucode through
+VR4300 its matvecs and attention are the tuned ones; the attention alone, spec and tuned, is in
+`kernels.csv` as `attention_128x4h`); `rsp` = the ucode through
 the scheduler, timed by the CPU from start to result. \"identical\" is the ROM's bit-for-bit
 comparison with the scalar spec (matvecs: outputs and clamp counts; tokens: the predicted byte
 and its logit at every position). Tokens are the mean over positions 0..21 (the bytes of

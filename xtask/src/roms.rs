@@ -191,6 +191,7 @@ fn check_textgen_lines(run: &RomRun, expected: &[String]) -> Result<()> {
 /// The `bench.<kernel>.<path>.identical` results every bench run must print (`yes`).
 pub const BENCH_IDENTICAL: &[&str] = &[
     "tuned_check.tuned",
+    "attention_check.tuned",
     "matvec_q8_128x128.tuned",
     "matvec_q8_128x128.rsp",
     "matvec_q8_512x128.tuned",

@@ -10,6 +10,9 @@
 //! * `tuned_check`: the tuned matvec against the spec on every matrix of both models (layer
 //!   matrices and heads), on the edge cases of `n64_demo::bench::edge_case` read as Q8 and as
 //!   Q4 records, and on Q4 at its extremes.
+//! * `attention_check`: the tuned attention (kernels-vr4300) against the spec on random
+//!   caches at the demo models' shape (d_model 128, 4 heads) for contexts 1..64, at full and
+//!   at small amplitude (scores that saturate and ones that do not).
 //! * `token_q8` / `token_q4`: one token of each model (the mean over the bytes of
 //!   `TOKEN_PROMPT`, positions 0..21), paths `scalar` (the scalar runner; on the VR4300 its
 //!   matvecs are the tuned ones) and `rsp` (the token program); `identical` compares the
@@ -172,6 +175,7 @@ fn main() {
         .unwrap_or_else(|e| fail("loading the ucode", e));
 
     tuned_check(&[&q8v, &q4v]);
+    attention_check(scalar_ws);
 
     let matvecs: [(MatrixKind, Option<usize>); 4] = [
         (MatrixKind::Wq, Some(0)),
@@ -340,6 +344,70 @@ fn tuned_check(models: &[&ModelView<'_>]) {
         saturations.partial + saturations.output,
     );
     line("tuned_check", "tuned", "identical", yes_no(all_same));
+    note_same(all_same);
+}
+
+/// The tuned attention equals the spec (output and scratch) on random q, k and v at the demo
+/// models' shape, for every context length 1..=64, the values at full range (the scores
+/// saturate) and shifted right by 6 (they do not). `scratch` holds the two caches.
+fn attention_check(scratch: &mut [i16; SCALAR_WS]) {
+    use kernels::attention::{attention as spec, AttentionShape};
+    use kernels_vr4300::attention::attention as tuned;
+    const D: usize = 128;
+    const CTX: usize = 64;
+    let (k, rest) = scratch.split_at_mut(CTX * D);
+    let v = &mut rest[..CTX * D];
+    let mut q = [0i16; D];
+    let (mut oa, mut ob) = ([0i16; D], [0i16; D]);
+    let (mut sa, mut pa, mut sb, mut pb) = ([0i16; CTX], [0i16; CTX], [0i16; CTX], [0i16; CTX]);
+    let (mut checked, mut all_same, mut nonzero) = (0u32, true, 0u32);
+    // Count ticks of each path over contexts 1..=22 (a token's positions 0..21 of
+    // TOKEN_PROMPT, in one layer), at the small amplitude (a trained model's scores).
+    let mut ticks = [0u64; 2];
+    for shift in [0u32, 6] {
+        input_vector(7 + shift, k);
+        input_vector(8 + shift, v);
+        input_vector(9 + shift, &mut q);
+        for t in [k.iter_mut(), v.iter_mut(), q.iter_mut()] {
+            t.for_each(|e| *e >>= shift);
+        }
+        for n_pos in 1..=CTX {
+            let shape = AttentionShape {
+                d_model: D,
+                n_heads: 4,
+                slot_stride: D,
+                n_pos,
+            };
+            let t0 = timing::read_count();
+            spec(shape, &q, k, v, &mut sa, &mut pa, &mut oa)
+                .unwrap_or_else(|e| fail("spec attention", e));
+            let t1 = timing::read_count();
+            tuned(shape, &q, k, v, &mut sb, &mut pb, &mut ob)
+                .unwrap_or_else(|e| fail("tuned attention", e));
+            let t2 = timing::read_count();
+            if shift == 6 && n_pos <= TOKEN_PROMPT.len() {
+                ticks[0] += t1.wrapping_sub(t0) as u64;
+                ticks[1] += t2.wrapping_sub(t1) as u64;
+            }
+            all_same &= oa == ob && sa == sb && pa == pb;
+            nonzero += oa.iter().filter(|&&o| o != 0).count() as u32;
+            checked += 1;
+        }
+    }
+    for (path, t) in [("spec", ticks[0]), ("tuned", ticks[1])] {
+        // Per call at the token's mean context, like the token rows (mean over positions).
+        let t = (t / TOKEN_PROMPT.len() as u64) as u32;
+        line("attention_128x4h", path, "count_ticks", t);
+        line(
+            "attention_128x4h",
+            path,
+            "cpu_cycles",
+            timing::ticks_to_cpu_cycles(t),
+        );
+    }
+    line("attention_check", "tuned", "calls", checked);
+    line("attention_check", "tuned", "nonzero_outputs", nonzero);
+    line("attention_check", "tuned", "identical", yes_no(all_same));
     note_same(all_same);
 }
 
