@@ -8,7 +8,6 @@
 
 use crate::libdragon_matvec::REFERENCE_CRATE;
 use crate::libdragon_sdk::{compare_lines, make, Sdk};
-use crate::process::run;
 use crate::roms::{demo_model, host_generate_with, quoted};
 use crate::workspace::Workspace;
 use crate::Result;
@@ -96,16 +95,7 @@ pub fn expected_lines(model: &[u8], answers: &[Vec<u8>]) -> Vec<String> {
 /// Builds and runs the example, checks it; returns the summary (ending `identical=yes`).
 pub fn check(ws: &Workspace, sdk: &Sdk) -> Result<String> {
     let project = ws.root.join(CHAT_EXAMPLE);
-    let mut cargo = crate::n64_build::cargo_build_for_n64(ws);
-    cargo
-        .arg("--manifest-path")
-        .arg(ws.root.join(REFERENCE_CRATE).join("Cargo.toml"));
-    run(&mut cargo)?;
-    let lib = ws
-        .n64_target_dir()
-        .join("mips-nintendo64-none")
-        .join("release")
-        .join("librspnn_libdragon_reference.a");
+    let lib = crate::n64_build::build_static_lib(ws, &ws.root.join(REFERENCE_CRATE).join("Cargo.toml"), "librspnn_libdragon_reference.a")?;
     let model_path = demo_model(ws)?;
     let model = std::fs::read(&model_path)
         .map_err(|e| format!("cannot read {}: {e}", model_path.display()))?;

@@ -6,7 +6,6 @@
 //! host by kernels::matvec, give the checksums the console must print for the RSP's output.
 
 use crate::libdragon_sdk::{build_and_run, compare_lines, Sdk};
-use crate::process::run;
 use crate::Result;
 use kernels::matvec::{matvec, BlockMatrix, WeightBits, Q8_RECORD_BYTES};
 use std::path::Path;
@@ -104,16 +103,7 @@ pub fn expected_lines() -> Result<Vec<String>> {
 /// Builds the reference library and the example with `sdk`, runs it in cen64 and compares.
 pub fn check(ws: &crate::workspace::Workspace, sdk: &Sdk) -> Result<String> {
     let project = ws.root.join(MATVEC_EXAMPLE);
-    let mut cargo = crate::n64_build::cargo_build_for_n64(ws);
-    cargo
-        .arg("--manifest-path")
-        .arg(ws.root.join(REFERENCE_CRATE).join("Cargo.toml"));
-    run(&mut cargo)?;
-    let lib = ws
-        .n64_target_dir()
-        .join("mips-nintendo64-none")
-        .join("release")
-        .join("librspnn_libdragon_reference.a");
+    let lib = crate::n64_build::build_static_lib(ws, &ws.root.join(REFERENCE_CRATE).join("Cargo.toml"), "librspnn_libdragon_reference.a")?;
     let lib_var = format!("RSPNN_REFERENCE_LIB={}", lib.display());
     let mut lines = build_and_run(sdk, &project, "libdragon-matvec.z64", &[&lib_var])?;
     let vblanks = take_vblanks(&mut lines).map_err(|e| format!("{}: {e}", project.display()))?;

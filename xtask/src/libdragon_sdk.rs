@@ -306,16 +306,7 @@ pub fn abi_expected_lines() -> Vec<String> {
 /// example with `sdk`, runs it in cen64 and compares its lines.
 pub fn check_abi(ws: &crate::workspace::Workspace, sdk: &Sdk) -> Result<String> {
     let project = ws.root.join(ABI_EXAMPLE);
-    let mut cargo = crate::n64_build::cargo_build_for_n64(ws);
-    cargo
-        .arg("--manifest-path")
-        .arg(project.join("probe").join("Cargo.toml"));
-    run(&mut cargo)?;
-    let lib = ws
-        .n64_target_dir()
-        .join("mips-nintendo64-none")
-        .join("release")
-        .join("liblibdragon_abi_probe.a");
+    let lib = crate::n64_build::build_static_lib(ws, &project.join("probe").join("Cargo.toml"), "liblibdragon_abi_probe.a")?;
     let probe_lib = format!("PROBE_LIB={}", lib.display());
     let lines = build_and_run(sdk, &project, "libdragon-abi.z64", &[&probe_lib])?;
     compare_lines(&lines, &abi_expected_lines())
@@ -373,16 +364,7 @@ pub fn sys_expected_lines() -> Vec<String> {
 /// with it), runs it in cen64 and compares its lines.
 pub fn check_sys(ws: &crate::workspace::Workspace, sdk: &Sdk) -> Result<String> {
     let project = ws.root.join(SYS_EXAMPLE);
-    let mut cargo = crate::n64_build::cargo_build_for_n64(ws);
-    cargo
-        .arg("--manifest-path")
-        .arg(project.join("rust").join("Cargo.toml"));
-    run(&mut cargo)?;
-    let lib = ws
-        .n64_target_dir()
-        .join("mips-nintendo64-none")
-        .join("release")
-        .join("liblibdragon_sys_probe.a");
+    let lib = crate::n64_build::build_static_lib(ws, &project.join("rust").join("Cargo.toml"), "liblibdragon_sys_probe.a")?;
     let rust_lib = format!("LIBDRAGON_SYS_RUST_LIB={}", lib.display());
     let lines = build_and_run(sdk, &project, "libdragon-sys-probe.z64", &[&rust_lib])?;
     compare_lines(&lines, &sys_expected_lines())
@@ -422,7 +404,7 @@ fn gp_lines(listing: &str) -> Vec<String> {
             is_instruction
                 && fields.nth(2).is_some_and(|operands| {
                     operands
-                        .split(|c: char| c == ',' || c == '(' || c == ')')
+                        .split([',', '(', ')'])
                         .any(|op| op.trim() == "$28")
                 })
         })

@@ -6,7 +6,7 @@ use crate::setup::DEBIAN_TOOLCHAIN;
 use crate::workspace::Workspace;
 use crate::Result;
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 /// The package that holds the ROMs, and the feature that enables its ROM binaries.
@@ -29,6 +29,19 @@ pub fn command(ws: &Workspace) -> Command {
         .args(["--message-format", "json-render-diagnostics"])
         .current_dir(&ws.root);
     cmd
+}
+
+/// Builds the Rust static library of the crate at `manifest` for the N64 (the libdragon
+/// examples link these into C programs) and returns the path of `lib_file` (`lib<name>.a`).
+pub fn build_static_lib(ws: &Workspace, manifest: &Path, lib_file: &str) -> Result<PathBuf> {
+    let mut cargo = cargo_build_for_n64(ws);
+    cargo.arg("--manifest-path").arg(manifest);
+    crate::process::run(&mut cargo)?;
+    Ok(ws
+        .n64_target_dir()
+        .join("mips-nintendo64-none")
+        .join("release")
+        .join(lib_file))
 }
 
 /// `cargo build --release` for the N64 target with the Debian toolchain, into the N64 target
