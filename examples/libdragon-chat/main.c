@@ -1,6 +1,6 @@
 // libdragon-chat: an ordinary libdragon game that answers questions with rspnn while it keeps
 // drawing. Each frame rdpq clears the screen and moves a rectangle, and the question and the
-// answer so far are printed with libdragon's built-in font; in between, the game polls rspnn,
+// answer so far are printed by rdpq (rdpq_text_printf, libdragon's built-in font); in between, the game polls rspnn,
 // whose matrix products run on the RSP as rspq commands in the same queue as rdpq's
 // (include/rspnn.h). Nothing waits for rspnn: a frame is drawn whenever display_try_get has a
 // free buffer. Meanwhile libdragon's mixer plays a tune of our own (a triangle wave synthesised
@@ -154,35 +154,33 @@ static void escape(const char *in, int len, char *out)
     *out = 0;
 }
 
-// One frame: rdpq clears it and moves a rectangle (through rspq, between rspnn's commands);
-// rdpq_detach_wait waits for the RSP and RDP to finish it (behind at most one queued rspnn
-// command of RSPNN_MAX_RECORDS_PER_COMMAND records); then the CPU prints the text with
-// libdragon's built-in font (graphics_draw_text) and shows the frame. In cen64, frames that
-// printed with rdpq_text_printf (FONT_BUILTIN_DEBUG_MONO) never raised the RDP's SYNC_FULL
-// interrupt, so rdpq_detach_wait and rdpq_detach_show never completed (docs/libdragon.md).
+// The font rdpq_text_printf draws with (registered in main).
+#define FONT_MONO 1
+
+// One frame, all of it drawn by the RDP through rspq, between rspnn's commands: rdpq clears it,
+// moves a rectangle and prints the text with libdragon's built-in font; rdpq_detach_show
+// shows it when the RDP is done, so nothing here waits for the RSP, the RDP or rspnn.
+// (In the cen64 from ../shared, frames with rdpq text never finished: its DP_END kept the
+// rspq command id that rspq writes with the address; xtask builds cen64 with that fixed,
+// docs/libdragon.md "rdpq text in cen64".)
 static void draw_frame(surface_t *fb, const char *prompt, const char *answer, int busy)
 {
     int x = 16 + (frames_drawn * 3) % 240;
     rdpq_attach_clear(fb, NULL);
     rdpq_set_mode_fill(RGBA32(0x40, 0x80, 0xF0, 0xFF));
     rdpq_fill_rectangle(x, 200, x + 48, 216);
-    rdpq_detach_wait();
-    char line[48];
-    sprintf(line, "rspnn chat on libdragon  frame %lu", (unsigned long)frames_drawn);
-    graphics_draw_text(fb, 16, 24, line);
-    // The prompt without its newline, the answer in lines of 36 characters.
-    graphics_draw_text(fb, 16, 48, prompt);
+    rdpq_text_printf(NULL, FONT_MONO, 16, 24, "rspnn chat on libdragon  frame %lu",
+                     (unsigned long)frames_drawn);
+    // The prompt (its newline starts the "A:" line), the answer in lines of 36 characters.
+    rdpq_text_printf(NULL, FONT_MONO, 16, 48, "%s", prompt);
     int len = strlen(answer);
     for (int row = 0; row * 36 < len || (row == 0 && busy); row++) {
-        char part[40];
         int n = len - row * 36 < 36 ? len - row * 36 : 36;
-        memcpy(part, answer + row * 36, n);
-        part[n] = 0;
-        if (busy && (row + 1) * 36 >= len)
-            strcat(part, "_");
-        graphics_draw_text(fb, 16, 80 + row * 12, part);
+        int last = (row + 1) * 36 >= len;
+        rdpq_text_printf(NULL, FONT_MONO, 16, 80 + row * 12, "%.*s%s", n, answer + row * 36,
+                         busy && last ? "_" : "");
     }
-    display_show(fb);
+    rdpq_detach_show();
     frames_drawn++;
 }
 
@@ -193,6 +191,7 @@ int main(void)
     dfs_init(DFS_DEFAULT_LOCATION);
     display_init(RESOLUTION_320x240, DEPTH_16_BPP, 2, GAMMA_NONE, FILTERS_RESAMPLE);
     rdpq_init();
+    rdpq_text_register_font(FONT_MONO, rdpq_font_load_builtin(FONT_BUILTIN_DEBUG_MONO));
     audio_start();
     int err = rspnn_init();
     if (err) {
@@ -229,7 +228,7 @@ int main(void)
         // Where the time goes: in the polls that did work (the CPU part of the model and the
         // queueing, thousands of ticks each), told from the polls that only found the RSP busy
         // (one syncpoint check, tens of ticks) by a 1,000-tick (21 us) threshold; and drawing
-        // frames (rdpq_detach_wait waits for the RSP and RDP, then the CPU's text).
+        // frames (queueing rdpq's commands; rdpq_detach_show does not wait).
         uint64_t work_ticks = 0, draw_ticks = 0;
         uint32_t work_polls = 0;
         uint64_t start = get_ticks();
