@@ -51,6 +51,8 @@ static volatile uint32_t ai_interrupts;  // buffers the AI finished playing
 static volatile uint32_t ai_dry;         // ...after which nothing was queued: the audio ran dry
 static uint32_t audio_mixed;             // buffers mixed by mixer_poll and handed to the AI
 static uint32_t mix_max_ticks;           // the longest mixer_poll (it waits for rsp_mixer)
+static uint32_t read_ticks;              // time in tune_read during the current mixer_poll
+static uint32_t read_max_ticks;          // ...during the longest mixer_poll
 static int16_t mix_peak;                 // the largest |sample| the mixer wrote
 
 // Runs on every AI interrupt, before libdragon's own audio handler (register_AI_handler puts
@@ -72,6 +74,7 @@ static void tune_read(void *ctx, samplebuffer_t *sbuf, int wpos, int wlen, bool 
 {
     (void)ctx;
     (void)seeking;
+    uint32_t t0 = get_ticks();
     int16_t *out = samplebuffer_append(sbuf, wlen);
     uint32_t pos = wpos;
     for (int i = 0; i < wlen;) {
@@ -86,6 +89,7 @@ static void tune_read(void *ctx, samplebuffer_t *sbuf, int wpos, int wlen, bool 
             out[i] = (int16_t)((tri * TUNE_AMPLITUDE) >> 15);
         }
     }
+    read_ticks += (uint32_t)get_ticks() - t0;
 }
 
 static waveform_t tune = {
@@ -116,11 +120,14 @@ static void audio_fill(void)
     while (audio_can_write()) {
         int16_t *buf = audio_write_begin();
         int n = audio_get_buffer_length();
+        read_ticks = 0;
         uint32_t t0 = get_ticks();
         mixer_poll(buf, n);
         uint32_t dt = get_ticks() - t0;
-        if (dt > mix_max_ticks)
+        if (dt > mix_max_ticks) {
             mix_max_ticks = dt;
+            read_max_ticks = read_ticks;
+        }
         // The buffers are uncached and mixer_poll has waited for the RSP: look at every 8th
         // stereo sample's left channel.
         for (int i = 0; i < 2 * n; i += 16) {
@@ -224,6 +231,7 @@ int main(void)
         uint32_t frames_before = frames_drawn, polls = 0, busy = 0;
         uint32_t mixed_before = audio_mixed, played_before = ai_interrupts, dry_before = ai_dry;
         mix_max_ticks = 0;
+        read_max_ticks = 0;
         mix_peak = 0;
         // Where the time goes: in the polls that did work (the CPU part of the model and the
         // queueing, thousands of ticks each), told from the polls that only found the RSP busy
@@ -271,10 +279,10 @@ int main(void)
                "work_polls=%lu draw_ticks=%lu\n", p, len, (unsigned long)(frames_drawn - frames_before),
                (unsigned long)polls, (unsigned long)busy, (unsigned long)ticks,
                (unsigned long)work_ticks, (unsigned long)work_polls, (unsigned long)draw_ticks);
-        debugf("audio %u: mixed=%lu played=%lu dry=%lu mix_max_ticks=%lu peak=%d\n", p,
+        debugf("audio %u: mixed=%lu played=%lu dry=%lu mix_max_ticks=%lu read_ticks=%lu peak=%d\n", p,
                (unsigned long)(audio_mixed - mixed_before),
                (unsigned long)(ai_interrupts - played_before),
-               (unsigned long)(ai_dry - dry_before), (unsigned long)mix_max_ticks, mix_peak);
+               (unsigned long)(ai_dry - dry_before), (unsigned long)mix_max_ticks, (unsigned long)read_max_ticks, mix_peak);
         // Show the finished answer for a frame.
         draw_frame(display_get(), prompt, answer, 0);
     }

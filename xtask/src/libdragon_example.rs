@@ -59,6 +59,9 @@ pub struct AudioStats {
     pub dry: u32,
     /// The longest mixer_poll call (rsp_mixer through rspq's high-priority queue).
     pub mix_max_ticks: u32,
+    /// Of that call, the ticks in the game's waveform read callback (CPU, writing the
+    /// uncached sample buffer).
+    pub read_ticks: u32,
     /// The largest |sample| of the mixed output the ROM looked at.
     pub peak: u32,
 }
@@ -83,15 +86,25 @@ fn parse_fields<const N: usize>(line: &str, names: [&str; N]) -> Result<[u32; N]
     Ok(out)
 }
 
-/// Parses `audio N: mixed=.. played=.. dry=.. mix_max_ticks=.. peak=..`.
+/// Parses `audio N: mixed=.. played=.. dry=.. mix_max_ticks=.. read_ticks=.. peak=..`.
 pub fn parse_audio(line: &str) -> Result<AudioStats> {
-    let [mixed, played, dry, mix_max_ticks, peak] =
-        parse_fields(line, ["mixed", "played", "dry", "mix_max_ticks", "peak"])?;
+    let [mixed, played, dry, mix_max_ticks, read_ticks, peak] = parse_fields(
+        line,
+        [
+            "mixed",
+            "played",
+            "dry",
+            "mix_max_ticks",
+            "read_ticks",
+            "peak",
+        ],
+    )?;
     Ok(AudioStats {
         mixed,
         played,
         dry,
         mix_max_ticks,
+        read_ticks,
         peak,
     })
 }
@@ -311,12 +324,14 @@ pub fn check(ws: &Workspace, sdk: &Sdk) -> Result<String> {
         ));
         summary.push(format!(
             "answer {i}: audio kept up: {} buffers played ({expected:.2} in the emulated time), \
-             {} mixed, dry {} times, longest mixer_poll {} ticks ({:.2} ms), peak {}",
+             {} mixed, dry {} times, longest mixer_poll {} ticks ({:.2} ms, {} of them in the \
+             read callback), peak {}",
             audio.played,
             audio.mixed,
             audio.dry,
             audio.mix_max_ticks,
             audio.mix_max_ticks as f64 / TICKS_PER_SECOND * 1e3,
+            audio.read_ticks,
             audio.peak
         ));
     }
@@ -353,8 +368,10 @@ mod tests {
     fn audio_that_fell_behind_is_refused() {
         let setup = parse_audio_setup("audio: freq=31995 buf_samples=1272 buffers=4").unwrap();
         // 2.9325 s of emulated time hold 73.76 buffers of 1,272 samples at 31,995 Hz.
-        let ok = parse_audio("audio 0: mixed=77 played=73 dry=0 mix_max_ticks=9000 peak=5996")
-            .unwrap();
+        let ok = parse_audio(
+            "audio 0: mixed=77 played=73 dry=0 mix_max_ticks=9000 read_ticks=4000 peak=5996",
+        )
+        .unwrap();
         let expected = check_audio(&setup, 137_460_168, &ok).unwrap();
         assert!((expected - 73.76).abs() < 0.01, "{expected}");
         let e = check_audio(&setup, 137_460_168, &AudioStats { played: 60, ..ok }).unwrap_err();
@@ -372,9 +389,11 @@ mod tests {
         let e = check_audio(&setup, 137_460_168, &slow).unwrap_err();
         assert!(e.contains("longer than a buffer plays"), "{e}");
         assert!(parse_audio_setup("audio: freq=22050 buf_samples=880 buffers=4").is_err());
-        assert!(parse_audio("audio 0: mixed=1 played=1 mix_max_ticks=1 peak=1")
-            .unwrap_err()
-            .contains("no dry="));
+        assert!(
+            parse_audio("audio 0: mixed=1 played=1 mix_max_ticks=1 read_ticks=1 peak=1")
+                .unwrap_err()
+                .contains("no dry=")
+        );
     }
 
     #[test]
