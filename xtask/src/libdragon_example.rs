@@ -3,8 +3,9 @@
 //! `examples/libdragon-chat` with the libdragon SDK (whose n64.mk assembles rspnn's overlay
 //! against that libdragon and packs the demo model into the ROM's DFS), runs the ROM in cen64
 //! behind libdragon's IPL3, and compares every answer with host `rspnn generate
-//! --stop-at-newline` for the same model and prompt. Its last line is `identical=yes`, or it
-//! fails.
+//! --stop-at-newline` for the same model and prompt, and checks that libdragon's mixer kept
+//! playing meanwhile (audio buffers played against the emulated time, no underrun). Its last
+//! line is `identical=yes`, or it fails.
 
 use crate::libdragon_matvec::REFERENCE_CRATE;
 use crate::libdragon_sdk::{compare_lines, make, Sdk};
