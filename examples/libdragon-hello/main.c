@@ -6,6 +6,8 @@
 
 #define FRAMES 4
 #define FILL_RGBA16 0xF801 // red, alpha set: RGBA5551
+#define TEXT_X 100 // where rdpq prints "rspnn" (x, baseline y)
+#define TEXT_Y 120
 
 // libdragon never clears .bss itself: entrypoint.S relies on its IPL3 having zeroed all of RDRAM
 // with RSP DMA from IMEM, in rows that wrap around inside IMEM. An emulator that lets such a DMA
@@ -56,6 +58,34 @@ int main(void)
         display_show(fb);
     }
     debugf("frames=%d pixel=0x%04x\n", FRAMES, pixel);
+
+    // rdpq text with libdragon's built-in font, whose atlas upload is an rspq block: the RSP
+    // completes some of the block's RDP commands while it runs it, and rspq hands DP_END
+    // addresses with its command id in the top byte. A cen64 that kept that byte ran the block
+    // early, crashed its RDP and never finished the frame (docs/libdragon.md "rdpq text in
+    // cen64"). Count the pixels the text lit and where they are (xtask checks both).
+    rdpq_text_register_font(1, rdpq_font_load_builtin(FONT_BUILTIN_DEBUG_MONO));
+    {
+        surface_t *fb = display_get();
+        rdpq_attach_clear(fb, NULL);
+        rdpq_text_printf(NULL, 1, TEXT_X, TEXT_Y, "rspnn");
+        rdpq_detach_wait();
+        data_cache_hit_invalidate(fb->buffer, fb->stride * fb->height);
+        int lit = 0, x0 = fb->width, y0 = fb->height, x1 = -1, y1 = -1;
+        for (int y = 0; y < (int)fb->height; y++) {
+            for (int x = 0; x < (int)fb->width; x++) {
+                if (((uint16_t *)fb->buffer)[y * (fb->stride / 2) + x] == 0x0001)
+                    continue;
+                lit++;
+                if (x < x0) x0 = x;
+                if (x > x1) x1 = x;
+                if (y < y0) y0 = y;
+                if (y > y1) y1 = y;
+            }
+        }
+        debugf("rdpq text lit=%d box=%d,%d-%d,%d\n", lit, x0, y0, x1, y1);
+        display_show(fb);
+    }
 
     // A 64-bit division: GCC emits TEQ after it (divide-by-zero trap), which an old cen64 skips.
     volatile uint64_t ticks = 1234567890123ull;

@@ -436,6 +436,7 @@ pub struct SourceFix {
 /// RDRAM after 0x408 received a copy of DMEM, which holds the IPL3 itself, instead of zeros.
 /// libdragon does not clear .bss (entrypoint.S relies on the IPL3), so whichever .bss variables
 /// fell in those blocks started non-zero: docs/libdragon.md "The layout-dependent fault".
+/// The last two entries fix cen64's RDP command registers (see there); the name stayed.
 pub const RSP_DMA_FIXES: &[SourceFix] = &[
     SourceFix {
         file: "rsp/interface.c",
@@ -457,6 +458,29 @@ pub const RSP_DMA_FIXES: &[SourceFix] = &[
                   ((rsp->regs[RSP_CP0_REGISTER_DMA_CACHE] + length) & 0xFFF);",
         count: 2,
     },
+    // The RDP's command-buffer registers hold 24-bit RDRAM addresses (DP_START/DP_END: bits
+    // 23..0; the RDP ignores the rest). rspq's RSPQCmd_RdpSetBuffer and RSPQCmd_RdpAppendBuffer
+    // (libdragon's rsp_queue.inc) move the first word of their command, command id 0x0A or 0x0B
+    // in bits 31..24, straight into DP_START/DP_END, relying on that. cen64 kept the whole word,
+    // so DP_END = 0x0A0A9320 made rdp_process_list read ~160 MB "to the end": the RDP ran the
+    // rest of an rspq block's RDP buffer at once, NOPs where the RSP had not yet written its
+    // fixups (SET_TEXTURE_IMAGE among them), so the next LOAD_TLUT saw cen64's initial 4-bit
+    // texture image, angrylion's "RDP crashed" state stopped all RDP work, and the SYNC_FULL
+    // interrupt never came. libdragon's built-in font records its atlas upload as such a block,
+    // hence "rdpq text never finished a frame" (docs/libdragon.md).
+    SourceFix {
+        file: "rdp/interface.c",
+        find: "rdp->regs[DPC_CURRENT_REG] = word;\n      rdp->regs[DPC_START_REG] = word;",
+        replace: "rdp->regs[DPC_CURRENT_REG] = word & 0xFFFFFF;\n      \
+                  rdp->regs[DPC_START_REG] = word & 0xFFFFFF;",
+        count: 1,
+    },
+    SourceFix {
+        file: "rdp/interface.c",
+        find: "rdp->regs[DPC_END_REG] = word;",
+        replace: "rdp->regs[DPC_END_REG] = word & 0xFFFFFF;",
+        count: 1,
+    },
 ];
 
 /// Applies `fixes` to the text of `file`; an expected text that is missing (a changed cen64
@@ -468,8 +492,8 @@ pub fn apply_fixes(file: &str, text: &str, fixes: &[SourceFix]) -> Result<String
         if found != fix.count {
             return Err(format!(
                 "cen64's {file}: expected {} occurrence(s) of `{}`, found {found}; the cen64 \
-                 source changed, so its SP DMA fix (xtask/src/cen64.rs RSP_DMA_FIXES) must be \
-                 redone",
+                 source changed, so its SP DMA and DP register fixes (xtask/src/cen64.rs \
+                 RSP_DMA_FIXES) must be redone",
                 fix.count, fix.find
             ));
         }
@@ -678,6 +702,25 @@ mod tests {
         );
         assert_eq!(fixed.matches("& 0x1000) |").count(), 4);
         assert_eq!(fixed.matches("DMA_CACHE] += length").count(), 0);
+    }
+
+    #[test]
+    fn the_dp_register_fix_applies_to_the_shared_cen64_source_and_keeps_24_bits() {
+        let Some(source) = shared_source() else {
+            assert!(
+                !shared_fixtures::under_ci(),
+                "../shared/third-party/cen64 is missing under CI"
+            );
+            eprintln!("SKIPPED: no ../shared/third-party/cen64");
+            return;
+        };
+        let file = "rdp/interface.c";
+        let text = std::fs::read_to_string(source.join(file)).unwrap();
+        let fixed = apply_fixes(file, &text, RSP_DMA_FIXES).unwrap();
+        // START, CURRENT (set with START) and END keep only the RDRAM address.
+        assert_eq!(fixed.matches("= word & 0xFFFFFF;").count(), 3, "{fixed}");
+        assert!(!fixed.contains("rdp->regs[DPC_END_REG] = word;"));
+        assert!(!fixed.contains("rdp->regs[DPC_START_REG] = word;"));
     }
 
     #[test]

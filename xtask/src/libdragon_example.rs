@@ -3,8 +3,9 @@
 //! `examples/libdragon-chat` with the libdragon SDK (whose n64.mk assembles rspnn's overlay
 //! against that libdragon and packs the demo model into the ROM's DFS), runs the ROM in cen64
 //! behind libdragon's IPL3, and compares every answer with host `rspnn generate
-//! --stop-at-newline` for the same model and prompt. Its last line is `identical=yes`, or it
-//! fails.
+//! --stop-at-newline` for the same model and prompt, and checks that libdragon's mixer kept
+//! playing meanwhile (audio buffers played against the emulated time, no underrun). Its last
+//! line is `identical=yes`, or it fails.
 
 use crate::libdragon_matvec::REFERENCE_CRATE;
 use crate::libdragon_sdk::{compare_lines, make, Sdk};
@@ -21,6 +22,14 @@ pub const PROMPTS: [&str; 2] = ["Q: Who are you?\nA:", "Q: What is the RSP?\nA:"
 const MAX_ANSWER: usize = 64;
 /// main.c loads this many bytes of the model first, which must be refused.
 const TRUNCATED_BYTES: usize = 1000;
+/// main.c's AUDIO_HZ (asked of audio_init; libdragon rounds it to what the DAC rate gives).
+const AUDIO_HZ: f64 = 32000.0;
+/// main.c's AUDIO_BUFFERS.
+const AUDIO_BUFFERS: u32 = 4;
+/// main.c's TUNE_AMPLITUDE times the channel volume (0.5): the mixed output's largest sample.
+const MIXED_PEAK: u32 = 12000 / 2;
+/// get_ticks() runs at half the VR4300's 93.75 MHz clock.
+const TICKS_PER_SECOND: f64 = 46_875_000.0;
 /// How long the ROM may take in cen64.
 const TIMEOUT_S: u64 = 300;
 
@@ -39,22 +48,30 @@ pub struct AnswerStats {
     pub draw_ticks: u32,
 }
 
-/// Parses `stats N: bytes=.. frames=.. polls=.. busy=.. cpu_ticks=.. work_ticks=..
-/// draw_ticks=..`.
-pub fn parse_stats(line: &str) -> Result<AnswerStats> {
-    let mut fields = [None; 7];
-    const NAMES: [&str; 7] = [
-        "bytes",
-        "frames",
-        "polls",
-        "busy",
-        "cpu_ticks",
-        "work_ticks",
-        "draw_ticks",
-    ];
+/// The ROM's audio figures for one answer (its `audio N:` line).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AudioStats {
+    /// Buffers mixed by mixer_poll and handed to the AI.
+    pub mixed: u32,
+    /// AI interrupts: buffers the AI finished playing.
+    pub played: u32,
+    /// Interrupts after which the AI had nothing queued: the audio ran dry.
+    pub dry: u32,
+    /// The longest mixer_poll call (rsp_mixer through rspq's high-priority queue).
+    pub mix_max_ticks: u32,
+    /// Of that call, the ticks in the game's waveform read callback (CPU, writing the
+    /// uncached sample buffer).
+    pub read_ticks: u32,
+    /// The largest |sample| of the mixed output the ROM looked at.
+    pub peak: u32,
+}
+
+/// Parses `key=value` words of `line` for the given keys, naming a missing or bad one.
+fn parse_fields<const N: usize>(line: &str, names: [&str; N]) -> Result<[u32; N]> {
+    let mut fields = [None; N];
     for word in line.split_whitespace() {
         if let Some((k, v)) = word.split_once('=') {
-            if let Some(i) = NAMES.iter().position(|&n| n == k) {
+            if let Some(i) = names.iter().position(|&n| n == k) {
                 fields[i] = Some(
                     v.parse::<u32>()
                         .map_err(|e| format!("{line:?}: {k}={v}: {e}"))?,
@@ -62,15 +79,129 @@ pub fn parse_stats(line: &str) -> Result<AnswerStats> {
             }
         }
     }
-    let get = |i: usize| fields[i].ok_or_else(|| format!("{line:?}: no {}=", NAMES[i]));
+    let mut out = [0; N];
+    for i in 0..N {
+        out[i] = fields[i].ok_or_else(|| format!("{line:?}: no {}=", names[i]))?;
+    }
+    Ok(out)
+}
+
+/// Parses `audio N: mixed=.. played=.. dry=.. mix_max_ticks=.. read_ticks=.. peak=..`.
+pub fn parse_audio(line: &str) -> Result<AudioStats> {
+    let [mixed, played, dry, mix_max_ticks, read_ticks, peak] = parse_fields(
+        line,
+        [
+            "mixed",
+            "played",
+            "dry",
+            "mix_max_ticks",
+            "read_ticks",
+            "peak",
+        ],
+    )?;
+    Ok(AudioStats {
+        mixed,
+        played,
+        dry,
+        mix_max_ticks,
+        read_ticks,
+        peak,
+    })
+}
+
+/// The audio setup the ROM printed: `audio: freq=.. buf_samples=.. buffers=..`.
+#[derive(Debug, PartialEq)]
+pub struct AudioSetup {
+    pub freq: u32,
+    pub buf_samples: u32,
+    pub buffers: u32,
+}
+
+pub fn parse_audio_setup(line: &str) -> Result<AudioSetup> {
+    let [freq, buf_samples, buffers] = parse_fields(line, ["freq", "buf_samples", "buffers"])?;
+    if (freq as f64 - AUDIO_HZ).abs() > AUDIO_HZ * 0.01 || buf_samples == 0 {
+        return Err(format!(
+            "{line:?}: audio_init({AUDIO_HZ}) gave {freq} Hz and {buf_samples}-sample buffers"
+        ));
+    }
+    if buffers != AUDIO_BUFFERS {
+        return Err(format!("{line:?}: expected buffers={AUDIO_BUFFERS}"));
+    }
+    Ok(AudioSetup {
+        freq,
+        buf_samples,
+        buffers,
+    })
+}
+
+/// Checks that the mixer kept up during one answer of `cpu_ticks` emulated ticks: the AI
+/// played as many buffers as that time holds (to one buffer either way: the answer does not
+/// start or end on a buffer boundary), never ran dry, the game mixed as many as were played
+/// (give or take the buffers it may fill ahead), each mixer_poll took less than one buffer's
+/// playing time, and the output has the tune's amplitude. Returns the buffers expected.
+pub fn check_audio(setup: &AudioSetup, cpu_ticks: u32, a: &AudioStats) -> Result<f64> {
+    let seconds = cpu_ticks as f64 / TICKS_PER_SECOND;
+    let buffer_s = setup.buf_samples as f64 / setup.freq as f64;
+    let expected = seconds / buffer_s;
+    let mut wrong = Vec::new();
+    if (a.played as f64) < expected.floor() - 1.0 || (a.played as f64) > expected.ceil() + 1.0 {
+        wrong.push(format!(
+            "the AI played {} buffers in {seconds:.3} s, which hold {expected:.2}",
+            a.played
+        ));
+    }
+    if a.dry != 0 {
+        wrong.push(format!("the audio ran dry {} times", a.dry));
+    }
+    if a.mixed.abs_diff(a.played) > setup.buffers {
+        wrong.push(format!(
+            "{} buffers mixed for {} played (at most {} may be ahead or behind)",
+            a.mixed, a.played, setup.buffers
+        ));
+    }
+    let buffer_ticks = buffer_s * TICKS_PER_SECOND;
+    if a.mix_max_ticks as f64 >= buffer_ticks {
+        wrong.push(format!(
+            "a mixer_poll took {} ticks, longer than a buffer plays ({buffer_ticks:.0})",
+            a.mix_max_ticks
+        ));
+    }
+    if a.peak > MIXED_PEAK + 1 || a.peak < MIXED_PEAK * 95 / 100 {
+        wrong.push(format!(
+            "the mixed output's peak is {}, the tune's is {MIXED_PEAK}",
+            a.peak
+        ));
+    }
+    if wrong.is_empty() {
+        Ok(expected)
+    } else {
+        Err(wrong.join("; "))
+    }
+}
+
+/// Parses `stats N: bytes=.. frames=.. polls=.. busy=.. cpu_ticks=.. work_ticks=..
+/// draw_ticks=..`.
+pub fn parse_stats(line: &str) -> Result<AnswerStats> {
+    let [bytes, frames, polls, busy, cpu_ticks, work_ticks, draw_ticks] = parse_fields(
+        line,
+        [
+            "bytes",
+            "frames",
+            "polls",
+            "busy",
+            "cpu_ticks",
+            "work_ticks",
+            "draw_ticks",
+        ],
+    )?;
     Ok(AnswerStats {
-        bytes: get(0)?,
-        frames: get(1)?,
-        polls: get(2)?,
-        busy: get(3)?,
-        cpu_ticks: get(4)?,
-        work_ticks: get(5)?,
-        draw_ticks: get(6)?,
+        bytes,
+        frames,
+        polls,
+        busy,
+        cpu_ticks,
+        work_ticks,
+        draw_ticks,
     })
 }
 
@@ -135,8 +266,15 @@ pub fn check(ws: &Workspace, sdk: &Sdk) -> Result<String> {
             out.lines.iter().rev().take(5).collect::<Vec<_>>()
         ));
     }
-    let (stats, lines): (Vec<String>, Vec<String>) =
-        out.lines.into_iter().partition(|l| l.starts_with("stats "));
+    let (stats, lines): (Vec<String>, Vec<String>) = out
+        .lines
+        .into_iter()
+        .partition(|l| l.starts_with("stats ") || l.starts_with("audio"));
+    let setup_line = stats
+        .iter()
+        .find(|l| l.starts_with("audio: "))
+        .ok_or_else(|| format!("{}: no `audio: ` line", rom.display()))?;
+    let setup = parse_audio_setup(setup_line)?;
     compare_lines(&lines, &expected_lines(&model, &answers))
         .map_err(|e| format!("{}: {e}", project.display()))?;
     let mut summary = Vec::new();
@@ -156,6 +294,13 @@ pub fn check(ws: &Workspace, sdk: &Sdk) -> Result<String> {
         if s.frames == 0 {
             return Err(format!("{line}: no frame was drawn while rspnn generated"));
         }
+        let audio_line = stats
+            .iter()
+            .find(|l| l.starts_with(&format!("audio {i}:")))
+            .ok_or_else(|| format!("{}: no `audio {i}:` line", rom.display()))?;
+        let audio = parse_audio(audio_line)?;
+        let expected = check_audio(&setup, s.cpu_ticks, &audio)
+            .map_err(|e| format!("{audio_line}: the mixer did not keep up: {e}"))?;
         let share = |t: u32| 100.0 * t as f64 / s.cpu_ticks.max(1) as f64;
         summary.push(format!(
             "answer {i}: {} bytes, {} frames drawn meanwhile, {} polls ({} busy), {} CPU ticks \
@@ -167,6 +312,18 @@ pub fn check(ws: &Workspace, sdk: &Sdk) -> Result<String> {
             s.cpu_ticks,
             share(s.work_ticks),
             share(s.draw_ticks)
+        ));
+        summary.push(format!(
+            "answer {i}: audio kept up: {} buffers played ({expected:.2} in the emulated time), \
+             {} mixed, dry {} times, longest mixer_poll {} ticks ({:.2} ms, {} of them in the \
+             read callback), peak {}",
+            audio.played,
+            audio.mixed,
+            audio.dry,
+            audio.mix_max_ticks,
+            audio.mix_max_ticks as f64 / TICKS_PER_SECOND * 1e3,
+            audio.read_ticks,
+            audio.peak
         ));
     }
     summary.push(format!(
@@ -196,6 +353,38 @@ mod tests {
             parse_stats("stats 1: bytes=51 polls=9 busy=8 cpu_ticks=1 work_ticks=1 draw_ticks=1")
                 .unwrap_err();
         assert!(e.contains("no frames="), "{e}");
+    }
+
+    #[test]
+    fn audio_that_fell_behind_is_refused() {
+        let setup = parse_audio_setup("audio: freq=31995 buf_samples=1272 buffers=4").unwrap();
+        // 2.9325 s of emulated time hold 73.76 buffers of 1,272 samples at 31,995 Hz.
+        let ok = parse_audio(
+            "audio 0: mixed=77 played=73 dry=0 mix_max_ticks=9000 read_ticks=4000 peak=5996",
+        )
+        .unwrap();
+        let expected = check_audio(&setup, 137_460_168, &ok).unwrap();
+        assert!((expected - 73.76).abs() < 0.01, "{expected}");
+        let e = check_audio(&setup, 137_460_168, &AudioStats { played: 60, ..ok }).unwrap_err();
+        assert!(e.contains("played 60 buffers"), "{e}");
+        let e = check_audio(&setup, 137_460_168, &AudioStats { dry: 2, ..ok }).unwrap_err();
+        assert!(e.contains("ran dry 2 times"), "{e}");
+        let e = check_audio(&setup, 137_460_168, &AudioStats { mixed: 60, ..ok }).unwrap_err();
+        assert!(e.contains("60 buffers mixed"), "{e}");
+        let e = check_audio(&setup, 137_460_168, &AudioStats { peak: 0, ..ok }).unwrap_err();
+        assert!(e.contains("peak is 0"), "{e}");
+        let slow = AudioStats {
+            mix_max_ticks: 2_000_000,
+            ..ok
+        };
+        let e = check_audio(&setup, 137_460_168, &slow).unwrap_err();
+        assert!(e.contains("longer than a buffer plays"), "{e}");
+        assert!(parse_audio_setup("audio: freq=22050 buf_samples=880 buffers=4").is_err());
+        assert!(
+            parse_audio("audio 0: mixed=1 played=1 mix_max_ticks=1 read_ticks=1 peak=1")
+                .unwrap_err()
+                .contains("no dry=")
+        );
     }
 
     #[test]

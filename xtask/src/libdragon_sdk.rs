@@ -249,9 +249,64 @@ pub fn hello_expected_lines() -> Vec<String> {
 pub fn check_hello(ws: &crate::workspace::Workspace, sdk: &Sdk) -> Result<String> {
     let project = ws.root.join(HELLO_EXAMPLE);
     let lines = build_and_run(sdk, &project, "libdragon-hello.z64", &[])?;
-    compare_lines(&lines, &hello_expected_lines())
+    let (text, others): (Vec<String>, Vec<String>) = lines
+        .iter()
+        .cloned()
+        .partition(|l| l.starts_with("rdpq text "));
+    compare_lines(&others, &hello_expected_lines())
         .map_err(|e| format!("{}: {e}", project.display()))?;
+    let text = text.first().ok_or_else(|| {
+        format!(
+            "{}: no `rdpq text` line (a frame with rdpq text did not finish?)",
+            project.display()
+        )
+    })?;
+    check_hello_text(text).map_err(|e| format!("{}: {e}", project.display()))?;
     Ok(format!("{} lines as expected", lines.len()))
+}
+
+/// Where libdragon-hello prints "rspnn" with rdpq (main.c TEXT_X, TEXT_Y: x and baseline).
+const HELLO_TEXT: (i32, i32) = (100, 120);
+
+/// Checks libdragon-hello's `rdpq text lit=N box=X0,Y0-X1,Y1`: the five glyphs of the built-in
+/// 8x8 font lit at least 8 pixels each, and every lit pixel lies in their cells (8 pixels
+/// wide from a few pixels left of x, 12 rows above the baseline to 4 below, for descenders
+/// and the font's shadow). A frame the RDP did not draw has no lit pixel; one it drew from
+/// garbage commands lights pixels elsewhere.
+pub fn check_hello_text(line: &str) -> Result<()> {
+    let parse = |s: &str| -> Option<(i32, [i32; 4])> {
+        let rest = s.strip_prefix("rdpq text lit=")?;
+        let (lit, rest) = rest.split_once(" box=")?;
+        let (a, b) = rest.split_once('-')?;
+        let (x0, y0) = a.split_once(',')?;
+        let (x1, y1) = b.split_once(',')?;
+        Some((
+            lit.parse().ok()?,
+            [
+                x0.parse().ok()?,
+                y0.parse().ok()?,
+                x1.parse().ok()?,
+                y1.parse().ok()?,
+            ],
+        ))
+    };
+    let (lit, [x0, y0, x1, y1]) = parse(line).ok_or_else(|| format!("cannot parse {line:?}"))?;
+    let (x, y) = HELLO_TEXT;
+    let cells = (x - 4, y - 12, x + 5 * 8 + 4, y + 4);
+    if lit < 5 * 8
+        || x0 < cells.0
+        || y0 < cells.1
+        || x1 > cells.2
+        || y1 > cells.3
+        || x1 < x0
+        || y1 < y0
+    {
+        return Err(format!(
+            "{line:?}: expected at least 40 lit pixels, all within {},{}-{},{}",
+            cells.0, cells.1, cells.2, cells.3
+        ));
+    }
+    Ok(())
 }
 
 /// `make clean all VARS...` in `project` with `sdk`, then runs the ROM it made in cen64 (its
@@ -434,6 +489,20 @@ pub fn compare_lines(got: &[String], expected: &[String]) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rdpq_text_must_be_lit_and_in_place() {
+        assert!(check_hello_text("rdpq text lit=203 box=99,114-129,122").is_ok());
+        for bad in [
+            "rdpq text lit=0 box=320,240--1,-1",
+            "rdpq text lit=203 box=0,114-129,122",
+            "rdpq text lit=203 box=99,114-129,200",
+            "rdpq text lit=12 box=99,114-129,122",
+            "rdpq text lit=x",
+        ] {
+            assert!(check_hello_text(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn a_different_line_is_named() {

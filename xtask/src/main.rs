@@ -77,9 +77,10 @@ commands:
                                with kernels::matvec on the host (not yet passing: see
                                docs/libdragon.md)
   libdragon-example            build examples/libdragon-chat (a libdragon game answering
-                               prompts with rspnn's generate API while rdpq draws), run it in
-                               cen64 and compare its answers with host `rspnn generate`; the
-                               last line is identical=yes
+                               prompts with rspnn's generate API while rdpq draws and
+                               libdragon's mixer plays), run it in cen64, compare its answers
+                               with host `rspnn generate` and its audio buffers with the
+                               emulated time; the last line is identical=yes
   test                         everything: setup, host tests, fuzzing (60 s a target), N64 build,
                                ROMs in mupen64plus
   demo [--emulator cen64]      build the ROMs and run the chat ROM's attract mode in
