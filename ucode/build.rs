@@ -111,7 +111,8 @@ fn run() -> Result<(), String> {
     let p = params()?;
     let out_dir = PathBuf::from(std::env::var_os("OUT_DIR").ok_or("OUT_DIR is not set")?);
     let params_path = out_dir.join("params.inc");
-    std::fs::write(&params_path, params_inc(&p, false)).map_err(|e| format!("cannot write {}: {e}", params_path.display()))?;
+    std::fs::write(&params_path, params_inc(&p, false))
+        .map_err(|e| format!("cannot write {}: {e}", params_path.display()))?;
 
     check_layout(&p, &out_dir)?;
 
@@ -169,7 +170,8 @@ fn q4_waw_variant(
     let dir = out_dir.join("q4_waw");
     std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let params_path = dir.join("params.inc");
-    std::fs::write(&params_path, params_inc(p, true)).map_err(|e| format!("cannot write {}: {e}", params_path.display()))?;
+    std::fs::write(&params_path, params_inc(p, true))
+        .map_err(|e| format!("cannot write {}: {e}", params_path.display()))?;
     let fast = rsp_asm::assemble_file(main, &[dir.as_path()]).map_err(|e| format!("Q4_WAW_CHAIN=1: {e}"))?;
     if fast.text.len() != default.text.len() {
         return Err(format!(
@@ -183,7 +185,11 @@ fn q4_waw_variant(
         && fast.entry == default.entry
         && fast.overlay_base == default.overlay_base
         && fast.overlays.len() == default.overlays.len()
-        && fast.overlays.iter().zip(&default.overlays).all(|(a, b)| a.image == b.image && a.load_address == b.load_address);
+        && fast
+            .overlays
+            .iter()
+            .zip(&default.overlays)
+            .all(|(a, b)| a.image == b.image && a.load_address == b.load_address);
     if !same_rest {
         return Err("the Q4 fast chain changes DATA, ENTRY or an overlay: it must only change the Q4 loop".into());
     }

@@ -7,9 +7,11 @@
 pub const PREDICTED_RSP_CYCLES: &[(&str, u32)] = &[
     ("matvec_q8_128x128", 4375),
     ("matvec_q8_256x128", 8081),
-    ("matvec_q4_128x128", 5333),
+    ("matvec_q4_128x128", 5353),
     ("token_q8", 234781),
-    ("token_q4", 145918),
+    ("token_q4", 146374),
+    ("matvec_q4_128x128.rsp_q4waw", 5333),
+    ("token_q4.rsp_q4waw", 145918),
 ];
 
 /// The prediction for `kernel`, if there is one.

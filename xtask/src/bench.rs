@@ -112,8 +112,10 @@ pub fn rows(cen: &Figures, mupen: &Figures, sim: &Figures, order: &[String]) -> 
             Some(Row {
                 cen64_cycles: number(cen, &format!("{kernel}.{path}.cpu_cycles")),
                 mupen_instructions: number(mupen, &format!("{kernel}.{path}.count_ticks")),
-                rsp_sim_cycles: (path == "rsp")
-                    .then(|| number(sim, &format!("{kernel}.rsp.rsp_sim_cycles")))
+                // `rsp` and `rsp_q4waw` (the opt-in Q4 chain's image) both have a prediction.
+                rsp_sim_cycles: path
+                    .starts_with("rsp")
+                    .then(|| number(sim, &format!("{kernel}.{path}.rsp_sim_cycles")))
                     .flatten(),
                 identical: cen
                     .get(&format!("{kernel}.{path}.identical"))
@@ -193,13 +195,17 @@ VR4300 its matvecs and attention are the tuned ones; the attention alone, spec a
 the scheduler, timed by the CPU from start to result. \"identical\" is the ROM's bit-for-bit
 comparison with the scalar spec (matvecs: outputs and clamp counts; tokens: the predicted byte
 and its logit at every position). Tokens are the mean over positions 0..21 (the bytes of
-`Q: What is the RSP?\\nA:`).
+`Q: What is the RSP?\\nA:`). `rsp_q4waw` is the Q4 work again with the ucode image whose Q4 chain
+relies on an unmeasured write-after-write order (opt-in, ucode/README.md \"Assumptions\"); `rsp`
+is the default ucode.
 
 | kernel | path | weights | cen64 CPU cycles | cen64 cycles/weight | mupen64plus instructions | instructions/weight | rsp-sim RSP cycles | cen64 RSP cycles (= CPU x 2/3) | identical |
 |---|---|---|---|---|---|---|---|---|---|"
     );
     for r in rows {
-        let cen_rsp = (r.path == "rsp")
+        let cen_rsp = r
+            .path
+            .starts_with("rsp")
             .then(|| r.cen64_cycles.map(|c| c * RSP_HZ / CPU_HZ))
             .flatten();
         let _ = writeln!(
@@ -572,8 +578,14 @@ pub fn predicted_source(sim_lines: &[String]) -> Result<String> {
         let Some((key, value)) = rest.split_once('=') else {
             continue;
         };
-        let Some(kernel) = key.strip_suffix(".rsp.rsp_sim_cycles") else {
-            continue;
+        // `<kernel>.rsp` (the default ucode) is keyed by the kernel alone; another RSP path
+        // (`rsp_q4waw`, the opt-in Q4 chain) by `<kernel>.<path>`.
+        let kernel = match key.strip_suffix(".rsp.rsp_sim_cycles") {
+            Some(kernel) => kernel,
+            None => match key.strip_suffix(".rsp_sim_cycles") {
+                Some(kernel_path) => kernel_path,
+                None => continue,
+            },
         };
         let cycles: u32 = value
             .trim()

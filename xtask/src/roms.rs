@@ -202,6 +202,9 @@ pub const BENCH_IDENTICAL: &[&str] = &[
     "matvec_q4_128x128.rsp",
     "token_q8.rsp",
     "token_q4.rsp",
+    // The Q4 matvec's opt-in fast chain (ucode/README.md "Assumptions"), run after the default.
+    "matvec_q4_128x128.rsp_q4waw",
+    "token_q4.rsp_q4waw",
 ];
 
 /// bench: every path equals the scalar spec bit for bit (each listed `identical` line says

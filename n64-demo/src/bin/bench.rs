@@ -123,6 +123,23 @@ fn timed(screen: &mut Screen, kernel: &str, path: &str, ticks: u32, weights: u64
     }
 }
 
+/// An RSP path's time on the IS-Viewer only: Count ticks, CPU cycles, and rsp-sim's
+/// prediction for it (`<kernel>.<path>` in `bench_predicted`).
+fn off_screen_rsp_row(kernel: &str, path: &str, ticks: u32) {
+    line(kernel, path, "count_ticks", ticks);
+    line(
+        kernel,
+        path,
+        "cpu_cycles",
+        timing::ticks_to_cpu_cycles(ticks),
+    );
+    let mut key = heapless_name();
+    let _ = core::fmt::write(&mut key, format_args!("{kernel}.{path}"));
+    if let Some(rsp_cycles) = predicted_rsp_cycles(key.as_str()) {
+        line(kernel, path, "rsp_sim_cycles", rsp_cycles);
+    }
+}
+
 /// A row of the on-screen summary (50 columns); the IS-Viewer has the full lines.
 fn on_screen(screen: &mut Screen, args: core::fmt::Arguments) {
     let _ = core::fmt::Write::write_fmt(&mut screen.text, args);
@@ -189,20 +206,66 @@ fn main() {
             None => q8v.embedding(),
         }
         .unwrap_or_else(|e| fail("a Q8 matrix", e));
-        bench_matvec(&mut screen, &mut sched, &m, true);
+        bench_matvec(&mut screen, &mut sched, &m, true, "rsp");
     }
     let m = q4v
         .matrix(0, MatrixKind::Wq)
         .unwrap_or_else(|e| fail("the Q4 Wq", e));
-    bench_matvec(&mut screen, &mut sched, &m, false);
+    bench_matvec(&mut screen, &mut sched, &m, false, "rsp");
 
-    let same8 = bench_token(&mut screen, &mut sched, "token_q8", q8, &q8v, scalar_ws);
-    let same4 = bench_token(&mut screen, &mut sched, "token_q4", q4, &q4v, scalar_ws);
+    let same8 = bench_token(
+        &mut screen,
+        &mut sched,
+        "token_q8",
+        q8,
+        &q8v,
+        scalar_ws,
+        "rsp",
+    );
+    let same4 = bench_token(
+        &mut screen,
+        &mut sched,
+        "token_q4",
+        q4,
+        &q4v,
+        scalar_ws,
+        "rsp",
+    );
+    // The Q4 matvec's opt-in fast chain (ucode/README.md "Assumptions": a vector load writes
+    // a register one issue group after a MAC wrote it; nobody has measured which write lands
+    // last). Same ucode otherwise, so the same command lists run on it; a console that lands
+    // the MAC's write last shows `rsp_q4waw ... identical=no` and `fastQ4 no` on screen.
+    sched
+        .load_ucode(&Ucode {
+            text: &rspnn_ucode::ucode::TEXT_Q4_WAW,
+            ..Ucode::RSPNN
+        })
+        .unwrap_or_else(|e| fail("loading the Q4 fast-chain ucode", e));
+    let fast_mv = bench_matvec(&mut screen, &mut sched, &m, false, "rsp_q4waw");
+    let fast_tok = bench_token(
+        &mut screen,
+        &mut sched,
+        "token_q4",
+        q4,
+        &q4v,
+        scalar_ws,
+        "rsp_q4waw",
+    );
+    line(
+        "q4_fast_chain",
+        "rsp_q4waw",
+        "identical",
+        yes_no(fast_mv && fast_tok),
+    );
+    sched
+        .load_ucode(&Ucode::RSPNN)
+        .unwrap_or_else(|e| fail("reloading the ucode", e));
     on_screen(
         &mut screen,
         format_args!(
-            "tuned, RSP = spec bit for bit: {}",
-            yes_no(same8 && same4 && all_same_so_far())
+            "tuned, RSP = spec bit for bit: {} fastQ4 {}",
+            yes_no(same8 && same4 && all_same_so_far()),
+            yes_no(fast_mv && fast_tok)
         ),
     );
 }
@@ -425,7 +488,16 @@ fn all_same_so_far() -> bool {
 }
 
 /// One matrix on each path: `spec`, `tuned` (Q8 only), `rsp`; each compared with `spec`.
-fn bench_matvec(screen: &mut Screen, sched: &mut Sched, m: &BlockMatrix<'static>, q8: bool) {
+/// `rsp_path`: the name of the RSP row (`rsp`, or `rsp_q4waw` for the opt-in Q4 chain's IMEM
+/// image); the CPU paths are timed only with `rsp`.
+fn bench_matvec(
+    screen: &mut Screen,
+    sched: &mut Sched,
+    m: &BlockMatrix<'static>,
+    q8: bool,
+    rsp_path: &str,
+) -> bool {
+    let cpu_paths = rsp_path == "rsp";
     let mut name = heapless_name();
     let _ = core::fmt::write(
         &mut name,
@@ -446,15 +518,17 @@ fn bench_matvec(screen: &mut Screen, sched: &mut Sched, m: &BlockMatrix<'static>
     let mut want = [0i16; WIDEST];
     let start = timing::read_count();
     spec_matvec(black_box(m), black_box(x), &mut want[..rows]).unwrap_or_else(|e| fail("spec", e));
-    timed(
-        screen,
-        kernel,
-        "spec",
-        timing::read_count().wrapping_sub(start),
-        weights,
-    );
+    if cpu_paths {
+        timed(
+            screen,
+            kernel,
+            "spec",
+            timing::read_count().wrapping_sub(start),
+            weights,
+        );
+    }
 
-    {
+    if cpu_paths {
         let mut got = [0i16; WIDEST];
         let start = timing::read_count();
         tuned_matvec(black_box(m), black_box(x), &mut got[..rows])
@@ -476,7 +550,7 @@ fn bench_matvec(screen: &mut Screen, sched: &mut Sched, m: &BlockMatrix<'static>
     // matrices up to 256 wide (`MatvecChain::build`); wider ones run on the RSP only inside
     // the token program (`token_*.rsp`).
     if rows.max(cols) > RSP_CHAIN_WIDEST {
-        return;
+        return true;
     }
     let base = sched.workspace_rdram();
     let ws = sched
@@ -511,9 +585,17 @@ fn bench_matvec(screen: &mut Screen, sched: &mut Sched, m: &BlockMatrix<'static>
         .chunks_exact(2)
         .zip(&want[..rows])
         .all(|(b, &w)| i16::from_be_bytes([b[0], b[1]]) == w);
-    timed(screen, kernel, "rsp", ticks, weights);
-    note_same(same);
-    line(kernel, "rsp", "identical", yes_no(same));
+    if cpu_paths {
+        timed(screen, kernel, rsp_path, ticks, weights);
+    } else {
+        // Off screen (the screen holds 21 rows); the verdict row says whether it agreed.
+        off_screen_rsp_row(kernel, rsp_path, ticks);
+    }
+    if cpu_paths {
+        note_same(same);
+    }
+    line(kernel, rsp_path, "identical", yes_no(same));
+    same
 }
 
 /// One token of `model` on the scalar runner and on the RSP, over the bytes of TOKEN_PROMPT.
@@ -525,7 +607,11 @@ fn bench_token(
     bytes: &'static [u8],
     model: &ModelView<'static>,
     scalar_ws: &mut [i16; SCALAR_WS],
+    rsp_path: &str,
 ) -> bool {
+    // With the opt-in Q4 chain (`rsp_q4waw`) the scalar runner runs again only as the
+    // reference; its rows are printed once, with `rsp`.
+    let cpu_paths = rsp_path == "rsp";
     let d = *model.dims();
     let need = workspace_len(&d);
     if need > SCALAR_WS {
@@ -572,6 +658,11 @@ fn bench_token(
     }
     let n = TOKEN_PROMPT.len() as u64;
     let weights = weights_per_token(&d);
+    if !cpu_paths {
+        off_screen_rsp_row(kernel, rsp_path, (rsp_ticks / n) as u32);
+        line(kernel, rsp_path, "identical", yes_no(same));
+        return same;
+    }
     line(kernel, "model", "weights_per_token", weights);
     line(kernel, "model", "positions", n);
     for (path, ticks) in [("scalar", scalar_ticks), ("rsp", rsp_ticks)] {

@@ -79,8 +79,8 @@ pub fn run_z64(rdram: &[u8], cmd_list: u32) -> Finished {
 /// [`run_z64`] with another IMEM image (`ucode::TEXT_Q4_WAW`, the opt-in Q4 chain).
 pub fn run_z64_text(text: &[u8], rdram: &[u8], cmd_list: u32) -> Finished {
     let dmem = dmem_image(cmd_list);
-    let out = z64_rsp::run(&z64_rsp::Job { imem: text, dmem: &dmem, rdram, pc: ucode::ENTRY })
-        .expect("z64 plugin runs");
+    let out =
+        z64_rsp::run(&z64_rsp::Job { imem: text, dmem: &dmem, rdram, pc: ucode::ENTRY }).expect("z64 plugin runs");
     assert!(
         out.broke(),
         "z64: the ucode did not stop at BREAK (status {:08x}, messages {:?})",
