@@ -167,6 +167,58 @@ fn tokens_on_rsp(
     Ok(())
 }
 
+/// The DP clock probe (`n64_demo::dp_clock_probe`) on rsp-sim, whose DPC_CLOCK is its cycle
+/// count: `bench.dp_clock.calibration.rsp_sim_cycles`, `bench.dma.<bytes>.rsp_sim_cycles` (one
+/// transfer) and `bench.dma.2x<bytes>.rsp_sim_cycles` (two queued). The transferred bytes are
+/// checked first.
+fn dp_clock_probe_on_sim(out: &mut Predicted) -> Result<(), String> {
+    use n64_demo::dp_clock_probe::{image, Figures, RESULTS, RESULT_WORDS, SIZES, SOURCE_BYTES};
+    const SOURCE: usize = 0x1000;
+    let mut rdram = vec![0u8; SOURCE + SOURCE_BYTES];
+    for (i, b) in rdram[SOURCE..].iter_mut().enumerate() {
+        *b = (i * 7 + 3) as u8;
+    }
+    let source = rdram[SOURCE..].to_vec();
+    let mut rsp = rsp_sim::Rsp::with_rdram(rdram);
+    rsp.load_imem(0, &image::TEXT)
+        .map_err(|e| format!("{e:?}"))?;
+    let mut dmem = image::DATA.to_vec();
+    dmem[RESULTS..RESULTS + 4].copy_from_slice(&(SOURCE as u32).to_be_bytes());
+    rsp.load_dmem(0, &dmem).map_err(|e| format!("{e:?}"))?;
+    rsp.set_pc(image::ENTRY);
+    match rsp.run(10_000_000) {
+        Ok(rsp_sim::StopReason::Break) => {}
+        other => {
+            return Err(format!(
+                "the DP clock probe did not stop at BREAK: {other:?}"
+            ))
+        }
+    }
+    let results_end = RESULTS + 4 * RESULT_WORDS;
+    if rsp.dmem()[results_end..] != source[results_end..] {
+        return Err("the DP clock probe's last 4,096-byte DMA did not land in DMEM".into());
+    }
+    let mut words = [0u32; RESULT_WORDS];
+    for (i, w) in words.iter_mut().enumerate() {
+        *w = rsp.dmem_u32((RESULTS + 4 * i) as u32);
+    }
+    let f = Figures::from_words(&words);
+    out.push((
+        "bench.dp_clock.calibration.rsp_sim_cycles".into(),
+        f.calibration as u64,
+    ));
+    for (i, bytes) in SIZES.iter().enumerate() {
+        out.push((format!("bench.dma.{bytes}.rsp_sim_cycles"), f.one[i] as u64));
+    }
+    for (i, bytes) in SIZES.iter().enumerate() {
+        out.push((
+            format!("bench.dma.2x{bytes}.rsp_sim_cycles"),
+            f.two[i] as u64,
+        ));
+    }
+    Ok(())
+}
+
 /// rsp-sim's figures for the bench ROM's RSP work (`root`: the repository, for the models).
 pub fn predict(root: &std::path::Path, per_position: bool) -> Result<Predicted, String> {
     let read = |name: &str| -> Result<&'static [u8], String> {
@@ -209,6 +261,7 @@ pub fn predict(root: &std::path::Path, per_position: bool) -> Result<Predicted, 
         matvec_on_rsp(&mut s, "matvec_q4_128x128", "rsp_q4waw", &wq4, &mut out)?;
         let mut s = scheduler(&[q8, q4], &waw)?;
         tokens_on_rsp(&mut s, "token_q4", "rsp_q4waw", q4, false, &mut out)?;
+        dp_clock_probe_on_sim(&mut out)?;
     }
     Ok(out)
 }

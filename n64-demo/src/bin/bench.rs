@@ -41,6 +41,7 @@ use n64_demo::bench::{
     TOKEN_PROMPT,
 };
 use n64_demo::bench_predicted::predicted_rsp_cycles;
+use n64_demo::dp_clock_probe::{image as probe, row_name, Figures, RESULTS, RESULT_WORDS, SIZES};
 use n64_rt::cache::CacheAligned;
 use n64_rt::vi::Screen;
 use n64_rt::{println, timing};
@@ -317,7 +318,9 @@ fn sp_dma_ticks(src: u32, len: u32, transfers: u32) -> u32 {
 /// accesses), beside the model's prediction.
 fn sp_dma(screen: &mut Screen, model: &'static [u8]) {
     let src = n64_rt::addr::physical(model.as_ptr() as u32) & !7;
-    for len in [256u32, 1088, 2048, 4096] {
+    // The RSP's own view first (the DP clock probe), so each screen row can carry both.
+    let rsp = dp_clock_probe(src);
+    for (i, len) in [256u32, 1088, 2048, 4096].into_iter().enumerate() {
         let mut measured = [0u64; 2];
         for transfers in [1u32, 2] {
             let ticks = sp_dma_ticks(src, len, transfers);
@@ -335,16 +338,122 @@ fn sp_dma(screen: &mut Screen, model: &'static [u8]) {
             line(kernel, "cpu", "bytes_per_rsp_cycle", per_rsp_cycle);
             measured[transfers as usize - 1] = cycles;
         }
-        // One screen row per size: CPU cycles for one transfer / two queued (the model's in
-        // bench-results/HARDWARE.md).
-        on_screen(
-            screen,
-            format_args!(
-                "SP DMA {len:>4} B: {:>5} / {:>5} cycles (1 / 2 queued)",
-                measured[0], measured[1]
+        // One screen row per size: CPU cycles for one transfer / two queued, then the RSP's
+        // DP clock cycles for the same (or "off" where the clock does not run); the models'
+        // figures are in bench-results/HARDWARE.md.
+        match rsp {
+            Some(f) => on_screen(
+                screen,
+                format_args!(
+                    "DMA {len:>4}B cpu {:>5}/{:>5} rsp {:>4}/{:>4}",
+                    measured[0], measured[1], f.one[i], f.two[i]
+                ),
             ),
+            None => on_screen(
+                screen,
+                format_args!(
+                    "DMA {len:>4}B cpu {:>5}/{:>5} rsp off",
+                    measured[0], measured[1]
+                ),
+            ),
+        }
+    }
+}
+
+/// SP registers for the probe (n64brew "RSP Interface"): IMEM, DMEM, SP_PC.
+const SP_DMEM: u32 = 0x0400_0000;
+const SP_IMEM: u32 = 0x0400_1000;
+const SP_PC_REG: u32 = 0x0408_0000;
+/// SP_STATUS read bit 0: halted.
+const SP_STATUS_HALT: u32 = 1 << 0;
+/// The probe takes about 6,000 RSP cycles; a console or emulator that has not halted it after
+/// this many Count ticks (~0.1 s) never will.
+const PROBE_TIMEOUT_TICKS: u32 = 5_000_000;
+
+/// Runs the DP clock probe (`n64_demo::dp_clock_probe`) on the RSP, halted since boot, with
+/// `src` (RDRAM, 8-aligned, 4,096 bytes) as its DMA source, and prints its rows: the
+/// calibration loop and every transfer in DP clock cycles beside rsp-sim's prediction. Returns
+/// the figures when the DP clock runs; where it does not (both emulators here, HARDWARE.md)
+/// the rows say so instead of printing 0 as a measurement.
+fn dp_clock_probe(src: u32) -> Option<Figures> {
+    if sp_read(SP_STATUS_REG) & SP_STATUS_HALT == 0 {
+        panic!("dp_clock_probe: the RSP is running; the probe needs it halted");
+    }
+    for (i, w) in probe::TEXT.chunks_exact(4).enumerate() {
+        sp_write(
+            SP_IMEM + 4 * i as u32,
+            u32::from_be_bytes([w[0], w[1], w[2], w[3]]),
         );
     }
+    for (i, w) in probe::DATA.chunks_exact(4).enumerate() {
+        sp_write(
+            SP_DMEM + 4 * i as u32,
+            u32::from_be_bytes([w[0], w[1], w[2], w[3]]),
+        );
+    }
+    sp_write(SP_DMEM + RESULTS as u32, src);
+    sp_write(SP_PC_REG, probe::ENTRY);
+    // The scheduler's start word (clear BROKE and single-step, interrupt on break, clear HALT
+    // last): mupen64plus runs an RSP task only on such a write.
+    sp_write(SP_STATUS_REG, rspnn::regs::START);
+    let start = timing::read_count();
+    while sp_read(SP_STATUS_REG) & SP_STATUS_HALT == 0 {
+        if timing::read_count().wrapping_sub(start) > PROBE_TIMEOUT_TICKS {
+            panic!("dp_clock_probe: the RSP did not reach its BREAK");
+        }
+    }
+    sp_write(SP_STATUS_REG, rspnn::regs::ACKNOWLEDGE);
+    let mut words = [0u32; RESULT_WORDS];
+    for (i, w) in words.iter_mut().enumerate() {
+        *w = sp_read(SP_DMEM + (RESULTS + 4 * i) as u32);
+    }
+    let f = Figures::from_words(&words);
+    let running = f.clock_running();
+    line(
+        "dp_clock",
+        "rsp",
+        "status",
+        if running { "running" } else { "not running" },
+    );
+    let predicted = |key: &str| predicted_rsp_cycles(key).unwrap_or(0);
+    let mut rows = [("calibration", false, 0u32, f.calibration); 1 + 2 * SIZES.len()];
+    for (i, &bytes) in SIZES.iter().enumerate() {
+        rows[1 + i] = ("dma", false, bytes, f.one[i]);
+        rows[1 + SIZES.len() + i] = ("dma", true, bytes, f.two[i]);
+    }
+    for (what, queued, bytes, cycles) in rows {
+        let mut key = heapless_name();
+        let (kernel, path) = if what == "calibration" {
+            let _ = core::fmt::write(&mut key, format_args!("dp_clock.calibration"));
+            ("dp_clock", "calibration")
+        } else {
+            let _ = row_name(queued, bytes, &mut key);
+            ("dma", &key.as_str()[4..])
+        };
+        let mut full = heapless_name();
+        let _ = core::fmt::write(&mut full, format_args!("{kernel}.{path}"));
+        if running {
+            line(kernel, path, "rsp_cycles", cycles);
+            if bytes > 0 {
+                let moved = bytes as u64 * if queued { 2 } else { 1 };
+                line(
+                    kernel,
+                    path,
+                    "bytes_per_rsp_cycle",
+                    Hundredths::ratio(moved, cycles.max(1) as u64),
+                );
+            }
+        } else {
+            line(
+                kernel,
+                path,
+                "rsp_cycles",
+                "not measured (dp_clock not running)",
+            );
+        }
+        line(kernel, path, "rsp_sim_cycles", predicted(full.as_str()));
+    }
+    running.then_some(f)
 }
 
 /// The tuned matvec equals the spec (output and clamp counts) on every matrix of the model
