@@ -106,11 +106,7 @@ impl Bench {
         let mut rsp = Rsp::with_rdram(buf);
         // `--q4-waw`: the IMEM image with the Q4 matvec's opt-in fast chain (ucode/README.md
         // "Assumptions"); it differs from TEXT in the Q4 loop only.
-        let text: &[u8] = if std::env::args().any(|a| a == "--q4-waw") {
-            &ucode::TEXT_Q4_WAW
-        } else {
-            &ucode::TEXT
-        };
+        let text: &[u8] = if std::env::args().any(|a| a == "--q4-waw") { &ucode::TEXT_Q4_WAW } else { &ucode::TEXT };
         rsp.load_imem(0, text).unwrap();
         rsp.load_dmem(0, &ucode::DATA).unwrap();
         Bench { rsp, prog, labels }
