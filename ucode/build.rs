@@ -181,6 +181,12 @@ fn q4_waw_variant(
             default.text.len()
         ));
     }
+    if fast.text == default.text {
+        return Err(
+            "Q4_WAW_CHAIN=1 assembled the same code as the default: rsp/matvec_q4.inc no longer selects the chain"
+                .into(),
+        );
+    }
     let same_rest = fast.data == default.data
         && fast.entry == default.entry
         && fast.overlay_base == default.overlay_base
