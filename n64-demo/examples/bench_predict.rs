@@ -8,7 +8,8 @@
 //! ```
 //!
 //! Prints `bench.<kernel>.rsp.rsp_sim_cycles=<busy RSP cycles>` (tokens: the mean over the
-//! prompt's positions), and with `--per-position` `rsp_sim.<kernel>.position.<p>=<cycles>` for a
+//! prompt's positions; the Q4 ones again as `bench.<kernel>.rsp_q4waw.rsp_sim_cycles` with the
+//! opt-in Q4 chain's IMEM image `TEXT_Q4_WAW`), and with `--per-position` `rsp_sim.<kernel>.position.<p>=<cycles>` for a
 //! full context (the prompt, then the model's own predictions). `cargo xtask bench` reads both.
 
 use kernels::matvec::{matvec, BlockMatrix};
@@ -25,7 +26,7 @@ use rspnn_ucode::RdramImage;
 
 type Sched = Scheduler<SimRsp>;
 
-fn scheduler(models: &[&'static [u8]]) -> Result<Sched, String> {
+fn scheduler(models: &[&'static [u8]], ucode: &Ucode<'static>) -> Result<Sched, String> {
     let mut sim = SimRsp::new(8 << 20);
     let workspace: &'static mut [u8] = Box::leak(vec![0u8; 512 * 1024].into_boxed_slice());
     sim.map(workspace, 0x1_0000).map_err(|e| format!("{e:?}"))?;
@@ -38,7 +39,7 @@ fn scheduler(models: &[&'static [u8]]) -> Result<Sched, String> {
     let config = Config::with_deadline_micros(&sim, 500_000, Completion::Status)
         .map_err(|e| e.to_string())?;
     let mut s = Scheduler::new(sim, workspace, config).map_err(|e| e.to_string())?;
-    s.load_ucode(&Ucode::RSPNN).map_err(|e| e.to_string())?;
+    s.load_ucode(ucode).map_err(|e| e.to_string())?;
     Ok(s)
 }
 
@@ -63,6 +64,7 @@ pub type Predicted = Vec<(String, u64)>;
 fn matvec_on_rsp(
     s: &mut Sched,
     kernel: &str,
+    path: &str,
     m: &BlockMatrix<'_>,
     out: &mut Predicted,
 ) -> Result<(), String> {
@@ -102,7 +104,7 @@ fn matvec_on_rsp(
     if got != want {
         return Err(format!("{kernel}: the RSP result differs from the spec"));
     }
-    out.push((format!("bench.{kernel}.rsp.rsp_sim_cycles"), cycles));
+    out.push((format!("bench.{kernel}.{path}.rsp_sim_cycles"), cycles));
     Ok(())
 }
 
@@ -111,6 +113,7 @@ fn matvec_on_rsp(
 fn tokens_on_rsp(
     s: &mut Sched,
     kernel: &str,
+    path: &str,
     model: &'static [u8],
     per_position: bool,
     out: &mut Predicted,
@@ -157,8 +160,60 @@ fn tokens_on_rsp(
     }
     if !per_position {
         out.push((
-            format!("bench.{kernel}.rsp.rsp_sim_cycles"),
+            format!("bench.{kernel}.{path}.rsp_sim_cycles"),
             total / n as u64,
+        ));
+    }
+    Ok(())
+}
+
+/// The DP clock probe (`n64_demo::dp_clock_probe`) on rsp-sim, whose DPC_CLOCK is its cycle
+/// count: `bench.dp_clock.calibration.rsp_sim_cycles`, `bench.dma.<bytes>.rsp_sim_cycles` (one
+/// transfer) and `bench.dma.2x<bytes>.rsp_sim_cycles` (two queued). The transferred bytes are
+/// checked first.
+fn dp_clock_probe_on_sim(out: &mut Predicted) -> Result<(), String> {
+    use n64_demo::dp_clock_probe::{image, Figures, RESULTS, RESULT_WORDS, SIZES, SOURCE_BYTES};
+    const SOURCE: usize = 0x1000;
+    let mut rdram = vec![0u8; SOURCE + SOURCE_BYTES];
+    for (i, b) in rdram[SOURCE..].iter_mut().enumerate() {
+        *b = (i * 7 + 3) as u8;
+    }
+    let source = rdram[SOURCE..].to_vec();
+    let mut rsp = rsp_sim::Rsp::with_rdram(rdram);
+    rsp.load_imem(0, &image::TEXT)
+        .map_err(|e| format!("{e:?}"))?;
+    let mut dmem = image::DATA.to_vec();
+    dmem[RESULTS..RESULTS + 4].copy_from_slice(&(SOURCE as u32).to_be_bytes());
+    rsp.load_dmem(0, &dmem).map_err(|e| format!("{e:?}"))?;
+    rsp.set_pc(image::ENTRY);
+    match rsp.run(10_000_000) {
+        Ok(rsp_sim::StopReason::Break) => {}
+        other => {
+            return Err(format!(
+                "the DP clock probe did not stop at BREAK: {other:?}"
+            ))
+        }
+    }
+    let results_end = RESULTS + 4 * RESULT_WORDS;
+    if rsp.dmem()[results_end..] != source[results_end..] {
+        return Err("the DP clock probe's last 4,096-byte DMA did not land in DMEM".into());
+    }
+    let mut words = [0u32; RESULT_WORDS];
+    for (i, w) in words.iter_mut().enumerate() {
+        *w = rsp.dmem_u32((RESULTS + 4 * i) as u32);
+    }
+    let f = Figures::from_words(&words);
+    out.push((
+        "bench.dp_clock.calibration.rsp_sim_cycles".into(),
+        f.calibration as u64,
+    ));
+    for (i, bytes) in SIZES.iter().enumerate() {
+        out.push((format!("bench.dma.{bytes}.rsp_sim_cycles"), f.one[i] as u64));
+    }
+    for (i, bytes) in SIZES.iter().enumerate() {
+        out.push((
+            format!("bench.dma.2x{bytes}.rsp_sim_cycles"),
+            f.two[i] as u64,
         ));
     }
     Ok(())
@@ -173,27 +228,41 @@ pub fn predict(root: &std::path::Path, per_position: bool) -> Result<Predicted, 
     };
     let q8 = read("models/nibble-4l-q8.rspw")?;
     let q4 = read("models/nibble-2l-q4.rspw")?;
-    let mut s = scheduler(&[q8, q4])?;
+    let mut s = scheduler(&[q8, q4], &Ucode::RSPNN)?;
     let q8v = ModelView::parse(q8).map_err(|e| e.to_string())?;
     let q4v = ModelView::parse(q4).map_err(|e| e.to_string())?;
     let mut out = Predicted::new();
     if !per_position {
         let wq = q8v.matrix(0, MatrixKind::Wq).map_err(|e| e.to_string())?;
-        matvec_on_rsp(&mut s, "matvec_q8_128x128", &wq, &mut out)?;
+        matvec_on_rsp(&mut s, "matvec_q8_128x128", "rsp", &wq, &mut out)?;
         let head = q8v.embedding().map_err(|e| e.to_string())?;
-        matvec_on_rsp(&mut s, "matvec_q8_256x128", &head, &mut out)?;
+        matvec_on_rsp(&mut s, "matvec_q8_256x128", "rsp", &head, &mut out)?;
         let wq4 = q4v.matrix(0, MatrixKind::Wq).map_err(|e| e.to_string())?;
-        matvec_on_rsp(&mut s, "matvec_q4_128x128", &wq4, &mut out)?;
+        matvec_on_rsp(&mut s, "matvec_q4_128x128", "rsp", &wq4, &mut out)?;
     }
-    tokens_on_rsp(&mut s, "token_q8", q8, per_position, &mut out)?;
+    tokens_on_rsp(&mut s, "token_q8", "rsp", q8, per_position, &mut out)?;
     // The Q4 program on a fresh simulated machine: the ROM lays it over the Q8 program's
     // bytes, which the RSP wrote (KV cache), and SimRsp's cache model cannot see a CPU write
     // of the very bytes its cache already holds (rspnn `sim` module docs), so over RSP-written
     // RDRAM a rewrite with equal bytes would look clean and stay unwritten. On the console the
     // rewrite dirties its lines; the RSP's cycles are the same either way (each step begins
     // with OVERLAYS, so IMEM's history does not enter them).
-    let mut s = scheduler(&[q8, q4])?;
-    tokens_on_rsp(&mut s, "token_q4", q4, per_position, &mut out)?;
+    let mut s = scheduler(&[q8, q4], &Ucode::RSPNN)?;
+    tokens_on_rsp(&mut s, "token_q4", "rsp", q4, per_position, &mut out)?;
+    if !per_position {
+        // The Q4 work again with the opt-in fast chain's IMEM image (`rsp_q4waw` rows; the
+        // bench ROM runs it after the default, ucode/README.md "Assumptions").
+        let waw = Ucode {
+            text: &rspnn_ucode::ucode::TEXT_Q4_WAW,
+            ..Ucode::RSPNN
+        };
+        let mut s = scheduler(&[q8, q4], &waw)?;
+        let wq4 = q4v.matrix(0, MatrixKind::Wq).map_err(|e| e.to_string())?;
+        matvec_on_rsp(&mut s, "matvec_q4_128x128", "rsp_q4waw", &wq4, &mut out)?;
+        let mut s = scheduler(&[q8, q4], &waw)?;
+        tokens_on_rsp(&mut s, "token_q4", "rsp_q4waw", q4, false, &mut out)?;
+        dp_clock_probe_on_sim(&mut out)?;
+    }
     Ok(out)
 }
 

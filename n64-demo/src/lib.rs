@@ -10,6 +10,7 @@ pub mod assets;
 pub mod bench;
 pub mod bench_predicted;
 pub mod chat;
+pub mod dp_clock_probe;
 pub mod game;
 pub mod q4dot;
 pub mod textgen;

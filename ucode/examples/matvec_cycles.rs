@@ -3,6 +3,7 @@
 //! ```sh
 //! cargo run --release -p rspnn-ucode --example matvec_cycles            # the table
 //! cargo run --release -p rspnn-ucode --example matvec_cycles -- --profile   # + cycles per routine
+//! cargo run --release -p rspnn-ucode --example matvec_cycles -- --q4-waw    # the opt-in Q4 chain
 //! ```
 //!
 //! For each shape and format it runs `DMA_IN x; MATVEC; END` and `DMA_IN x; END` on the same
@@ -34,9 +35,9 @@ struct Run {
     rdram: Vec<u8>,
 }
 
-fn run(rdram: Vec<u8>, list: u32, profile: bool) -> Run {
+fn run(text: &[u8], rdram: Vec<u8>, list: u32, profile: bool) -> Run {
     let mut rsp = Rsp::with_rdram(rdram);
-    rsp.load_imem(0, &ucode::TEXT).unwrap();
+    rsp.load_imem(0, text).unwrap();
     rsp.load_dmem(0, &common::dmem_image(list)).unwrap();
     rsp.set_pc(ucode::ENTRY);
     let per_pc = Rc::new(RefCell::new(vec![0u64; 1024]));
@@ -60,8 +61,12 @@ fn run(rdram: Vec<u8>, list: u32, profile: bool) -> Run {
 
 fn main() {
     let profile = std::env::args().any(|a| a == "--profile");
+    // The opt-in Q4 chain (ucode/README.md "Assumptions"); Q8 is the same code in both images.
+    let q4_waw = std::env::args().any(|a| a == "--q4-waw");
+    let text: &[u8] = if q4_waw { &ucode::TEXT_Q4_WAW } else { &ucode::TEXT };
     println!(
-        "rspnn-ucode MATVEC on rsp-sim (DMEM budget {} bytes, tiles {} bytes: {} Q8 / {} Q4 records)",
+        "rspnn-ucode MATVEC on rsp-sim, {} (DMEM budget {} bytes, tiles {} bytes: {} Q8 / {} Q4 records)",
+        if q4_waw { "IMEM image TEXT_Q4_WAW (the opt-in Q4 chain)" } else { "IMEM image TEXT (the default)" },
         layout::DMEM_BUDGET,
         layout::TILE_BYTES,
         layout::TILE_BYTES / 272,
@@ -96,8 +101,8 @@ fn main() {
             let len = img.len();
             let image = buf[..len].to_vec();
 
-            let a = run(image.clone(), with, profile);
-            let b = run(image, without, false);
+            let a = run(text, image.clone(), with, profile);
+            let b = run(text, image, without, false);
             let mut y = vec![0i16; rows];
             assert!(read_i16s(&a.rdram, 0, y_at, &mut y));
             assert_eq!(y, oracle(&m, &x), "{bits:?} {rows}x{cols}: the RSP result differs from kernels::matvec");

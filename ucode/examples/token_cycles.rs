@@ -5,6 +5,7 @@
 //! ```sh
 //! cargo run --release -p rspnn-ucode --example token_cycles
 //! cargo run --release -p rspnn-ucode --example token_cycles -- --weights models/x.rspw
+//! cargo run --release -p rspnn-ucode --example token_cycles -- --q4-waw   # opt-in Q4 chain
 //! ```
 //!
 //! Without `--weights` it measures the seed-v5 fixture (../shared; 4 layers, width 128, Q8) and
@@ -103,7 +104,10 @@ impl Bench {
             });
         }
         let mut rsp = Rsp::with_rdram(buf);
-        rsp.load_imem(0, &ucode::TEXT).unwrap();
+        // `--q4-waw`: the IMEM image with the Q4 matvec's opt-in fast chain (ucode/README.md
+        // "Assumptions"); it differs from TEXT in the Q4 loop only.
+        let text: &[u8] = if std::env::args().any(|a| a == "--q4-waw") { &ucode::TEXT_Q4_WAW } else { &ucode::TEXT };
+        rsp.load_imem(0, text).unwrap();
         rsp.load_dmem(0, &ucode::DATA).unwrap();
         Bench { rsp, prog, labels }
     }

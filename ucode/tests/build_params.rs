@@ -26,7 +26,15 @@ impl SourceLoader for Params {
 }
 
 fn assemble(budget: u32, act: u32, tile: u32) -> Result<Ucode, String> {
-    let params = format!(".equ DMEM_BUDGET, {budget}\n.equ ACT_BYTES, {act}\n.equ TILE_BYTES_REQUESTED, {tile}\n");
+    assemble_chain(budget, act, tile, false)
+}
+
+/// `q4_waw`: the Q4 matvec's opt-in fast chain (`Q4_WAW_CHAIN = 1`, README.md "Assumptions").
+fn assemble_chain(budget: u32, act: u32, tile: u32, q4_waw: bool) -> Result<Ucode, String> {
+    let params = format!(
+        ".equ DMEM_BUDGET, {budget}\n.equ ACT_BYTES, {act}\n.equ TILE_BYTES_REQUESTED, {tile}\n.equ Q4_WAW_CHAIN, {}\n",
+        u8::from(q4_waw)
+    );
     let rsp = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("rsp");
     let loader = Params(params, FsLoader::with_include_dirs(vec![rsp.clone()]));
     rsp_asm::assemble(&loader, &rsp.join("rspnn.S").display().to_string()).map_err(|e| e.to_string())
@@ -76,6 +84,8 @@ fn the_rspq_budget_fits_and_runs() {
     assert_eq!(constant(&u, "TILE_BYTES"), 832);
     assert_eq!((constant(&u, "TILE_RECORDS_Q8"), constant(&u, "TILE_RECORDS_Q4")), (3, 5));
     matvecs_are_exact(&u, "rspq budget");
+    let fast = assemble_chain(3584, 1280, 0, true).expect("the rspq layout assembles with the fast Q4 chain");
+    matvecs_are_exact(&fast, "rspq budget, fast Q4 chain");
 }
 
 #[test]
@@ -86,6 +96,9 @@ fn the_smallest_tiles_run() {
     matvecs_are_exact(&u, "272-byte tiles");
     let u = assemble(4096, 1280, 560).expect("a 560-byte tile assembles");
     matvecs_are_exact(&u, "560-byte tiles");
+    // Both Q4 chains differ most in the tile switch: a switch after every record.
+    let fast = assemble_chain(4096, 1280, 272, true).expect("a 272-byte tile assembles with the fast Q4 chain");
+    matvecs_are_exact(&fast, "272-byte tiles, fast Q4 chain");
 }
 
 #[test]

@@ -112,8 +112,10 @@ pub fn rows(cen: &Figures, mupen: &Figures, sim: &Figures, order: &[String]) -> 
             Some(Row {
                 cen64_cycles: number(cen, &format!("{kernel}.{path}.cpu_cycles")),
                 mupen_instructions: number(mupen, &format!("{kernel}.{path}.count_ticks")),
-                rsp_sim_cycles: (path == "rsp")
-                    .then(|| number(sim, &format!("{kernel}.rsp.rsp_sim_cycles")))
+                // `rsp` and `rsp_q4waw` (the opt-in Q4 chain's image) both have a prediction.
+                rsp_sim_cycles: path
+                    .starts_with("rsp")
+                    .then(|| number(sim, &format!("{kernel}.{path}.rsp_sim_cycles")))
                     .flatten(),
                 identical: cen
                     .get(&format!("{kernel}.{path}.identical"))
@@ -193,13 +195,17 @@ VR4300 its matvecs and attention are the tuned ones; the attention alone, spec a
 the scheduler, timed by the CPU from start to result. \"identical\" is the ROM's bit-for-bit
 comparison with the scalar spec (matvecs: outputs and clamp counts; tokens: the predicted byte
 and its logit at every position). Tokens are the mean over positions 0..21 (the bytes of
-`Q: What is the RSP?\\nA:`).
+`Q: What is the RSP?\\nA:`). `rsp_q4waw` is the Q4 work again with the ucode image whose Q4 chain
+relies on an unmeasured write-after-write order (opt-in, ucode/README.md \"Assumptions\"); `rsp`
+is the default ucode.
 
 | kernel | path | weights | cen64 CPU cycles | cen64 cycles/weight | mupen64plus instructions | instructions/weight | rsp-sim RSP cycles | cen64 RSP cycles (= CPU x 2/3) | identical |
 |---|---|---|---|---|---|---|---|---|---|"
     );
     for r in rows {
-        let cen_rsp = (r.path == "rsp")
+        let cen_rsp = r
+            .path
+            .starts_with("rsp")
             .then(|| r.cen64_cycles.map(|c| c * RSP_HZ / CPU_HZ))
             .flatten();
         let _ = writeln!(
@@ -303,6 +309,51 @@ mupen64plus's column counts instructions. A console's figures go here (bench-res
             fmt_int(number(cen, key)),
             fmt_int(number(mupen, key)),
             fmt_int(number(cen, &format!("{name}.model.cpu_cycles"))),
+        );
+    }
+    md.push_str(
+        "
+## SP DMA issued by the RSP, timed on the DP clock
+
+The bench ROM's DP clock probe (`n64-demo/rsp/dp_clock_probe.S`, run before rspnn's ucode) issues
+the same transfers from the RSP and reads the DP clock (RSP COP0 register 12) around each, after
+timing a calibration loop of known length. An emulator whose DP clock does not advance reads 0
+across the calibration loop; the ROM then prints \"not measured\" rather than 0, shown here as
+\"clock not running\". rsp-sim's column is the same probe on rsp-sim (`bench_predict`), compiled
+into the ROM. A console's figures go here (bench-results/HARDWARE.md).
+
+| transfer | cen64 RSP cycles | mupen64plus RSP cycles | rsp-sim RSP cycles |
+|---|---|---|---|
+",
+    );
+    let cell = |f: &Figures, key: &str| -> String {
+        match (number(f, key), f.get(key)) {
+            (Some(v), _) => fmt_int(Some(v)),
+            (None, Some(text)) if text.contains("not running") => "clock not running".into(),
+            _ => "-".into(),
+        }
+    };
+    let mut probe_rows = vec![(
+        "calibration loop (256 iterations)".to_string(),
+        "dp_clock.calibration".to_string(),
+    )];
+    for n in [1, 2] {
+        for len in [256, 1088, 2048, 4096] {
+            let path = if n == 1 {
+                format!("dma.{len}")
+            } else {
+                format!("dma.2x{len}")
+            };
+            probe_rows.push((format!("{n} x {len} bytes"), path));
+        }
+    }
+    for (what, key) in probe_rows {
+        let _ = writeln!(
+            md,
+            "| {what} | {} | {} | {} |",
+            cell(cen, &format!("{key}.rsp_cycles")),
+            cell(mupen, &format!("{key}.rsp_cycles")),
+            fmt_int(number(cen, &format!("{key}.rsp_sim_cycles"))),
         );
     }
     md
@@ -572,8 +623,14 @@ pub fn predicted_source(sim_lines: &[String]) -> Result<String> {
         let Some((key, value)) = rest.split_once('=') else {
             continue;
         };
-        let Some(kernel) = key.strip_suffix(".rsp.rsp_sim_cycles") else {
-            continue;
+        // `<kernel>.rsp` (the default ucode) is keyed by the kernel alone; another RSP path
+        // (`rsp_q4waw`, the opt-in Q4 chain) by `<kernel>.<path>`.
+        let kernel = match key.strip_suffix(".rsp.rsp_sim_cycles") {
+            Some(kernel) => kernel,
+            None => match key.strip_suffix(".rsp_sim_cycles") {
+                Some(kernel_path) => kernel_path,
+                None => continue,
+            },
         };
         let cycles: u32 = value
             .trim()
@@ -800,6 +857,17 @@ bench.sp_dma_1x256.cpu.cpu_cycles=216",
         let at = |s: &str| md.find(s).unwrap_or_else(|| panic!("{s} missing:\n{md}"));
         assert!(at("| 1 x 256 bytes | 216 | - | - |") < at("| 2 x 256 bytes | 290 |"));
         assert!(at("| 2 x 256 bytes |") < at("| 1 x 4096 bytes | 168 | 1,046 | 1,157 |"));
+        // The DP clock probe's table: "not measured" text is shown as such, numbers as numbers.
+        let cen = figures(&lines(
+            "bench.dma.2x1088.rsp_cycles=not measured (dp_clock not running)
+bench.dma.2x1088.rsp_sim_cycles=458
+bench.dp_clock.calibration.rsp_cycles=not measured (dp_clock not running)",
+        ));
+        let console = figures(&lines("bench.dma.2x1088.rsp_cycles=512"));
+        let md = dma_table(&cen, &console);
+        let at = |s: &str| md.find(s).unwrap_or_else(|| panic!("{s} missing:\n{md}"));
+        at("| calibration loop (256 iterations) | clock not running | - | - |");
+        at("| 2 x 1088 bytes | clock not running | 512 | 458 |");
     }
 
     #[test]

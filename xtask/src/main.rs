@@ -8,6 +8,7 @@ mod elf;
 mod emulator;
 mod fpu_check;
 mod fuzz;
+mod hot_code;
 mod ipl3;
 mod libdragon_example;
 mod libdragon_ipl3;

@@ -110,6 +110,23 @@ pub fn build(ws: &Workspace) -> Result<Vec<RomElf>> {
         return Err(format!("the N64 build produced no executables: `{what}`"));
     }
     elfs.sort_by(|a, b| a.name.cmp(&b.name));
+    // The linker script's hot-code grouping must still hold (a crate rename would silently
+    // drop it): checked on every ROM that runs the scalar model.
+    let script = ws.root.join("n64-rt").join("n64.ld");
+    for elf in elfs
+        .iter()
+        .filter(|e| crate::hot_code::HOT_CODE_ROMS.contains(&e.name.as_str()))
+    {
+        let r = crate::hot_code::check_elf(&elf.name, &elf.path, &script)?;
+        println!(
+            "{}: hot code 0x{:x}..0x{:x} ({} bytes, {} functions), grouped as n64-rt/n64.ld says",
+            elf.name,
+            r.start,
+            r.end,
+            r.end - r.start,
+            r.functions
+        );
+    }
     Ok(elfs)
 }
 

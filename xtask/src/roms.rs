@@ -202,6 +202,9 @@ pub const BENCH_IDENTICAL: &[&str] = &[
     "matvec_q4_128x128.rsp",
     "token_q8.rsp",
     "token_q4.rsp",
+    // The Q4 matvec's opt-in fast chain (ucode/README.md "Assumptions"), run after the default.
+    "matvec_q4_128x128.rsp_q4waw",
+    "token_q4.rsp_q4waw",
 ];
 
 /// bench: every path equals the scalar spec bit for bit (each listed `identical` line says
@@ -228,15 +231,60 @@ fn check_bench(run: &RomRun, _title: &str) -> Result<String> {
         return Err("the tuned matvec check met no clamped sum: its edge cases did not run".into());
     }
     let _: f64 = parse(run, "bench.token.scalar.cpu_cycles_per_weight")?;
+    let dp_clock = dp_clock_rows(run)?;
     let q8: u64 = parse(run, "bench.token_q8.scalar.count_ticks")?;
     let weights: u64 = parse(run, "bench.token_q8.model.weights_per_token")?;
     Ok(format!(
         "{} kernels and paths = scalar spec bit for bit ({saturations} clamped sums in the \
          tuned check); Q8 token on the VR4300: {q8} instructions ({:.2} per weight; \
-         mupen64plus Count at CountPerOp=1)",
+         mupen64plus Count at CountPerOp=1); DP clock probe: {dp_clock}",
         BENCH_IDENTICAL.len(),
         q8 as f64 / weights as f64
     ))
+}
+
+/// The DP clock probe's rows (n64-demo `dp_clock_probe`): it ran to its BREAK and said whether
+/// the DP clock runs; where it runs, every row is a positive cycle count, and where it does not
+/// (both emulators here), no row passes a 0 off as a measurement.
+fn dp_clock_rows(run: &RomRun) -> Result<&'static str> {
+    let running = match value(run, "bench.dp_clock.rsp.status")? {
+        "running" => true,
+        "not running" => false,
+        other => {
+            return Err(format!(
+                "bench.dp_clock.rsp.status={other}: expected `running` or `not running`"
+            ))
+        }
+    };
+    let mut keys = vec!["bench.dp_clock.calibration.rsp_cycles".to_string()];
+    for bytes in [256, 1088, 2048, 4096] {
+        keys.push(format!("bench.dma.{bytes}.rsp_cycles"));
+        keys.push(format!("bench.dma.2x{bytes}.rsp_cycles"));
+    }
+    for key in &keys {
+        let said = value(run, key)?;
+        let ok = if running {
+            said.parse::<u32>().is_ok_and(|c| c > 0)
+        } else {
+            said == "not measured (dp_clock not running)"
+        };
+        if !ok {
+            return Err(format!(
+                "{key}={said}: with the DP clock {}, expected {}",
+                if running { "running" } else { "not running" },
+                if running {
+                    "a positive cycle count"
+                } else {
+                    "`not measured (dp_clock not running)`"
+                }
+            ));
+        }
+    }
+    Ok(if running {
+        "DP clock running, RSP-side DMA rows measured"
+    } else {
+        "the DP clock does not run here (rows say so)"
+    })
 }
 
 /// The value of the first `key=value` line.
@@ -477,6 +525,14 @@ mod tests {
             let v = if Some(*key) == flip { "no" } else { "yes" };
             lines.push(format!("bench.{key}.identical={v}"));
         }
+        // The DP clock probe as the emulators print it (their DP clock does not run).
+        lines.push("bench.dp_clock.rsp.status=not running".into());
+        let not = "not measured (dp_clock not running)";
+        lines.push(format!("bench.dp_clock.calibration.rsp_cycles={not}"));
+        for bytes in [256, 1088, 2048, 4096] {
+            lines.push(format!("bench.dma.{bytes}.rsp_cycles={not}"));
+            lines.push(format!("bench.dma.2x{bytes}.rsp_cycles={not}"));
+        }
         RomRun {
             lines,
             ending: Ending::Done,
@@ -509,6 +565,52 @@ mod tests {
         let mut unclamped = bench_run(None);
         unclamped.lines[1] = "bench.tuned_check.tuned.saturations=0".into();
         assert!(check_bench(&unclamped, "").is_err());
+    }
+
+    #[test]
+    fn the_dp_clock_rows_never_pass_a_zero_off_as_a_measurement() {
+        let run = bench_run(None);
+        assert!(check_bench(&run, "").unwrap().contains("does not run here"));
+        // A console: running, every row a positive count.
+        let mut console = bench_run(None);
+        for l in console.lines.iter_mut() {
+            if l == "bench.dp_clock.rsp.status=not running" {
+                *l = "bench.dp_clock.rsp.status=running".into();
+            } else if l.ends_with(".rsp_cycles=not measured (dp_clock not running)") {
+                *l = l.replace("not measured (dp_clock not running)", "783");
+            }
+        }
+        assert!(check_bench(&console, "")
+            .unwrap()
+            .contains("RSP-side DMA rows measured"));
+        // Running but a row reads 0, or not running but a row shows a number: refused.
+        let mut zero = console.clone();
+        let i = zero
+            .lines
+            .iter()
+            .position(|l| l.starts_with("bench.dma.1088.rsp_cycles"))
+            .unwrap();
+        zero.lines[i] = "bench.dma.1088.rsp_cycles=0".into();
+        assert!(check_bench(&zero, "")
+            .unwrap_err()
+            .contains("bench.dma.1088.rsp_cycles=0"));
+        let mut number = bench_run(None);
+        let i = number
+            .lines
+            .iter()
+            .position(|l| l.starts_with("bench.dma.2x256.rsp_cycles"))
+            .unwrap();
+        number.lines[i] = "bench.dma.2x256.rsp_cycles=0".into();
+        assert!(check_bench(&number, "")
+            .unwrap_err()
+            .contains("bench.dma.2x256.rsp_cycles=0"));
+        let mut absent = bench_run(None);
+        absent
+            .lines
+            .retain(|l| !l.starts_with("bench.dp_clock.rsp.status"));
+        assert!(check_bench(&absent, "")
+            .unwrap_err()
+            .contains("bench.dp_clock.rsp.status"));
     }
 
     #[test]

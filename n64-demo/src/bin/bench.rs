@@ -41,6 +41,7 @@ use n64_demo::bench::{
     TOKEN_PROMPT,
 };
 use n64_demo::bench_predicted::predicted_rsp_cycles;
+use n64_demo::dp_clock_probe::{image as probe, row_name, Figures, RESULTS, RESULT_WORDS, SIZES};
 use n64_rt::cache::CacheAligned;
 use n64_rt::vi::Screen;
 use n64_rt::{println, timing};
@@ -123,6 +124,23 @@ fn timed(screen: &mut Screen, kernel: &str, path: &str, ticks: u32, weights: u64
     }
 }
 
+/// An RSP path's time on the IS-Viewer only: Count ticks, CPU cycles, and rsp-sim's
+/// prediction for it (`<kernel>.<path>` in `bench_predicted`).
+fn off_screen_rsp_row(kernel: &str, path: &str, ticks: u32) {
+    line(kernel, path, "count_ticks", ticks);
+    line(
+        kernel,
+        path,
+        "cpu_cycles",
+        timing::ticks_to_cpu_cycles(ticks),
+    );
+    let mut key = heapless_name();
+    let _ = core::fmt::write(&mut key, format_args!("{kernel}.{path}"));
+    if let Some(rsp_cycles) = predicted_rsp_cycles(key.as_str()) {
+        line(kernel, path, "rsp_sim_cycles", rsp_cycles);
+    }
+}
+
 /// A row of the on-screen summary (50 columns); the IS-Viewer has the full lines.
 fn on_screen(screen: &mut Screen, args: core::fmt::Arguments) {
     let _ = core::fmt::Write::write_fmt(&mut screen.text, args);
@@ -189,20 +207,66 @@ fn main() {
             None => q8v.embedding(),
         }
         .unwrap_or_else(|e| fail("a Q8 matrix", e));
-        bench_matvec(&mut screen, &mut sched, &m, true);
+        bench_matvec(&mut screen, &mut sched, &m, true, "rsp");
     }
     let m = q4v
         .matrix(0, MatrixKind::Wq)
         .unwrap_or_else(|e| fail("the Q4 Wq", e));
-    bench_matvec(&mut screen, &mut sched, &m, false);
+    bench_matvec(&mut screen, &mut sched, &m, false, "rsp");
 
-    let same8 = bench_token(&mut screen, &mut sched, "token_q8", q8, &q8v, scalar_ws);
-    let same4 = bench_token(&mut screen, &mut sched, "token_q4", q4, &q4v, scalar_ws);
+    let same8 = bench_token(
+        &mut screen,
+        &mut sched,
+        "token_q8",
+        q8,
+        &q8v,
+        scalar_ws,
+        "rsp",
+    );
+    let same4 = bench_token(
+        &mut screen,
+        &mut sched,
+        "token_q4",
+        q4,
+        &q4v,
+        scalar_ws,
+        "rsp",
+    );
+    // The Q4 matvec's opt-in fast chain (ucode/README.md "Assumptions": a vector load writes
+    // a register one issue group after a MAC wrote it; nobody has measured which write lands
+    // last). Same ucode otherwise, so the same command lists run on it; a console that lands
+    // the MAC's write last shows `rsp_q4waw ... identical=no` and `fastQ4 no` on screen.
+    sched
+        .load_ucode(&Ucode {
+            text: &rspnn_ucode::ucode::TEXT_Q4_WAW,
+            ..Ucode::RSPNN
+        })
+        .unwrap_or_else(|e| fail("loading the Q4 fast-chain ucode", e));
+    let fast_mv = bench_matvec(&mut screen, &mut sched, &m, false, "rsp_q4waw");
+    let fast_tok = bench_token(
+        &mut screen,
+        &mut sched,
+        "token_q4",
+        q4,
+        &q4v,
+        scalar_ws,
+        "rsp_q4waw",
+    );
+    line(
+        "q4_fast_chain",
+        "rsp_q4waw",
+        "identical",
+        yes_no(fast_mv && fast_tok),
+    );
+    sched
+        .load_ucode(&Ucode::RSPNN)
+        .unwrap_or_else(|e| fail("reloading the ucode", e));
     on_screen(
         &mut screen,
         format_args!(
-            "tuned, RSP = spec bit for bit: {}",
-            yes_no(same8 && same4 && all_same_so_far())
+            "tuned, RSP = spec bit for bit: {} fastQ4 {}",
+            yes_no(same8 && same4 && all_same_so_far()),
+            yes_no(fast_mv && fast_tok)
         ),
     );
 }
@@ -254,7 +318,9 @@ fn sp_dma_ticks(src: u32, len: u32, transfers: u32) -> u32 {
 /// accesses), beside the model's prediction.
 fn sp_dma(screen: &mut Screen, model: &'static [u8]) {
     let src = n64_rt::addr::physical(model.as_ptr() as u32) & !7;
-    for len in [256u32, 1088, 2048, 4096] {
+    // The RSP's own view first (the DP clock probe), so each screen row can carry both.
+    let rsp = dp_clock_probe(src);
+    for (i, len) in [256u32, 1088, 2048, 4096].into_iter().enumerate() {
         let mut measured = [0u64; 2];
         for transfers in [1u32, 2] {
             let ticks = sp_dma_ticks(src, len, transfers);
@@ -272,16 +338,122 @@ fn sp_dma(screen: &mut Screen, model: &'static [u8]) {
             line(kernel, "cpu", "bytes_per_rsp_cycle", per_rsp_cycle);
             measured[transfers as usize - 1] = cycles;
         }
-        // One screen row per size: CPU cycles for one transfer / two queued (the model's in
-        // bench-results/HARDWARE.md).
-        on_screen(
-            screen,
-            format_args!(
-                "SP DMA {len:>4} B: {:>5} / {:>5} cycles (1 / 2 queued)",
-                measured[0], measured[1]
+        // One screen row per size: CPU cycles for one transfer / two queued, then the RSP's
+        // DP clock cycles for the same (or "off" where the clock does not run); the models'
+        // figures are in bench-results/HARDWARE.md.
+        match rsp {
+            Some(f) => on_screen(
+                screen,
+                format_args!(
+                    "DMA {len:>4}B cpu {:>5}/{:>5} rsp {:>4}/{:>4}",
+                    measured[0], measured[1], f.one[i], f.two[i]
+                ),
             ),
+            None => on_screen(
+                screen,
+                format_args!(
+                    "DMA {len:>4}B cpu {:>5}/{:>5} rsp off",
+                    measured[0], measured[1]
+                ),
+            ),
+        }
+    }
+}
+
+/// SP registers for the probe (n64brew "RSP Interface"): IMEM, DMEM, SP_PC.
+const SP_DMEM: u32 = 0x0400_0000;
+const SP_IMEM: u32 = 0x0400_1000;
+const SP_PC_REG: u32 = 0x0408_0000;
+/// SP_STATUS read bit 0: halted.
+const SP_STATUS_HALT: u32 = 1 << 0;
+/// The probe takes about 6,000 RSP cycles; a console or emulator that has not halted it after
+/// this many Count ticks (~0.1 s) never will.
+const PROBE_TIMEOUT_TICKS: u32 = 5_000_000;
+
+/// Runs the DP clock probe (`n64_demo::dp_clock_probe`) on the RSP, halted since boot, with
+/// `src` (RDRAM, 8-aligned, 4,096 bytes) as its DMA source, and prints its rows: the
+/// calibration loop and every transfer in DP clock cycles beside rsp-sim's prediction. Returns
+/// the figures when the DP clock runs; where it does not (both emulators here, HARDWARE.md)
+/// the rows say so instead of printing 0 as a measurement.
+fn dp_clock_probe(src: u32) -> Option<Figures> {
+    if sp_read(SP_STATUS_REG) & SP_STATUS_HALT == 0 {
+        panic!("dp_clock_probe: the RSP is running; the probe needs it halted");
+    }
+    for (i, w) in probe::TEXT.chunks_exact(4).enumerate() {
+        sp_write(
+            SP_IMEM + 4 * i as u32,
+            u32::from_be_bytes([w[0], w[1], w[2], w[3]]),
         );
     }
+    for (i, w) in probe::DATA.chunks_exact(4).enumerate() {
+        sp_write(
+            SP_DMEM + 4 * i as u32,
+            u32::from_be_bytes([w[0], w[1], w[2], w[3]]),
+        );
+    }
+    sp_write(SP_DMEM + RESULTS as u32, src);
+    sp_write(SP_PC_REG, probe::ENTRY);
+    // The scheduler's start word (clear BROKE and single-step, interrupt on break, clear HALT
+    // last): mupen64plus runs an RSP task only on such a write.
+    sp_write(SP_STATUS_REG, rspnn::regs::START);
+    let start = timing::read_count();
+    while sp_read(SP_STATUS_REG) & SP_STATUS_HALT == 0 {
+        if timing::read_count().wrapping_sub(start) > PROBE_TIMEOUT_TICKS {
+            panic!("dp_clock_probe: the RSP did not reach its BREAK");
+        }
+    }
+    sp_write(SP_STATUS_REG, rspnn::regs::ACKNOWLEDGE);
+    let mut words = [0u32; RESULT_WORDS];
+    for (i, w) in words.iter_mut().enumerate() {
+        *w = sp_read(SP_DMEM + (RESULTS + 4 * i) as u32);
+    }
+    let f = Figures::from_words(&words);
+    let running = f.clock_running();
+    line(
+        "dp_clock",
+        "rsp",
+        "status",
+        if running { "running" } else { "not running" },
+    );
+    let predicted = |key: &str| predicted_rsp_cycles(key).unwrap_or(0);
+    let mut rows = [("calibration", false, 0u32, f.calibration); 1 + 2 * SIZES.len()];
+    for (i, &bytes) in SIZES.iter().enumerate() {
+        rows[1 + i] = ("dma", false, bytes, f.one[i]);
+        rows[1 + SIZES.len() + i] = ("dma", true, bytes, f.two[i]);
+    }
+    for (what, queued, bytes, cycles) in rows {
+        let mut key = heapless_name();
+        let (kernel, path) = if what == "calibration" {
+            let _ = core::fmt::write(&mut key, format_args!("dp_clock.calibration"));
+            ("dp_clock", "calibration")
+        } else {
+            let _ = row_name(queued, bytes, &mut key);
+            ("dma", &key.as_str()[4..])
+        };
+        let mut full = heapless_name();
+        let _ = core::fmt::write(&mut full, format_args!("{kernel}.{path}"));
+        if running {
+            line(kernel, path, "rsp_cycles", cycles);
+            if bytes > 0 {
+                let moved = bytes as u64 * if queued { 2 } else { 1 };
+                line(
+                    kernel,
+                    path,
+                    "bytes_per_rsp_cycle",
+                    Hundredths::ratio(moved, cycles.max(1) as u64),
+                );
+            }
+        } else {
+            line(
+                kernel,
+                path,
+                "rsp_cycles",
+                "not measured (dp_clock not running)",
+            );
+        }
+        line(kernel, path, "rsp_sim_cycles", predicted(full.as_str()));
+    }
+    running.then_some(f)
 }
 
 /// The tuned matvec equals the spec (output and clamp counts) on every matrix of the model
@@ -425,7 +597,16 @@ fn all_same_so_far() -> bool {
 }
 
 /// One matrix on each path: `spec`, `tuned` (Q8 only), `rsp`; each compared with `spec`.
-fn bench_matvec(screen: &mut Screen, sched: &mut Sched, m: &BlockMatrix<'static>, q8: bool) {
+/// `rsp_path`: the name of the RSP row (`rsp`, or `rsp_q4waw` for the opt-in Q4 chain's IMEM
+/// image); the CPU paths are timed only with `rsp`.
+fn bench_matvec(
+    screen: &mut Screen,
+    sched: &mut Sched,
+    m: &BlockMatrix<'static>,
+    q8: bool,
+    rsp_path: &str,
+) -> bool {
+    let cpu_paths = rsp_path == "rsp";
     let mut name = heapless_name();
     let _ = core::fmt::write(
         &mut name,
@@ -446,15 +627,17 @@ fn bench_matvec(screen: &mut Screen, sched: &mut Sched, m: &BlockMatrix<'static>
     let mut want = [0i16; WIDEST];
     let start = timing::read_count();
     spec_matvec(black_box(m), black_box(x), &mut want[..rows]).unwrap_or_else(|e| fail("spec", e));
-    timed(
-        screen,
-        kernel,
-        "spec",
-        timing::read_count().wrapping_sub(start),
-        weights,
-    );
+    if cpu_paths {
+        timed(
+            screen,
+            kernel,
+            "spec",
+            timing::read_count().wrapping_sub(start),
+            weights,
+        );
+    }
 
-    {
+    if cpu_paths {
         let mut got = [0i16; WIDEST];
         let start = timing::read_count();
         tuned_matvec(black_box(m), black_box(x), &mut got[..rows])
@@ -476,7 +659,7 @@ fn bench_matvec(screen: &mut Screen, sched: &mut Sched, m: &BlockMatrix<'static>
     // matrices up to 256 wide (`MatvecChain::build`); wider ones run on the RSP only inside
     // the token program (`token_*.rsp`).
     if rows.max(cols) > RSP_CHAIN_WIDEST {
-        return;
+        return true;
     }
     let base = sched.workspace_rdram();
     let ws = sched
@@ -511,9 +694,17 @@ fn bench_matvec(screen: &mut Screen, sched: &mut Sched, m: &BlockMatrix<'static>
         .chunks_exact(2)
         .zip(&want[..rows])
         .all(|(b, &w)| i16::from_be_bytes([b[0], b[1]]) == w);
-    timed(screen, kernel, "rsp", ticks, weights);
-    note_same(same);
-    line(kernel, "rsp", "identical", yes_no(same));
+    if cpu_paths {
+        timed(screen, kernel, rsp_path, ticks, weights);
+    } else {
+        // Off screen (the screen holds 21 rows); the verdict row says whether it agreed.
+        off_screen_rsp_row(kernel, rsp_path, ticks);
+    }
+    if cpu_paths {
+        note_same(same);
+    }
+    line(kernel, rsp_path, "identical", yes_no(same));
+    same
 }
 
 /// One token of `model` on the scalar runner and on the RSP, over the bytes of TOKEN_PROMPT.
@@ -525,7 +716,11 @@ fn bench_token(
     bytes: &'static [u8],
     model: &ModelView<'static>,
     scalar_ws: &mut [i16; SCALAR_WS],
+    rsp_path: &str,
 ) -> bool {
+    // With the opt-in Q4 chain (`rsp_q4waw`) the scalar runner runs again only as the
+    // reference; its rows are printed once, with `rsp`.
+    let cpu_paths = rsp_path == "rsp";
     let d = *model.dims();
     let need = workspace_len(&d);
     if need > SCALAR_WS {
@@ -572,6 +767,11 @@ fn bench_token(
     }
     let n = TOKEN_PROMPT.len() as u64;
     let weights = weights_per_token(&d);
+    if !cpu_paths {
+        off_screen_rsp_row(kernel, rsp_path, (rsp_ticks / n) as u32);
+        line(kernel, rsp_path, "identical", yes_no(same));
+        return same;
+    }
     line(kernel, "model", "weights_per_token", weights);
     line(kernel, "model", "positions", n);
     for (path, ticks) in [("scalar", scalar_ticks), ("rsp", rsp_ticks)] {

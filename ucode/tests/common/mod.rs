@@ -31,8 +31,13 @@ pub const SIM_CYCLE_LIMIT: u64 = 20_000_000;
 
 /// Runs the command list at `cmd_list` on rsp-sim, RDRAM = `rdram`.
 pub fn run_sim(rdram: Vec<u8>, cmd_list: u32) -> Finished {
+    run_sim_text(&ucode::TEXT, rdram, cmd_list)
+}
+
+/// [`run_sim`] with another IMEM image (`ucode::TEXT_Q4_WAW`, the opt-in Q4 chain).
+pub fn run_sim_text(text: &[u8], rdram: Vec<u8>, cmd_list: u32) -> Finished {
     let mut rsp = rsp_sim::Rsp::with_rdram(rdram);
-    rsp.load_imem(0, &ucode::TEXT).expect("TEXT fits IMEM");
+    rsp.load_imem(0, text).expect("TEXT fits IMEM");
     rsp.load_dmem(0, &dmem_image(cmd_list)).expect("DATA fits DMEM");
     rsp.set_pc(ucode::ENTRY);
     match rsp.run(SIM_CYCLE_LIMIT) {
@@ -68,9 +73,14 @@ pub fn z64_available() -> bool {
 
 /// Runs the command list on the z64 RSP. Call [`z64_available`] first.
 pub fn run_z64(rdram: &[u8], cmd_list: u32) -> Finished {
+    run_z64_text(&ucode::TEXT, rdram, cmd_list)
+}
+
+/// [`run_z64`] with another IMEM image (`ucode::TEXT_Q4_WAW`, the opt-in Q4 chain).
+pub fn run_z64_text(text: &[u8], rdram: &[u8], cmd_list: u32) -> Finished {
     let dmem = dmem_image(cmd_list);
-    let out = z64_rsp::run(&z64_rsp::Job { imem: &ucode::TEXT, dmem: &dmem, rdram, pc: ucode::ENTRY })
-        .expect("z64 plugin runs");
+    let out =
+        z64_rsp::run(&z64_rsp::Job { imem: text, dmem: &dmem, rdram, pc: ucode::ENTRY }).expect("z64 plugin runs");
     assert!(
         out.broke(),
         "z64: the ucode did not stop at BREAK (status {:08x}, messages {:?})",
@@ -210,9 +220,16 @@ pub fn y_of(out: &Finished, placed: &rspnn_ucode::MatvecImage) -> Vec<i16> {
 /// Runs one matvec on rsp-sim; returns y and the statistics.
 pub fn matvec_sim(m: &BlockMatrix<'_>, x: &[i16]) -> (Vec<i16>, rsp_sim::Stats) {
     let (rdram, placed) = matvec_image(m, x, MatvecHomes::packed(m.cols()));
-    let out = run_sim(rdram, placed.cmd_list);
+    let out = run_sim(rdram.clone(), placed.cmd_list);
     out.assert_done("rsp-sim");
-    (y_of(&out, &placed), out.stats.unwrap())
+    let y = y_of(&out, &placed);
+    // Every Q4 case also runs the opt-in fast chain, which must give the same bytes.
+    if m.bits() == WeightBits::Q4 {
+        let fast = run_sim_text(&ucode::TEXT_Q4_WAW, rdram, placed.cmd_list);
+        fast.assert_done("rsp-sim, Q4 fast chain");
+        assert_same("rsp-sim, Q4 fast chain (TEXT_Q4_WAW) against the default chain", &y_of(&fast, &placed), &y);
+    }
+    (y, out.stats.unwrap())
 }
 
 /// Runs one matvec on the z64 RSP.
@@ -220,7 +237,13 @@ pub fn matvec_z64(m: &BlockMatrix<'_>, x: &[i16]) -> Vec<i16> {
     let (rdram, placed) = matvec_image(m, x, MatvecHomes::packed(m.cols()));
     let out = run_z64(&rdram, placed.cmd_list);
     out.assert_done("z64");
-    y_of(&out, &placed)
+    let y = y_of(&out, &placed);
+    if m.bits() == WeightBits::Q4 {
+        let fast = run_z64_text(&ucode::TEXT_Q4_WAW, &rdram, placed.cmd_list);
+        fast.assert_done("z64, Q4 fast chain");
+        assert_same("z64, Q4 fast chain (TEXT_Q4_WAW) against the default chain", &y_of(&fast, &placed), &y);
+    }
+    y
 }
 
 /// Panics with the first differing rows.
