@@ -403,13 +403,13 @@ impl Drop for Xvfb {
 }
 
 /// Where `cargo xtask setup` keeps the cen64 built from ../shared/third-party/cen64: one folder
-/// per hash of the source and of [`RSP_DMA_FIXES`], so a changed source or fix builds anew and
+/// per hash of the source and of [`CEN64_SOURCE_FIXES`], so a changed source or fix builds anew and
 /// an unchanged one costs nothing.
 pub fn cached_build_dir(source: &Path) -> Result<PathBuf> {
     let home = std::env::var_os("HOME").ok_or("HOME is not set")?;
     let mut hasher = crc32fast::Hasher::new();
     hasher.update(&source_hash(source)?.to_be_bytes());
-    for fix in RSP_DMA_FIXES {
+    for fix in CEN64_SOURCE_FIXES {
         hasher.update(fix.find.as_bytes());
         hasher.update(fix.replace.as_bytes());
     }
@@ -426,7 +426,10 @@ pub struct SourceFix {
     pub count: usize,
 }
 
-/// The SP DMA's RSP-side address keeps its memory: bit 12 (SP_DMA_SPADDR's IMEM/DMEM select)
+/// The fixes applied to the cen64 source from ../shared before it is built, each a console
+/// behaviour cen64 gets wrong that libdragon relies on.
+///
+/// First, the SP DMA's RSP-side address keeps its memory: bit 12 (SP_DMA_SPADDR's IMEM/DMEM select)
 /// stays as written and only the 12-bit offset advances and wraps, as on the console. cen64's
 /// `rsp/interface.c` instead adds each row's length to the whole 13-bit address, so a transfer of
 /// several rows (count > 0) that starts in IMEM carries into DMEM after 4 KiB, then back into
@@ -436,8 +439,9 @@ pub struct SourceFix {
 /// RDRAM after 0x408 received a copy of DMEM, which holds the IPL3 itself, instead of zeros.
 /// libdragon does not clear .bss (entrypoint.S relies on the IPL3), so whichever .bss variables
 /// fell in those blocks started non-zero: docs/libdragon.md "The layout-dependent fault".
-/// The last two entries fix cen64's RDP command registers (see there); the name stayed.
-pub const RSP_DMA_FIXES: &[SourceFix] = &[
+/// Then (the last two entries) the RDP command registers keep only their 24 address bits:
+/// docs/libdragon.md "rdpq text in cen64".
+pub const CEN64_SOURCE_FIXES: &[SourceFix] = &[
     SourceFix {
         file: "rsp/interface.c",
         find: "uint32_t dest_addr = (dest + j) & 0x1FFC;",
@@ -493,7 +497,7 @@ pub fn apply_fixes(file: &str, text: &str, fixes: &[SourceFix]) -> Result<String
             return Err(format!(
                 "cen64's {file}: expected {} occurrence(s) of `{}`, found {found}; the cen64 \
                  source changed, so its SP DMA and DP register fixes (xtask/src/cen64.rs \
-                 RSP_DMA_FIXES) must be redone",
+                 CEN64_SOURCE_FIXES) must be redone",
                 fix.count, fix.find
             ));
         }
@@ -502,7 +506,7 @@ pub fn apply_fixes(file: &str, text: &str, fixes: &[SourceFix]) -> Result<String
     Ok(text)
 }
 
-/// Copies the cen64 source tree to `to` with [`RSP_DMA_FIXES`] applied.
+/// Copies the cen64 source tree to `to` with [`CEN64_SOURCE_FIXES`] applied.
 fn copy_fixed_source(source: &Path, to: &Path) -> Result<()> {
     let status = Command::new("cp")
         .arg("-r")
@@ -517,13 +521,13 @@ fn copy_fixed_source(source: &Path, to: &Path) -> Result<()> {
             to.display()
         ));
     }
-    let mut files: Vec<&str> = RSP_DMA_FIXES.iter().map(|fix| fix.file).collect();
+    let mut files: Vec<&str> = CEN64_SOURCE_FIXES.iter().map(|fix| fix.file).collect();
     files.dedup();
     for file in files {
         let path = to.join(file);
         let text = std::fs::read_to_string(&path)
             .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        let fixed = apply_fixes(file, &text, RSP_DMA_FIXES)?;
+        let fixed = apply_fixes(file, &text, CEN64_SOURCE_FIXES)?;
         std::fs::write(&path, fixed)
             .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     }
@@ -566,7 +570,7 @@ fn source_hash(source: &Path) -> Result<u32> {
     Ok(hasher.finalize())
 }
 
-/// Builds the shared cen64 source, with [`RSP_DMA_FIXES`] applied to a copy of it, into its
+/// Builds the shared cen64 source, with [`CEN64_SOURCE_FIXES`] applied to a copy of it, into its
 /// cache folder unless it is there already (about a minute on 2 cores, with cmake and the -dev
 /// packages of `APT_PACKAGES`). Returns the binary, or None when ../shared has no cen64 source.
 pub fn ensure_built() -> Result<Option<PathBuf>> {
@@ -653,7 +657,7 @@ pub fn locate() -> Result<PathBuf> {
         };
     }
     // Built on first use too (not only by `cargo xtask setup`): a cache folder from before a
-    // change of RSP_DMA_FIXES must not leave the runs on Debian's cen64 without a word.
+    // change of CEN64_SOURCE_FIXES must not leave the runs on Debian's cen64 without a word.
     if let Some(built) = ensure_built()? {
         return Ok(built);
     }
@@ -684,7 +688,7 @@ mod tests {
         };
         let file = "rsp/interface.c";
         let text = std::fs::read_to_string(source.join(file)).unwrap();
-        let fixed = apply_fixes(file, &text, RSP_DMA_FIXES).unwrap();
+        let fixed = apply_fixes(file, &text, CEN64_SOURCE_FIXES).unwrap();
         // Nothing of the wrapping arithmetic is left, and every row keeps bit 12.
         assert!(!fixed.contains("(dest + j) & 0x1FFC"));
         assert!(!fixed.contains("(source + j) & 0x1FFC"));
@@ -716,7 +720,7 @@ mod tests {
         };
         let file = "rdp/interface.c";
         let text = std::fs::read_to_string(source.join(file)).unwrap();
-        let fixed = apply_fixes(file, &text, RSP_DMA_FIXES).unwrap();
+        let fixed = apply_fixes(file, &text, CEN64_SOURCE_FIXES).unwrap();
         // START, CURRENT (set with START) and END keep only the RDRAM address.
         assert_eq!(fixed.matches("= word & 0xFFFFFF;").count(), 3, "{fixed}");
         assert!(!fixed.contains("rdp->regs[DPC_END_REG] = word;"));
@@ -728,12 +732,12 @@ mod tests {
         let err = apply_fixes(
             "rsp/interface.c",
             "int main(void) { return 0; }",
-            RSP_DMA_FIXES,
+            CEN64_SOURCE_FIXES,
         )
         .unwrap_err();
         assert!(err.contains("rsp/interface.c"), "{err}");
         assert!(err.contains("found 0"), "{err}");
-        assert!(err.contains("RSP_DMA_FIXES"), "{err}");
+        assert!(err.contains("CEN64_SOURCE_FIXES"), "{err}");
     }
 
     #[test]
