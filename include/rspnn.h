@@ -84,7 +84,7 @@ typedef struct {
 #define RSPNN_ERR_DMEM (-5)       /* cols > RSPNN_MAX_COLS: x would not fit the overlay's DMEM */
 #define RSPNN_ERR_LIBDRAGON (-6)  /* the overlay was assembled against a different libdragon */
 #define RSPNN_ERR_MODEL (-7)      /* not a valid rspnn model file (see rspnn_error_detail) */
-#define RSPNN_ERR_UNSUPPORTED (-8) /* a valid model the overlay cannot run (Q4, too wide) */
+#define RSPNN_ERR_UNSUPPORTED (-8) /* a valid model the overlay cannot run (too wide) */
 #define RSPNN_ERR_NO_MEMORY (-9)  /* the workspace could not be allocated */
 #define RSPNN_ERR_NO_MODEL (-10)  /* rspnn_model_load did not succeed */
 #define RSPNN_ERR_PROMPT (-11)    /* empty or too long prompt, max 0, or nothing begun */
@@ -126,7 +126,7 @@ const char *rspnn_strerror(int err);
 
 /* Loads an rspnn weight file (RSPW, docs/weight-format.md) that the game has read into RAM
  * (DFS, the cartridge): checks it (magic, version, fields, CRC-32), refuses what the overlay
- * cannot run (Q4 weights, matrices wider than RSPNN_MAX_COLS) and allocates the generator's
+ * cannot run (matrices wider than RSPNN_MAX_COLS; Q8 and Q4 models both run) and allocates the generator's
  * workspace (two staggered KV-cache windows, as `rspnn generate` runs; 262 KiB for the demo
  * model). `file` must be 8-byte aligned and stay valid and unchanged while loaded; rspnn_init
  * must have been called. 0, or an RSPNN_ERR_* with rspnn_error_detail() saying why. */

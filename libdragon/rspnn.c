@@ -166,12 +166,14 @@ int rspnn_matvec_q4_submit(const rspnn_q4_matrix_t *m, const int16_t *x, int16_t
 int rspnn_model_check_o64(const void *file, uint32_t size, uint32_t *ws_bytes);
 int rspnn_model_init_o64(const void *file, uint32_t size, void *ws, uint32_t ws_bytes);
 int rspnn_generate_begin_o64(const char *prompt, uint32_t len, uint32_t max, uint32_t stop);
-// The product the generator needs; its first four fields are an rspnn_q8_matrix_t (the Rust
-// side's generate::MatvecJob, 32-bit fields in both ABIs).
+// The product the generator needs; its first four fields are an rspnn_q8_matrix_t (the same
+// fields as rspnn_q4_matrix_t; the Rust side's generate::MatvecJob, 32-bit fields in both
+// ABIs), `bits` says which (8 or 4: a Q4 model's layers are Q4, its tied head Q8).
 typedef struct {
     rspnn_q8_matrix_t m;
     const int16_t *x;
     int16_t *y;
+    uint32_t bits;
 } rspnn_matvec_job_t;
 int rspnn_generate_next_o64(rspnn_matvec_job_t *job);
 // generate.rs's code for "the job is filled, queue it".
@@ -246,7 +248,9 @@ int rspnn_generate_poll(void)
     if (r != RSPNN_NEXT_MATVEC)
         return r;
     rspnn_records_written_back = 1;
-    int err = rspnn_matvec_q8_submit(&job.m, job.x, job.y);
+    int err = job.bits == 4
+                  ? rspnn_matvec_submit(RSPNN_CMD_MATVEC_Q4, RSPNN_Q4_RECORD_BYTES, &job.m, job.x, job.y)
+                  : rspnn_matvec_submit(RSPNN_CMD_MATVEC_Q8, RSPNN_Q8_RECORD_BYTES, &job.m, job.x, job.y);
     rspnn_records_written_back = 0;
     if (err)
         return err;
