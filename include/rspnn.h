@@ -70,7 +70,7 @@ typedef struct {
 #define RSPNN_MAX_COLS 512
 /* Each rspq command covers whole row groups, at most this many records (cols/32 per group),
  * Q8 or Q4. Measured on rsp-sim (bench-results/libdragon.md): the longest such command takes
- * 10,339 RSP cycles (165 us) with Q8 records and 23,638 (378 us) with Q4 ones (the Q4 command
+ * 10,339 RSP cycles (165 us) with Q8 records and 13,590 (217 us) with Q4 ones (the Q4 command
  * unpacks each record through DMEM), within issue 18's 500 us per command with room for rspq's
  * overlay switch; `cargo test -p rspnn-overlay-cycles` holds both there. */
 #define RSPNN_MAX_RECORDS_PER_COMMAND 64

@@ -201,31 +201,9 @@ RspnnChain:
 # and shift of the Q8 command. Every unpack op writes the accumulator (RSP-FACTS "Accumulator
 # and clamps"), so none may sit inside a block's MAC chain: a record is unpacked whole into
 # UNP_BUF first (the columns do not fit the vector registers beside x), then the chain reads
-# it back, 8 columns at a time. Simpler than matvec_q4.inc's register-resident loop and slower
-# (bench-results/libdragon.md has its cycles), but within the per-command bound.
+# it back, 4 columns ahead of the MACs. Simpler than matvec_q4.inc's register-resident loop
+# and slower (bench-results/libdragon.md has its cycles), but within the per-command bound.
 #define Q4_RECORD_BYTES 144
-
-# LPV of byte group p (record buffer t8), unpacked into the UNP_BUF slots of columns 2p, 2p+1
-# (base s7). $v28.e0 = 0xF000, $v28.e1 = 16.
-.macro UnpackGroup p
-    lpv $v01, 0, 8 * \p, t8
-    vand $v02, $v01, $v28, e(0)
-    vmudn $v03, $v01, $v28, e(1)
-    sqv $v02, 0, 32 * \p, s7
-    sqv $v03, 0, 32 * \p + 16, s7
-.endm
-
-# Eight LQVs: unpacked columns base/16 .. base/16 + 7 into $v01-$v08.
-.macro LoadUnpacked8 base
-    lqv $v01, 0, \base + 0, s7
-    lqv $v02, 0, \base + 16, s7
-    lqv $v03, 0, \base + 32, s7
-    lqv $v04, 0, \base + 48, s7
-    lqv $v05, 0, \base + 64, s7
-    lqv $v06, 0, \base + 80, s7
-    lqv $v07, 0, \base + 96, s7
-    lqv $v08, 0, \base + 112, s7
-.endm
 
     .func RspnnCmd_MatvecQ4
 RspnnCmd_MatvecQ4:
@@ -279,45 +257,162 @@ RspnnQ4Prefetch:
     jal DMAInAsync
     move s4, t7
 RspnnQ4Compute:
-    UnpackGroup 0
-    UnpackGroup 1
-    UnpackGroup 2
-    UnpackGroup 3
-    UnpackGroup 4
-    UnpackGroup 5
-    UnpackGroup 6
-    UnpackGroup 7
-    UnpackGroup 8
-    UnpackGroup 9
-    UnpackGroup 10
-    UnpackGroup 11
-    UnpackGroup 12
-    UnpackGroup 13
-    UnpackGroup 14
-    UnpackGroup 15
-
-    lqv $v24, 0, 0, s2
+    # The unpack, software-pipelined so that no op waits for a result (vector results are
+    # ready 4 issue groups later, RSP-FACTS "Timing") and each VU op pairs with an SU op:
+    # byte group p is loaded 2 groups ahead of its VAND/VMUDN and stored 2 groups after.
+    # t_p (then column 2p+1, in place) rotates through $v01-$v06, column 2p through
+    # $v10-$v13; x goes to $v24-$v27 meanwhile.
+    lpv $v01, 0, 0, t8                  # byte group 0
+    lpv $v02, 0, 8, t8                  # byte group 1
+    lqv $v24, 0, 0, s2                  # x[32b + 0..7]
     lqv $v25, 0, 16, s2
     lqv $v26, 0, 32, s2
     lqv $v27, 0, 48, s2
-
-    LoadUnpacked8 0
-    vmulf $v09, $v01, $v24, e(0)
-    vmacf $v09, $v02, $v24, e(1)
-    vmacf $v09, $v03, $v24, e(2)
-    vmacf $v09, $v04, $v24, e(3)
-    vmacf $v09, $v05, $v24, e(4)
-    vmacf $v09, $v06, $v24, e(5)
-    vmacf $v09, $v07, $v24, e(6)
-    vmacf $v09, $v08, $v24, e(7)
-    LoadUnpacked8 128
-    Mac8 $v25
-    LoadUnpacked8 256
-    Mac8 $v26
-    LoadUnpacked8 384
-    Mac8 $v27                           # $v09 = h_b of the 8 rows
-
+    vand $v10, $v01, $v28, e(0)         # column 0 = t & 0xF000
+    lpv $v03, 0, 16, t8                 # byte group 2
+    vmudn $v01, $v01, $v28, e(1)        # column 1 = t * 16 (low slice)
+    vand $v11, $v02, $v28, e(0)         # column 2 = t & 0xF000
+    lpv $v04, 0, 24, t8                 # byte group 3
+    vmudn $v02, $v02, $v28, e(1)        # column 3 = t * 16 (low slice)
+    vand $v12, $v03, $v28, e(0)         # column 4 = t & 0xF000
+    lpv $v05, 0, 32, t8                 # byte group 4
+    vmudn $v03, $v03, $v28, e(1)        # column 5 = t * 16 (low slice)
+    sqv $v10, 0, 0, s7                  # column 0
+    sqv $v01, 0, 16, s7                 # column 1
+    vand $v13, $v04, $v28, e(0)         # column 6 = t & 0xF000
+    lpv $v06, 0, 40, t8                 # byte group 5
+    vmudn $v04, $v04, $v28, e(1)        # column 7 = t * 16 (low slice)
+    sqv $v11, 0, 32, s7                 # column 2
+    sqv $v02, 0, 48, s7                 # column 3
+    vand $v10, $v05, $v28, e(0)         # column 8 = t & 0xF000
+    lpv $v01, 0, 48, t8                 # byte group 6
+    vmudn $v05, $v05, $v28, e(1)        # column 9 = t * 16 (low slice)
+    sqv $v12, 0, 64, s7                 # column 4
+    sqv $v03, 0, 80, s7                 # column 5
+    vand $v11, $v06, $v28, e(0)         # column 10 = t & 0xF000
+    lpv $v02, 0, 56, t8                 # byte group 7
+    vmudn $v06, $v06, $v28, e(1)        # column 11 = t * 16 (low slice)
+    sqv $v13, 0, 96, s7                 # column 6
+    sqv $v04, 0, 112, s7                # column 7
+    vand $v12, $v01, $v28, e(0)         # column 12 = t & 0xF000
+    lpv $v03, 0, 64, t8                 # byte group 8
+    vmudn $v01, $v01, $v28, e(1)        # column 13 = t * 16 (low slice)
+    sqv $v10, 0, 128, s7                # column 8
+    sqv $v05, 0, 144, s7                # column 9
+    vand $v13, $v02, $v28, e(0)         # column 14 = t & 0xF000
+    lpv $v04, 0, 72, t8                 # byte group 9
+    vmudn $v02, $v02, $v28, e(1)        # column 15 = t * 16 (low slice)
+    sqv $v11, 0, 160, s7                # column 10
+    sqv $v06, 0, 176, s7                # column 11
+    vand $v10, $v03, $v28, e(0)         # column 16 = t & 0xF000
+    lpv $v05, 0, 80, t8                 # byte group 10
+    vmudn $v03, $v03, $v28, e(1)        # column 17 = t * 16 (low slice)
+    sqv $v12, 0, 192, s7                # column 12
+    sqv $v01, 0, 208, s7                # column 13
+    vand $v11, $v04, $v28, e(0)         # column 18 = t & 0xF000
+    lpv $v06, 0, 88, t8                 # byte group 11
+    vmudn $v04, $v04, $v28, e(1)        # column 19 = t * 16 (low slice)
+    sqv $v13, 0, 224, s7                # column 14
+    sqv $v02, 0, 240, s7                # column 15
+    vand $v12, $v05, $v28, e(0)         # column 20 = t & 0xF000
+    lpv $v01, 0, 96, t8                 # byte group 12
+    vmudn $v05, $v05, $v28, e(1)        # column 21 = t * 16 (low slice)
+    sqv $v10, 0, 256, s7                # column 16
+    sqv $v03, 0, 272, s7                # column 17
+    vand $v13, $v06, $v28, e(0)         # column 22 = t & 0xF000
+    lpv $v02, 0, 104, t8                # byte group 13
+    vmudn $v06, $v06, $v28, e(1)        # column 23 = t * 16 (low slice)
+    sqv $v11, 0, 288, s7                # column 18
+    sqv $v04, 0, 304, s7                # column 19
+    vand $v10, $v01, $v28, e(0)         # column 24 = t & 0xF000
+    lpv $v03, 0, 112, t8                # byte group 14
+    vmudn $v01, $v01, $v28, e(1)        # column 25 = t * 16 (low slice)
+    sqv $v12, 0, 320, s7                # column 20
+    sqv $v05, 0, 336, s7                # column 21
+    vand $v11, $v02, $v28, e(0)         # column 26 = t & 0xF000
+    lpv $v04, 0, 120, t8                # byte group 15
+    vmudn $v02, $v02, $v28, e(1)        # column 27 = t * 16 (low slice)
+    sqv $v13, 0, 352, s7                # column 22
+    sqv $v06, 0, 368, s7                # column 23
+    vand $v12, $v03, $v28, e(0)         # column 28 = t & 0xF000
+    vmudn $v03, $v03, $v28, e(1)        # column 29 = t * 16 (low slice)
+    sqv $v10, 0, 384, s7                # column 24
+    sqv $v01, 0, 400, s7                # column 25
+    vand $v13, $v04, $v28, e(0)         # column 30 = t & 0xF000
+    vmudn $v04, $v04, $v28, e(1)        # column 31 = t * 16 (low slice)
+    sqv $v11, 0, 416, s7                # column 26
+    sqv $v02, 0, 432, s7                # column 27
+    sqv $v12, 0, 448, s7                # column 28
+    sqv $v03, 0, 464, s7                # column 29
+    sqv $v13, 0, 480, s7                # column 30
+    sqv $v04, 0, 496, s7                # column 31
+    # The MAC chain: column c+4 is loaded while column c is multiplied (8 registers in
+    # rotation, $v14-$v21); the G of the 8 rows in a free SU slot.
+    lqv $v14, 0, 0, s7                  # column 0
+    lqv $v15, 0, 16, s7                 # column 1
+    lqv $v16, 0, 32, s7                 # column 2
+    lqv $v17, 0, 48, s7                 # column 3
+    vmulf $v09, $v14, $v24, e(0)        # c0
+    lqv $v18, 0, 64, s7                 # column 4
+    vmacf $v09, $v15, $v24, e(1)        # c1
+    lqv $v19, 0, 80, s7                 # column 5
+    vmacf $v09, $v16, $v24, e(2)        # c2
+    lqv $v20, 0, 96, s7                 # column 6
+    vmacf $v09, $v17, $v24, e(3)        # c3
+    lqv $v21, 0, 112, s7                # column 7
+    vmacf $v09, $v18, $v24, e(4)        # c4
+    lqv $v14, 0, 128, s7                # column 8
+    vmacf $v09, $v19, $v24, e(5)        # c5
+    lqv $v15, 0, 144, s7                # column 9
+    vmacf $v09, $v20, $v24, e(6)        # c6
+    lqv $v16, 0, 160, s7                # column 10
+    vmacf $v09, $v21, $v24, e(7)        # c7
+    lqv $v17, 0, 176, s7                # column 11
+    vmacf $v09, $v14, $v25, e(0)        # c8
+    lqv $v18, 0, 192, s7                # column 12
+    vmacf $v09, $v15, $v25, e(1)        # c9
+    lqv $v19, 0, 208, s7                # column 13
+    vmacf $v09, $v16, $v25, e(2)        # c10
+    lqv $v20, 0, 224, s7                # column 14
+    vmacf $v09, $v17, $v25, e(3)        # c11
+    lqv $v21, 0, 240, s7                # column 15
+    vmacf $v09, $v18, $v25, e(4)        # c12
+    lqv $v14, 0, 256, s7                # column 16
+    vmacf $v09, $v19, $v25, e(5)        # c13
+    lqv $v15, 0, 272, s7                # column 17
+    vmacf $v09, $v20, $v25, e(6)        # c14
+    lqv $v16, 0, 288, s7                # column 18
+    vmacf $v09, $v21, $v25, e(7)        # c15
+    lqv $v17, 0, 304, s7                # column 19
+    vmacf $v09, $v14, $v26, e(0)        # c16
+    lqv $v18, 0, 320, s7                # column 20
+    vmacf $v09, $v15, $v26, e(1)        # c17
+    lqv $v19, 0, 336, s7                # column 21
+    vmacf $v09, $v16, $v26, e(2)        # c18
+    lqv $v20, 0, 352, s7                # column 22
+    vmacf $v09, $v17, $v26, e(3)        # c19
+    lqv $v21, 0, 368, s7                # column 23
+    vmacf $v09, $v18, $v26, e(4)        # c20
+    lqv $v14, 0, 384, s7                # column 24
+    vmacf $v09, $v19, $v26, e(5)        # c21
+    lqv $v15, 0, 400, s7                # column 25
+    vmacf $v09, $v20, $v26, e(6)        # c22
+    lqv $v16, 0, 416, s7                # column 26
+    vmacf $v09, $v21, $v26, e(7)        # c23
+    lqv $v17, 0, 432, s7                # column 27
+    vmacf $v09, $v14, $v27, e(0)        # c24
+    lqv $v18, 0, 448, s7                # column 28
+    vmacf $v09, $v15, $v27, e(1)        # c25
+    lqv $v19, 0, 464, s7                # column 29
+    vmacf $v09, $v16, $v27, e(2)        # c26
+    lqv $v20, 0, 480, s7                # column 30
+    vmacf $v09, $v17, $v27, e(3)        # c27
+    lqv $v21, 0, 496, s7                # column 31
+    vmacf $v09, $v18, $v27, e(4)        # c28
     lqv $v10, 0, 128, t8                # G_b of the 8 rows
+    vmacf $v09, $v19, $v27, e(5)        # c29
+    vmacf $v09, $v20, $v27, e(6)        # c30
+    vmacf $v09, $v21, $v27, e(7)        # c31: h_b of the 8 rows
     sqv $v09, 0, 0, s1
     sqv $v10, 0, 16, s1
     move t6, t8
