@@ -8,10 +8,12 @@
 //! - The overlay is assembled by rsp-asm against libdragon's own `rsp_queue.inc`, so IMEM and
 //!   DMEM hold rspq's real resident core and data plus rspnn's command. (Its .text and .data
 //!   were compared with `cmp` to those of the SDK build's `build/rsp_rspnn.elf`, GNU as through
-//!   n64.mk, on 2026-12-07, before and after the double buffer: identical.)
+//!   n64.mk, on 2026-12-07, before and after the double buffer: identical; and after the Q4
+//!   command: .text identical, .data identical but for 8 zero bytes of padding rsp-asm adds
+//!   at its end.)
 //! - Each command runs as rspq would start it: a0..a3 = the command's four words, exactly as
-//!   `rspnn_matvec_q8_submit` (libdragon/rspnn.c) splits a matvec, the PC at the command's
-//!   entry; it ends when the PC reaches `RSPQ_Loop` (the command's `j RSPQ_Loop`). The cycles
+//!   `rspnn_matvec_q8_submit`/`_q4_submit` (libdragon/rspnn.c) split a matvec, the PC at the
+//!   command's entry; it ends when the PC reaches `RSPQ_Loop` (the command's `j RSPQ_Loop`). The cycles
 //!   include every DMA the command makes (x, each 272-byte record, each 16-byte output), timed
 //!   by rsp-sim's RDRAM model.
 //! - Left out: rspq's own dispatch of each command (fetching the command words from RDRAM,
@@ -29,7 +31,7 @@ use std::path::Path;
 pub const RSP_HZ: f64 = 62_500_000.0;
 /// Issue 18's bound per command: 500 us of RSP time.
 pub const MAX_CYCLES_PER_COMMAND: u64 = 31_250;
-/// The command id of RSPNN_CMD_MATVEC_Q8 within the overlay (its first and only command).
+/// The command id of RSPNN_CMD_MATVEC_Q8 within the overlay (its first command).
 pub const CMD_MATVEC_Q8: u32 = 0;
 /// The command id of RSPNN_CMD_MATVEC_Q4 (the overlay's second command).
 pub const CMD_MATVEC_Q4: u32 = 1;
