@@ -13,9 +13,9 @@
 //!   at its end.)
 //! - Each command runs as rspq would start it: a0..a3 = the command's four words, exactly as
 //!   `rspnn_matvec_q8_submit`/`_q4_submit` (libdragon/rspnn.c) split a matvec, the PC at the
-//!   command's entry; it ends when the PC reaches `RSPQ_Loop` (the command's `j RSPQ_Loop`). The cycles
-//!   include every DMA the command makes (x, each 272-byte record, each 16-byte output), timed
-//!   by rsp-sim's RDRAM model.
+//!   command's entry; it ends when the PC reaches `RSPQ_Loop` (the command's `j RSPQ_Loop`).
+//!   The cycles include every DMA the command makes (x, each 272- or 144-byte record, each
+//!   16-byte output), timed by rsp-sim's RDRAM model.
 //! - Left out: rspq's own dispatch of each command (fetching the command words from RDRAM,
 //!   the jump table: a few dozen cycles, the same for every overlay's command) and the overlay
 //!   switch when the previous command was another overlay's (a DMA of rspnn's data and text).
