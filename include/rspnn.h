@@ -26,7 +26,7 @@ A:", 18, 64, RSPNN_STOP_AT_NEWLINE);
  *         draw_frame_if_a_buffer_is_free();           // display_try_get() + rdpq
  *     }
  *
- * The matvec itself is exposed too: the Q8 matrix-vector product y = W x of rspnn's numerics
+ * The matvec itself is exposed too: the Q8 (and Q4) matrix-vector product y = W x of rspnn's numerics
  * (kernels::matvec, bit for bit), run on the RSP as rspq commands of rspnn's overlay, each at
  * most RSPNN_MAX_RECORDS_PER_COMMAND block records long so that rdpq, the mixer and rspq's
  * high-priority queue interleave between them; and the same product on the CPU by rspnn's
@@ -53,12 +53,26 @@ typedef struct {
 
 /* Bytes of one Q8 block record. */
 #define RSPNN_Q8_RECORD_BYTES 272
+
+/* A Q4 matrix in the same layout with Q4 block records (docs/weight-format.md): 144 bytes,
+ * byte 8p + j = q[8g+j][32b+2p] << 4 | (q[8g+j][32b+2p+1] & 15) (two's-complement nibbles),
+ * then the 8 big-endian u16 block scales. */
+typedef struct {
+    const void *records;  /* 8-byte aligned, RDRAM (cached or uncached) */
+    uint32_t rows;        /* multiple of 8 */
+    uint32_t cols;        /* multiple of 32, at most RSPNN_MAX_COLS on the RSP */
+    uint32_t out_shift;   /* output shift k, 0..15 */
+} rspnn_q4_matrix_t;
+
+/* Bytes of one Q4 block record. */
+#define RSPNN_Q4_RECORD_BYTES 144
 /* The overlay holds x in DMEM: 16 blocks of 32 int16 (rspq leaves an overlay 3,584 bytes). */
 #define RSPNN_MAX_COLS 512
-/* Each rspq command covers whole row groups, at most this many records (cols/32 per group).
- * Measured on rsp-sim (bench-results/libdragon.md): the longest such command takes 10,339 RSP
- * cycles (165 us), within issue 18's 500 us per command with room for rspq's overlay switch and
- * RDRAM contention; `cargo test -p rspnn-overlay-cycles` holds it there. */
+/* Each rspq command covers whole row groups, at most this many records (cols/32 per group),
+ * Q8 or Q4. Measured on rsp-sim (bench-results/libdragon.md): the longest such command takes
+ * 10,339 RSP cycles (165 us) with Q8 records and 13,590 (217 us) with Q4 ones (the Q4 command
+ * unpacks each record through DMEM), within issue 18's 500 us per command with room for rspq's
+ * overlay switch; `cargo test -p rspnn-overlay-cycles` holds both there. */
 #define RSPNN_MAX_RECORDS_PER_COMMAND 64
 
 /* Results: 0, or one of these. rspnn_strerror names the argument at fault. */
@@ -70,7 +84,7 @@ typedef struct {
 #define RSPNN_ERR_DMEM (-5)       /* cols > RSPNN_MAX_COLS: x would not fit the overlay's DMEM */
 #define RSPNN_ERR_LIBDRAGON (-6)  /* the overlay was assembled against a different libdragon */
 #define RSPNN_ERR_MODEL (-7)      /* not a valid rspnn model file (see rspnn_error_detail) */
-#define RSPNN_ERR_UNSUPPORTED (-8) /* a valid model the overlay cannot run (Q4, too wide) */
+#define RSPNN_ERR_UNSUPPORTED (-8) /* a valid model the overlay cannot run (too wide) */
 #define RSPNN_ERR_NO_MEMORY (-9)  /* the workspace could not be allocated */
 #define RSPNN_ERR_NO_MODEL (-10)  /* rspnn_model_load did not succeed */
 #define RSPNN_ERR_PROMPT (-11)    /* empty or too long prompt, max 0, or nothing begun */
@@ -99,16 +113,20 @@ void rspnn_close(void);
  * this call and poll rspq_syncpoint_check() (or rspq_syncpoint_wait()). The records and x must
  * stay unchanged until then. */
 int rspnn_matvec_q8_submit(const rspnn_q8_matrix_t *m, const int16_t *x, int16_t *y);
+/* The same for a Q4 matrix (rspnn's overlay command RSPNN_CMD_MATVEC_Q4); same rules. */
+int rspnn_matvec_q4_submit(const rspnn_q4_matrix_t *m, const int16_t *x, int16_t *y);
 
 /* y = W x on the CPU with rspnn's scalar reference (Rust kernels::matvec); any cols. */
 int rspnn_ref_matvec_q8(const rspnn_q8_matrix_t *m, const int16_t *x, int16_t *y);
+/* The same for a Q4 matrix. */
+int rspnn_ref_matvec_q4(const rspnn_q4_matrix_t *m, const int16_t *x, int16_t *y);
 
 /* A sentence naming what an RSPNN_ERR_* code refuses. */
 const char *rspnn_strerror(int err);
 
 /* Loads an rspnn weight file (RSPW, docs/weight-format.md) that the game has read into RAM
  * (DFS, the cartridge): checks it (magic, version, fields, CRC-32), refuses what the overlay
- * cannot run (Q4 weights, matrices wider than RSPNN_MAX_COLS) and allocates the generator's
+ * cannot run (matrices wider than RSPNN_MAX_COLS; Q8 and Q4 models both run) and allocates the generator's
  * workspace (two staggered KV-cache windows, as `rspnn generate` runs; 262 KiB for the demo
  * model). `file` must be 8-byte aligned and stay valid and unchanged while loaded; rspnn_init
  * must have been called. 0, or an RSPNN_ERR_* with rspnn_error_detail() saying why. */

@@ -9,6 +9,7 @@ DEFINE_RSP_UCODE(rsp_rspnn);
 
 // Command ids of rsp_rspnn.S's overlay header, in order.
 #define RSPNN_CMD_MATVEC_Q8 0x0
+#define RSPNN_CMD_MATVEC_Q4 0x1
 
 // Which libdragon the overlay was assembled against and which one the game links (rspnn.mk
 // passes both; a game built without rspnn.mk gets "unknown"). Only used to name them.
@@ -107,7 +108,10 @@ const char *rspnn_strerror(int err)
 // product (about 17 cache operations per record, some 3,200 records per token and lane).
 static int rspnn_records_written_back;
 
-int rspnn_matvec_q8_submit(const rspnn_q8_matrix_t *m, const int16_t *x, int16_t *y)
+// Both submits: the Q8 and Q4 matrix types have the same fields; only the command and the
+// record size differ (the overlay's two commands take the same words).
+static int rspnn_matvec_submit(uint32_t command, uint32_t record_bytes,
+                               const rspnn_q8_matrix_t *m, const int16_t *x, int16_t *y)
 {
     if (!rspnn_ready)
         return RSPNN_ERR_NOT_INIT;
@@ -126,7 +130,7 @@ int rspnn_matvec_q8_submit(const rspnn_q8_matrix_t *m, const int16_t *x, int16_t
     // The RSP reads RDRAM by DMA: what the CPU wrote must leave the data cache first, and y's
     // lines must not be in it (a later eviction would overwrite the RSP's results).
     if (!rspnn_records_written_back)
-        data_cache_hit_writeback(m->records, groups * blocks * RSPNN_Q8_RECORD_BYTES);
+        data_cache_hit_writeback(m->records, groups * blocks * record_bytes);
     data_cache_hit_writeback(x, m->cols * 2);
     data_cache_hit_writeback_invalidate(y, m->rows * 2);
 
@@ -135,13 +139,24 @@ int rspnn_matvec_q8_submit(const rspnn_q8_matrix_t *m, const int16_t *x, int16_t
     uint32_t y_addr = PhysicalAddr(y);
     for (uint32_t g = 0; g < groups; g += groups_per_command) {
         uint32_t n = groups - g < groups_per_command ? groups - g : groups_per_command;
-        rspq_write(rspnn_overlay_id, RSPNN_CMD_MATVEC_Q8,
+        rspq_write(rspnn_overlay_id, command,
                    (m->out_shift << 16) | (n << 8) | blocks,
                    records, PhysicalAddr(x), y_addr);
-        records += n * blocks * RSPNN_Q8_RECORD_BYTES;
+        records += n * blocks * record_bytes;
         y_addr += n * 16;
     }
     return RSPNN_OK;
+}
+
+int rspnn_matvec_q8_submit(const rspnn_q8_matrix_t *m, const int16_t *x, int16_t *y)
+{
+    return rspnn_matvec_submit(RSPNN_CMD_MATVEC_Q8, RSPNN_Q8_RECORD_BYTES, m, x, y);
+}
+
+int rspnn_matvec_q4_submit(const rspnn_q4_matrix_t *m, const int16_t *x, int16_t *y)
+{
+    return rspnn_matvec_submit(RSPNN_CMD_MATVEC_Q4, RSPNN_Q4_RECORD_BYTES,
+                               (const rspnn_q8_matrix_t *)m, x, y);
 }
 
 // --- Text generation: the Rust generator (libdragon/reference/src/generate.rs) runs the CPU
@@ -151,12 +166,14 @@ int rspnn_matvec_q8_submit(const rspnn_q8_matrix_t *m, const int16_t *x, int16_t
 int rspnn_model_check_o64(const void *file, uint32_t size, uint32_t *ws_bytes);
 int rspnn_model_init_o64(const void *file, uint32_t size, void *ws, uint32_t ws_bytes);
 int rspnn_generate_begin_o64(const char *prompt, uint32_t len, uint32_t max, uint32_t stop);
-// The product the generator needs; its first four fields are an rspnn_q8_matrix_t (the Rust
-// side's generate::MatvecJob, 32-bit fields in both ABIs).
+// The product the generator needs; its first four fields are an rspnn_q8_matrix_t (the same
+// fields as rspnn_q4_matrix_t; the Rust side's generate::MatvecJob, 32-bit fields in both
+// ABIs), `bits` says which (8 or 4: a Q4 model's layers are Q4, its tied head Q8).
 typedef struct {
     rspnn_q8_matrix_t m;
     const int16_t *x;
     int16_t *y;
+    uint32_t bits;
 } rspnn_matvec_job_t;
 int rspnn_generate_next_o64(rspnn_matvec_job_t *job);
 // generate.rs's code for "the job is filled, queue it".
@@ -231,7 +248,9 @@ int rspnn_generate_poll(void)
     if (r != RSPNN_NEXT_MATVEC)
         return r;
     rspnn_records_written_back = 1;
-    int err = rspnn_matvec_q8_submit(&job.m, job.x, job.y);
+    int err = job.bits == 4
+                  ? rspnn_matvec_submit(RSPNN_CMD_MATVEC_Q4, RSPNN_Q4_RECORD_BYTES, &job.m, job.x, job.y)
+                  : rspnn_matvec_submit(RSPNN_CMD_MATVEC_Q8, RSPNN_Q8_RECORD_BYTES, &job.m, job.x, job.y);
     rspnn_records_written_back = 0;
     if (err)
         return err;

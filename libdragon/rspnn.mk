@@ -32,7 +32,7 @@ RSPNN_OBJS = $(BUILD_DIR)/rsp_rspnn.o $(BUILD_DIR)/rspnn.o $(BUILD_DIR)/rspnn_th
 # The Rust static library as one object that defines only the o32 functions the thunks call:
 # linked as an archive, its compiler_builtins would hand the game's C its own (o32, weak)
 # memcpy/memset in place of newlib's, whose o64 callers keep 64-bit values in s0-s8.
-RSPNN_RUST_EXPORTS = rspnn_ref_matvec_q8_o32 rspnn_model_check_o32 rspnn_model_init_o32 \
+RSPNN_RUST_EXPORTS = rspnn_ref_matvec_q8_o32 rspnn_ref_matvec_q4_o32 rspnn_model_check_o32 rspnn_model_init_o32 \
 	rspnn_generate_begin_o32 rspnn_generate_next_o32 rspnn_error_detail_o32
 $(BUILD_DIR)/rspnn_reference.o: $(RSPNN_REFERENCE_LIB)
 	@mkdir -p $(dir $@)

@@ -11,6 +11,7 @@
 
 
     o64_to_o32_thunk rspnn_ref_matvec_q8, rspnn_ref_matvec_q8_o32
+    o64_to_o32_thunk rspnn_ref_matvec_q4, rspnn_ref_matvec_q4_o32
     o64_to_o32_thunk rspnn_model_check_o64, rspnn_model_check_o32
     o64_to_o32_thunk rspnn_model_init_o64, rspnn_model_init_o32
     o64_to_o32_thunk rspnn_generate_begin_o64, rspnn_generate_begin_o32

@@ -191,6 +191,72 @@ static void draw_frame(surface_t *fb, const char *prompt, const char *answer, in
     frames_drawn++;
 }
 
+// Answers one prompt with the loaded model while the game goes on, and prints the answer and
+// its figures, each line starting with `tag` ("" for the Q8 model, "q4 " for the Q4 one).
+static void answer_prompt(const char *tag, unsigned p, const char *prompt)
+{
+    int err;
+    char answer[MAX_ANSWER + 1] = "";
+    int len = 0;
+    uint32_t frames_before = frames_drawn, polls = 0, busy = 0;
+    uint32_t mixed_before = audio_mixed, played_before = ai_interrupts, dry_before = ai_dry;
+    mix_max_ticks = 0;
+    read_max_ticks = 0;
+    mix_peak = 0;
+    // Where the time goes: in the polls that did work (the CPU part of the model and the
+    // queueing, thousands of ticks each), told from the polls that only found the RSP busy
+    // (one syncpoint check, tens of ticks) by a 1,000-tick (21 us) threshold; and drawing
+    // frames (queueing rdpq's commands; rdpq_detach_show does not wait).
+    uint64_t work_ticks = 0, draw_ticks = 0;
+    uint32_t work_polls = 0;
+    uint64_t start = get_ticks();
+    err = rspnn_generate_begin(prompt, strlen(prompt), MAX_ANSWER, RSPNN_STOP_AT_NEWLINE);
+    while (!err) {
+        uint64_t t0 = get_ticks();
+        int c = rspnn_generate_poll();
+        uint64_t dt = get_ticks() - t0;
+        if (dt >= 1000) {
+            work_ticks += dt;
+            work_polls++;
+        }
+        polls++;
+        if (c >= 0 && c <= 255) {
+            answer[len++] = c;
+            answer[len] = 0;
+        } else if (c == RSPNN_DONE) {
+            break;
+        } else if (c == RSPNN_BUSY) {
+            busy++;
+        } else {
+            err = c;
+        }
+        // The game goes on: the audio, and a frame whenever a framebuffer is free.
+        audio_fill();
+        surface_t *fb = display_try_get();
+        if (fb) {
+            uint64_t t1 = get_ticks();
+            draw_frame(fb, prompt, answer, 1);
+            draw_ticks += get_ticks() - t1;
+        }
+    }
+    uint32_t ticks = (uint32_t)(get_ticks() - start);
+    if (err)
+        debugf("%sprompt %u: %s: %s\n", tag, p, rspnn_strerror(err), rspnn_error_detail());
+    char esc[4 * MAX_ANSWER + 1];
+    escape(answer, len, esc);
+    debugf("%sanswer %u=\"%s\"\n", tag, p, esc);
+    debugf("%sstats %u: bytes=%d frames=%lu polls=%lu busy=%lu cpu_ticks=%lu work_ticks=%lu "
+           "work_polls=%lu draw_ticks=%lu\n", tag, p, len, (unsigned long)(frames_drawn - frames_before),
+           (unsigned long)polls, (unsigned long)busy, (unsigned long)ticks,
+           (unsigned long)work_ticks, (unsigned long)work_polls, (unsigned long)draw_ticks);
+    debugf("%saudio %u: mixed=%lu played=%lu dry=%lu mix_max_ticks=%lu read_ticks=%lu peak=%d\n", tag, p,
+           (unsigned long)(audio_mixed - mixed_before),
+           (unsigned long)(ai_interrupts - played_before),
+           (unsigned long)(ai_dry - dry_before), (unsigned long)mix_max_ticks, (unsigned long)read_max_ticks, mix_peak);
+    // Show the finished answer for a frame.
+    draw_frame(display_get(), prompt, answer, 0);
+}
+
 int main(void)
 {
     debug_init_isviewer();
@@ -224,68 +290,23 @@ int main(void)
     }
     debugf("model loaded\n");
 
-    for (unsigned p = 0; p < N_PROMPTS; p++) {
-        const char *prompt = PROMPTS[p];
-        char answer[MAX_ANSWER + 1] = "";
-        int len = 0;
-        uint32_t frames_before = frames_drawn, polls = 0, busy = 0;
-        uint32_t mixed_before = audio_mixed, played_before = ai_interrupts, dry_before = ai_dry;
-        mix_max_ticks = 0;
-        read_max_ticks = 0;
-        mix_peak = 0;
-        // Where the time goes: in the polls that did work (the CPU part of the model and the
-        // queueing, thousands of ticks each), told from the polls that only found the RSP busy
-        // (one syncpoint check, tens of ticks) by a 1,000-tick (21 us) threshold; and drawing
-        // frames (queueing rdpq's commands; rdpq_detach_show does not wait).
-        uint64_t work_ticks = 0, draw_ticks = 0;
-        uint32_t work_polls = 0;
-        uint64_t start = get_ticks();
-        err = rspnn_generate_begin(prompt, strlen(prompt), MAX_ANSWER, RSPNN_STOP_AT_NEWLINE);
-        while (!err) {
-            uint64_t t0 = get_ticks();
-            int c = rspnn_generate_poll();
-            uint64_t dt = get_ticks() - t0;
-            if (dt >= 1000) {
-                work_ticks += dt;
-                work_polls++;
-            }
-            polls++;
-            if (c >= 0 && c <= 255) {
-                answer[len++] = c;
-                answer[len] = 0;
-            } else if (c == RSPNN_DONE) {
-                break;
-            } else if (c == RSPNN_BUSY) {
-                busy++;
-            } else {
-                err = c;
-            }
-            // The game goes on: the audio, and a frame whenever a framebuffer is free.
-            audio_fill();
-            surface_t *fb = display_try_get();
-            if (fb) {
-                uint64_t t1 = get_ticks();
-                draw_frame(fb, prompt, answer, 1);
-                draw_ticks += get_ticks() - t1;
-            }
-        }
-        uint32_t ticks = (uint32_t)(get_ticks() - start);
-        if (err)
-            debugf("prompt %u: %s: %s\n", p, rspnn_strerror(err), rspnn_error_detail());
-        char esc[4 * MAX_ANSWER + 1];
-        escape(answer, len, esc);
-        debugf("answer %u=\"%s\"\n", p, esc);
-        debugf("stats %u: bytes=%d frames=%lu polls=%lu busy=%lu cpu_ticks=%lu work_ticks=%lu "
-               "work_polls=%lu draw_ticks=%lu\n", p, len, (unsigned long)(frames_drawn - frames_before),
-               (unsigned long)polls, (unsigned long)busy, (unsigned long)ticks,
-               (unsigned long)work_ticks, (unsigned long)work_polls, (unsigned long)draw_ticks);
-        debugf("audio %u: mixed=%lu played=%lu dry=%lu mix_max_ticks=%lu read_ticks=%lu peak=%d\n", p,
-               (unsigned long)(audio_mixed - mixed_before),
-               (unsigned long)(ai_interrupts - played_before),
-               (unsigned long)(ai_dry - dry_before), (unsigned long)mix_max_ticks, (unsigned long)read_max_ticks, mix_peak);
-        // Show the finished answer for a frame.
-        draw_frame(display_get(), prompt, answer, 0);
+    for (unsigned p = 0; p < N_PROMPTS; p++)
+        answer_prompt("", p, PROMPTS[p]);
+    rspnn_model_unload();
+
+    // The 2-layer Q4 model (models/nibble-2l-q4.rspw): its layers' products run as the
+    // overlay's Q4 command, its tied head as the Q8 one.
+    int q4_size = 0;
+    void *q4_model = asset_load("rom:/nibble-2l-q4.rspw", &q4_size);
+    debugf("q4 model bytes=%d\n", q4_size);
+    err = rspnn_model_load(q4_model, q4_size);
+    if (err) {
+        debugf("q4 load: %s: %s\n", rspnn_strerror(err), rspnn_error_detail());
+        debugf("@@rspnn:done@@\n");
+        while (1) {}
     }
+    debugf("q4 model loaded\n");
+    answer_prompt("q4 ", 0, PROMPTS[0]);
     rspnn_model_unload();
     debugf("@@rspnn:done@@\n");
     while (1) {}

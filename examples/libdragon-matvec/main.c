@@ -1,4 +1,4 @@
-// libdragon-matvec: rspnn's Q8 matvec on the RSP as an rspq overlay (libdragon/rsp_rspnn.S,
+// libdragon-matvec: rspnn's Q8 and Q4 matvecs on the RSP as an rspq overlay (libdragon/rsp_rspnn.S,
 // assembled by this game's libdragon), while rdpq draws every frame through the same rspq, and
 // compared with rspnn's scalar reference (Rust kernels::matvec, linked as a static library and
 // called through an o64 -> o32 thunk). Each check prints what it measured; `cargo xtask
@@ -18,6 +18,13 @@ static const shape_t SHAPES[3] = {
     {64, 512, 1, 1},  // 16 blocks: 4 row groups per command, 2 commands
     {24, 96, 0, 2},   // 3 blocks: 1 command
     {136, 256, 3, 3}, // 8 blocks: 8 row groups per command, 3 commands (the last one 1 group)
+};
+// Q4 matrices (RSPNN_CMD_MATVEC_Q4), after the Q8 frames: 2 commands of 4 row groups each,
+// and 1 command of 5 blocks.
+#define Q4_FRAMES 2
+static const shape_t Q4_SHAPES[Q4_FRAMES] = {
+    {64, 512, 2, 4}, // 16 blocks: 4 row groups per command, 2 commands
+    {40, 160, 0, 5}, // 5 blocks: 12 row groups per command, 1 command
 };
 #define MAX_ROWS 136
 #define MAX_COLS 512
@@ -41,22 +48,29 @@ static uint32_t rng(void)
 
 // Weights over the whole int8 range, scales below 0x1000, x in -1024..1023: some h_b and some
 // outputs saturate, so the clamps are compared too.
-static void fill(const shape_t *s)
+// Q4 records get random weight bytes too (every nibble, -8..7), then the scales.
+static void fill_bits(const shape_t *s, int record_bytes)
 {
+    int weight_bytes = record_bytes - 16;
     rng_state = 0x9E3779B9u * s->seed;
     uint32_t n = s->rows / 8 * s->cols / 32;
     for (uint32_t r = 0; r < n; r++) {
-        uint8_t *rec = records + r * RSPNN_Q8_RECORD_BYTES;
-        for (int i = 0; i < 256; i++)
+        uint8_t *rec = records + r * record_bytes;
+        for (int i = 0; i < weight_bytes; i++)
             rec[i] = rng() >> 24;
         for (int j = 0; j < 8; j++) {
             uint16_t scale = rng() >> 20;
-            rec[256 + 2 * j] = scale >> 8;
-            rec[256 + 2 * j + 1] = scale & 0xFF;
+            rec[weight_bytes + 2 * j] = scale >> 8;
+            rec[weight_bytes + 2 * j + 1] = scale & 0xFF;
         }
     }
     for (uint32_t c = 0; c < s->cols; c++)
         x[c] = (int16_t)((rng() >> 21) - 1024);
+}
+
+static void fill(const shape_t *s)
+{
+    fill_bits(s, RSPNN_Q8_RECORD_BYTES);
 }
 
 static uint32_t checksum(const int16_t *y, uint32_t n)
@@ -131,6 +145,45 @@ int main(void)
         }
         data_cache_hit_invalidate(fb->buffer, fb->stride * fb->height);
         debugf("frame %d %lux%lu k=%lu ref=%d sync=%d y=%08lx identical=%s pixels=%04x,%04x,%04x\n",
+               frame, (unsigned long)s->rows, (unsigned long)s->cols,
+               (unsigned long)s->out_shift, ref_err, reached,
+               (unsigned long)checksum(y_ref, s->rows), differ ? "no" : "yes",
+               pixel_at(fb, 20, 20), pixel_at(fb, 100, 20), pixel_at(fb, 200, 100));
+        display_show(fb);
+    }
+
+    // Q4 matrices the same way, with rspnn_matvec_q4_submit.
+    for (int frame = 0; frame < Q4_FRAMES; frame++) {
+        const shape_t *s = &Q4_SHAPES[frame];
+        rspnn_q4_matrix_t m = {records, s->rows, s->cols, s->out_shift};
+        fill_bits(s, RSPNN_Q4_RECORD_BYTES);
+        for (uint32_t i = 0; i < s->rows; i++)
+            y_rsp[i] = 0x5555;
+
+        surface_t *fb = display_get();
+        rdpq_attach_clear(fb, NULL);
+        rdpq_set_mode_fill(color_from_packed16(FILL_RGBA16));
+        rdpq_fill_rectangle(16, 16, 64, 48);
+        int err = rspnn_matvec_q4_submit(&m, x, y_rsp);
+        if (err)
+            debugf("submit: %s\n", rspnn_strerror(err));
+        rspq_syncpoint_t done = rspq_syncpoint_new();
+        rdpq_fill_rectangle(80, 16, 128, 48);
+        rdpq_detach_wait();
+        int reached = rspq_syncpoint_check(done);
+
+        int ref_err = rspnn_ref_matvec_q4(&m, x, y_ref);
+        uint32_t differ = 0, first = 0;
+        for (uint32_t i = 0; i < s->rows; i++) {
+            if (y_rsp[i] != y_ref[i] && differ++ == 0)
+                first = i;
+        }
+        if (differ) {
+            identical_all = 0;
+            debugf("q4 row %lu: rsp=%d ref=%d\n", (unsigned long)first, y_rsp[first], y_ref[first]);
+        }
+        data_cache_hit_invalidate(fb->buffer, fb->stride * fb->height);
+        debugf("q4 frame %d %lux%lu k=%lu ref=%d sync=%d y=%08lx identical=%s pixels=%04x,%04x,%04x\n",
                frame, (unsigned long)s->rows, (unsigned long)s->cols,
                (unsigned long)s->out_shift, ref_err, reached,
                (unsigned long)checksum(y_ref, s->rows), differ ? "no" : "yes",

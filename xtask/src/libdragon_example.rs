@@ -18,6 +18,8 @@ use rspnn_model::rspw::ModelView;
 pub const CHAT_EXAMPLE: &str = "examples/libdragon-chat";
 /// main.c's PROMPTS, in order.
 pub const PROMPTS: [&str; 2] = ["Q: Who are you?\nA:", "Q: What is the RSP?\nA:"];
+/// The Q4 model main.c answers PROMPTS[0] with after the demo model's answers.
+pub const Q4_MODEL: &str = "models/nibble-2l-q4.rspw";
 /// main.c's MAX_ANSWER.
 const MAX_ANSWER: usize = 64;
 /// main.c loads this many bytes of the model first, which must be refused.
@@ -205,8 +207,14 @@ pub fn parse_stats(line: &str) -> Result<AnswerStats> {
     })
 }
 
-/// What the ROM must print apart from its `stats` lines, given the host's answers.
-pub fn expected_lines(model: &[u8], answers: &[Vec<u8>]) -> Vec<String> {
+/// What the ROM must print apart from its `stats` lines, given the host's answers (the demo
+/// model's, then the Q4 model's `q4_model` bytes and its answer to PROMPTS[0]).
+pub fn expected_lines(
+    model: &[u8],
+    answers: &[Vec<u8>],
+    q4_model: &[u8],
+    q4_answer: &[u8],
+) -> Vec<String> {
     let refusal = match ModelView::parse(&model[..TRUNCATED_BYTES.min(model.len())]) {
         Ok(_) => "accepted".to_string(),
         Err(e) => format!("model of {TRUNCATED_BYTES} bytes: {e}"),
@@ -220,6 +228,9 @@ pub fn expected_lines(model: &[u8], answers: &[Vec<u8>]) -> Vec<String> {
     for (i, a) in answers.iter().enumerate() {
         lines.push(format!("answer {i}={}", quoted(a)));
     }
+    lines.push(format!("q4 model bytes={}", q4_model.len()));
+    lines.push("q4 model loaded".to_string());
+    lines.push(format!("q4 answer 0={}", quoted(q4_answer)));
     lines
 }
 
@@ -237,11 +248,24 @@ pub fn check(ws: &Workspace, sdk: &Sdk) -> Result<String> {
     std::fs::write(&packed, &model)
         .map_err(|e| format!("cannot write {}: {e}", packed.display()))?;
 
+    let q4_path = ws.root.join(Q4_MODEL);
+    let q4_model =
+        std::fs::read(&q4_path).map_err(|e| format!("cannot read {}: {e}", q4_path.display()))?;
+    let q4_packed = fs_dir.join("nibble-2l-q4.rspw");
+    std::fs::write(&q4_packed, &q4_model)
+        .map_err(|e| format!("cannot write {}: {e}", q4_packed.display()))?;
+
     let max = MAX_ANSWER.to_string();
     let answers = PROMPTS
         .iter()
         .map(|p| host_generate_with(ws, &model_path, p, &["--max", &max, "--stop-at-newline"]))
         .collect::<Result<Vec<_>>>()?;
+    let q4_answer = host_generate_with(
+        ws,
+        &q4_path,
+        PROMPTS[0],
+        &["--max", &max, "--stop-at-newline"],
+    )?;
 
     let lib_var = format!("RSPNN_REFERENCE_LIB={}", lib.display());
     make(sdk, &project, &["clean", &lib_var])?;
@@ -266,23 +290,34 @@ pub fn check(ws: &Workspace, sdk: &Sdk) -> Result<String> {
             out.lines.iter().rev().take(5).collect::<Vec<_>>()
         ));
     }
-    let (stats, lines): (Vec<String>, Vec<String>) = out
-        .lines
-        .into_iter()
-        .partition(|l| l.starts_with("stats ") || l.starts_with("audio"));
+    let (stats, lines): (Vec<String>, Vec<String>) = out.lines.into_iter().partition(|l| {
+        l.starts_with("stats ")
+            || l.starts_with("audio")
+            || l.starts_with("q4 stats ")
+            || l.starts_with("q4 audio ")
+    });
     let setup_line = stats
         .iter()
         .find(|l| l.starts_with("audio: "))
         .ok_or_else(|| format!("{}: no `audio: ` line", rom.display()))?;
     let setup = parse_audio_setup(setup_line)?;
-    compare_lines(&lines, &expected_lines(&model, &answers))
-        .map_err(|e| format!("{}: {e}", project.display()))?;
+    compare_lines(
+        &lines,
+        &expected_lines(&model, &answers, &q4_model, &q4_answer),
+    )
+    .map_err(|e| format!("{}: {e}", project.display()))?;
     let mut summary = Vec::new();
-    for (i, a) in answers.iter().enumerate() {
+    // The demo model's answers ("" lines), then the Q4 model's ("q4 " lines).
+    let runs = answers
+        .iter()
+        .enumerate()
+        .map(|(i, a)| ("", i, a))
+        .chain(std::iter::once(("q4 ", 0, &q4_answer)));
+    for (tag, i, a) in runs {
         let line = stats
             .iter()
-            .find(|l| l.starts_with(&format!("stats {i}:")))
-            .ok_or_else(|| format!("{}: no `stats {i}:` line", rom.display()))?;
+            .find(|l| l.starts_with(&format!("{tag}stats {i}:")))
+            .ok_or_else(|| format!("{}: no `{tag}stats {i}:` line", rom.display()))?;
         let s = parse_stats(line)?;
         if s.bytes as usize != a.len() {
             return Err(format!(
@@ -296,14 +331,14 @@ pub fn check(ws: &Workspace, sdk: &Sdk) -> Result<String> {
         }
         let audio_line = stats
             .iter()
-            .find(|l| l.starts_with(&format!("audio {i}:")))
-            .ok_or_else(|| format!("{}: no `audio {i}:` line", rom.display()))?;
+            .find(|l| l.starts_with(&format!("{tag}audio {i}:")))
+            .ok_or_else(|| format!("{}: no `{tag}audio {i}:` line", rom.display()))?;
         let audio = parse_audio(audio_line)?;
         let expected = check_audio(&setup, s.cpu_ticks, &audio)
             .map_err(|e| format!("{audio_line}: the mixer did not keep up: {e}"))?;
         let share = |t: u32| 100.0 * t as f64 / s.cpu_ticks.max(1) as f64;
         summary.push(format!(
-            "answer {i}: {} bytes, {} frames drawn meanwhile, {} polls ({} busy), {} CPU ticks \
+            "{tag}answer {i}: {} bytes, {} frames drawn meanwhile, {} polls ({} busy), {} CPU ticks \
              ({:.1}% in rspnn_generate_poll's work, {:.1}% drawing)",
             s.bytes,
             s.frames,
@@ -314,7 +349,7 @@ pub fn check(ws: &Workspace, sdk: &Sdk) -> Result<String> {
             share(s.draw_ticks)
         ));
         summary.push(format!(
-            "answer {i}: audio kept up: {} buffers played ({expected:.2} in the emulated time), \
+            "{tag}answer {i}: audio kept up: {} buffers played ({expected:.2} in the emulated time), \
              {} mixed, dry {} times, longest mixer_poll {} ticks ({:.2} ms, {} of them in the \
              read callback), peak {}",
             audio.played,
@@ -393,7 +428,7 @@ mod tests {
             std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../models/nibble-4l-q8.rspw"),
         )
         .unwrap();
-        let lines = expected_lines(&model, &[b" hi\\".to_vec()]);
+        let lines = expected_lines(&model, &[b" hi\\".to_vec()], &model[..8], b"q4");
         assert_eq!(lines[1], format!("model bytes={}", model.len()));
         assert!(
             lines[2].starts_with("truncated: not a valid rspnn model file: model of 1000 bytes: "),
@@ -402,5 +437,7 @@ mod tests {
         );
         assert!(lines[2].contains("1000"), "{}", lines[2]);
         assert_eq!(lines[4], "answer 0=\" hi\\\\\"");
+        assert_eq!(lines[5], "q4 model bytes=8");
+        assert_eq!(lines[7], "q4 answer 0=\"q4\"");
     }
 }

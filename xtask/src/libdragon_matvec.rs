@@ -7,7 +7,7 @@
 
 use crate::libdragon_sdk::{build_and_run, compare_lines, Sdk};
 use crate::Result;
-use kernels::matvec::{matvec, BlockMatrix, WeightBits, Q8_RECORD_BYTES};
+use kernels::matvec::{matvec, BlockMatrix, WeightBits, Q4_RECORD_BYTES, Q8_RECORD_BYTES};
 use std::path::Path;
 
 /// The example project.
@@ -19,6 +19,8 @@ pub const REFERENCE_CRATE: &str = "libdragon/reference";
 const SHAPES: [(usize, usize, u8, u32); 3] = [(64, 512, 1, 1), (24, 96, 0, 2), (136, 256, 3, 3)];
 /// Frames the example draws (each with one matvec, SHAPES in turn).
 const FRAMES: usize = 6;
+/// main.c's `Q4_SHAPES`, one Q4 matvec per frame after the Q8 frames.
+const Q4_SHAPES: [(usize, usize, u8, u32); 2] = [(64, 512, 2, 4), (40, 160, 0, 5)];
 /// main.c's UNDER_LOAD_FRAMES and UNDER_LOAD_MATVECS.
 pub const UNDER_LOAD_FRAMES: usize = 30;
 const UNDER_LOAD_MATVECS: usize = 4;
@@ -37,18 +39,30 @@ impl XorShift32 {
     }
 }
 
-/// main.c's `fill`: the records and x of one shape.
+/// main.c's `fill`: the records and x of one Q8 shape.
 fn example_inputs(rows: usize, cols: usize, seed: u32) -> (Vec<u8>, Vec<i16>) {
+    example_inputs_bits(Q8_RECORD_BYTES, rows, cols, seed)
+}
+
+/// main.c's `fill_bits`: the same with records of `record_bytes` (Q8 or Q4).
+fn example_inputs_bits(
+    record_bytes: usize,
+    rows: usize,
+    cols: usize,
+    seed: u32,
+) -> (Vec<u8>, Vec<i16>) {
+    let weight_bytes = record_bytes - 16;
     let mut rng = XorShift32(0x9E37_79B9u32.wrapping_mul(seed));
     let count = rows / 8 * cols / 32;
-    let mut records = vec![0u8; count * Q8_RECORD_BYTES];
-    for rec in records.chunks_mut(Q8_RECORD_BYTES) {
-        for byte in &mut rec[..256] {
+    let mut records = vec![0u8; count * record_bytes];
+    for rec in records.chunks_mut(record_bytes) {
+        for byte in &mut rec[..weight_bytes] {
             *byte = (rng.next() >> 24) as u8;
         }
         for j in 0..8 {
             let scale = (rng.next() >> 20) as u16;
-            rec[256 + 2 * j..256 + 2 * j + 2].copy_from_slice(&scale.to_be_bytes());
+            let at = weight_bytes + 2 * j;
+            rec[at..at + 2].copy_from_slice(&scale.to_be_bytes());
         }
     }
     let x = (0..cols)
@@ -76,6 +90,18 @@ pub fn expected_lines() -> Result<Vec<String>> {
         matvec(&m, &x, &mut y).map_err(|e| format!("libdragon-matvec matvec: {e:?}"))?;
         lines.push(format!(
             "frame {frame} {rows}x{cols} k={k} ref=0 sync=1 y={:08x} identical=yes \
+             pixels=f801,f801,0001",
+            checksum(&y)
+        ));
+    }
+    for (frame, &(rows, cols, k, seed)) in Q4_SHAPES.iter().enumerate() {
+        let (records, x) = example_inputs_bits(Q4_RECORD_BYTES, rows, cols, seed);
+        let m = BlockMatrix::new(WeightBits::Q4, rows, cols, k, &records)
+            .map_err(|e| format!("libdragon-matvec Q4 shape {rows}x{cols}: {e:?}"))?;
+        let mut y = vec![0i16; rows];
+        matvec(&m, &x, &mut y).map_err(|e| format!("libdragon-matvec Q4 matvec: {e:?}"))?;
+        lines.push(format!(
+            "q4 frame {frame} {rows}x{cols} k={k} ref=0 sync=1 y={:08x} identical=yes \
              pixels=f801,f801,0001",
             checksum(&y)
         ));
@@ -111,9 +137,10 @@ pub fn check(ws: &crate::workspace::Workspace, sdk: &Sdk) -> Result<String> {
     let refused = check_other_libdragon(ws, sdk, &lib_var)?;
     println!("{refused}");
     Ok(format!(
-        "{FRAMES} Q8 matvecs on the RSP through rspq (rspnn's overlay) while rdpq drew: \
+        "{FRAMES} Q8 and {} Q4 matvecs on the RSP through rspq (rspnn's overlay) while rdpq drew: \
          identical=yes; under load {UNDER_LOAD_FRAMES} frames with {} matvecs took {vblanks} \
          vblanks; an overlay built against another libdragon is refused by rspnn_init",
+        Q4_SHAPES.len(),
         UNDER_LOAD_FRAMES * UNDER_LOAD_MATVECS
     ))
 }
@@ -264,9 +291,16 @@ mod tests {
         matvec(&m, &x, &mut y).unwrap();
         assert!(y.iter().filter(|&&v| v != 0).count() > 12);
         let lines = expected_lines().unwrap();
-        assert_eq!(lines.len(), 1 + FRAMES + 4);
+        assert_eq!(lines.len(), 1 + FRAMES + Q4_SHAPES.len() + 4);
+        assert!(lines[1 + FRAMES].starts_with("q4 frame 0 64x512 k=2 "));
+        let (q4, x) = example_inputs_bits(Q4_RECORD_BYTES, 40, 160, 5);
+        assert_eq!(q4.len(), 5 * 5 * Q4_RECORD_BYTES);
+        let m = BlockMatrix::new(WeightBits::Q4, 40, 160, 0, &q4).unwrap();
+        let mut y = vec![0i16; 40];
+        matvec(&m, &x, &mut y).unwrap();
+        assert!(y.iter().filter(|&&v| v != 0).count() > 20);
         assert_eq!(
-            lines[1 + FRAMES],
+            lines[1 + FRAMES + Q4_SHAPES.len()],
             "under load: frames=30 matvecs=120 commands=360 identical=yes pixels=f801,f801,0001"
         );
         let sums: Vec<&str> = lines[1..=FRAMES]

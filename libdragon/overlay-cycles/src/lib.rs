@@ -8,18 +8,20 @@
 //! - The overlay is assembled by rsp-asm against libdragon's own `rsp_queue.inc`, so IMEM and
 //!   DMEM hold rspq's real resident core and data plus rspnn's command. (Its .text and .data
 //!   were compared with `cmp` to those of the SDK build's `build/rsp_rspnn.elf`, GNU as through
-//!   n64.mk, on 2026-12-07, before and after the double buffer: identical.)
+//!   n64.mk, on 2026-12-07, before and after the double buffer: identical; and after the Q4
+//!   command: .text identical, .data identical but for 8 zero bytes of padding rsp-asm adds
+//!   at its end.)
 //! - Each command runs as rspq would start it: a0..a3 = the command's four words, exactly as
-//!   `rspnn_matvec_q8_submit` (libdragon/rspnn.c) splits a matvec, the PC at the command's
-//!   entry; it ends when the PC reaches `RSPQ_Loop` (the command's `j RSPQ_Loop`). The cycles
-//!   include every DMA the command makes (x, each 272-byte record, each 16-byte output), timed
-//!   by rsp-sim's RDRAM model.
+//!   `rspnn_matvec_q8_submit`/`_q4_submit` (libdragon/rspnn.c) split a matvec, the PC at the
+//!   command's entry; it ends when the PC reaches `RSPQ_Loop` (the command's `j RSPQ_Loop`).
+//!   The cycles include every DMA the command makes (x, each 272- or 144-byte record, each
+//!   16-byte output), timed by rsp-sim's RDRAM model.
 //! - Left out: rspq's own dispatch of each command (fetching the command words from RDRAM,
 //!   the jump table: a few dozen cycles, the same for every overlay's command) and the overlay
 //!   switch when the previous command was another overlay's (a DMA of rspnn's data and text).
 //!   Both are rspq's costs per command, not rspnn's; they are why the bound keeps a margin.
 
-use kernels::matvec::{matvec, BlockMatrix, WeightBits, Q8_RECORD_BYTES};
+use kernels::matvec::{matvec, BlockMatrix, WeightBits, Q4_RECORD_BYTES, Q8_RECORD_BYTES};
 use rsp_asm::{AddressMap, Ucode};
 use rsp_sim::sp::status_write::CLEAR_HALT;
 use rsp_sim::{Rsp, SpReg};
@@ -29,8 +31,10 @@ use std::path::Path;
 pub const RSP_HZ: f64 = 62_500_000.0;
 /// Issue 18's bound per command: 500 us of RSP time.
 pub const MAX_CYCLES_PER_COMMAND: u64 = 31_250;
-/// The command id of RSPNN_CMD_MATVEC_Q8 within the overlay (its first and only command).
+/// The command id of RSPNN_CMD_MATVEC_Q8 within the overlay (its first command).
 pub const CMD_MATVEC_Q8: u32 = 0;
+/// The command id of RSPNN_CMD_MATVEC_Q4 (the overlay's second command).
+pub const CMD_MATVEC_Q4: u32 = 1;
 /// The overlay's source, relative to the repository root.
 pub const OVERLAY_SOURCE: &str = "libdragon/rsp_rspnn.S";
 /// The most row groups one command can carry (the 8-bit `groups` field of its first word).
@@ -49,6 +53,8 @@ pub struct Overlay {
     pub ucode: Ucode,
     /// IMEM address of `RspnnCmd_MatvecQ8`.
     pub command_pc: u32,
+    /// IMEM address of `RspnnCmd_MatvecQ4`.
+    pub command_q4_pc: u32,
     /// IMEM address of `RSPQ_Loop`, where every rspq command returns.
     pub loop_pc: u32,
 }
@@ -69,10 +75,12 @@ pub fn assemble_overlay(source: &Path, libdragon_root: &Path) -> Result<Overlay,
             .ok_or_else(|| format!("{}: no symbol {name}", source.display()))
     };
     let command_pc = address("RspnnCmd_MatvecQ8")?;
+    let command_q4_pc = address("RspnnCmd_MatvecQ4")?;
     let loop_pc = address("RSPQ_Loop")?;
     Ok(Overlay {
         ucode,
         command_pc,
+        command_q4_pc,
         loop_pc,
     })
 }
@@ -134,6 +142,30 @@ pub fn split_commands(
     x_addr: u32,
     y_addr: u32,
 ) -> Result<Vec<Command>, String> {
+    split_commands_bits(
+        WeightBits::Q8,
+        shape,
+        max_records,
+        records_addr,
+        x_addr,
+        y_addr,
+    )
+}
+
+/// [`split_commands`] for Q8 or Q4 records (`rspnn_matvec_q4_submit` splits the same way,
+/// with RSPNN_CMD_MATVEC_Q4 and 144-byte records).
+pub fn split_commands_bits(
+    bits: WeightBits,
+    shape: Shape,
+    max_records: usize,
+    records_addr: u32,
+    x_addr: u32,
+    y_addr: u32,
+) -> Result<Vec<Command>, String> {
+    let (cmd, record_bytes) = match bits {
+        WeightBits::Q8 => (CMD_MATVEC_Q8, Q8_RECORD_BYTES),
+        WeightBits::Q4 => (CMD_MATVEC_Q4, Q4_RECORD_BYTES),
+    };
     let blocks = shape.cols / 32;
     let groups = shape.rows / 8;
     let per_command = max_records / blocks.max(1);
@@ -148,14 +180,13 @@ pub fn split_commands(
     let mut g = 0;
     while g < groups {
         let n = (groups - g).min(per_command);
-        let first =
-            (CMD_MATVEC_Q8 << 24) | (shape.out_shift << 16) | ((n as u32) << 8) | blocks as u32;
+        let first = (cmd << 24) | (shape.out_shift << 16) | ((n as u32) << 8) | blocks as u32;
         commands.push(Command {
             words: [first, records, x_addr, y],
             groups: n,
             records: n * blocks,
         });
-        records += (n * blocks * Q8_RECORD_BYTES) as u32;
+        records += (n * blocks * record_bytes) as u32;
         y += (n * 16) as u32;
         g += n;
     }
@@ -177,6 +208,22 @@ pub fn measure(
     x: &[i16],
     max_records: usize,
 ) -> Result<Measured, String> {
+    measure_bits(overlay, WeightBits::Q8, shape, records, x, max_records)
+}
+
+/// [`measure`] for Q8 or Q4 records (the Q4 command for Q4).
+pub fn measure_bits(
+    overlay: &Overlay,
+    bits: WeightBits,
+    shape: Shape,
+    records: &[u8],
+    x: &[i16],
+    max_records: usize,
+) -> Result<Measured, String> {
+    let command_pc = match bits {
+        WeightBits::Q8 => overlay.command_pc,
+        WeightBits::Q4 => overlay.command_q4_pc,
+    };
     let mut rsp = Rsp::with_rdram(vec![0u8; RDRAM_BYTES]);
     rsp.load_imem(0, &overlay.ucode.text)
         .map_err(|e| format!("IMEM: {e:?}"))?;
@@ -189,13 +236,13 @@ pub fn measure(
         let at = X_ADDR as usize + 2 * i;
         rdram[at..at + 2].copy_from_slice(&v.to_be_bytes());
     }
-    let commands = split_commands(shape, max_records, RECORDS_ADDR, X_ADDR, Y_ADDR)?;
+    let commands = split_commands_bits(bits, shape, max_records, RECORDS_ADDR, X_ADDR, Y_ADDR)?;
     let mut measured = Vec::new();
     for command in commands {
         for (i, word) in command.words.iter().enumerate() {
             rsp.set_gpr(4 + i as u8, *word); // a0..a3: how rspq hands a command its words
         }
-        rsp.set_pc(overlay.command_pc);
+        rsp.set_pc(command_pc);
         rsp.cpu_write(SpReg::Status, CLEAR_HALT)
             .map_err(|e| format!("SP_STATUS: {e:?}"))?;
         let start = rsp.stats().cycles;
@@ -242,20 +289,26 @@ pub fn measure_checked(
     x: &[i16],
     max_records: usize,
 ) -> Result<Measured, String> {
-    let measured = measure(overlay, shape, records, x, max_records)?;
-    let m = BlockMatrix::new(
-        WeightBits::Q8,
-        shape.rows,
-        shape.cols,
-        shape.out_shift as u8,
-        records,
-    )
-    .map_err(|e| format!("{shape:?}: {e:?}"))?;
+    measure_checked_bits(overlay, WeightBits::Q8, shape, records, x, max_records)
+}
+
+/// [`measure_checked`] for Q8 or Q4 records.
+pub fn measure_checked_bits(
+    overlay: &Overlay,
+    bits: WeightBits,
+    shape: Shape,
+    records: &[u8],
+    x: &[i16],
+    max_records: usize,
+) -> Result<Measured, String> {
+    let measured = measure_bits(overlay, bits, shape, records, x, max_records)?;
+    let m = BlockMatrix::new(bits, shape.rows, shape.cols, shape.out_shift as u8, records)
+        .map_err(|e| format!("{shape:?}: {e:?}"))?;
     let mut expected = vec![0i16; shape.rows];
     matvec(&m, x, &mut expected).map_err(|e| format!("kernels::matvec: {e:?}"))?;
     if let Some(i) = (0..shape.rows).find(|&i| measured.y[i] != expected[i]) {
         return Err(format!(
-            "{shape:?} with {max_records} records per command: y[{i}] = {} on rsp-sim, {} from kernels::matvec",
+            "{bits:?} {shape:?} with {max_records} records per command: y[{i}] = {} on rsp-sim, {} from kernels::matvec",
             measured.y[i], expected[i]
         ));
     }
@@ -265,6 +318,16 @@ pub fn measure_checked(
 /// Deterministic test data (xorshift32): random weight bytes, random block scales below 4096
 /// and x in -1024..1024, the same kind as examples/libdragon-matvec's.
 pub fn inputs(shape: Shape, seed: u32) -> (Vec<u8>, Vec<i16>) {
+    inputs_bits(WeightBits::Q8, shape, seed)
+}
+
+/// [`inputs`] for Q8 or Q4 records: random weight bytes (for Q4 every nibble, -8..7, occurs),
+/// the same scales and x.
+pub fn inputs_bits(bits: WeightBits, shape: Shape, seed: u32) -> (Vec<u8>, Vec<i16>) {
+    let (record_bytes, weight_bytes) = match bits {
+        WeightBits::Q8 => (Q8_RECORD_BYTES, 256),
+        WeightBits::Q4 => (Q4_RECORD_BYTES, 128),
+    };
     let mut state = 0x9E37_79B9u32.wrapping_mul(seed.max(1));
     let mut next = move || {
         state ^= state << 13;
@@ -273,14 +336,15 @@ pub fn inputs(shape: Shape, seed: u32) -> (Vec<u8>, Vec<i16>) {
         state
     };
     let count = shape.rows / 8 * shape.cols / 32;
-    let mut records = vec![0u8; count * Q8_RECORD_BYTES];
-    for rec in records.chunks_mut(Q8_RECORD_BYTES) {
-        for byte in &mut rec[..256] {
+    let mut records = vec![0u8; count * record_bytes];
+    for rec in records.chunks_mut(record_bytes) {
+        for byte in &mut rec[..weight_bytes] {
             *byte = (next() >> 24) as u8;
         }
         for j in 0..8 {
             let scale = (next() >> 20) as u16;
-            rec[256 + 2 * j..256 + 2 * j + 2].copy_from_slice(&scale.to_be_bytes());
+            let at = weight_bytes + 2 * j;
+            rec[at..at + 2].copy_from_slice(&scale.to_be_bytes());
         }
     }
     let x = (0..shape.cols)
@@ -308,5 +372,26 @@ pub fn measured_shapes() -> Vec<(&'static str, Shape)> {
         ("libdragon-matvec 64x512", s(64, 512, 1)),
         ("libdragon-matvec 24x96", s(24, 96, 0)),
         ("libdragon-matvec 136x256", s(136, 256, 3)),
+    ]
+}
+
+/// The Q4 shapes measured: the 2-layer Q4 model's (models/README.md: nibble-2l-q4, width 128,
+/// FFN 512, vocab 256: the same matrix shapes as the demo model's), the widest the overlay
+/// takes, and examples/libdragon-matvec's Q4 ones.
+pub fn measured_q4_shapes() -> Vec<(&'static str, Shape)> {
+    let s = |rows, cols, out_shift| Shape {
+        rows,
+        cols,
+        out_shift,
+    };
+    vec![
+        ("2l-q4 attention q/k/v/o", s(128, 128, 0)),
+        ("2l-q4 FFN up", s(512, 128, 0)),
+        ("2l-q4 FFN down", s(128, 512, 1)),
+        ("2l-q4 head (tied embedding)", s(256, 128, 0)),
+        ("widest row group", s(8, 512, 0)),
+        ("widest, many groups", s(2048, 512, 0)),
+        ("libdragon-matvec Q4 64x512", s(64, 512, 2)),
+        ("libdragon-matvec Q4 40x160", s(40, 160, 0)),
     ]
 }

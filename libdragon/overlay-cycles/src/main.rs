@@ -4,6 +4,7 @@
 //! mean cycles per command over the measured shapes. bench-results/libdragon.md is its output.
 //!
 //!     cargo run --release -p rspnn-overlay-cycles
+use kernels::matvec::WeightBits;
 use rspnn_overlay_cycles::*;
 use std::path::PathBuf;
 
@@ -40,6 +41,24 @@ fn run() -> Result<(), String> {
     for (seed, (name, shape)) in measured_shapes().into_iter().enumerate() {
         let (records, x) = inputs(shape, seed as u32 + 1);
         let m = measure_checked(&overlay, shape, &records, &x, current)?;
+        let (max_cmd, max) = m.commands.iter().max_by_key(|(_, c)| *c).copied().unwrap();
+        let mean = m.commands.iter().map(|(_, c)| *c as f64).sum::<f64>() / m.commands.len() as f64;
+        println!(
+            "| {name} | {}x{} | {} | {} | {max} | {mean:.0} | {:.1} | {:.1} |",
+            shape.rows,
+            shape.cols,
+            m.commands.len(),
+            m.commands.iter().map(|(c, _)| c.records).max().unwrap(),
+            max as f64 / RSP_HZ * 1e6,
+            max as f64 / max_cmd.records as f64
+        );
+    }
+    println!("\nQ4 records (RSPNN_CMD_MATVEC_Q4, the same RSPNN_MAX_RECORDS_PER_COMMAND):\n");
+    println!("| shape | rows x cols | commands | records/command (max) | max cycles | mean cycles | max us | cycles/record (max command) |");
+    println!("|---|---|---|---|---|---|---|---|");
+    for (seed, (name, shape)) in measured_q4_shapes().into_iter().enumerate() {
+        let (records, x) = inputs_bits(WeightBits::Q4, shape, seed as u32 + 21);
+        let m = measure_checked_bits(&overlay, WeightBits::Q4, shape, &records, &x, current)?;
         let (max_cmd, max) = m.commands.iter().max_by_key(|(_, c)| *c).copied().unwrap();
         let mean = m.commands.iter().map(|(_, c)| *c as f64).sum::<f64>() / m.commands.len() as f64;
         println!(

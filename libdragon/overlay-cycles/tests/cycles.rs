@@ -2,6 +2,7 @@
 //! RSPNN_MAX_RECORDS_PER_COMMAND, stays within issue 18's 500 us of RSP time (31,250 cycles on
 //! rsp-sim) for every measured shape, and computes exactly kernels::matvec's y. Needs
 //! libdragon's headers from ../shared (skips with a message without them; fails under CI=true).
+use kernels::matvec::WeightBits;
 use rspnn_overlay_cycles::*;
 use std::path::PathBuf;
 
@@ -51,6 +52,63 @@ fn every_command_of_the_header_value_is_within_500_us_and_exact() {
     eprintln!(
         "worst command: {worst} RSP cycles with RSPNN_MAX_RECORDS_PER_COMMAND = {max_records}"
     );
+}
+
+#[test]
+fn every_q4_command_of_the_header_value_is_within_500_us_and_exact() {
+    // RSPNN_CMD_MATVEC_Q4 with the same RSPNN_MAX_RECORDS_PER_COMMAND as Q8 (rspnn.c splits
+    // both alike): y equals kernels::matvec's for Q4 weights, every command within the bound.
+    let Some(overlay) = overlay() else { return };
+    let max_records = header_value();
+    let mut worst = 0;
+    for (seed, (name, shape)) in measured_q4_shapes().into_iter().enumerate() {
+        let (records, x) = inputs_bits(WeightBits::Q4, shape, seed as u32 + 21);
+        let m = measure_checked_bits(&overlay, WeightBits::Q4, shape, &records, &x, max_records)
+            .unwrap();
+        assert!(
+            m.y.iter().filter(|&&v| v != 0).count() * 2 > shape.rows,
+            "{name}"
+        );
+        assert_eq!(
+            m.commands.iter().map(|(c, _)| c.records).sum::<usize>(),
+            shape.rows / 8 * shape.cols / 32,
+            "{name}"
+        );
+        for (command, cycles) in &m.commands {
+            assert!(command.records <= max_records, "{name}: {command:?}");
+            assert_eq!(command.words[0] >> 24, CMD_MATVEC_Q4, "{name}");
+            assert!(
+                *cycles > command.records as u64 * rsp_sim::dma_row_cycles(144),
+                "{name}: {cycles}"
+            );
+            assert!(
+                *cycles <= MAX_CYCLES_PER_COMMAND,
+                "{name}: a Q4 command of {} records took {cycles} RSP cycles, over {MAX_CYCLES_PER_COMMAND} (500 us)",
+                command.records
+            );
+            worst = worst.max(*cycles);
+        }
+    }
+    eprintln!(
+        "worst Q4 command: {worst} RSP cycles with RSPNN_MAX_RECORDS_PER_COMMAND = {max_records}"
+    );
+}
+
+#[test]
+fn the_q4_command_reads_q4_records_not_q8_ones() {
+    // The same bytes run as Q8 give another y: the Q4 check above is not passing by accident.
+    let Some(overlay) = overlay() else { return };
+    let shape = Shape {
+        rows: 16,
+        cols: 64,
+        out_shift: 0,
+    };
+    let (records, x) = inputs_bits(WeightBits::Q4, shape, 5);
+    let q4 = measure_checked_bits(&overlay, WeightBits::Q4, shape, &records, &x, 64).unwrap();
+    let mut q8_records = records.clone();
+    q8_records.resize(shape.rows / 8 * shape.cols / 32 * 272, 0x11);
+    let q8 = measure(&overlay, shape, &q8_records, &x, 64).unwrap();
+    assert_ne!(q4.y, q8.y);
 }
 
 #[test]
@@ -137,6 +195,7 @@ fn rspnn_h_max_cols_is_what_the_overlay_dmem_holds() {
     assert_eq!(at("REC_BUF") - at("X_BUF"), 2 * max_cols);
     // And the overlay's DMEM (rspq's data, rspnn's data and bss) ends inside DMEM.
     assert!(at("Y_BUF") + 16 <= 4096);
+    assert!(at("UNP_BUF") + 512 <= 4096);
     // The widest accepted x is computed exactly; the shape check is the C side's.
     let shape = Shape {
         rows: 8,

@@ -2,7 +2,8 @@
 //! generator at a time (a game answers one prompt at a time), kept in a static.
 //!
 //! The C half (libdragon/rspnn.c) owns everything libdragon: it allocates the workspace, queues
-//! each [`Event::Matvec`] on the RSP with `rspnn_matvec_q8_submit`, polls an rspq syncpoint and
+//! each [`Event::Matvec`] on the RSP with `rspnn_matvec_q8_submit` or `rspnn_matvec_q4_submit`
+//! (as the job's `bits` say), polls an rspq syncpoint and
 //! only then calls [`rspnn_generate_next_o32`] again, so the CPU never touches the product's
 //! output while the RSP writes it.
 
@@ -30,8 +31,8 @@ pub const MATVEC: i32 = 258;
 /// The most columns rspnn's overlay holds in DMEM (include/rspnn.h RSPNN_MAX_COLS).
 const OVERLAY_MAX_COLS: usize = 512;
 
-/// `rspnn_matvec_job_t` of rspnn.c: its first four fields are `rspnn_q8_matrix_t`; all fields
-/// are 32 bits in both ABIs.
+/// `rspnn_matvec_job_t` of rspnn.c: its first four fields are `rspnn_q8_matrix_t` (the same
+/// as `rspnn_q4_matrix_t`); all fields are 32 bits in both ABIs.
 #[repr(C)]
 pub struct MatvecJob {
     pub records: *const u8,
@@ -40,6 +41,8 @@ pub struct MatvecJob {
     pub out_shift: u32,
     pub x: *const i16,
     pub y: *mut i16,
+    /// The matrix's weight bits, 8 or 4: which overlay command rspnn.c queues.
+    pub bits: u32,
 }
 
 struct State {
@@ -104,8 +107,9 @@ pub extern "C" fn rspnn_error_detail_o32() -> *const u8 {
     DETAIL.0.get() as *const u8
 }
 
-/// Parses and checks `size` bytes at `file` for the overlay: Q8 weights, every matrix at most
-/// OVERLAY_MAX_COLS wide, every record 8-byte aligned for the RSP's DMA.
+/// Parses and checks `size` bytes at `file` for the overlay: Q8 or Q4 weights (the overlay has a
+/// command for each), every matrix at most OVERLAY_MAX_COLS wide, every record 8-byte aligned
+/// for the RSP's DMA.
 unsafe fn check(file: *const u8, size: u32) -> Result<ModelView<'static>, i32> {
     if file.is_null() {
         set_detail(format_args!("the model pointer is NULL"));
@@ -125,12 +129,6 @@ unsafe fn check(file: *const u8, size: u32) -> Result<ModelView<'static>, i32> {
         ERR_MODEL
     })?;
     let d = *view.dims();
-    if view.info().bits != WeightBits::Q8 {
-        set_detail(format_args!(
-            "the model has Q4 weights: rspnn's rspq overlay runs Q8 only"
-        ));
-        return Err(ERR_UNSUPPORTED);
-    }
     let widest = d.d_model.max(d.d_ff);
     if widest > OVERLAY_MAX_COLS {
         set_detail(format_args!(
@@ -322,6 +320,10 @@ pub unsafe extern "C" fn rspnn_generate_next_o32(job: *mut MatvecJob) -> i32 {
                 out_shift: m.out_shift() as u32,
                 x: ws.add(j.x),
                 y: ws.add(j.y),
+                bits: match m.bits() {
+                    WeightBits::Q8 => 8,
+                    WeightBits::Q4 => 4,
+                },
             };
             MATVEC
         }
@@ -349,10 +351,12 @@ mod tests {
     static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
     fn model() -> Vec<u64> {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../models/nibble-4l-q8.rspw"
-        );
+        model_file("nibble-4l-q8.rspw")
+    }
+
+    /// models/NAME, 8-byte aligned.
+    fn model_file(name: &str) -> Vec<u64> {
+        let path = std::format!("{}/../../models/{name}", env!("CARGO_MANIFEST_DIR"));
         let bytes = std::fs::read(path).unwrap();
         // 8-byte aligned, as the C side must hand it over.
         let mut words = std::vec![0u64; bytes.len().div_ceil(8)];
@@ -374,12 +378,14 @@ mod tests {
     }
 
     /// rspnn_generate_poll's loop, with the product computed where the job's pointers say.
-    fn answer(prompt: &[u8], max: u32) -> Vec<u8> {
+    /// Returns the bytes and the set of job bits seen (bit 8 for Q8 jobs, bit 4 for Q4 ones).
+    fn answer(prompt: &[u8], max: u32) -> (Vec<u8>, u32) {
         assert_eq!(
             unsafe { rspnn_generate_begin_o32(prompt.as_ptr(), prompt.len() as u32, max, 1) },
             0
         );
         let mut out = Vec::new();
+        let mut seen = 0u32;
         loop {
             let mut job = MatvecJob {
                 records: core::ptr::null(),
@@ -388,6 +394,7 @@ mod tests {
                 out_shift: 0,
                 x: core::ptr::null(),
                 y: core::ptr::null_mut(),
+                bits: 0,
             };
             match unsafe { rspnn_generate_next_o32(&mut job) } {
                 MATVEC => unsafe {
@@ -399,30 +406,49 @@ mod tests {
                     );
                     assert_eq!(job.x as usize % 8, 0);
                     assert_eq!(job.records as usize % 8, 0);
-                    let bytes = rows / 8 * cols / 32 * 272;
+                    seen |= 1 << job.bits;
+                    // rspnn.c picks the command by bits; so does this stand-in for the RSP.
+                    let bits = match job.bits {
+                        8 => WeightBits::Q8,
+                        4 => WeightBits::Q4,
+                        b => panic!("job bits {b}"),
+                    };
+                    let bytes = kernels::matvec::matrix_bytes(bits, rows, cols);
                     let rec = core::slice::from_raw_parts(job.records, bytes);
-                    let m = BlockMatrix::new(WeightBits::Q8, rows, cols, job.out_shift as u8, rec)
-                        .unwrap();
+                    let m = BlockMatrix::new(bits, rows, cols, job.out_shift as u8, rec).unwrap();
                     let x = core::slice::from_raw_parts(job.x, cols).to_vec();
                     let y = core::slice::from_raw_parts_mut(job.y, rows);
                     matvec(&m, &x, y).unwrap();
                 },
-                DONE => return out,
+                DONE => return (out, seen),
                 b @ 0..=255 => out.push(b as u8),
                 e => panic!("code {e}: {}", detail()),
             }
         }
     }
 
-    #[test]
-    fn the_c_protocol_gives_rspnn_generates_bytes() {
-        let _g = LOCK.lock().unwrap();
-        let words = model();
+    /// Loads models/NAME through the C protocol and checks that its answers to two prompts are
+    /// the plain scalar runner's (`rspnn generate`'s), every job of `bits`.
+    fn same_bytes_as_the_scalar_runner(name: &str, want_seen: u32, need_bytes: Option<u32>) {
+        let words = model_file(name);
         let file = words.as_ptr() as *const u8;
-        let size = 919_680u32;
+        let size = std::fs::metadata(std::format!(
+            "{}/../../models/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap()
+        .len() as u32;
         let mut need = 0u32;
-        assert_eq!(unsafe { rspnn_model_check_o32(file, size, &mut need) }, 0);
-        assert_eq!(need, 2 * 134_144);
+        assert_eq!(
+            unsafe { rspnn_model_check_o32(file, size, &mut need) },
+            0,
+            "{}",
+            detail()
+        );
+        if let Some(n) = need_bytes {
+            assert_eq!(need, n);
+        }
+        assert!(need > 0);
         let mut ws = std::vec![0u128; need as usize / 16];
         assert_eq!(
             unsafe { rspnn_model_init_o32(file, size, ws.as_mut_ptr() as *mut u8, need) },
@@ -447,13 +473,30 @@ mod tests {
                 want.push(next);
                 next = plain.step(next, DecodeMask::All).unwrap();
             }
-            assert_eq!(answer(prompt.as_bytes(), 64), want, "prompt {prompt:?}");
+            assert!(want.len() > 4, "{name} {prompt:?}: {want:?}");
+            let (got, seen) = answer(prompt.as_bytes(), 64);
+            assert_eq!(got, want, "{name} prompt {prompt:?}");
+            assert_eq!(seen, want_seen, "{name}: the job kinds");
         }
     }
 
     #[test]
+    fn the_c_protocol_gives_rspnn_generates_bytes() {
+        let _g = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+        same_bytes_as_the_scalar_runner("nibble-4l-q8.rspw", 1 << 8, Some(2 * 134_144));
+    }
+
+    #[test]
+    fn a_q4_model_gives_rspnn_generates_bytes_with_q4_jobs() {
+        // models/nibble-2l-q4.rspw: the layers' products are Q4 jobs (RSPNN_CMD_MATVEC_Q4 on
+        // the RSP) and the tied head's a Q8 one (the embedding stays Q8 in a Q4 file).
+        let _g = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+        same_bytes_as_the_scalar_runner("nibble-2l-q4.rspw", 1 << 4 | 1 << 8, None);
+    }
+
+    #[test]
     fn bad_models_and_calls_are_refused_with_the_reason() {
-        let _g = LOCK.lock().unwrap();
+        let _g = LOCK.lock().unwrap_or_else(|e| e.into_inner());
         let words = model();
         let file = words.as_ptr() as *const u8;
         let mut need = 0u32;
@@ -480,20 +523,6 @@ mod tests {
             ERR_MODEL
         );
         assert!(detail().contains("checksum mismatch"), "{}", detail());
-        // The Q4 model is valid but not for the Q8 overlay.
-        let q4 = std::fs::read(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../models/nibble-2l-q4.rspw"
-        ))
-        .unwrap();
-        let mut q4w = std::vec![0u64; q4.len().div_ceil(8)];
-        unsafe {
-            core::ptr::copy_nonoverlapping(q4.as_ptr(), q4w.as_mut_ptr() as *mut u8, q4.len())
-        };
-        let r =
-            unsafe { rspnn_model_check_o32(q4w.as_ptr() as *const u8, q4.len() as u32, &mut need) };
-        assert_eq!(r, ERR_UNSUPPORTED);
-        assert!(detail().contains("Q4"), "{}", detail());
         // A workspace too small is refused; then nothing is loaded.
         let mut ws = std::vec![0u128; 100];
         let r = unsafe { rspnn_model_init_o32(file, 919_680, ws.as_mut_ptr() as *mut u8, 1600) };
@@ -538,7 +567,7 @@ mod tests {
 
     #[test]
     fn a_model_wider_than_the_overlays_dmem_is_refused_at_load() {
-        let _g = LOCK.lock().unwrap();
+        let _g = LOCK.lock().unwrap_or_else(|e| e.into_inner());
         let bytes = rspnn_model::convert::to_rspw_vec(&WideFfn).unwrap();
         // The model itself is valid: the host runs it.
         assert!(ModelView::parse(&bytes).is_ok());

@@ -35,6 +35,23 @@ pub unsafe extern "C" fn rspnn_ref_matvec_q8_o32(
     x: *const i16,
     y: *mut i16,
 ) -> i32 {
+    ref_matvec(WeightBits::Q8, m, x, y)
+}
+
+/// The same for `rspnn_q4_matrix_t` (the same four fields) and Q4 records.
+///
+/// # Safety
+/// As [`rspnn_ref_matvec_q8_o32`], with `rows/8 * cols/32` Q4 records.
+#[no_mangle]
+pub unsafe extern "C" fn rspnn_ref_matvec_q4_o32(
+    m: *const Q8Matrix,
+    x: *const i16,
+    y: *mut i16,
+) -> i32 {
+    ref_matvec(WeightBits::Q4, m, x, y)
+}
+
+unsafe fn ref_matvec(bits: WeightBits, m: *const Q8Matrix, x: *const i16, y: *mut i16) -> i32 {
     if m.is_null() || x.is_null() || y.is_null() {
         return ERR_NULL;
     }
@@ -50,10 +67,9 @@ pub unsafe extern "C" fn rspnn_ref_matvec_q8_o32(
     if cols == 0 || cols % 32 != 0 || cols > kernels::matvec::MAX_COLS {
         return ERR_SHAPE;
     }
-    let bytes = kernels::matvec::matrix_bytes(WeightBits::Q8, rows, cols);
+    let bytes = kernels::matvec::matrix_bytes(bits, rows, cols);
     let records = core::slice::from_raw_parts(m.records, bytes);
-    let Ok(matrix) = BlockMatrix::new(WeightBits::Q8, rows, cols, m.out_shift as u8, records)
-    else {
+    let Ok(matrix) = BlockMatrix::new(bits, rows, cols, m.out_shift as u8, records) else {
         return ERR_SHAPE;
     };
     let x = core::slice::from_raw_parts(x, cols);
