@@ -96,6 +96,47 @@ static uint16_t pixel_at(surface_t *fb, int px, int py)
     return ((uint16_t *)fb->buffer)[py * (fb->stride / 2) + px];
 }
 
+// One frame: rdpq's commands before and after rspnn's in the same queue, the matvec of shape s
+// (Q4 records when q4, else Q8) on the RSP, then the same product by the Rust reference; prints
+// the frame's line (tag "q4 " for Q4) and returns whether the two agree.
+static int check_frame(const char *tag, int frame, const shape_t *s, int q4)
+{
+    fill_bits(s, q4 ? RSPNN_Q4_RECORD_BYTES : RSPNN_Q8_RECORD_BYTES);
+    for (uint32_t i = 0; i < s->rows; i++)
+        y_rsp[i] = 0x5555; // not a value the matvec leaves by accident
+
+    surface_t *fb = display_get();
+    rdpq_attach_clear(fb, NULL);
+    rdpq_set_mode_fill(color_from_packed16(FILL_RGBA16));
+    rdpq_fill_rectangle(16, 16, 64, 48);
+    rspnn_q8_matrix_t m8 = {records, s->rows, s->cols, s->out_shift};
+    rspnn_q4_matrix_t m4 = {records, s->rows, s->cols, s->out_shift};
+    int err = q4 ? rspnn_matvec_q4_submit(&m4, x, y_rsp) : rspnn_matvec_q8_submit(&m8, x, y_rsp);
+    if (err)
+        debugf("submit: %s\n", rspnn_strerror(err));
+    rspq_syncpoint_t done = rspq_syncpoint_new();
+    rdpq_fill_rectangle(80, 16, 128, 48);
+    rdpq_detach_wait();
+    int reached = rspq_syncpoint_check(done);
+
+    int ref_err = q4 ? rspnn_ref_matvec_q4(&m4, x, y_ref) : rspnn_ref_matvec_q8(&m8, x, y_ref);
+    uint32_t differ = 0, first = 0;
+    for (uint32_t i = 0; i < s->rows; i++) {
+        if (y_rsp[i] != y_ref[i] && differ++ == 0)
+            first = i;
+    }
+    if (differ)
+        debugf("%srow %lu: rsp=%d ref=%d\n", tag, (unsigned long)first, y_rsp[first], y_ref[first]);
+    data_cache_hit_invalidate(fb->buffer, fb->stride * fb->height);
+    debugf("%sframe %d %lux%lu k=%lu ref=%d sync=%d y=%08lx identical=%s pixels=%04x,%04x,%04x\n",
+           tag, frame, (unsigned long)s->rows, (unsigned long)s->cols,
+           (unsigned long)s->out_shift, ref_err, reached,
+           (unsigned long)checksum(y_ref, s->rows), differ ? "no" : "yes",
+           pixel_at(fb, 20, 20), pixel_at(fb, 100, 20), pixel_at(fb, 200, 100));
+    display_show(fb);
+    return differ == 0;
+}
+
 int main(void)
 {
     debug_init_isviewer();
@@ -113,83 +154,11 @@ int main(void)
     }
 
     int identical_all = 1;
-    for (int frame = 0; frame < FRAMES; frame++) {
-        const shape_t *s = &SHAPES[frame % 3];
-        rspnn_q8_matrix_t m = {records, s->rows, s->cols, s->out_shift};
-        fill(s);
-        for (uint32_t i = 0; i < s->rows; i++)
-            y_rsp[i] = 0x5555; // not a value the matvec leaves by accident
-
-        // One frame: rdpq's commands before and after rspnn's in the same queue.
-        surface_t *fb = display_get();
-        rdpq_attach_clear(fb, NULL);
-        rdpq_set_mode_fill(color_from_packed16(FILL_RGBA16));
-        rdpq_fill_rectangle(16, 16, 64, 48);
-        int err = rspnn_matvec_q8_submit(&m, x, y_rsp);
-        if (err)
-            debugf("submit: %s\n", rspnn_strerror(err));
-        rspq_syncpoint_t done = rspq_syncpoint_new();
-        rdpq_fill_rectangle(80, 16, 128, 48);
-        rdpq_detach_wait();
-        int reached = rspq_syncpoint_check(done);
-
-        int ref_err = rspnn_ref_matvec_q8(&m, x, y_ref);
-        uint32_t differ = 0, first = 0;
-        for (uint32_t i = 0; i < s->rows; i++) {
-            if (y_rsp[i] != y_ref[i] && differ++ == 0)
-                first = i;
-        }
-        if (differ) {
-            identical_all = 0;
-            debugf("row %lu: rsp=%d ref=%d\n", (unsigned long)first, y_rsp[first], y_ref[first]);
-        }
-        data_cache_hit_invalidate(fb->buffer, fb->stride * fb->height);
-        debugf("frame %d %lux%lu k=%lu ref=%d sync=%d y=%08lx identical=%s pixels=%04x,%04x,%04x\n",
-               frame, (unsigned long)s->rows, (unsigned long)s->cols,
-               (unsigned long)s->out_shift, ref_err, reached,
-               (unsigned long)checksum(y_ref, s->rows), differ ? "no" : "yes",
-               pixel_at(fb, 20, 20), pixel_at(fb, 100, 20), pixel_at(fb, 200, 100));
-        display_show(fb);
-    }
-
+    for (int frame = 0; frame < FRAMES; frame++)
+        identical_all &= check_frame("", frame, &SHAPES[frame % 3], 0);
     // Q4 matrices the same way, with rspnn_matvec_q4_submit.
-    for (int frame = 0; frame < Q4_FRAMES; frame++) {
-        const shape_t *s = &Q4_SHAPES[frame];
-        rspnn_q4_matrix_t m = {records, s->rows, s->cols, s->out_shift};
-        fill_bits(s, RSPNN_Q4_RECORD_BYTES);
-        for (uint32_t i = 0; i < s->rows; i++)
-            y_rsp[i] = 0x5555;
-
-        surface_t *fb = display_get();
-        rdpq_attach_clear(fb, NULL);
-        rdpq_set_mode_fill(color_from_packed16(FILL_RGBA16));
-        rdpq_fill_rectangle(16, 16, 64, 48);
-        int err = rspnn_matvec_q4_submit(&m, x, y_rsp);
-        if (err)
-            debugf("submit: %s\n", rspnn_strerror(err));
-        rspq_syncpoint_t done = rspq_syncpoint_new();
-        rdpq_fill_rectangle(80, 16, 128, 48);
-        rdpq_detach_wait();
-        int reached = rspq_syncpoint_check(done);
-
-        int ref_err = rspnn_ref_matvec_q4(&m, x, y_ref);
-        uint32_t differ = 0, first = 0;
-        for (uint32_t i = 0; i < s->rows; i++) {
-            if (y_rsp[i] != y_ref[i] && differ++ == 0)
-                first = i;
-        }
-        if (differ) {
-            identical_all = 0;
-            debugf("q4 row %lu: rsp=%d ref=%d\n", (unsigned long)first, y_rsp[first], y_ref[first]);
-        }
-        data_cache_hit_invalidate(fb->buffer, fb->stride * fb->height);
-        debugf("q4 frame %d %lux%lu k=%lu ref=%d sync=%d y=%08lx identical=%s pixels=%04x,%04x,%04x\n",
-               frame, (unsigned long)s->rows, (unsigned long)s->cols,
-               (unsigned long)s->out_shift, ref_err, reached,
-               (unsigned long)checksum(y_ref, s->rows), differ ? "no" : "yes",
-               pixel_at(fb, 20, 20), pixel_at(fb, 100, 20), pixel_at(fb, 200, 100));
-        display_show(fb);
-    }
+    for (int frame = 0; frame < Q4_FRAMES; frame++)
+        identical_all &= check_frame("q4 ", frame, &Q4_SHAPES[frame], 1);
 
     // Under load: the way a game uses rspnn. Every frame queues its rdpq drawing and, between
     // two rdpq fills, UNDER_LOAD_MATVECS matvecs (each split into short rspnn commands) and
