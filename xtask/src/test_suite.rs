@@ -249,7 +249,7 @@ pub fn run() -> Result<()> {
         },
     );
     steps.add(
-        "examples/libdragon-matvec in cen64: rspnn's Q8 overlay through rspq vs kernels::matvec",
+        "examples/libdragon-matvec in cen64: rspnn's overlay (Q8 and Q4 commands) through rspq vs kernels::matvec",
         |ctx| {
             let ws = ctx.ws.as_ref().ok_or("no workspace: setup failed")?;
             let Some(sdk) = crate::libdragon_sdk::ensure()? else {
