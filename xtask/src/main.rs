@@ -74,9 +74,9 @@ commands:
                                checking their lines. With N64_INST set, that SDK is used instead
   libdragon-matvec             build rspnn's rspq overlay (libdragon/rsp_rspnn.S, assembled by
                                the SDK's n64.mk), the Rust reference library and
-                               examples/libdragon-matvec; run it in cen64 and compare its lines
-                               with kernels::matvec on the host (not yet passing: see
-                               docs/libdragon.md)
+                               examples/libdragon-matvec (Q8 and Q4 matvecs between rdpq
+                               fills); run it in cen64 and compare its lines with
+                               kernels::matvec on the host
   libdragon-example            build examples/libdragon-chat (a libdragon game answering
                                prompts with rspnn's generate API while rdpq draws and
                                libdragon's mixer plays), run it in cen64, compare its answers
