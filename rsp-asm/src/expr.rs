@@ -314,12 +314,15 @@ pub(crate) fn eval(e: &Expr, scope: &dyn Scope) -> Result<Value, ExprError> {
             err(format!("no local label `{label}:` {}", if *forward { "after this line" } else { "before this line" }))
         })?,
         ExprKind::Unary(op, x) => {
-            let v = eval(x, scope)?.n;
+            // One evaluation of the operand: evaluating it again for unary `+` (which keeps the
+            // operand's region) made a chain of n `+` cost 2^n (the fuzzer's `++...+0`, 42 deep).
+            let value = eval(x, scope)?;
+            let v = value.n;
             Value::plain(match op {
                 UnOp::Neg => v.wrapping_neg(),
                 UnOp::Not => !v,
                 UnOp::LogicalNot => (v == 0) as i64,
-                UnOp::Plus => return eval(x, scope),
+                UnOp::Plus => return Ok(value),
             })
         }
         ExprKind::Lo(x) => Value::plain(eval(x, scope)?.n & 0xffff),

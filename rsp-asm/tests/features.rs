@@ -654,3 +654,20 @@ fn dollar_is_no_cpp_identifier_char_and_16_bit_patterns() {
     let u = assemble_str("d.S", src).unwrap();
     assert_eq!(u.text_words(), [0x484c_0800, 0x2528_ffdc]);
 }
+
+/// Unary operators evaluate their operand once: a chain of n unary `+` used to cost 2^n
+/// evaluations (the assemble fuzz target hung on `lqv $v01, ++...+0, s0` with 42 of them).
+/// 60 deep (the parser's nesting limit is 64) would never finish with the old code; a label
+/// keeps its value through the chain.
+#[test]
+fn long_unary_chains_evaluate_in_linear_time() {
+    let plus = "+".repeat(60);
+    let mixed = "-~".repeat(30);
+    let u = asm(&format!(
+        ".data\npad: .half 0\nthere: .half 1\n.set a, {plus}3\n.set b, {mixed}5\n.set c, {plus}there\n"
+    ));
+    assert_eq!(value(&u, "a"), 3);
+    // -~x = x + 1, applied 30 times.
+    assert_eq!(value(&u, "b"), 35);
+    assert_eq!(value(&u, "c"), value(&u, "there"));
+}

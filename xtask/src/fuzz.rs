@@ -16,6 +16,9 @@ use crate::process::{host_cargo, run};
 use crate::workspace::Workspace;
 use crate::Result;
 
+/// libFuzzer's limit for one input, in seconds (see `run_target`).
+const PER_INPUT_TIMEOUT_S: u32 = 30;
+
 pub struct FuzzTarget {
     /// What it checks, for the step name.
     pub what: &'static str,
@@ -85,6 +88,10 @@ pub fn run_target(ws: &Workspace, t: &FuzzTarget, seconds: u32) -> Result<String
         .arg("seeds")
         .arg("--")
         .arg(format!("-max_total_time={seconds}"))
+        // A slow input is a finding (no input may hang a binary): libFuzzer's default of 1,200 s
+        // per input let one (rsp-asm's exponential unary `+` chain) stall CI for 20 minutes;
+        // 30 s reports it as a failure with its artifact, far above any input's normal time.
+        .arg(format!("-timeout={PER_INPUT_TIMEOUT_S}"))
         .args(t.libfuzzer_args);
     // libFuzzer reports on stderr; keep its last summary line for the step's note.
     let output = cmd
