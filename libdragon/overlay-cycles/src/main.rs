@@ -36,41 +36,9 @@ fn run() -> Result<(), String> {
          (its data and text; rsp-sim's DMA model).\n",
         overlay_switch_dma_cycles(&overlay)?
     );
-    println!("| shape | rows x cols | commands | records/command (max) | max cycles | mean cycles | max us | cycles/record (max command) |");
-    println!("|---|---|---|---|---|---|---|---|");
-    for (seed, (name, shape)) in measured_shapes().into_iter().enumerate() {
-        let (records, x) = inputs(shape, seed as u32 + 1);
-        let m = measure_checked(&overlay, shape, &records, &x, current)?;
-        let (max_cmd, max) = m.commands.iter().max_by_key(|(_, c)| *c).copied().unwrap();
-        let mean = m.commands.iter().map(|(_, c)| *c as f64).sum::<f64>() / m.commands.len() as f64;
-        println!(
-            "| {name} | {}x{} | {} | {} | {max} | {mean:.0} | {:.1} | {:.1} |",
-            shape.rows,
-            shape.cols,
-            m.commands.len(),
-            m.commands.iter().map(|(c, _)| c.records).max().unwrap(),
-            max as f64 / RSP_HZ * 1e6,
-            max as f64 / max_cmd.records as f64
-        );
-    }
+    print_shape_table(&overlay, WeightBits::Q8, measured_shapes(), 1, current)?;
     println!("\nQ4 records (RSPNN_CMD_MATVEC_Q4, the same RSPNN_MAX_RECORDS_PER_COMMAND):\n");
-    println!("| shape | rows x cols | commands | records/command (max) | max cycles | mean cycles | max us | cycles/record (max command) |");
-    println!("|---|---|---|---|---|---|---|---|");
-    for (seed, (name, shape)) in measured_q4_shapes().into_iter().enumerate() {
-        let (records, x) = inputs_bits(WeightBits::Q4, shape, seed as u32 + 21);
-        let m = measure_checked_bits(&overlay, WeightBits::Q4, shape, &records, &x, current)?;
-        let (max_cmd, max) = m.commands.iter().max_by_key(|(_, c)| *c).copied().unwrap();
-        let mean = m.commands.iter().map(|(_, c)| *c as f64).sum::<f64>() / m.commands.len() as f64;
-        println!(
-            "| {name} | {}x{} | {} | {} | {max} | {mean:.0} | {:.1} | {:.1} |",
-            shape.rows,
-            shape.cols,
-            m.commands.len(),
-            m.commands.iter().map(|(c, _)| c.records).max().unwrap(),
-            max as f64 / RSP_HZ * 1e6,
-            max as f64 / max_cmd.records as f64
-        );
-    }
+    print_shape_table(&overlay, WeightBits::Q4, measured_q4_shapes(), 21, current)?;
     println!("\nOther values of RSPNN_MAX_RECORDS_PER_COMMAND (max cycles of any command over the same shapes):\n");
     println!("| records per command | max cycles | max us | within 500 us |");
     println!("|---|---|---|---|");
@@ -89,6 +57,35 @@ fn run() -> Result<(), String> {
             } else {
                 "no"
             }
+        );
+    }
+    Ok(())
+}
+
+/// One Markdown table: each shape's commands at `max_records` records per command (inputs from
+/// `seed_base` + the shape's index), max and mean RSP cycles, checked against kernels::matvec.
+fn print_shape_table(
+    overlay: &Overlay,
+    bits: WeightBits,
+    shapes: Vec<(&'static str, Shape)>,
+    seed_base: u32,
+    max_records: usize,
+) -> Result<(), String> {
+    println!("| shape | rows x cols | commands | records/command (max) | max cycles | mean cycles | max us | cycles/record (max command) |");
+    println!("|---|---|---|---|---|---|---|---|");
+    for (seed, (name, shape)) in shapes.into_iter().enumerate() {
+        let (records, x) = inputs_bits(bits, shape, seed as u32 + seed_base);
+        let m = measure_checked_bits(overlay, bits, shape, &records, &x, max_records)?;
+        let (max_cmd, max) = m.commands.iter().max_by_key(|(_, c)| *c).copied().unwrap();
+        let mean = m.commands.iter().map(|(_, c)| *c as f64).sum::<f64>() / m.commands.len() as f64;
+        println!(
+            "| {name} | {}x{} | {} | {} | {max} | {mean:.0} | {:.1} | {:.1} |",
+            shape.rows,
+            shape.cols,
+            m.commands.len(),
+            m.commands.iter().map(|(c, _)| c.records).max().unwrap(),
+            max as f64 / RSP_HZ * 1e6,
+            max as f64 / max_cmd.records as f64
         );
     }
     Ok(())
