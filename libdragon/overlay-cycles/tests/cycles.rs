@@ -21,50 +21,27 @@ fn header_value() -> usize {
         .unwrap()
 }
 
-#[test]
-fn every_command_of_the_header_value_is_within_500_us_and_exact() {
-    let Some(overlay) = overlay() else { return };
+/// Runs every measured shape of `bits` through the overlay with the header's
+/// RSPNN_MAX_RECORDS_PER_COMMAND (inputs from `seed_base` + the shape's index) and checks each
+/// command: y exact (measure_checked_bits), the commands cover every record once, each within
+/// the record bound, of the right command id, longer than its records' DMA alone and within
+/// 500 us; prints the worst command's cycles.
+fn check_every_command(
+    overlay: &Overlay,
+    bits: WeightBits,
+    shapes: Vec<(&'static str, Shape)>,
+    seed_base: u32,
+) {
     let max_records = header_value();
+    let (record_bytes, command_id) = match bits {
+        WeightBits::Q8 => (272, CMD_MATVEC_Q8),
+        WeightBits::Q4 => (144, CMD_MATVEC_Q4),
+    };
     let mut worst = 0;
-    for (seed, (name, shape)) in measured_shapes().into_iter().enumerate() {
-        let (records, x) = inputs(shape, seed as u32 + 1);
-        let m = measure_checked(&overlay, shape, &records, &x, max_records).unwrap();
-        assert_eq!(
-            m.commands.iter().map(|(c, _)| c.records).sum::<usize>(),
-            shape.rows / 8 * shape.cols / 32,
-            "{name}"
-        );
-        for (command, cycles) in &m.commands {
-            assert!(command.records <= max_records, "{name}: {command:?}");
-            // Each record's 272-byte DMA alone takes rsp_sim::dma_row_cycles(272) cycles.
-            assert!(
-                *cycles > command.records as u64 * rsp_sim::dma_row_cycles(272),
-                "{name}: {cycles}"
-            );
-            assert!(
-                *cycles <= MAX_CYCLES_PER_COMMAND,
-                "{name}: a command of {} records took {cycles} RSP cycles, over {MAX_CYCLES_PER_COMMAND} (500 us)",
-                command.records
-            );
-            worst = worst.max(*cycles);
-        }
-    }
-    eprintln!(
-        "worst command: {worst} RSP cycles with RSPNN_MAX_RECORDS_PER_COMMAND = {max_records}"
-    );
-}
-
-#[test]
-fn every_q4_command_of_the_header_value_is_within_500_us_and_exact() {
-    // RSPNN_CMD_MATVEC_Q4 with the same RSPNN_MAX_RECORDS_PER_COMMAND as Q8 (rspnn.c splits
-    // both alike): y equals kernels::matvec's for Q4 weights, every command within the bound.
-    let Some(overlay) = overlay() else { return };
-    let max_records = header_value();
-    let mut worst = 0;
-    for (seed, (name, shape)) in measured_q4_shapes().into_iter().enumerate() {
-        let (records, x) = inputs_bits(WeightBits::Q4, shape, seed as u32 + 21);
-        let m = measure_checked_bits(&overlay, WeightBits::Q4, shape, &records, &x, max_records)
-            .unwrap();
+    for (seed, (name, shape)) in shapes.into_iter().enumerate() {
+        let (records, x) = inputs_bits(bits, shape, seed as u32 + seed_base);
+        let m = measure_checked_bits(overlay, bits, shape, &records, &x, max_records).unwrap();
+        // Random weights give mostly non-zero outputs: an all-zero y would check little.
         assert!(
             m.y.iter().filter(|&&v| v != 0).count() * 2 > shape.rows,
             "{name}"
@@ -76,22 +53,37 @@ fn every_q4_command_of_the_header_value_is_within_500_us_and_exact() {
         );
         for (command, cycles) in &m.commands {
             assert!(command.records <= max_records, "{name}: {command:?}");
-            assert_eq!(command.words[0] >> 24, CMD_MATVEC_Q4, "{name}");
+            assert_eq!(command.words[0] >> 24, command_id, "{name}");
+            // Each record's DMA alone takes rsp_sim::dma_row_cycles(record bytes) cycles.
             assert!(
-                *cycles > command.records as u64 * rsp_sim::dma_row_cycles(144),
+                *cycles > command.records as u64 * rsp_sim::dma_row_cycles(record_bytes),
                 "{name}: {cycles}"
             );
             assert!(
                 *cycles <= MAX_CYCLES_PER_COMMAND,
-                "{name}: a Q4 command of {} records took {cycles} RSP cycles, over {MAX_CYCLES_PER_COMMAND} (500 us)",
+                "{name}: a {bits:?} command of {} records took {cycles} RSP cycles, over {MAX_CYCLES_PER_COMMAND} (500 us)",
                 command.records
             );
             worst = worst.max(*cycles);
         }
     }
     eprintln!(
-        "worst Q4 command: {worst} RSP cycles with RSPNN_MAX_RECORDS_PER_COMMAND = {max_records}"
+        "worst {bits:?} command: {worst} RSP cycles with RSPNN_MAX_RECORDS_PER_COMMAND = {max_records}"
     );
+}
+
+#[test]
+fn every_command_of_the_header_value_is_within_500_us_and_exact() {
+    let Some(overlay) = overlay() else { return };
+    check_every_command(&overlay, WeightBits::Q8, measured_shapes(), 1);
+}
+
+#[test]
+fn every_q4_command_of_the_header_value_is_within_500_us_and_exact() {
+    // RSPNN_CMD_MATVEC_Q4 with the same RSPNN_MAX_RECORDS_PER_COMMAND as Q8 (rspnn.c splits
+    // both alike): y equals kernels::matvec's for Q4 weights, every command within the bound.
+    let Some(overlay) = overlay() else { return };
+    check_every_command(&overlay, WeightBits::Q4, measured_q4_shapes(), 21);
 }
 
 #[test]
