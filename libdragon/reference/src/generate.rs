@@ -357,8 +357,11 @@ mod tests {
     /// models/NAME, 8-byte aligned.
     fn model_file(name: &str) -> Vec<u64> {
         let path = std::format!("{}/../../models/{name}", env!("CARGO_MANIFEST_DIR"));
-        let bytes = std::fs::read(path).unwrap();
-        // 8-byte aligned, as the C side must hand it over.
+        aligned_words(&std::fs::read(path).unwrap())
+    }
+
+    /// `bytes` in 8-byte aligned memory, as the C side must hand a model over.
+    fn aligned_words(bytes: &[u8]) -> Vec<u64> {
         let mut words = std::vec![0u64; bytes.len().div_ceil(8)];
         unsafe {
             core::ptr::copy_nonoverlapping(
@@ -571,14 +574,7 @@ mod tests {
         let bytes = rspnn_model::convert::to_rspw_vec(&WideFfn).unwrap();
         // The model itself is valid: the host runs it.
         assert!(ModelView::parse(&bytes).is_ok());
-        let mut words = std::vec![0u64; bytes.len().div_ceil(8)];
-        unsafe {
-            core::ptr::copy_nonoverlapping(
-                bytes.as_ptr(),
-                words.as_mut_ptr() as *mut u8,
-                bytes.len(),
-            )
-        };
+        let words = aligned_words(&bytes);
         let mut need = 0u32;
         let r = unsafe {
             rspnn_model_check_o32(words.as_ptr() as *const u8, bytes.len() as u32, &mut need)
