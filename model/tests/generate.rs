@@ -82,6 +82,19 @@ fn staggered(view: ModelView<'_>) -> Staggered<ScalarRunner<'_, Vec<i16>>> {
     )
 }
 
+/// A generator as `rspnn generate` runs by default: two staggered lanes of `n`-byte
+/// workspaces, every byte decodable.
+fn staggered_generator(view: ModelView<'_>, n: usize) -> Generator<'_, Vec<i16>> {
+    Generator::new(
+        view,
+        vec![0; n],
+        vec![0; n],
+        Cache::Staggered,
+        DecodeMask::All,
+    )
+    .unwrap()
+}
+
 const PROMPTS: [&str; 4] = [
     "Q: Who are you?\nA:",
     "Q: How fast is the CPU?\nA:",
@@ -94,14 +107,7 @@ fn stepped_generation_is_byte_identical_to_rspnn_generate_on_the_demo_model() {
     let bytes = demo_model();
     let view = ModelView::parse(&bytes).unwrap();
     let n = workspace_len(view.dims());
-    let mut g = Generator::new(
-        view,
-        vec![0; n],
-        vec![0; n],
-        Cache::Staggered,
-        DecodeMask::All,
-    )
-    .unwrap();
+    let mut g = staggered_generator(view, n);
     let mut plain = staggered(view);
     let mut answers = Vec::new();
     for p in PROMPTS {
@@ -129,14 +135,7 @@ fn past_the_context_the_staggered_windows_match_too() {
     let bytes = demo_model();
     let view = ModelView::parse(&bytes).unwrap();
     let n = workspace_len(view.dims());
-    let mut g = Generator::new(
-        view,
-        vec![0; n],
-        vec![0; n],
-        Cache::Staggered,
-        DecodeMask::All,
-    )
-    .unwrap();
+    let mut g = staggered_generator(view, n);
     let mut plain = staggered(view);
     // 150 bytes without stopping: 168 fed bytes, past 2 x ctx (64), so both lanes restart.
     let prompt = PROMPTS[0].as_bytes();
@@ -177,14 +176,7 @@ fn bad_requests_are_refused_with_their_reason() {
     let bytes = demo_model();
     let view = ModelView::parse(&bytes).unwrap();
     let n = workspace_len(view.dims());
-    let mut g = Generator::new(
-        view,
-        vec![0; n],
-        vec![0; n],
-        Cache::Staggered,
-        DecodeMask::All,
-    )
-    .unwrap();
+    let mut g = staggered_generator(view, n);
     assert_eq!(g.resume().unwrap_err(), GenerateError::NotGenerating);
     assert_eq!(
         g.begin(b"", 4, false).unwrap_err(),
