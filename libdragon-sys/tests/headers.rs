@@ -145,6 +145,24 @@ fn is_ident_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_'
 }
 
+/// The index of the `)` that closes the `(` at `open`, if the text has one.
+fn matching_paren(text: &str, open: usize) -> Option<usize> {
+    let mut depth = 0;
+    for (k, c) in text[open..].char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(open + k);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
 /// Removes every `__attribute__((...))` (and `__attribute__ ((...))`).
 fn strip_attributes(text: &str) -> String {
     let mut text = text.to_string();
@@ -152,21 +170,7 @@ fn strip_attributes(text: &str) -> String {
         let Some(open) = text[start..].find('(').map(|o| start + o) else {
             break;
         };
-        let mut depth = 0;
-        let mut end = open;
-        for (k, c) in text[open..].char_indices() {
-            match c {
-                '(' => depth += 1,
-                ')' => {
-                    depth -= 1;
-                    if depth == 0 {
-                        end = open + k + 1;
-                        break;
-                    }
-                }
-                _ => {}
-            }
-        }
+        let end = matching_paren(&text, open).map_or(open, |close| close + 1);
         text.replace_range(start..end, " ");
     }
     text
@@ -202,22 +206,7 @@ fn find_prototype(text: &str, name: &str) -> Option<Prototype> {
         }
         // The parameters, to the matching parenthesis.
         let open = at + name.len() + (rest.len() - rest.trim_start().len());
-        let mut depth = 0;
-        let mut close = None;
-        for (k, c) in text[open..].char_indices() {
-            match c {
-                '(' => depth += 1,
-                ')' => {
-                    depth -= 1;
-                    if depth == 0 {
-                        close = Some(open + k);
-                        break;
-                    }
-                }
-                _ => {}
-            }
-        }
-        let close = close?;
+        let close = matching_paren(text, open)?;
         let after = strip_attributes(&text[close + 1..text.len().min(close + 200)]);
         if !after.trim_start().starts_with([';', '{']) {
             continue;
