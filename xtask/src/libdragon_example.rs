@@ -7,7 +7,6 @@
 //! playing meanwhile (audio buffers played against the emulated time, no underrun). Its last
 //! line is `identical=yes`, or it fails.
 
-use crate::libdragon_matvec::REFERENCE_CRATE;
 use crate::libdragon_sdk::{compare_lines, make, Sdk};
 use crate::roms::{demo_model, host_generate_with, quoted};
 use crate::workspace::Workspace;
@@ -237,7 +236,7 @@ pub fn expected_lines(
 /// Builds and runs the example, checks it; returns the summary (ending `identical=yes`).
 pub fn check(ws: &Workspace, sdk: &Sdk) -> Result<String> {
     let project = ws.root.join(CHAT_EXAMPLE);
-    let lib = crate::n64_build::build_static_lib(ws, &ws.root.join(REFERENCE_CRATE).join("Cargo.toml"), "librspnn_libdragon_reference.a")?;
+    let lib = crate::libdragon_matvec::build_reference_lib(ws)?;
     let model_path = demo_model(ws)?;
     let model = std::fs::read(&model_path)
         .map_err(|e| format!("cannot read {}: {e}", model_path.display()))?;

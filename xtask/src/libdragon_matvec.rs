@@ -126,10 +126,20 @@ pub fn expected_lines() -> Result<Vec<String>> {
     Ok(lines)
 }
 
+/// Builds libdragon/reference (the Rust half of rspnn's C API, a static library for the N64)
+/// and returns the path of its `.a`, which rspnn.mk takes as RSPNN_REFERENCE_LIB.
+pub fn build_reference_lib(ws: &crate::workspace::Workspace) -> Result<std::path::PathBuf> {
+    crate::n64_build::build_static_lib(
+        ws,
+        &ws.root.join(REFERENCE_CRATE).join("Cargo.toml"),
+        "librspnn_libdragon_reference.a",
+    )
+}
+
 /// Builds the reference library and the example with `sdk`, runs it in cen64 and compares.
 pub fn check(ws: &crate::workspace::Workspace, sdk: &Sdk) -> Result<String> {
     let project = ws.root.join(MATVEC_EXAMPLE);
-    let lib = crate::n64_build::build_static_lib(ws, &ws.root.join(REFERENCE_CRATE).join("Cargo.toml"), "librspnn_libdragon_reference.a")?;
+    let lib = build_reference_lib(ws)?;
     let lib_var = format!("RSPNN_REFERENCE_LIB={}", lib.display());
     let mut lines = build_and_run(sdk, &project, "libdragon-matvec.z64", &[&lib_var])?;
     let vblanks = take_vblanks(&mut lines).map_err(|e| format!("{}: {e}", project.display()))?;

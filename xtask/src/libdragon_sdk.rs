@@ -361,7 +361,11 @@ pub fn abi_expected_lines() -> Vec<String> {
 /// example with `sdk`, runs it in cen64 and compares its lines.
 pub fn check_abi(ws: &crate::workspace::Workspace, sdk: &Sdk) -> Result<String> {
     let project = ws.root.join(ABI_EXAMPLE);
-    let lib = crate::n64_build::build_static_lib(ws, &project.join("probe").join("Cargo.toml"), "liblibdragon_abi_probe.a")?;
+    let lib = crate::n64_build::build_static_lib(
+        ws,
+        &project.join("probe").join("Cargo.toml"),
+        "liblibdragon_abi_probe.a",
+    )?;
     let probe_lib = format!("PROBE_LIB={}", lib.display());
     let lines = build_and_run(sdk, &project, "libdragon-abi.z64", &[&probe_lib])?;
     compare_lines(&lines, &abi_expected_lines())
@@ -419,7 +423,11 @@ pub fn sys_expected_lines() -> Vec<String> {
 /// with it), runs it in cen64 and compares its lines.
 pub fn check_sys(ws: &crate::workspace::Workspace, sdk: &Sdk) -> Result<String> {
     let project = ws.root.join(SYS_EXAMPLE);
-    let lib = crate::n64_build::build_static_lib(ws, &project.join("rust").join("Cargo.toml"), "liblibdragon_sys_probe.a")?;
+    let lib = crate::n64_build::build_static_lib(
+        ws,
+        &project.join("rust").join("Cargo.toml"),
+        "liblibdragon_sys_probe.a",
+    )?;
     let rust_lib = format!("LIBDRAGON_SYS_RUST_LIB={}", lib.display());
     let lines = build_and_run(sdk, &project, "libdragon-sys-probe.z64", &[&rust_lib])?;
     compare_lines(&lines, &sys_expected_lines())
@@ -458,9 +466,7 @@ fn gp_lines(listing: &str) -> Vec<String> {
             let is_instruction = fields.next().is_some_and(|a| a.trim_end().ends_with(':'));
             is_instruction
                 && fields.nth(2).is_some_and(|operands| {
-                    operands
-                        .split([',', '(', ')'])
-                        .any(|op| op.trim() == "$28")
+                    operands.split([',', '(', ')']).any(|op| op.trim() == "$28")
                 })
         })
         .map(|line| line.trim().to_string())
