@@ -663,9 +663,8 @@ fn dollar_is_no_cpp_identifier_char_and_16_bit_patterns() {
 fn long_unary_chains_evaluate_in_linear_time() {
     let plus = "+".repeat(60);
     let mixed = "-~".repeat(30);
-    let u = asm(&format!(
-        ".data\npad: .half 0\nthere: .half 1\n.set a, {plus}3\n.set b, {mixed}5\n.set c, {plus}there\n"
-    ));
+    let u =
+        asm(&format!(".data\npad: .half 0\nthere: .half 1\n.set a, {plus}3\n.set b, {mixed}5\n.set c, {plus}there\n"));
     assert_eq!(value(&u, "a"), 3);
     // -~x = x + 1, applied 30 times.
     assert_eq!(value(&u, "b"), 35);
